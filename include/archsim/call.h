@@ -1,0 +1,88 @@
+/* The call protocol: one component asks another and is answered once.
+ *
+ * A call is a record from the kernel's pool. The caller fills it and sends it
+ * (an ASIM_EV_REQUEST event at the callee, after the network delay); the
+ * callee works and replies (an ASIM_EV_RESPONSE event back at the caller, with
+ * a status); the caller reads the response and frees the call.
+ *
+ * Either side may give up. A caller that times out abandons the call: its
+ * response, if one ever comes, is dropped by the kernel before delivery, so a
+ * caller never sees a stale answer. A callee that loses the work (a crash)
+ * drops the call without replying. The record is freed once both sides are
+ * done with it. A callee can test asim_call_abandoned() to skip work whose
+ * caller is gone (counted as wasted by the model). */
+#ifndef ARCHSIM_CALL_H
+#define ARCHSIM_CALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "archsim/kernel.h"
+
+enum asim_status {
+	ASIM_OK = 0,
+	ASIM_TIMEOUT,     /* no answer before a deadline */
+	ASIM_REJECTED,    /* refused for lack of capacity (queue full, rate limit) */
+	ASIM_ERROR,       /* answered with an error */
+	ASIM_UNREACHABLE, /* no healthy route to a callee */
+	ASIM_STATUS_COUNT
+};
+
+const char *asim_status_str(enum asim_status s);
+
+enum {
+	ASIM_CALL_CALLER_DONE = 1, /* the caller abandoned it or took the reply */
+	ASIM_CALL_CALLEE_DONE = 2, /* the callee replied or dropped it */
+};
+
+struct asim_call {
+	uint32_t caller;      /* component id that sent it and gets the reply */
+	uint32_t callee;      /* component id it was sent to */
+	uint16_t caller_inst;
+	uint16_t callee_inst;
+	uint16_t op;          /* operation (asim_kernel_op) */
+	uint8_t status;       /* enum asim_status, set by the reply */
+	uint8_t flags;
+	uint32_t attempt;     /* 0 for the first try of a logical request */
+	uint64_t key;         /* data key, for caches and databases */
+	uint64_t request;     /* logical request id (tracing, idempotency) */
+	uint64_t token;       /* the caller's own handle, returned untouched */
+	uint64_t version;     /* data version read or written */
+	asim_time origin;     /* intended start of the logical request */
+	asim_time sent;       /* when this call left the caller */
+	asim_time deadline;   /* absolute; ASIM_TIME_MAX when none */
+};
+
+/* A zeroed call from the kernel's pool (deadline set to ASIM_TIME_MAX), or
+ * NULL when out of memory (a sticky kernel error). */
+struct asim_call *asim_call_new(struct asim_kernel *k);
+
+/* Sends call from (from, from_inst) to instance to_inst of component to. */
+void asim_call_send(struct asim_kernel *k, struct asim_call *call, uint32_t from,
+                    uint16_t from_inst, uint32_t to, uint16_t to_inst);
+
+/* The callee answers with status. When the caller has already abandoned the
+ * call, nothing is sent and the record is freed. */
+void asim_call_reply(struct asim_kernel *k, struct asim_call *call, enum asim_status status);
+
+/* The callee loses the call without answering (crash, lost message). */
+void asim_call_drop(struct asim_kernel *k, struct asim_call *call);
+
+/* The caller gives up waiting (timeout, hedge lost). */
+void asim_call_abandon(struct asim_kernel *k, struct asim_call *call);
+
+/* The caller is done with a delivered response: frees the record. */
+void asim_call_free(struct asim_kernel *k, struct asim_call *call);
+
+static inline bool asim_call_abandoned(const struct asim_call *call)
+{
+	return call->flags & ASIM_CALL_CALLER_DONE;
+}
+
+/* One-way network delay for a message between two instances; 0 unless the
+ * scenario defines a network (see asim_kernel_set_network). */
+typedef asim_time (*asim_net_delay_fn)(void *net, struct asim_kernel *k, uint32_t from,
+                                       uint16_t from_inst, uint32_t to, uint16_t to_inst);
+void asim_kernel_set_network(struct asim_kernel *k, asim_net_delay_fn fn, void *net);
+
+#endif

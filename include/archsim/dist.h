@@ -1,0 +1,68 @@
+/* Distributions of durations (service times, think times, lags, delays).
+ *
+ * Sampling goes through GSL's generators and distributions; a sample is drawn
+ * in double seconds and rounded once to integer nanoseconds. */
+#ifndef ARCHSIM_DIST_H
+#define ARCHSIM_DIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "archsim/cfg.h"
+#include "archsim/time.h"
+
+enum asim_dist_kind {
+	ASIM_DIST_CONSTANT,    /* value */
+	ASIM_DIST_EXPONENTIAL, /* mean */
+	ASIM_DIST_LOGNORMAL,   /* mean, cv  (converted to zeta, sigma) */
+	ASIM_DIST_GAMMA,       /* mean, cv  (shape 1/cv^2) */
+	ASIM_DIST_PARETO,      /* mean, alpha > 1 (scale from the mean) */
+	ASIM_DIST_UNIFORM,     /* min, max */
+	ASIM_DIST_EMPIRICAL,   /* a table of values with weights */
+};
+
+struct asim_dist {
+	enum asim_dist_kind kind;
+	double mean_s;          /* the distribution's mean, seconds */
+	double a, b;            /* kind-specific parameters, seconds where times */
+	gsl_ran_discrete_t *table; /* EMPIRICAL: owned walker table over weights */
+	double *values_s;       /* EMPIRICAL: owned, one per weight */
+	size_t nvalues;
+};
+
+/* Parses a distribution from a scenario value. Accepted forms:
+ *   "4ms"                                  constant
+ *   {dist: constant, value: 4ms}
+ *   {dist: exponential, mean: 4ms}
+ *   {dist: lognormal, mean: 4ms, cv: 0.5}
+ *   {dist: gamma, mean: 4ms, cv: 0.5}
+ *   {dist: pareto, mean: 4ms, alpha: 2.5}
+ *   {dist: uniform, min: 1ms, max: 3ms}
+ *   {dist: empirical, values: [1ms, 2ms, 10ms], weights: [0.7, 0.2, 0.1]}
+ * ctx names the owner in messages. Returns false with diagnostics on error;
+ * *out is then left zeroed and needs no asim_dist_finish(). */
+bool asim_dist_from_cfg(const struct asim_cfg *node, const char *ctx, struct asim_dist *out,
+                        struct asim_diag *d);
+
+/* The same for map[key]; absent and optional leaves *out untouched. */
+bool asim_cfg_dist(const struct asim_cfg *map, const char *key, enum asim_need need,
+                   struct asim_dist *out, struct asim_diag *d);
+
+/* Convenience constructors for code and tests. */
+void asim_dist_constant(struct asim_dist *out, asim_time value);
+void asim_dist_exponential(struct asim_dist *out, asim_time mean);
+
+/* Frees what an EMPIRICAL distribution owns; others own nothing. */
+void asim_dist_finish(struct asim_dist *dist);
+
+/* One sample, in nanoseconds (rounded once; never negative). */
+asim_time asim_dist_sample(const struct asim_dist *dist, gsl_rng *r);
+
+/* The mean in seconds and the squared coefficient of variation. */
+double asim_dist_mean(const struct asim_dist *dist);
+double asim_dist_scv(const struct asim_dist *dist);
+
+#endif

@@ -1,0 +1,165 @@
+/* The simulation kernel: clock, pending events, components, random streams.
+ *
+ * The kernel knows nothing of models. A component is a name, a const vtable
+ * (struct asim_model_ops, see model.h) and a block of zeroed state that the
+ * kernel allocates for it. Components talk only by scheduling events at each
+ * other (directly, or through the call protocol in call.h).
+ *
+ * Order: events run in (time, sequence) order, where the sequence number is
+ * taken when the event is scheduled; ties therefore run FIFO. Events due now
+ * (zero delay) go through a FIFO that is merged with the heap by the same key,
+ * which keeps the order identical while skipping the heap for them.
+ *
+ * Errors on the hot path (out of memory, time overflow, a limit reached) are
+ * sticky: the call that hit them returns a null timer, the kernel records the
+ * first error, and asim_kernel_run() stops at once and returns it. Models need
+ * not check every schedule. */
+#ifndef ARCHSIM_KERNEL_H
+#define ARCHSIM_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "archsim/stats.h"
+#include "archsim/time.h"
+
+struct asim_kernel;
+struct asim_model_ops;
+
+/* Event types below ASIM_EV_USER belong to the kernel and the call protocol;
+ * a model numbers its own timers from ASIM_EV_USER. */
+enum {
+	ASIM_EV_REQUEST = 1,  /* p: struct asim_call * arriving at its callee */
+	ASIM_EV_RESPONSE = 2, /* p: struct asim_call * returning to its caller */
+	ASIM_EV_USER = 16,
+};
+
+struct asim_event {
+	asim_time time;
+	uint32_t target; /* component id */
+	uint16_t type;
+	uint16_t inst;   /* instance of the target the event is for */
+	uint64_t a;      /* free for the model */
+	void *p;         /* free for the model */
+};
+
+/* A handle on a scheduled event, for cancellation. seq == 0: none. */
+struct asim_timer {
+	uint64_t seq;
+	uint32_t slot;
+};
+
+struct asim_component {
+	const struct asim_model_ops *ops;
+	struct asim_kernel *kernel;
+	uint32_t id;         /* index in the kernel, in order of addition */
+	char *name;          /* owned */
+	void *state;         /* ops->state_size zeroed bytes, owned by the kernel */
+	uint32_t instances;  /* how many instances (1 unless the model says) */
+	uint16_t *zone;      /* zone index per instance, owned; NULL: all in zone 0 */
+};
+
+enum asim_run_status {
+	ASIM_RUN_DONE,          /* reached the end time or ran out of events */
+	ASIM_RUN_STOPPED,       /* asim_kernel_stop() was called */
+	ASIM_RUN_NOMEM,         /* out of memory */
+	ASIM_RUN_TIME_OVERFLOW, /* an event was scheduled beyond ASIM_TIME_MAX */
+	ASIM_RUN_EVENT_LIMIT,   /* more events than the configured limit */
+	ASIM_RUN_PENDING_LIMIT, /* more pending events than the configured limit */
+};
+
+const char *asim_run_status_str(enum asim_run_status s);
+
+/* A kernel for one replication of a scenario: streams are keyed by
+ * (seed, replication, name, purpose). NULL when out of memory. */
+struct asim_kernel *asim_kernel_create(uint64_t seed, uint32_t replication);
+/* Calls each component's destroy (in reverse order) and frees everything.
+ * NULL is accepted. */
+void asim_kernel_destroy(struct asim_kernel *k);
+
+/* Adds a component with zeroed state of ops->state_size bytes. Returns NULL
+ * when the name is taken or memory runs out. Not allowed once running. */
+struct asim_component *asim_kernel_add(struct asim_kernel *k, const char *name,
+                                       const struct asim_model_ops *ops);
+struct asim_component *asim_kernel_find(const struct asim_kernel *k, const char *name);
+size_t asim_kernel_count(const struct asim_kernel *k);
+struct asim_component *asim_kernel_component(const struct asim_kernel *k, uint32_t id);
+
+/* Sets a component's instance count and zones (copied; zones may be NULL).
+ * Returns false when out of memory. */
+bool asim_component_set_instances(struct asim_component *c, uint32_t n, const uint16_t *zones);
+
+/* The current simulated time. */
+asim_time asim_now(const struct asim_kernel *k);
+
+/* Schedules an event for component target (instance inst) after delay >= 0
+ * (or at an absolute time). Returns a null timer on a sticky error. */
+struct asim_timer asim_schedule(struct asim_kernel *k, asim_time delay, uint32_t target,
+                                uint16_t type, uint16_t inst, uint64_t a, void *p);
+struct asim_timer asim_schedule_at(struct asim_kernel *k, asim_time at, uint32_t target,
+                                   uint16_t type, uint16_t inst, uint64_t a, void *p);
+
+/* Cancels a pending event in O(1) (it is skipped when it comes up). Returns
+ * false when the event already ran, was cancelled, or t is null. */
+bool asim_cancel(struct asim_kernel *k, struct asim_timer t);
+
+/* Limits; 0 means none. Reaching one stops the run with its status. */
+void asim_kernel_set_limits(struct asim_kernel *k, uint64_t max_events, size_t max_pending);
+
+/* Measurement starts at warmup: models check asim_measuring() before
+ * recording, and each component's warmup_end op runs at that instant so that
+ * time-weighted statistics restart there. Set before the first run. */
+void asim_kernel_set_warmup(struct asim_kernel *k, asim_time warmup);
+asim_time asim_kernel_warmup(const struct asim_kernel *k);
+static inline bool asim_measuring_at(const struct asim_kernel *k, asim_time t)
+{
+	return t >= asim_kernel_warmup(k);
+}
+
+/* Runs events with time <= until. The first call starts every component (in
+ * id order). Time is left at until when the run reaches it. Returns why it
+ * stopped; a sticky error is returned again by every later call. */
+enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until);
+
+/* Calls each component's finish op (in id order) at the current time. */
+void asim_kernel_finish(struct asim_kernel *k);
+
+/* Asks the running loop to stop after the current event. */
+void asim_kernel_stop(struct asim_kernel *k);
+
+/* Events processed so far (cancelled ones excluded) and pending now. */
+uint64_t asim_kernel_events(const struct asim_kernel *k);
+size_t asim_kernel_pending(const struct asim_kernel *k);
+uint64_t asim_kernel_seed(const struct asim_kernel *k);
+uint32_t asim_kernel_replication(const struct asim_kernel *k);
+
+/* The random stream of (component name, purpose), created on first use and
+ * owned by the kernel. NULL only when out of memory (also sticky). */
+gsl_rng *asim_kernel_rng(struct asim_kernel *k, const char *name, const char *purpose);
+
+/* Operation names ("read", "write", endpoints) as small integers shared by all
+ * components of the kernel. "read" is 0 and "write" is 1 from the start.
+ * Returns -1 when the table is full (ASIM_MAX_OPS) or memory runs out. */
+#define ASIM_MAX_OPS 32
+enum { ASIM_OP_READ = 0, ASIM_OP_WRITE = 1 };
+int asim_kernel_op(struct asim_kernel *k, const char *name);
+const char *asim_kernel_op_name(const struct asim_kernel *k, int op);
+int asim_kernel_op_count(const struct asim_kernel *k);
+
+/* End-to-end outcome of logical requests, as the clients see them; clients
+ * record into the kernel's one instance so that several clients add up. */
+struct asim_outcome {
+	uint64_t requests;      /* logical requests started after warm-up and finished */
+	uint64_t succeeded;
+	uint64_t failed_timeout, failed_rejected, failed_error, failed_unreachable;
+	uint64_t attempts;      /* including retries */
+	uint64_t offered;       /* logical requests started after warm-up */
+	struct asim_hist latency;               /* successful, ns */
+	struct asim_hist latency_op[ASIM_MAX_OPS];
+};
+struct asim_outcome *asim_kernel_outcome(struct asim_kernel *k);
+
+#endif

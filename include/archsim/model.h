@@ -1,0 +1,48 @@
+/* What a component kind provides to the kernel: one const table of operations.
+ *
+ * Life of a component: the scenario builder adds every component first (so
+ * names resolve), then calls configure on each; the kernel calls start when
+ * the run begins, handle for each event, warmup_end at the end of warm-up,
+ * finish when the run ends, report to collect figures, destroy last. Every
+ * operation but handle may be NULL. */
+#ifndef ARCHSIM_MODEL_H
+#define ARCHSIM_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "archsim/cfg.h"
+#include "archsim/diag.h"
+#include "archsim/kernel.h"
+#include "archsim/results.h"
+
+struct asim_model_ops {
+	const char *kind;    /* the YAML `kind:` value */
+	const char *summary; /* one line for `archsim kinds` and docs */
+	size_t state_size;   /* the kernel allocates and zeroes this per component */
+
+	/* Validates cfg (the component's mapping, `kind` included) and fills
+	 * the state; may look up other components by name to resolve targets
+	 * (every component has been added by then). Schedules nothing. Returns
+	 * false after reporting each problem to diag. */
+	bool (*configure)(struct asim_component *c, const struct asim_cfg *cfg,
+	                  struct asim_diag *diag);
+	/* Schedules the first events (arrivals, health checks). */
+	void (*start)(struct asim_component *c);
+	void (*handle)(struct asim_component *c, const struct asim_event *ev);
+	/* Statistics restart here: counters zeroed, time averages reset. */
+	void (*warmup_end)(struct asim_component *c);
+	/* The run ended at asim_now(): close time averages. */
+	void (*finish)(struct asim_component *c);
+	/* Adds "components.<name>.*" figures (kind, utilization, queue_mean...). */
+	void (*report)(const struct asim_component *c, struct asim_results *r);
+	/* Frees what configure allocated. The state block itself is the kernel's. */
+	void (*destroy)(struct asim_component *c);
+};
+
+/* The registry of kinds (models/registry.c): NULL when kind is unknown. */
+const struct asim_model_ops *asim_model_find(const char *kind);
+/* NULL-terminated list of kind names, for messages and help. */
+const char *const *asim_model_kinds(void);
+
+#endif

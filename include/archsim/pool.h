@@ -1,0 +1,60 @@
+/* A pool of fixed-size objects with an intrusive free list.
+ *
+ * Models and the kernel take records (events, calls, requests) from pools so
+ * that the hot path never calls malloc: storage grows in chunks while the
+ * number of live objects rises and is recycled afterwards, so memory follows
+ * the peak number of objects alive at once, not the length of the run. */
+#ifndef ARCHSIM_POOL_H
+#define ARCHSIM_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+struct asim_pool_free {
+	struct asim_pool_free *next;
+};
+
+struct asim_pool {
+	size_t obj_size;             /* rounded up to pointer alignment */
+	size_t chunk_objs;           /* objects per chunk */
+	struct asim_pool_free *free; /* recycled objects */
+	void **chunks;               /* owned chunk list */
+	size_t nchunks, chunks_cap;
+	size_t live, peak;           /* objects handed out now, and at most */
+};
+
+/* Prepares an empty pool of obj_size-byte objects in caller-owned memory. */
+void asim_pool_init(struct asim_pool *p, size_t obj_size, size_t chunk_objs);
+
+/* Frees every chunk. Objects still handed out become invalid. */
+void asim_pool_finish(struct asim_pool *p);
+
+/* Slow path of asim_pool_get: adds a chunk. Returns false when out of memory. */
+bool asim_pool_grow(struct asim_pool *p);
+
+/* A zeroed object, or NULL when out of memory. */
+static inline void *asim_pool_get(struct asim_pool *p)
+{
+	if (!p->free && !asim_pool_grow(p))
+		return NULL;
+	struct asim_pool_free *o = p->free;
+	p->free = o->next;
+	if (++p->live > p->peak)
+		p->peak = p->live;
+	memset(o, 0, p->obj_size);
+	return o;
+}
+
+/* Returns an object taken from this pool. NULL is accepted and ignored. */
+static inline void asim_pool_put(struct asim_pool *p, void *obj)
+{
+	if (!obj)
+		return;
+	struct asim_pool_free *o = obj;
+	o->next = p->free;
+	p->free = o;
+	p->live--;
+}
+
+#endif

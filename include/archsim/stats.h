@@ -1,0 +1,78 @@
+/* Statistics whose memory does not grow with the length of a run.
+ *
+ * - asim_hist: a log-linear histogram of non-negative integer values (latency
+ *   in ns). Each power of two is split into ASIM_HIST_SUB linear sub-buckets
+ *   and a percentile is reported at the middle of its bucket, so the relative
+ *   error of any percentile is below 1/(2*ASIM_HIST_SUB/2) < 1%. Histograms
+ *   merge exactly (windows, replications), and count, sum, min and max are exact.
+ * - asim_tw: a time-weighted average of a piecewise-constant signal (queue
+ *   length, busy servers), with its maximum.
+ * - asim_ci: mean and 95% confidence interval of replications (Student t). */
+#ifndef ARCHSIM_STATS_H
+#define ARCHSIM_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archsim/time.h"
+
+/* 64 sub-buckets per octave above 64: bucket width / value <= 1/64, so the
+ * midpoint is within 1/128 (0.8%) of every value in the bucket. */
+#define ASIM_HIST_SUB_BITS 6
+#define ASIM_HIST_SUB (1 << ASIM_HIST_SUB_BITS)
+/* Values are recorded exactly below 2*ASIM_HIST_SUB and log-linearly up to
+ * 2^ASIM_HIST_MAX_BITS (about 35 min in ns); above that they land in the top
+ * bucket (max stays exact). */
+#define ASIM_HIST_MAX_BITS 41
+#define ASIM_HIST_BUCKETS ((ASIM_HIST_MAX_BITS - ASIM_HIST_SUB_BITS + 1) * ASIM_HIST_SUB)
+
+struct asim_hist {
+	uint64_t count;
+	double sum;       /* of values, for the mean */
+	int64_t min, max; /* exact; min = INT64_MAX when empty */
+	uint64_t bucket[ASIM_HIST_BUCKETS];
+};
+
+void asim_hist_init(struct asim_hist *h);
+/* Records a value; negative values are recorded as 0. */
+void asim_hist_record(struct asim_hist *h, int64_t value);
+/* Adds every sample of src into dst. */
+void asim_hist_merge(struct asim_hist *dst, const struct asim_hist *src);
+/* The q-quantile (0 <= q <= 1) by the nearest-rank rule on bucket
+ * midpoints, clamped to [min, max]; 0 when empty. q = 1 gives max exactly. */
+int64_t asim_hist_quantile(const struct asim_hist *h, double q);
+double asim_hist_mean(const struct asim_hist *h);
+
+/* Bucket index of a value and the value range [lo, hi] a bucket covers;
+ * exposed for tests of the error bound. */
+size_t asim_hist_bucket_of(int64_t value);
+void asim_hist_bucket_range(size_t bucket, int64_t *lo, int64_t *hi);
+
+struct asim_tw {
+	asim_time start;   /* when averaging began (reset time) */
+	asim_time last;    /* time of the last change */
+	double value;      /* current level */
+	double area;       /* integral of the level since start, level x ns */
+	double max;        /* highest level since start */
+};
+
+/* Starts averaging at now with the current level value. */
+void asim_tw_init(struct asim_tw *tw, asim_time now, double value);
+/* The level changes to value at now (now is non-decreasing). */
+void asim_tw_set(struct asim_tw *tw, asim_time now, double value);
+static inline void asim_tw_add(struct asim_tw *tw, asim_time now, double delta)
+{
+	asim_tw_set(tw, now, tw->value + delta);
+}
+/* Forgets the past (end of warm-up), keeping the current level. */
+void asim_tw_reset(struct asim_tw *tw, asim_time now);
+/* The average level over [start, now]; the current level when no time passed. */
+double asim_tw_mean(const struct asim_tw *tw, asim_time now);
+
+/* Mean and half-width of the 95% confidence interval of n values, using the
+ * Student t quantile from GSL. n = 1 gives a half-width of 0 (no interval);
+ * n = 0 gives mean 0. */
+void asim_ci95(const double *values, size_t n, double *mean, double *halfwidth);
+
+#endif
