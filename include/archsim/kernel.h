@@ -149,6 +149,14 @@ int asim_kernel_op(struct asim_kernel *k, const char *name);
 const char *asim_kernel_op_name(const struct asim_kernel *k, int op);
 int asim_kernel_op_count(const struct asim_kernel *k);
 
+/* Zone names of the scenario (at most ASIM_MAX_ZONES), set before configure;
+ * copied. Returns false on OOM or too many. Instances refer to zones by index. */
+#define ASIM_MAX_ZONES 64
+bool asim_kernel_set_zones(struct asim_kernel *k, const char *const *names, uint32_t n);
+int asim_kernel_zone(const struct asim_kernel *k, const char *name); /* -1: unknown */
+uint32_t asim_kernel_zone_count(const struct asim_kernel *k);
+const char *asim_kernel_zone_name(const struct asim_kernel *k, uint32_t i);
+
 /* End-to-end outcome of logical requests, as the clients see them; clients
  * record into the kernel's one instance so that several clients add up. */
 struct asim_outcome {
