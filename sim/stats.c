@@ -1,1 +1,171 @@
-/* placeholder: being written */
+#include "archsim/stats.h"
+
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_statistics_double.h>
+
+/* Values from 2^ASIM_HIST_MAX_BITS up share the last bucket. */
+#define HIST_LIMIT ((int64_t)1 << ASIM_HIST_MAX_BITS)
+#define LAST_BUCKET ((size_t)ASIM_HIST_BUCKETS - 1)
+
+void asim_hist_init(struct asim_hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->min = INT64_MAX;
+	h->max = 0;
+}
+
+size_t asim_hist_bucket_of(int64_t value)
+{
+	if (value < 0)
+		value = 0;
+	if (value >= HIST_LIMIT)
+		return LAST_BUCKET;
+	uint64_t v = (uint64_t)value;
+	/* k is the octave of v, floored at ASIM_HIST_SUB_BITS so that values
+	 * below 64 use a shift of 0 and land in the exact block. The OR keeps
+	 * clz defined for 0. Block k-5 starts at (k-5)*64, and the sub-bucket is
+	 * (v >> (k-6)) - 64, which together is (k-6)*64 + (v >> (k-6)). */
+	int k = 63 - __builtin_clzll(v | ((uint64_t)1 << ASIM_HIST_SUB_BITS));
+	int shift = k - ASIM_HIST_SUB_BITS;
+	return ((size_t)shift << ASIM_HIST_SUB_BITS) + (size_t)(v >> shift);
+}
+
+/* The nominal range of a bucket, before the last one absorbs everything
+ * above the limit. */
+static void nominal_range(size_t bucket, int64_t *lo, int64_t *hi)
+{
+	assert(bucket < ASIM_HIST_BUCKETS);
+	if (bucket < 2 * ASIM_HIST_SUB) {
+		*lo = *hi = (int64_t)bucket;
+		return;
+	}
+	int shift = (int)(bucket >> ASIM_HIST_SUB_BITS) - 1;
+	int64_t sub = (int64_t)(bucket & (ASIM_HIST_SUB - 1));
+	*lo = (ASIM_HIST_SUB + sub) << shift;
+	*hi = *lo + ((int64_t)1 << shift) - 1;
+}
+
+void asim_hist_bucket_range(size_t bucket, int64_t *lo, int64_t *hi)
+{
+	nominal_range(bucket, lo, hi);
+	if (bucket == LAST_BUCKET)
+		*hi = INT64_MAX;
+}
+
+void asim_hist_record(struct asim_hist *h, int64_t value)
+{
+	if (value < 0)
+		value = 0;
+	h->bucket[asim_hist_bucket_of(value)]++;
+	h->count++;
+	h->sum += (double)value;
+	if (value < h->min)
+		h->min = value;
+	if (value > h->max)
+		h->max = value;
+}
+
+void asim_hist_merge(struct asim_hist *dst, const struct asim_hist *src)
+{
+	if (src->count == 0)
+		return;
+	for (size_t i = 0; i < ASIM_HIST_BUCKETS; i++)
+		dst->bucket[i] += src->bucket[i];
+	dst->count += src->count;
+	dst->sum += src->sum;
+	if (src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
+}
+
+int64_t asim_hist_quantile(const struct asim_hist *h, double q)
+{
+	if (h->count == 0)
+		return 0;
+	if (!(q > 0))
+		return h->min;
+	if (q >= 1)
+		return h->max;
+	/* Nearest rank is ceil(q * n). The small allowance keeps products such
+	 * as 0.95 * 100 = 95.00000000000001 from moving up one rank. */
+	double x = q * (double)h->count;
+	uint64_t rank = (uint64_t)ceil(x - 1e-9);
+	if (rank < 1)
+		rank = 1;
+	if (rank > h->count)
+		rank = h->count;
+	uint64_t seen = 0;
+	size_t b = 0;
+	for (; b < ASIM_HIST_BUCKETS; b++) {
+		seen += h->bucket[b];
+		if (seen >= rank)
+			break;
+	}
+	assert(b < ASIM_HIST_BUCKETS);
+	int64_t lo, hi;
+	nominal_range(b, &lo, &hi);
+	int64_t mid = lo + (hi - lo + 1) / 2;
+	if (mid < h->min)
+		mid = h->min;
+	if (mid > h->max)
+		mid = h->max;
+	return mid;
+}
+
+double asim_hist_mean(const struct asim_hist *h)
+{
+	return h->count ? h->sum / (double)h->count : 0.0;
+}
+
+void asim_tw_init(struct asim_tw *tw, asim_time now, double value)
+{
+	tw->start = now;
+	tw->last = now;
+	tw->value = value;
+	tw->area = 0;
+	tw->max = value;
+}
+
+void asim_tw_set(struct asim_tw *tw, asim_time now, double value)
+{
+	assert(now >= tw->last);
+	tw->area += tw->value * (double)(now - tw->last);
+	tw->last = now;
+	tw->value = value;
+	if (value > tw->max)
+		tw->max = value;
+}
+
+void asim_tw_reset(struct asim_tw *tw, asim_time now)
+{
+	asim_tw_init(tw, now, tw->value);
+}
+
+double asim_tw_mean(const struct asim_tw *tw, asim_time now)
+{
+	if (now <= tw->start)
+		return tw->value;
+	double area = tw->area;
+	if (now > tw->last)
+		area += tw->value * (double)(now - tw->last);
+	return area / (double)(now - tw->start);
+}
+
+void asim_ci95(const double *values, size_t n, double *mean, double *halfwidth)
+{
+	*halfwidth = 0;
+	if (n == 0) {
+		*mean = 0;
+		return;
+	}
+	*mean = gsl_stats_mean(values, 1, n);
+	if (n == 1)
+		return;
+	double sd = gsl_stats_sd_m(values, 1, n, *mean);
+	*halfwidth = gsl_cdf_tdist_Pinv(0.975, (double)(n - 1)) * sd / sqrt((double)n);
+}
