@@ -76,7 +76,8 @@ enum asim_need {
 };
 
 /* Checks that node is a mapping and that each of its keys is in allowed
- * (NULL-terminated); reports "unknown key 'K' in 'CTX' (did you mean 'X'?)"
+ * (NULL-terminated; NULL allows any key, for mappings whose keys are names
+ * chosen by the user, such as an operation mix); reports "unknown key 'K' in 'CTX' (did you mean 'X'?)"
  * for the others. ctx names the mapping in messages. */
 bool asim_cfg_expect_map(const struct asim_cfg *node, const char *ctx,
                          const char *const *allowed, struct asim_diag *d);
