@@ -166,6 +166,8 @@ struct asim_outcome {
 	uint64_t attempts;      /* including retries */
 	uint64_t offered;       /* logical requests started after warm-up */
 	struct asim_hist latency;               /* successful, ns */
+	/* Correctness invariants, counted by the data models. */
+	uint64_t stale_reads, duplicate_writes, conflicting_writes, lost_writes;
 	struct asim_hist latency_op[ASIM_MAX_OPS];
 };
 struct asim_outcome *asim_kernel_outcome(struct asim_kernel *k);
