@@ -1,5 +1,243 @@
-/* placeholder */
-int main(void)
+/* archsim: the command line. Exit codes: 0 ok, 1 an SLO or comparison failed
+ * (or a run stopped at a limit), 2 bad input or usage, 3 internal error. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archsim/cfg.h"
+#include "archsim_version.h"
+#include "report.h"
+#include "scenario.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
+
+static const char usage_main[] =
+	"usage: archsim <command> [options]\n"
+	"\n"
+	"Simulates a distributed architecture described in a YAML scenario file.\n"
+	"\n"
+	"commands:\n"
+	"  run FILE      simulate FILE and print latency, availability and SLO verdicts\n"
+	"  check FILE    validate FILE without running it\n"
+	"\n"
+	"options:\n"
+	"  -h, --help     show this help (also: archsim <command> --help)\n"
+	"  -V, --version  print the version\n"
+	"\n"
+	"exit codes: 0 ok, 1 an SLO failed, 2 bad input or usage, 3 internal error\n";
+
+static const char usage_run[] =
+	"usage: archsim run FILE [options]\n"
+	"\n"
+	"Simulates FILE and prints a summary. Exits 0 when every SLO holds, 1 when one\n"
+	"fails or the run stopped at a limit, 2 on bad input.\n"
+	"\n"
+	"options:\n"
+	"  --seed N          override the scenario's seed\n"
+	"  --duration D      override the simulated duration (e.g. 30s, 10m)\n"
+	"  --json FILE       also write the results as JSON to FILE\n"
+	"  -q, --quiet       print nothing on success (errors still go to stderr)\n"
+	"  -h, --help        show this help\n";
+
+static const char usage_check[] =
+	"usage: archsim check FILE\n"
+	"\n"
+	"Validates FILE as `run` would, without simulating. Prints each problem as\n"
+	"FILE:LINE:COLUMN: error: MESSAGE and exits 2 when there is one, 0 otherwise.\n";
+
+static int usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *usage, const char *fmt, ...)
 {
-	return 0;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "archsim: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n\n%s", usage);
+	return EXIT_USAGE;
+}
+
+/* The same file (by device and inode), so that an output never overwrites an
+ * input the user wrote. */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* Writes to a temporary name beside path and renames it into place, so a
+ * reader never sees a half-written file. */
+static bool write_json(const char *path, const struct asim_results *r)
+{
+	size_t len = strlen(path) + 16;
+	char *tmp = malloc(len);
+	if (!tmp)
+		return false;
+	snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "archsim: cannot write %s: %s\n", path, strerror(errno));
+		free(tmp);
+		return false;
+	}
+	bool ok = asim_results_write_json(r, f);
+	ok &= fclose(f) == 0;
+	if (ok && rename(tmp, path) != 0)
+		ok = false;
+	if (!ok) {
+		fprintf(stderr, "archsim: cannot write %s: %s\n", path, strerror(errno));
+		remove(tmp);
+	}
+	free(tmp);
+	return ok;
+}
+
+static struct asim_scenario *load(const char *path, const struct asim_overrides *ov)
+{
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = asim_scenario_load(path, ov, &d);
+	asim_diag_print(&d, stderr);
+	if (!s && !asim_diag_count(&d))
+		fprintf(stderr, "%s: error: cannot load the scenario\n", path);
+	asim_diag_finish(&d);
+	return s;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			fputs(usage_check, stdout);
+			return EXIT_OK;
+		}
+		return usage_error(usage_check, "%s", "unknown option");
+	}
+	if (optind != argc - 1)
+		return usage_error(usage_check, "%s", "check needs exactly one FILE");
+	struct asim_scenario *s = load(argv[optind], NULL);
+	if (!s)
+		return EXIT_USAGE;
+	printf("%s: ok (%zu components)\n", argv[optind], s->components->n);
+	asim_scenario_free(s);
+	return EXIT_OK;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	enum { OPT_SEED = 256, OPT_DURATION, OPT_JSON };
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"seed", required_argument, NULL, OPT_SEED},
+		{"duration", required_argument, NULL, OPT_DURATION},
+		{"json", required_argument, NULL, OPT_JSON},
+		{0, 0, 0, 0},
+	};
+	struct asim_overrides ov = {0};
+	const char *json = NULL;
+	bool quiet = false;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "+hq", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			fputs(usage_run, stdout);
+			return EXIT_OK;
+		case 'q':
+			quiet = true;
+			break;
+		case OPT_SEED: {
+			int64_t seed;
+			if (!asim_parse_int(optarg, &seed) || seed < 0)
+				return usage_error(usage_run, "--seed needs a whole number >= 0, got '%s'",
+				                   optarg);
+			ov.has_seed = true;
+			ov.seed = (uint64_t)seed;
+			break;
+		}
+		case OPT_DURATION:
+			if (!asim_parse_time(optarg, &ov.duration) || ov.duration <= 0)
+				return usage_error(usage_run,
+				                   "--duration needs a positive duration with a unit (e.g. 30s), got '%s'",
+				                   optarg);
+			break;
+		case OPT_JSON:
+			json = optarg;
+			break;
+		default:
+			return usage_error(usage_run, "%s", "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error(usage_run, "%s", "run needs exactly one FILE");
+	const char *path = argv[optind];
+	if (json && same_file(json, path)) {
+		fprintf(stderr, "archsim: refusing to write --json over the scenario file %s\n", path);
+		return EXIT_USAGE;
+	}
+	struct asim_scenario *s = load(path, &ov);
+	if (!s)
+		return EXIT_USAGE;
+	struct asim_results r;
+	asim_results_init(&r);
+	struct asim_diag d;
+	asim_diag_init(&d);
+	enum asim_run_status st = asim_scenario_run(s, 0, &r, &d);
+	asim_diag_print(&d, stderr);
+	int code = EXIT_OK;
+	if (asim_diag_count(&d) || st == ASIM_RUN_NOMEM || r.oom) {
+		fprintf(stderr, "archsim: the run failed: %s\n", asim_run_status_str(st));
+		code = EXIT_INTERNAL;
+	} else {
+		bool ok = asim_scenario_judge(s, &r);
+		if (!ok)
+			code = EXIT_FAILED;
+		if (st != ASIM_RUN_DONE) {
+			fprintf(stderr, "archsim: the run stopped early: %s\n", asim_run_status_str(st));
+			code = EXIT_FAILED;
+		}
+		if (!quiet)
+			asim_report_text(&r, stdout);
+		if (json && !write_json(json, &r))
+			code = EXIT_INTERNAL;
+	}
+	asim_diag_finish(&d);
+	asim_results_finish(&r);
+	asim_scenario_free(s);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	const char *verb = argv[1];
+	if (!strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) {
+		fputs(usage_main, stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(verb, "-V") || !strcmp(verb, "--version")) {
+		printf("archsim %s\n", ARCHSIM_VERSION);
+		return EXIT_OK;
+	}
+	/* Each verb parses its own options, from its own argv. */
+	optind = 1;
+	if (!strcmp(verb, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(verb, "check"))
+		return cmd_check(argc - 1, argv + 1);
+	fprintf(stderr, "archsim: unknown command '%s'\n\n%s", verb, usage_main);
+	return EXIT_USAGE;
 }

@@ -1,1 +1,162 @@
-/* placeholder: being written */
+#include "report.h"
+
+#include <string.h>
+
+static double num(const struct asim_results *r, const char *path)
+{
+	return asim_results_num(r, path, 0.0);
+}
+
+static void print_value(FILE *out, const struct asim_value *v)
+{
+	char buf[64];
+	switch (v->kind) {
+	case ASIM_VAL_STRING:
+		fputs(v->str, out);
+		break;
+	case ASIM_VAL_BOOL:
+		fputs(v->num != 0 ? "yes" : "no", out);
+		break;
+	case ASIM_VAL_CI: {
+		char lo[64], hi[64];
+		asim_format_number(buf, sizeof buf, ASIM_VAL_REAL, v->num);
+		asim_format_number(lo, sizeof lo, ASIM_VAL_REAL, v->lo);
+		asim_format_number(hi, sizeof hi, ASIM_VAL_REAL, v->hi);
+		fprintf(out, "%s [%s, %s]", buf, lo, hi);
+		break;
+	}
+	default:
+		asim_format_number(buf, sizeof buf, v->kind, v->num);
+		fputs(buf, out);
+	}
+}
+
+/* Prints "label value" for a path when present; values are formatted as in
+ * the JSON so that a figure reads the same in both. */
+static void field(FILE *out, const struct asim_results *r, const char *label, const char *path)
+{
+	const struct asim_value *v = asim_results_get(r, path);
+	if (!v)
+		return;
+	fprintf(out, "  %s ", label);
+	print_value(out, v);
+}
+
+static void print_components(const struct asim_results *r, FILE *out)
+{
+	fprintf(out, "\nComponents\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const char *p = r->v[i].path;
+		if (strncmp(p, "components.", 11))
+			continue;
+		const char *name = p + 11;
+		const char *dot = strchr(name, '.');
+		if (!dot || strcmp(dot, ".kind"))
+			continue;
+		int nlen = (int)(dot - name);
+		fprintf(out, "  %-14.*s %-14s", nlen, name, r->v[i].str);
+		/* Every other figure of this component, in the order reported. */
+		char prefix[96];
+		snprintf(prefix, sizeof prefix, "components.%.*s.", nlen, name);
+		size_t plen = strlen(prefix);
+		int col = 0;
+		for (size_t j = 0; j < r->n; j++) {
+			const struct asim_value *v = &r->v[j];
+			if (strncmp(v->path, prefix, plen) || !strcmp(v->path + plen, "kind"))
+				continue;
+			if (col == 4) {
+				fprintf(out, "\n  %-14s %-14s", "", "");
+				col = 0;
+			}
+			fprintf(out, " %s=", v->path + plen);
+			print_value(out, v);
+			col++;
+		}
+		fputc('\n', out);
+	}
+}
+
+void asim_report_text(const struct asim_results *r, FILE *out)
+{
+	const struct asim_value *name = asim_results_get(r, "scenario");
+	fprintf(out, "scenario %s  seed %.0f  replications %.0f\n", name ? name->str : "?",
+	        num(r, "seed"), num(r, "replications"));
+	fprintf(out, "simulated %gs (warm-up %gs excluded), %.0f events\n", num(r, "duration_s"),
+	        num(r, "warmup_s"), num(r, "events"));
+	const struct asim_value *stopped = asim_results_get(r, "stopped");
+	if (stopped)
+		fprintf(out, "WARNING: the run stopped early: %s\n", stopped->str);
+
+	fprintf(out, "\nRequests   ");
+	field(out, r, "offered/s", "offered_rps");
+	field(out, r, "completed", "requests");
+	field(out, r, "succeeded", "succeeded");
+	field(out, r, "availability", "availability");
+	fprintf(out, "\nThroughput ");
+	field(out, r, "goodput/s", "throughput_rps");
+	field(out, r, "retry amplification", "retry_amplification");
+	fprintf(out, "\nFailures   ");
+	field(out, r, "timeout", "failures.timeout");
+	field(out, r, "rejected", "failures.rejected");
+	field(out, r, "error", "failures.error");
+	field(out, r, "unreachable", "failures.unreachable");
+	fprintf(out, "\nLatency ms ");
+	static const char *const qs[] = {"p50", "p90", "p95", "p99", "p999", "max", "mean"};
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "latency_ms.%s", qs[i]);
+		field(out, r, qs[i], path);
+	}
+	fputc('\n', out);
+	/* Per operation, when the mix has several. */
+	for (size_t i = 0; i < r->n; i++) {
+		const char *p = r->v[i].path;
+		if (strncmp(p, "operations.", 11) || !strstr(p, ".succeeded"))
+			continue;
+		int len = (int)(strstr(p, ".succeeded") - (p + 11));
+		fprintf(out, "  %-9.*s", len, p + 11);
+		for (size_t q = 0; q < 4; q++) {
+			char path[128];
+			snprintf(path, sizeof path, "operations.%.*s.latency_ms.%s", len, p + 11, qs[q]);
+			field(out, r, qs[q], path);
+		}
+		fputc('\n', out);
+	}
+	print_components(r, out);
+
+	fprintf(out, "\nInvariants");
+	for (size_t i = 0; i < r->n; i++) {
+		if (strncmp(r->v[i].path, "invariants.", 11))
+			continue;
+		fprintf(out, "  %s ", r->v[i].path + 11);
+		print_value(out, &r->v[i]);
+	}
+	fputc('\n', out);
+
+	size_t nslo = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (!strncmp(r->v[i].path, "slo[", 4) && strstr(r->v[i].path, "].metric"))
+			nslo++;
+	if (nslo) {
+		fprintf(out, "\nSLOs\n");
+		for (size_t i = 0; i < nslo; i++) {
+			char path[64];
+			snprintf(path, sizeof path, "slo[%zu].metric", i);
+			const struct asim_value *m = asim_results_get(r, path);
+			snprintf(path, sizeof path, "slo[%zu].ok", i);
+			bool ok = num(r, path) != 0;
+			bool latency = strcmp(m->str, "availability") && !strstr(m->str, "_");
+			snprintf(path, sizeof path, "slo[%zu].value", i);
+			const struct asim_value *v = asim_results_get(r, path);
+			snprintf(path, sizeof path, "slo[%zu].target", i);
+			const struct asim_value *t = asim_results_get(r, path);
+			fprintf(out, "  %-14s ", m->str);
+			print_value(out, v);
+			fprintf(out, "%s %s ", latency ? " ms" : "",
+			        !strcmp(m->str, "availability") ? ">=" : "<=");
+			print_value(out, t);
+			fprintf(out, "%s  %s\n", latency ? " ms" : "", ok ? "ok" : "FAILED");
+		}
+		fprintf(out, "\nResult: %s\n", num(r, "ok") != 0 ? "every SLO holds" : "an SLO failed");
+	}
+}

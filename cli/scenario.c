@@ -1,1 +1,406 @@
-/* placeholder: being written */
+#include "scenario.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "archsim/call.h"
+#include "archsim/model.h"
+
+static const char *const top_keys[] = {
+	"name", "description", "seed", "duration", "warmup", "replications", "zones",
+	"components", "slo", "limits", NULL,
+};
+static const char *const limit_keys[] = {"events", "pending", NULL};
+
+/* SLO metrics: the key in `slo:`, the results path it reads, its direction,
+ * and how its target is written. */
+enum slo_unit { UNIT_TIME, UNIT_FRACTION, UNIT_COUNT };
+static const struct slo_def {
+	const char *key, *path;
+	enum slo_kind kind;
+	enum slo_unit unit;
+} slo_defs[] = {
+	{"p50", "latency_ms.p50", SLO_AT_MOST, UNIT_TIME},
+	{"p90", "latency_ms.p90", SLO_AT_MOST, UNIT_TIME},
+	{"p95", "latency_ms.p95", SLO_AT_MOST, UNIT_TIME},
+	{"p99", "latency_ms.p99", SLO_AT_MOST, UNIT_TIME},
+	{"p999", "latency_ms.p999", SLO_AT_MOST, UNIT_TIME},
+	{"mean", "latency_ms.mean", SLO_AT_MOST, UNIT_TIME},
+	{"availability", "availability", SLO_AT_LEAST, UNIT_FRACTION},
+	{"stale_reads", "invariants.stale_reads", SLO_AT_MOST, UNIT_COUNT},
+	{"duplicate_writes", "invariants.duplicate_writes", SLO_AT_MOST, UNIT_COUNT},
+	{"conflicting_writes", "invariants.conflicting_writes", SLO_AT_MOST, UNIT_COUNT},
+	{"lost_writes", "invariants.lost_writes", SLO_AT_MOST, UNIT_COUNT},
+};
+#define NSLO_DEFS (sizeof slo_defs / sizeof slo_defs[0])
+
+static bool parse_slo(struct asim_scenario *s, const struct asim_cfg *slo, struct asim_diag *d)
+{
+	const char *keys[NSLO_DEFS + 1];
+	for (size_t i = 0; i < NSLO_DEFS; i++)
+		keys[i] = slo_defs[i].key;
+	keys[NSLO_DEFS] = NULL;
+	if (!asim_cfg_expect_map(slo, "slo", keys, d))
+		return false;
+	s->slo = calloc(slo->n ? slo->n : 1, sizeof *s->slo);
+	if (!s->slo) {
+		asim_diag_error(d, slo->mark, "out of memory");
+		return false;
+	}
+	bool ok = true;
+	/* In file order, so the report lists SLOs as the user wrote them. */
+	for (size_t i = 0; i < slo->n; i++) {
+		const struct slo_def *def = NULL;
+		for (size_t j = 0; j < NSLO_DEFS; j++)
+			if (!strcmp(slo_defs[j].key, slo->pairs[i].key))
+				def = &slo_defs[j];
+		const struct asim_cfg *v = slo->pairs[i].value;
+		struct asim_slo *o = &s->slo[s->nslo];
+		double target = 0;
+		switch (def->unit) {
+		case UNIT_TIME: {
+			asim_time t = 0;
+			if (!asim_cfg_node_time(v, ASIM_NS, 24 * ASIM_HOUR, &t, d)) {
+				ok = false;
+				continue;
+			}
+			target = asim_time_to_ms(t);
+			break;
+		}
+		case UNIT_FRACTION:
+			if (!asim_cfg_node_fraction(v, &target, d)) {
+				ok = false;
+				continue;
+			}
+			break;
+		case UNIT_COUNT: {
+			int64_t n = 0;
+			if (!asim_cfg_node_int(v, 0, INT64_MAX, &n, d)) {
+				ok = false;
+				continue;
+			}
+			target = (double)n;
+			break;
+		}
+		}
+		snprintf(o->metric, sizeof o->metric, "%s", def->key);
+		o->path = def->path;
+		o->kind = def->kind;
+		o->target = target;
+		s->nslo++;
+	}
+	return ok;
+}
+
+static bool parse_zones(struct asim_scenario *s, const struct asim_cfg *zones,
+                        struct asim_diag *d)
+{
+	if (zones->type != ASIM_CFG_SEQ || zones->n == 0) {
+		asim_diag_error(d, zones->mark, "expected a list of zone names for 'zones', got %s",
+		                asim_cfg_type_name(zones));
+		return false;
+	}
+	if (zones->n > ASIM_MAX_ZONES) {
+		asim_diag_error(d, zones->mark, "too many zones (at most %d)", ASIM_MAX_ZONES);
+		return false;
+	}
+	s->zones = calloc(zones->n, sizeof *s->zones);
+	if (!s->zones) {
+		asim_diag_error(d, zones->mark, "out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < zones->n; i++) {
+		const char *z;
+		if (!asim_cfg_node_string(zones->items[i], &z, d))
+			return false;
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(s->zones[j], z)) {
+				asim_diag_error(d, zones->items[i]->mark, "duplicate zone '%s'", z);
+				return false;
+			}
+		}
+		s->zones[s->nzones++] = z;
+	}
+	return true;
+}
+
+/* Component names become JSON keys and parts of results paths, so they are
+ * restricted to a conservative alphabet. */
+static bool valid_name(const char *n)
+{
+	if (!*n || strlen(n) > 64)
+		return false;
+	for (const char *p = n; *p; p++) {
+		char ch = *p;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool check_components(const struct asim_cfg *comps, struct asim_diag *d)
+{
+	if (comps->type != ASIM_CFG_MAP) {
+		asim_diag_error(d, comps->mark,
+		                "expected a mapping of component names to settings for 'components', got %s",
+		                asim_cfg_type_name(comps));
+		return false;
+	}
+	if (comps->n == 0) {
+		asim_diag_error(d, comps->mark, "'components' is empty: a scenario needs at least a client");
+		return false;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < comps->n; i++) {
+		const struct asim_cfg_pair *p = &comps->pairs[i];
+		if (!valid_name(p->key)) {
+			asim_diag_error(d, p->key_mark,
+			                "invalid component name '%s' (use letters, digits, '_' and '-', at most 64)",
+			                p->key);
+			ok = false;
+			continue;
+		}
+		if (p->value->type != ASIM_CFG_MAP) {
+			asim_diag_error(d, p->value->mark, "expected a mapping of settings for '%s', got %s",
+			                p->key, asim_cfg_type_name(p->value));
+			ok = false;
+			continue;
+		}
+		const struct asim_cfg *kind = asim_cfg_get(p->value, "kind");
+		if (!kind) {
+			asim_diag_error(d, p->value->mark, "missing required key 'kind' in '%s'", p->key);
+			ok = false;
+			continue;
+		}
+		int idx;
+		if (!asim_cfg_node_choice(kind, "kind", asim_model_kinds(), &idx, d))
+			ok = false;
+	}
+	return ok;
+}
+
+struct asim_scenario *asim_scenario_load(const char *path, const struct asim_overrides *ov,
+                                         struct asim_diag *d)
+{
+	struct asim_scenario *s = calloc(1, sizeof *s);
+	if (!s) {
+		asim_diag_error(d, (struct asim_mark){path, 0, 0}, "out of memory");
+		return NULL;
+	}
+	s->doc = asim_doc_load_file(path, d);
+	if (!s->doc)
+		goto fail;
+	const struct asim_cfg *root = s->doc->root;
+	if (!asim_cfg_expect_map(root, "scenario", top_keys, d))
+		goto fail;
+	bool ok = true;
+	int64_t seed = 1, reps = 1;
+	s->duration = 0;
+	s->warmup = 0;
+	ok &= asim_cfg_string(root, "name", ASIM_OPTIONAL, &s->name, d);
+	ok &= asim_cfg_int(root, "seed", ASIM_OPTIONAL, 0, INT64_MAX, &seed, d);
+	ok &= asim_cfg_time(root, "duration", ASIM_REQUIRED, ASIM_MS, 366 * 24 * ASIM_HOUR,
+	                    &s->duration, d);
+	ok &= asim_cfg_time(root, "warmup", ASIM_OPTIONAL, 0, 366 * 24 * ASIM_HOUR, &s->warmup, d);
+	ok &= asim_cfg_int(root, "replications", ASIM_OPTIONAL, 1, 10000, &reps, d);
+	const char *desc;
+	ok &= asim_cfg_string(root, "description", ASIM_OPTIONAL, &desc, d);
+	const struct asim_cfg *limits = asim_cfg_get(root, "limits");
+	if (limits) {
+		int64_t ev = 0, pend = 0;
+		ok &= asim_cfg_expect_map(limits, "limits", limit_keys, d) &&
+		      asim_cfg_int(limits, "events", ASIM_OPTIONAL, 1, INT64_MAX, &ev, d) &&
+		      asim_cfg_int(limits, "pending", ASIM_OPTIONAL, 1, INT64_MAX, &pend, d);
+		s->max_events = (uint64_t)ev;
+		s->max_pending = (uint64_t)pend;
+	}
+	const struct asim_cfg *zones = asim_cfg_get(root, "zones");
+	if (zones)
+		ok &= parse_zones(s, zones, d);
+	const struct asim_cfg *slo = asim_cfg_get(root, "slo");
+	if (slo)
+		ok &= parse_slo(s, slo, d);
+	s->components = asim_cfg_get(root, "components");
+	if (!s->components) {
+		asim_diag_error(d, root->mark, "missing required key 'components' in 'scenario'");
+		ok = false;
+	} else {
+		ok &= check_components(s->components, d);
+	}
+	s->seed = (uint64_t)seed;
+	s->replications = (uint32_t)reps;
+	if (ov) {
+		if (ov->has_seed)
+			s->seed = ov->seed;
+		if (ov->duration)
+			s->duration = ov->duration;
+		if (ov->replications)
+			s->replications = ov->replications;
+	}
+	if (ok && s->warmup >= s->duration) {
+		const struct asim_cfg *w = asim_cfg_get(root, "warmup");
+		asim_diag_error(d, w ? w->mark : root->mark,
+		                "'warmup' must be shorter than 'duration'");
+		ok = false;
+	}
+	if (!ok)
+		goto fail;
+	if (!s->name) {
+		const char *base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		s->name_buf = strdup(base);
+		if (!s->name_buf)
+			goto fail;
+		char *dot = strrchr(s->name_buf, '.');
+		if (dot && dot != s->name_buf)
+			*dot = '\0';
+		s->name = s->name_buf;
+	}
+	/* Configure every component once now, so that `check` finds every
+	 * problem a run would. */
+	struct asim_kernel *k = asim_scenario_build(s, 0, d);
+	if (!k)
+		goto fail;
+	asim_kernel_destroy(k);
+	return s;
+fail:
+	asim_scenario_free(s);
+	return NULL;
+}
+
+void asim_scenario_free(struct asim_scenario *s)
+{
+	if (!s)
+		return;
+	asim_doc_free(s->doc);
+	free(s->zones);
+	free(s->slo);
+	free(s->name_buf);
+	free(s);
+}
+
+struct asim_kernel *asim_scenario_build(const struct asim_scenario *s, uint32_t rep,
+                                        struct asim_diag *d)
+{
+	struct asim_mark top = s->components->mark;
+	struct asim_kernel *k = asim_kernel_create(s->seed, rep);
+	if (!k) {
+		asim_diag_error(d, top, "out of memory");
+		return NULL;
+	}
+	if (s->nzones && !asim_kernel_set_zones(k, s->zones, s->nzones)) {
+		asim_diag_error(d, top, "out of memory");
+		goto fail;
+	}
+	asim_kernel_set_warmup(k, s->warmup);
+	asim_kernel_set_limits(k, s->max_events, s->max_pending);
+	/* Add every component first so that targets resolve in any order. */
+	for (size_t i = 0; i < s->components->n; i++) {
+		const struct asim_cfg_pair *p = &s->components->pairs[i];
+		const char *kind = asim_cfg_get(p->value, "kind")->text;
+		if (!asim_kernel_add(k, p->key, asim_model_find(kind))) {
+			asim_diag_error(d, p->key_mark, "out of memory adding '%s'", p->key);
+			goto fail;
+		}
+	}
+	bool ok = true;
+	for (size_t i = 0; i < s->components->n; i++) {
+		struct asim_component *c = asim_kernel_component(k, (uint32_t)i);
+		if (c->ops->configure && !c->ops->configure(c, s->components->pairs[i].value, d))
+			ok = false;
+	}
+	if (ok)
+		return k;
+fail:
+	asim_kernel_destroy(k);
+	return NULL;
+}
+
+static void put_latency(struct asim_results *r, const struct asim_hist *h, const char *prefix)
+{
+	static const struct {
+		const char *key;
+		double q;
+	} qs[] = {{"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
+		asim_results_real(r, asim_time_to_ms(asim_hist_quantile(h, qs[i].q)), "%s.%s", prefix,
+		                  qs[i].key);
+	asim_results_real(r, h->count ? asim_time_to_ms(h->max) : 0.0, "%s.max", prefix);
+	asim_results_real(r, asim_hist_mean(h) / (double)ASIM_MS, "%s.mean", prefix);
+}
+
+enum asim_run_status asim_scenario_run(const struct asim_scenario *s, uint32_t rep,
+                                       struct asim_results *r, struct asim_diag *d)
+{
+	struct asim_kernel *k = asim_scenario_build(s, rep, d);
+	if (!k)
+		return ASIM_RUN_NOMEM;
+	enum asim_run_status st = asim_kernel_run(k, s->duration);
+	asim_kernel_finish(k);
+
+	const struct asim_outcome *o = asim_kernel_outcome(k);
+	double measured = asim_time_to_seconds(asim_now(k) - s->warmup);
+	uint64_t failed = o->requests - o->succeeded;
+	asim_results_string(r, s->name, "scenario");
+	asim_results_count(r, s->seed, "seed");
+	asim_results_count(r, 1, "replications");
+	asim_results_real(r, asim_time_to_seconds(s->duration), "duration_s");
+	asim_results_real(r, asim_time_to_seconds(s->warmup), "warmup_s");
+	asim_results_count(r, asim_kernel_events(k), "events");
+	if (st != ASIM_RUN_DONE)
+		asim_results_string(r, asim_run_status_str(st), "stopped");
+	asim_results_count(r, o->requests, "requests");
+	asim_results_count(r, o->succeeded, "succeeded");
+	asim_results_count(r, failed, "failed");
+	asim_results_real(r, o->requests ? (double)o->succeeded / (double)o->requests : 1.0,
+	                  "availability");
+	put_latency(r, &o->latency, "latency_ms");
+	asim_results_real(r, measured > 0 ? (double)o->offered / measured : 0.0, "offered_rps");
+	asim_results_real(r, measured > 0 ? (double)o->succeeded / measured : 0.0, "throughput_rps");
+	asim_results_real(r, o->requests ? (double)o->attempts / (double)o->requests : 0.0,
+	                  "retry_amplification");
+	asim_results_count(r, o->failed_timeout, "failures.timeout");
+	asim_results_count(r, o->failed_rejected, "failures.rejected");
+	asim_results_count(r, o->failed_error, "failures.error");
+	asim_results_count(r, o->failed_unreachable, "failures.unreachable");
+	for (int op = 0; op < asim_kernel_op_count(k); op++) {
+		if (!o->latency_op[op].count)
+			continue;
+		char prefix[96];
+		snprintf(prefix, sizeof prefix, "operations.%s.latency_ms", asim_kernel_op_name(k, op));
+		asim_results_count(r, o->latency_op[op].count, "operations.%s.succeeded",
+		                   asim_kernel_op_name(k, op));
+		put_latency(r, &o->latency_op[op], prefix);
+	}
+	for (size_t i = 0; i < asim_kernel_count(k); i++) {
+		const struct asim_component *c = asim_kernel_component(k, (uint32_t)i);
+		if (c->ops->report)
+			c->ops->report(c, r);
+		else
+			asim_results_string(r, c->ops->kind, "components.%s.kind", c->name);
+	}
+	asim_results_count(r, o->stale_reads, "invariants.stale_reads");
+	asim_results_count(r, o->duplicate_writes, "invariants.duplicate_writes");
+	asim_results_count(r, o->conflicting_writes, "invariants.conflicting_writes");
+	asim_results_count(r, o->lost_writes, "invariants.lost_writes");
+	asim_kernel_destroy(k);
+	return st;
+}
+
+bool asim_scenario_judge(const struct asim_scenario *s, struct asim_results *r)
+{
+	bool all = true;
+	for (size_t i = 0; i < s->nslo; i++) {
+		const struct asim_slo *slo = &s->slo[i];
+		double v = asim_results_num(r, slo->path, 0.0);
+		bool ok = slo->kind == SLO_AT_MOST ? v <= slo->target : v >= slo->target;
+		asim_results_string(r, slo->metric, "slo[%zu].metric", i);
+		asim_results_real(r, slo->target, "slo[%zu].target", i);
+		asim_results_real(r, v, "slo[%zu].value", i);
+		asim_results_bool(r, ok, "slo[%zu].ok", i);
+		all &= ok;
+	}
+	asim_results_bool(r, all, "ok");
+	return all;
+}

@@ -1,1 +1,406 @@
-/* placeholder: being written */
+/* client: the users of the system. Open loop (Poisson or evenly spaced
+ * arrivals at a rate) or closed loop (N users, each thinking between
+ * requests). Each logical request may be tried several times: a per-attempt
+ * timeout, retries with backoff and jitter, and an optional overall deadline.
+ * Latency is measured from the intended start of the logical request, so the
+ * time spent in retries and backoff counts, and a slow system cannot hide
+ * queueing by delaying arrivals (no coordinated omission). */
+#include <stdlib.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "archsim/dist.h"
+#include "archsim/pool.h"
+#include "archsim/zipf.h"
+#include "common.h"
+
+struct req {
+	asim_time origin;   /* intended start of the logical request */
+	asim_time deadline; /* overall deadline, ASIM_TIME_MAX when none */
+	asim_time prev_backoff;
+	struct asim_call *call; /* the attempt in flight, or NULL */
+	struct asim_timer timer; /* its timeout, or the pending retry */
+	uint64_t id, key;
+	uint32_t attempt, user;
+	uint16_t op;
+};
+
+struct client {
+	uint32_t target, target_instances;
+	bool closed, constant;
+	double rate;            /* open loop: arrivals per second */
+	uint64_t users;         /* closed loop */
+	struct asim_dist think; /* closed loop */
+	uint64_t limit;         /* logical requests to issue; 0: no limit */
+	asim_time timeout, deadline;
+	struct retry_policy retry;
+
+	int nops;
+	uint16_t op[ASIM_MAX_OPS];
+	gsl_ran_discrete_t *mix;
+	uint64_t key_count;
+	bool zipf;
+	struct asim_zipf zipf_keys;
+
+	gsl_rng *r_arrival, *r_mix, *r_key, *r_retry, *r_think, *r_route;
+	struct asim_pool reqs;
+	uint64_t issued, arrival_index;
+	asim_time first_arrival;
+
+	/* Measured over requests that started after warm-up. */
+	uint64_t offered, requests, succeeded, attempts, failed[ASIM_STATUS_COUNT];
+	struct asim_hist latency;
+};
+
+static const char *const client_keys[] = {
+	"kind", "rate", "arrivals", "users", "think_time", "requests", "mix", "keys",
+	"timeout", "deadline", "retries", "target", "zone", NULL,
+};
+static const char *const arrival_names[] = {"poisson", "constant", NULL};
+static const char *const key_keys[] = {"count", "popularity", "alpha", NULL};
+static const char *const popularity_names[] = {"uniform", "zipf", NULL};
+
+static bool configure_mix(struct asim_component *c, struct client *s, const struct asim_cfg *map,
+                          struct asim_diag *d)
+{
+	const struct asim_cfg *mix = asim_cfg_get(map, "mix");
+	double w[ASIM_MAX_OPS];
+	if (!mix) {
+		s->nops = 1;
+		s->op[0] = ASIM_OP_READ;
+		w[0] = 1.0;
+	} else {
+		if (!asim_cfg_expect_map(mix, "mix", NULL, d))
+			return false;
+		/* Operation names are open (read, write, or a named endpoint), so
+		 * keys are checked for their values, not against a fixed list. */
+		if (mix->n == 0 || mix->n > ASIM_MAX_OPS) {
+			asim_diag_error(d, mix->mark, "'mix' of '%s' needs 1 to %d operations", c->name,
+			                ASIM_MAX_OPS);
+			return false;
+		}
+		double sum = 0;
+		for (size_t i = 0; i < mix->n; i++) {
+			const struct asim_cfg_pair *pr = &mix->pairs[i];
+			if (!asim_cfg_node_fraction(pr->value, &w[i], d))
+				return false;
+			int op = asim_kernel_op(c->kernel, pr->key);
+			if (op < 0) {
+				asim_diag_error(d, pr->key_mark, "too many operation names (at most %d)",
+				                ASIM_MAX_OPS);
+				return false;
+			}
+			s->op[i] = (uint16_t)op;
+			sum += w[i];
+		}
+		if (!(sum > 0)) {
+			asim_diag_error(d, mix->mark, "'mix' of '%s' must have a positive total weight",
+			                c->name);
+			return false;
+		}
+		s->nops = (int)mix->n;
+	}
+	s->mix = gsl_ran_discrete_preproc((size_t)s->nops, w);
+	if (!s->mix) {
+		asim_diag_error(d, map->mark, "out of memory for the mix of '%s'", c->name);
+		return false;
+	}
+	return true;
+}
+
+static bool configure_keys(struct client *s, const struct asim_cfg *map, struct asim_diag *d)
+{
+	s->key_count = 1;
+	const struct asim_cfg *keys = asim_cfg_get(map, "keys");
+	if (!keys)
+		return true;
+	if (!asim_cfg_expect_map(keys, "keys", key_keys, d))
+		return false;
+	int64_t count = 1;
+	int pop = 0;
+	double alpha = 1.0;
+	bool ok = asim_cfg_int(keys, "count", ASIM_REQUIRED, 1, INT64_C(1) << 40, &count, d);
+	ok &= asim_cfg_choice(keys, "popularity", ASIM_OPTIONAL, popularity_names, &pop, d);
+	ok &= asim_cfg_real(keys, "alpha", ASIM_OPTIONAL, 1e-6, 100.0, &alpha, d);
+	if (!ok)
+		return false;
+	if (pop != 1 && asim_cfg_get(keys, "alpha")) {
+		asim_diag_error(d, asim_cfg_get(keys, "alpha")->mark,
+		                "'alpha' applies only to 'popularity: zipf'");
+		return false;
+	}
+	s->key_count = (uint64_t)count;
+	s->zipf = pop == 1;
+	if (s->zipf)
+		asim_zipf_init(&s->zipf_keys, s->key_count, alpha);
+	return true;
+}
+
+static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
+{
+	struct client *s = c->state;
+	if (!asim_cfg_expect_map(map, c->name, client_keys, d))
+		return false;
+	bool ok = true;
+	const struct asim_cfg *rate = asim_cfg_get(map, "rate");
+	const struct asim_cfg *users = asim_cfg_get(map, "users");
+	if (!rate == !users) {
+		asim_diag_error(d, map->mark,
+		                "'%s' needs either 'rate' (open loop) or 'users' (closed loop)", c->name);
+		return false;
+	}
+	if (rate) {
+		int arrivals = 0;
+		ok &= asim_cfg_rate(map, "rate", ASIM_REQUIRED, 1e9, &s->rate, d);
+		ok &= asim_cfg_choice(map, "arrivals", ASIM_OPTIONAL, arrival_names, &arrivals, d);
+		s->constant = arrivals == 1;
+		if (asim_cfg_get(map, "think_time")) {
+			asim_diag_error(d, asim_cfg_get(map, "think_time")->mark,
+			                "'think_time' applies only to a closed loop ('users')");
+			ok = false;
+		}
+	} else {
+		int64_t n = 0;
+		s->closed = true;
+		ok &= asim_cfg_int(map, "users", ASIM_REQUIRED, 1, 10000000, &n, d);
+		s->users = (uint64_t)n;
+		ok &= asim_cfg_dist(map, "think_time", ASIM_REQUIRED, &s->think, d);
+		if (asim_cfg_get(map, "arrivals")) {
+			asim_diag_error(d, asim_cfg_get(map, "arrivals")->mark,
+			                "'arrivals' applies only to an open loop ('rate')");
+			ok = false;
+		}
+	}
+	int64_t limit = 0;
+	ok &= asim_cfg_int(map, "requests", ASIM_OPTIONAL, 1, INT64_MAX, &limit, d);
+	s->limit = (uint64_t)limit;
+	s->timeout = 0;
+	s->deadline = 0;
+	ok &= asim_cfg_time(map, "timeout", ASIM_OPTIONAL, ASIM_NS, 24 * ASIM_HOUR, &s->timeout, d);
+	ok &= asim_cfg_time(map, "deadline", ASIM_OPTIONAL, ASIM_NS, 24 * ASIM_HOUR, &s->deadline, d);
+	ok &= retry_policy_parse(map, "retries", &s->retry, d);
+	ok &= configure_keys(s, map, d);
+	ok &= configure_mix(c, s, map, d);
+	ok &= model_instances(c, map, 1, d);
+	struct asim_component *t = model_target(c, map, "target", d);
+	if (!t || !ok)
+		return false;
+	s->target = t->id;
+	s->target_instances = t->instances;
+
+	struct asim_kernel *k = c->kernel;
+	s->r_arrival = asim_kernel_rng(k, c->name, "arrivals");
+	s->r_mix = asim_kernel_rng(k, c->name, "mix");
+	s->r_key = asim_kernel_rng(k, c->name, "keys");
+	s->r_retry = asim_kernel_rng(k, c->name, "retry");
+	s->r_think = asim_kernel_rng(k, c->name, "think");
+	s->r_route = asim_kernel_rng(k, c->name, "route");
+	asim_pool_init(&s->reqs, sizeof(struct req), 1024);
+	asim_hist_init(&s->latency);
+	return true;
+}
+
+/* The n-th evenly spaced arrival is computed from n, not by adding a rounded
+ * period n times, so the rate holds exactly over long runs. */
+static asim_time next_arrival_delay(struct client *s, asim_time now)
+{
+	if (!s->constant)
+		return asim_time_from_seconds(gsl_ran_exponential(s->r_arrival, 1.0 / s->rate));
+	asim_time at = asim_time_from_seconds((double)s->arrival_index / s->rate);
+	s->arrival_index++;
+	return at > now ? at - now : 0;
+}
+
+static void send_attempt(struct asim_component *c, struct client *s, struct req *q)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	struct asim_call *call = asim_call_new(k);
+	if (!call)
+		return; /* out of memory: the kernel stops the run */
+	call->op = q->op;
+	call->key = q->key;
+	call->request = q->id;
+	call->origin = q->origin;
+	call->attempt = q->attempt;
+	call->token = (uint64_t)(uintptr_t)q;
+	asim_time expiry = q->deadline;
+	if (s->timeout && (expiry == ASIM_TIME_MAX || now + s->timeout < expiry))
+		expiry = now + s->timeout;
+	call->deadline = expiry;
+	q->call = call;
+	uint16_t inst = 0;
+	if (s->target_instances > 1)
+		inst = (uint16_t)gsl_rng_uniform_int(s->r_route, s->target_instances);
+	if (asim_measuring_at(k, q->origin))
+		s->attempts++;
+	asim_call_send(k, call, c->id, 0, s->target, inst);
+	if (expiry != ASIM_TIME_MAX)
+		q->timer = asim_schedule_at(k, expiry, c->id, EV_TIMEOUT, 0, 0, q);
+}
+
+static void finish_request(struct asim_component *c, struct client *s, struct req *q,
+                           enum asim_status st)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	if (asim_measuring_at(k, q->origin)) {
+		struct asim_outcome *o = asim_kernel_outcome(k);
+		s->requests++;
+		o->requests++;
+		o->attempts += q->attempt + 1;
+		if (st == ASIM_OK) {
+			s->succeeded++;
+			o->succeeded++;
+			asim_hist_record(&s->latency, now - q->origin);
+			asim_hist_record(&o->latency, now - q->origin);
+			asim_hist_record(&o->latency_op[q->op], now - q->origin);
+		} else {
+			s->failed[st]++;
+			switch (st) {
+			case ASIM_TIMEOUT: o->failed_timeout++; break;
+			case ASIM_REJECTED: o->failed_rejected++; break;
+			case ASIM_UNREACHABLE: o->failed_unreachable++; break;
+			default: o->failed_error++; break;
+			}
+		}
+	}
+	uint32_t user = q->user;
+	asim_pool_put(&s->reqs, q);
+	if (s->closed && (!s->limit || s->issued < s->limit))
+		asim_schedule(k, asim_dist_sample(&s->think, s->r_think), c->id, EV_ARRIVE, 0, user,
+		              NULL);
+}
+
+static void attempt_failed(struct asim_component *c, struct client *s, struct req *q,
+                           enum asim_status st)
+{
+	struct asim_kernel *k = c->kernel;
+	if (q->attempt < s->retry.max) {
+		asim_time wait = retry_backoff(&s->retry, q->attempt + 1, q->prev_backoff, s->r_retry);
+		asim_time at;
+		if (asim_time_add(asim_now(k), wait, &at) && at < q->deadline) {
+			q->prev_backoff = wait;
+			q->attempt++;
+			q->timer = asim_schedule_at(k, at, c->id, EV_RETRY, 0, 0, q);
+			return;
+		}
+	}
+	finish_request(c, s, q, st);
+}
+
+static void arrive(struct asim_component *c, struct client *s, uint64_t user)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	if (s->limit && s->issued >= s->limit)
+		return;
+	s->issued++;
+	if (!s->closed && (!s->limit || s->issued < s->limit))
+		asim_schedule(k, next_arrival_delay(s, now), c->id, EV_ARRIVE, 0, 0, NULL);
+	struct req *q = asim_pool_get(&s->reqs);
+	if (!q) {
+		asim_kernel_stop(k);
+		return;
+	}
+	q->origin = now;
+	q->id = ((uint64_t)c->id << 40) | s->issued;
+	q->user = (uint32_t)user;
+	q->op = s->op[s->nops > 1 ? gsl_ran_discrete(s->r_mix, s->mix) : 0];
+	if (s->key_count > 1)
+		q->key = s->zipf ? asim_zipf_sample(&s->zipf_keys, s->r_key) - 1
+		                 : gsl_rng_uniform_int(s->r_key, s->key_count);
+	q->deadline = ASIM_TIME_MAX;
+	if (s->deadline)
+		asim_time_add(now, s->deadline, &q->deadline);
+	if (asim_measuring_at(k, now)) {
+		s->offered++;
+		asim_kernel_outcome(k)->offered++;
+	}
+	send_attempt(c, s, q);
+}
+
+static void start(struct asim_component *c)
+{
+	struct client *s = c->state;
+	struct asim_kernel *k = c->kernel;
+	if (s->closed) {
+		for (uint64_t u = 0; u < s->users; u++)
+			asim_schedule(k, asim_dist_sample(&s->think, s->r_think), c->id, EV_ARRIVE, 0, u,
+			              NULL);
+	} else {
+		asim_schedule(k, next_arrival_delay(s, 0), c->id, EV_ARRIVE, 0, 0, NULL);
+	}
+}
+
+static void handle(struct asim_component *c, const struct asim_event *ev)
+{
+	struct client *s = c->state;
+	struct asim_kernel *k = c->kernel;
+	switch (ev->type) {
+	case EV_ARRIVE:
+		arrive(c, s, ev->a);
+		break;
+	case ASIM_EV_RESPONSE: {
+		struct asim_call *call = ev->p;
+		struct req *q = (struct req *)(uintptr_t)call->token;
+		enum asim_status st = call->status;
+		asim_cancel(k, q->timer);
+		asim_call_free(k, call);
+		q->call = NULL;
+		if (st == ASIM_OK)
+			finish_request(c, s, q, ASIM_OK);
+		else
+			attempt_failed(c, s, q, st);
+		break;
+	}
+	case EV_TIMEOUT: {
+		struct req *q = ev->p;
+		asim_call_abandon(k, q->call);
+		q->call = NULL;
+		attempt_failed(c, s, q, ASIM_TIMEOUT);
+		break;
+	}
+	case EV_RETRY:
+		send_attempt(c, s, ev->p);
+		break;
+	}
+}
+
+static void report(const struct asim_component *c, struct asim_results *r)
+{
+	const struct client *s = c->state;
+	const char *n = c->name;
+	asim_results_string(r, "client", "components.%s.kind", n);
+	asim_results_count(r, s->offered, "components.%s.offered", n);
+	asim_results_count(r, s->requests, "components.%s.requests", n);
+	asim_results_count(r, s->succeeded, "components.%s.succeeded", n);
+	asim_results_real(r, s->requests ? (double)s->succeeded / (double)s->requests : 1.0,
+	                  "components.%s.availability", n);
+	asim_results_real(r, s->requests ? (double)s->attempts / (double)s->requests : 0.0,
+	                  "components.%s.retry_amplification", n);
+	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(&s->latency, 0.5)),
+	                  "components.%s.latency_ms.p50", n);
+	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(&s->latency, 0.99)),
+	                  "components.%s.latency_ms.p99", n);
+}
+
+static void destroy(struct asim_component *c)
+{
+	struct client *s = c->state;
+	asim_dist_finish(&s->think);
+	if (s->mix)
+		gsl_ran_discrete_free(s->mix);
+	asim_pool_finish(&s->reqs);
+}
+
+const struct asim_model_ops asim_client_ops = {
+	.kind = "client",
+	.summary = "users: open-loop arrivals or closed-loop users, timeouts, retries",
+	.state_size = sizeof(struct client),
+	.configure = configure,
+	.start = start,
+	.handle = handle,
+	.report = report,
+	.destroy = destroy,
+};

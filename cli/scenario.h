@@ -1,0 +1,70 @@
+/* A scenario: the loaded file, its run settings and SLOs, and how to build
+ * and run a kernel from it.
+ *
+ * Top-level keys: name, description, seed, duration, warmup, replications,
+ * zones, components, slo, limits. Loading validates everything (each
+ * component's configure runs once on a scratch kernel), so a scenario that
+ * loads is a scenario that runs. */
+#ifndef ARCHSIM_CLI_SCENARIO_H
+#define ARCHSIM_CLI_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "archsim/diag.h"
+#include "archsim/kernel.h"
+#include "archsim/results.h"
+#include "load.h"
+
+enum slo_kind { SLO_AT_MOST, SLO_AT_LEAST };
+
+struct asim_slo {
+	char metric[32];   /* "p95", "availability", "stale_reads"... */
+	const char *path;  /* the results path it reads */
+	enum slo_kind kind;
+	double target;     /* in the unit of the path (ms, share, count) */
+};
+
+/* Command-line overrides; zero means "as in the file". */
+struct asim_overrides {
+	bool has_seed;
+	uint64_t seed;
+	asim_time duration;
+	uint32_t replications;
+};
+
+struct asim_scenario {
+	struct asim_doc *doc; /* owned */
+	const char *name;     /* borrowed from doc, or the file's base name */
+	char *name_buf;       /* owned when derived from the file name */
+	uint64_t seed;
+	asim_time duration, warmup;
+	uint32_t replications;
+	const char **zones;   /* owned array of borrowed names */
+	uint32_t nzones;
+	const struct asim_cfg *components; /* borrowed from doc */
+	struct asim_slo *slo; /* owned */
+	size_t nslo;
+	uint64_t max_events;
+	uint64_t max_pending;
+};
+
+/* Loads and validates path. NULL after reporting to d. */
+struct asim_scenario *asim_scenario_load(const char *path, const struct asim_overrides *ov,
+                                         struct asim_diag *d);
+void asim_scenario_free(struct asim_scenario *s);
+
+/* A kernel with every component added and configured, for replication rep.
+ * NULL after reporting to d. The caller destroys it. */
+struct asim_kernel *asim_scenario_build(const struct asim_scenario *s, uint32_t rep,
+                                        struct asim_diag *d);
+
+/* Runs replication rep to the end and adds every figure to r (the PRODUCT.md
+ * keys, components, SLO verdicts). Returns the kernel's run status. */
+enum asim_run_status asim_scenario_run(const struct asim_scenario *s, uint32_t rep,
+                                       struct asim_results *r, struct asim_diag *d);
+
+/* Evaluates the SLOs on r, adding "slo[i].*" and "ok". Returns whether all hold. */
+bool asim_scenario_judge(const struct asim_scenario *s, struct asim_results *r);
+
+#endif

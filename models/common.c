@@ -1,0 +1,239 @@
+#include "common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+struct asim_component *model_target_node(struct asim_component *c, const struct asim_cfg *node,
+                                         const char *key, struct asim_diag *d)
+{
+	const char *name;
+	if (!asim_cfg_node_string(node, &name, d))
+		return NULL;
+	struct asim_kernel *k = c->kernel;
+	struct asim_component *t = asim_kernel_find(k, name);
+	if (t == c) {
+		asim_diag_error(d, node->mark, "'%s' of '%s' cannot be the component itself", key,
+		                c->name);
+		return NULL;
+	}
+	if (t)
+		return t;
+	/* Suggest the closest component name, as a compiler suggests a symbol. */
+	size_t n = asim_kernel_count(k);
+	const char **names = calloc(n + 1, sizeof *names);
+	const char *hint = NULL;
+	if (names) {
+		for (size_t i = 0; i < n; i++)
+			names[i] = asim_kernel_component(k, (uint32_t)i)->name;
+		hint = asim_diag_suggest(name, names);
+	}
+	if (hint)
+		asim_diag_error(d, node->mark,
+		                "'%s' of '%s' names unknown component '%s' (did you mean '%s'?)",
+		                key, c->name, name, hint);
+	else
+		asim_diag_error(d, node->mark, "'%s' of '%s' names unknown component '%s'", key,
+		                c->name, name);
+	free(names);
+	return NULL;
+}
+
+struct asim_component *model_target(struct asim_component *c, const struct asim_cfg *map,
+                                    const char *key, struct asim_diag *d)
+{
+	const struct asim_cfg *node = asim_cfg_get(map, key);
+	if (!node) {
+		asim_diag_error(d, map->mark, "missing required key '%s' in '%s'", key, c->name);
+		return NULL;
+	}
+	return model_target_node(c, node, key, d);
+}
+
+static const char *const backoff_names[] = {"constant", "exponential", NULL};
+static const char *const jitter_names[] = {"none", "full", "equal", "decorrelated", NULL};
+static const char *const retry_keys[] = {"max", "backoff", "base", "cap", "jitter", NULL};
+
+bool retry_policy_parse(const struct asim_cfg *map, const char *key, struct retry_policy *out,
+                        struct asim_diag *d)
+{
+	*out = (struct retry_policy){
+		.max = 0,
+		.backoff = BACKOFF_EXPONENTIAL,
+		.jitter = JITTER_FULL,
+		.base = 10 * ASIM_MS,
+		.cap = ASIM_S,
+	};
+	const struct asim_cfg *node = asim_cfg_get(map, key);
+	if (!node)
+		return true;
+	int64_t max = 0;
+	if (node->type == ASIM_CFG_SCALAR) {
+		if (!asim_cfg_node_int(node, 0, 100, &max, d))
+			return false;
+		out->max = (uint32_t)max;
+		return true;
+	}
+	if (!asim_cfg_expect_map(node, node->ctx ? node->ctx : key, retry_keys, d))
+		return false;
+	int backoff = out->backoff, jitter = out->jitter;
+	bool ok = asim_cfg_int(node, "max", ASIM_REQUIRED, 0, 100, &max, d);
+	ok &= asim_cfg_choice(node, "backoff", ASIM_OPTIONAL, backoff_names, &backoff, d);
+	ok &= asim_cfg_choice(node, "jitter", ASIM_OPTIONAL, jitter_names, &jitter, d);
+	ok &= asim_cfg_time(node, "base", ASIM_OPTIONAL, ASIM_NS, ASIM_HOUR, &out->base, d);
+	ok &= asim_cfg_time(node, "cap", ASIM_OPTIONAL, ASIM_NS, 24 * ASIM_HOUR, &out->cap, d);
+	if (ok && out->cap < out->base) {
+		asim_diag_error(d, asim_cfg_get(node, "cap")->mark,
+		                "'cap' must be at least 'base' in '%s'", node->ctx ? node->ctx : key);
+		ok = false;
+	}
+	out->max = (uint32_t)max;
+	out->backoff = (enum backoff_kind)backoff;
+	out->jitter = (enum jitter_kind)jitter;
+	return ok;
+}
+
+asim_time retry_backoff(const struct retry_policy *p, uint32_t n, asim_time prev, gsl_rng *r)
+{
+	asim_time wait = p->base;
+	if (p->backoff == BACKOFF_EXPONENTIAL) {
+		/* base * 2^(n-1), saturating at cap without overflowing. */
+		for (uint32_t i = 1; i < n && wait < p->cap; i++)
+			wait *= 2;
+	}
+	if (wait > p->cap)
+		wait = p->cap;
+	switch (p->jitter) {
+	case JITTER_NONE:
+		return wait;
+	case JITTER_FULL:
+		return (asim_time)(gsl_rng_uniform(r) * (double)wait);
+	case JITTER_EQUAL:
+		return wait / 2 + (asim_time)(gsl_rng_uniform(r) * (double)(wait - wait / 2));
+	case JITTER_DECORRELATED: {
+		/* AWS: sleep = min(cap, random_between(base, prev * 3)). */
+		double hi = (double)(prev > 0 ? prev : p->base) * 3.0;
+		asim_time s = (asim_time)gsl_ran_flat(r, (double)p->base, hi);
+		return s > p->cap ? p->cap : s;
+	}
+	}
+	return wait;
+}
+
+bool model_instances(struct asim_component *c, const struct asim_cfg *map, uint32_t max,
+                     struct asim_diag *d)
+{
+	int64_t n = 1;
+	if (!asim_cfg_int(map, "instances", ASIM_OPTIONAL, 1, max, &n, d))
+		return false;
+	const struct asim_cfg *zones = asim_cfg_get(map, "zones");
+	const struct asim_cfg *zone = asim_cfg_get(map, "zone");
+	uint16_t placed[ASIM_MAX_ZONES];
+	uint32_t nz = 0;
+	if (zones && zone) {
+		asim_diag_error(d, zone->mark, "'%s' has both 'zone' and 'zones': give one", c->name);
+		return false;
+	}
+	const struct asim_cfg *one = zone;
+	if (zones && zones->type == ASIM_CFG_SCALAR)
+		one = zones;
+	if (one) {
+		const char *name;
+		if (!asim_cfg_node_string(one, &name, d))
+			return false;
+		int z = asim_kernel_zone(c->kernel, name);
+		if (z < 0) {
+			asim_diag_error(d, one->mark, "unknown zone '%s' in '%s' (zones are listed in 'zones' at the top)",
+			                name, c->name);
+			return false;
+		}
+		placed[nz++] = (uint16_t)z;
+	} else if (zones) {
+		if (zones->type != ASIM_CFG_SEQ || zones->n == 0) {
+			asim_diag_error(d, zones->mark, "expected a list of zone names for 'zones' in '%s', got %s",
+			                c->name, asim_cfg_type_name(zones));
+			return false;
+		}
+		if (zones->n > ASIM_MAX_ZONES) {
+			asim_diag_error(d, zones->mark, "too many zones in '%s' (at most %d)", c->name,
+			                ASIM_MAX_ZONES);
+			return false;
+		}
+		for (size_t i = 0; i < zones->n; i++) {
+			const char *name;
+			if (!asim_cfg_node_string(zones->items[i], &name, d))
+				return false;
+			int z = asim_kernel_zone(c->kernel, name);
+			if (z < 0) {
+				asim_diag_error(d, zones->items[i]->mark,
+				                "unknown zone '%s' in '%s' (zones are listed in 'zones' at the top)",
+				                name, c->name);
+				return false;
+			}
+			placed[nz++] = (uint16_t)z;
+		}
+	}
+	if (nz == 0)
+		return asim_component_set_instances(c, (uint32_t)n, NULL);
+	uint16_t *per = malloc((size_t)n * sizeof *per);
+	if (!per) {
+		asim_diag_error(d, map->mark, "out of memory placing %lld instances of '%s'",
+		                (long long)n, c->name);
+		return false;
+	}
+	/* Spread instances over the listed zones in turn, as a cloud autoscaler
+	 * balances a group across zones. */
+	for (int64_t i = 0; i < n; i++)
+		per[i] = placed[i % nz];
+	bool ok = asim_component_set_instances(c, (uint32_t)n, per);
+	free(per);
+	if (!ok)
+		asim_diag_error(d, map->mark, "out of memory placing %lld instances of '%s'",
+		                (long long)n, c->name);
+	return ok;
+}
+
+/* The capacity is always a power of two, so indexes wrap with a mask. */
+bool ptr_ring_push(struct ptr_ring *q, void *p)
+{
+	if (q->len == q->cap) {
+		uint32_t cap = q->cap ? q->cap * 2 : 16;
+		void **v = malloc((size_t)cap * sizeof *v);
+		if (!v)
+			return false;
+		for (uint32_t i = 0; i < q->len; i++)
+			v[i] = q->v[(q->head + i) & (q->cap - 1)];
+		free(q->v);
+		q->v = v;
+		q->head = 0;
+		q->cap = cap;
+	}
+	q->v[(q->head + q->len) & (q->cap - 1)] = p;
+	q->len++;
+	return true;
+}
+
+void *ptr_ring_pop(struct ptr_ring *q)
+{
+	if (!q->len)
+		return NULL;
+	void *p = q->v[q->head];
+	q->head = (q->head + 1) & (q->cap - 1);
+	q->len--;
+	return p;
+}
+
+void *ptr_ring_pop_back(struct ptr_ring *q)
+{
+	if (!q->len)
+		return NULL;
+	q->len--;
+	return q->v[(q->head + q->len) & (q->cap - 1)];
+}
+
+void ptr_ring_free(struct ptr_ring *q)
+{
+	free(q->v);
+	*q = (struct ptr_ring){0};
+}

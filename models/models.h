@@ -1,0 +1,11 @@
+/* The operation tables of every component kind, for the registry and tests. */
+#ifndef ARCHSIM_MODELS_MODELS_H
+#define ARCHSIM_MODELS_MODELS_H
+
+#include "archsim/model.h"
+
+extern const struct asim_model_ops asim_client_ops;
+extern const struct asim_model_ops asim_load_balancer_ops;
+extern const struct asim_model_ops asim_service_ops;
+
+#endif
