@@ -38,6 +38,11 @@ struct asim_model_ops {
 	void (*report)(const struct asim_component *c, struct asim_results *r);
 	/* Frees what configure allocated. The state block itself is the kernel's. */
 	void (*destroy)(struct asim_component *c);
+	/* The components this one sends to (target, targets, calls, backing,
+	 * consumers), for `archsim graph`: writes at most max ids into to, in
+	 * the order configured, each once, and returns how many there are in
+	 * all (so a caller can retry with more room). Valid after configure. */
+	size_t (*edges)(const struct asim_component *c, uint32_t *to, size_t max);
 };
 
 /* The registry of kinds (models/registry.c): NULL when kind is unknown. */
