@@ -1,5 +1,424 @@
-/* placeholder: being written */
+#include <check.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "archsim/cfg.h"
+#include "archsim/diag.h"
+#include "archsim/dist.h"
+
+/* Fewer draws under valgrind; the tolerances follow the count. */
+static size_t draws(void)
+{
+	return getenv("ARCHSIM_VALGRIND") ? 100000 : 1000000;
+}
+
+static gsl_rng *rng(unsigned long seed)
+{
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	ck_assert_ptr_nonnull(r);
+	gsl_rng_set(r, seed);
+	return r;
+}
+
+/* Builds {k1: v1, k2: v2, ...} from NULL-terminated pairs of strings. Item i
+ * sits on line 1 at column 10*i+1 (key) and 10*i+5 (value), so messages
+ * carry positions that a test can check. A value starting with '[' is a
+ * list of comma-separated scalars. */
+static struct asim_cfg *map_of(const char *ctx, ...)
+{
+	struct asim_mark m = { "t.yaml", 1, 1 };
+	struct asim_cfg *map = asim_cfg_new_map(m);
+	ck_assert_ptr_nonnull(map);
+	map->ctx = ctx;
+	va_list ap;
+	va_start(ap, ctx);
+	for (int i = 0;; i++) {
+		const char *k = va_arg(ap, const char *);
+		if (!k)
+			break;
+		const char *v = va_arg(ap, const char *);
+		struct asim_mark km = { "t.yaml", 1, 10 * i + 1 };
+		struct asim_mark vm = { "t.yaml", 1, 10 * i + 5 };
+		struct asim_cfg *val;
+		if (v[0] == '[') {
+			val = asim_cfg_new_seq(vm);
+			char buf[256];
+			snprintf(buf, sizeof(buf), "%s", v + 1);
+			int col = vm.col + 1;
+			for (char *tok = strtok(buf, ",]"); tok; tok = strtok(NULL, ",]")) {
+				while (*tok == ' ')
+					tok++;
+				struct asim_mark im = { "t.yaml", 1, col++ };
+				ck_assert(asim_cfg_seq_add(val, asim_cfg_new_scalar(tok, im)));
+			}
+		} else {
+			val = asim_cfg_new_scalar(v, vm);
+		}
+		ck_assert(asim_cfg_map_add(map, k, km, val));
+	}
+	va_end(ap);
+	return map;
+}
+
+/* Sample mean and variance (and the fourth central moment, for the
+ * standard error of the variance) of n draws, in seconds. */
+struct moments {
+	double mean, var, m4;
+};
+
+static struct moments sample(const struct asim_dist *dist, unsigned long seed, size_t n)
+{
+	gsl_rng *r = rng(seed);
+	double *x = malloc(n * sizeof(*x));
+	ck_assert_ptr_nonnull(x);
+	double sum = 0;
+	size_t negative = 0;
+	/* Check records every passing assertion through a pipe, so the loops
+	 * over draws count and assert once. */
+	for (size_t i = 0; i < n; i++) {
+		asim_time t = asim_dist_sample(dist, r);
+		negative += t < 0;
+		x[i] = asim_time_to_seconds(t);
+		sum += x[i];
+	}
+	gsl_rng_free(r);
+	ck_assert_uint_eq(negative, 0);
+	struct moments m = { sum / (double)n, 0, 0 };
+	for (size_t i = 0; i < n; i++) {
+		double dev = x[i] - m.mean;
+		m.var += dev * dev;
+		m.m4 += dev * dev * dev * dev;
+	}
+	m.var /= (double)(n - 1);
+	m.m4 /= (double)n;
+	free(x);
+	return m;
+}
+
+/* Checks the sample mean and SCV of dist against its analytic values within
+ * 5 standard errors. The error of the mean comes from the analytic variance;
+ * that of the variance from the sample's fourth moment, (m4 - var^2) / n. */
+static void check_moments(const struct asim_dist *dist, double mean, double scv,
+                          unsigned long seed)
+{
+	ck_assert_double_eq_tol(asim_dist_mean(dist), mean, mean * 1e-12);
+	ck_assert_double_eq_tol(asim_dist_scv(dist), scv, scv * 1e-12);
+	size_t n = draws();
+	struct moments m = sample(dist, seed, n);
+	double var = scv * mean * mean;
+	double se_mean = sqrt(var / (double)n);
+	ck_assert_msg(fabs(m.mean - mean) <= 5 * se_mean, "mean %g, expected %g +- %g", m.mean,
+	              mean, 5 * se_mean);
+	/* A symmetric two-point law has m4 = var^2: no first-order error. */
+	double se_var = sqrt(fmax(0, m.m4 - m.var * m.var) / (double)n);
+	double got_scv = m.var / (m.mean * m.mean);
+	double tol = 5 * scv * (se_var / var + 2 * se_mean / mean);
+	ck_assert_msg(fabs(got_scv - scv) <= tol, "scv %g, expected %g +- %g", got_scv, scv, tol);
+}
+
+START_TEST(dist_constant)
+{
+	struct asim_dist d;
+	asim_dist_constant(&d, 4 * ASIM_MS + 1);
+	gsl_rng *r = rng(1);
+	for (int i = 0; i < 1000; i++)
+		ck_assert_int_eq(asim_dist_sample(&d, r), 4 * ASIM_MS + 1);
+	gsl_rng_free(r);
+	ck_assert_double_eq_tol(asim_dist_mean(&d), 0.004000001, 1e-15);
+	ck_assert_double_eq(asim_dist_scv(&d), 0);
+	asim_dist_finish(&d);
+	asim_dist_finish(NULL);
+}
+END_TEST
+
+START_TEST(dist_exponential_moments)
+{
+	struct asim_dist d;
+	asim_dist_exponential(&d, 4 * ASIM_MS);
+	check_moments(&d, 0.004, 1, 11);
+}
+END_TEST
+
+/* Each map form: the tree, then the analytic mean (s) and SCV. */
+static const struct {
+	const char *kv[8];
+	double mean, scv;
+} forms[] = {
+	{ { "dist", "exponential", "mean", "20ms" }, 0.020, 1 },
+	{ { "dist", "lognormal", "mean", "4ms", "cv", "0.5" }, 0.004, 0.25 },
+	{ { "dist", "lognormal", "mean", "1s", "cv", "2" }, 1.0, 4 },
+	{ { "dist", "gamma", "mean", "4ms", "cv", "0.5" }, 0.004, 0.25 },
+	{ { "dist", "gamma", "mean", "10ms", "cv", "3" }, 0.010, 9 },
+	/* alpha 5: the fourth moment is finite, so the variance estimate has a
+	 * finite standard error. */
+	{ { "dist", "pareto", "mean", "4ms", "alpha", "5" }, 0.004, 1.0 / 15 },
+	{ { "dist", "uniform", "min", "1ms", "max", "3ms" }, 0.002, 1.0 / 12 },
+	{ { "dist", "empirical", "values", "[1ms, 2ms, 10ms]", "weights", "[0.7, 0.2, 0.1]" },
+	  0.0021, 11.5e-6 / (0.0021 * 0.0021) - 1 },
+	{ { "dist", "empirical", "values", "[2ms, 4ms]" }, 0.003, 1.0 / 9 },
+};
+
+static struct asim_cfg *form_tree(size_t i)
+{
+	const char *const *kv = forms[i].kv;
+	return map_of("api.service_time", kv[0], kv[1], kv[2], kv[3], kv[4], kv[5], kv[6], kv[7],
+	              NULL);
+}
+
+START_TEST(dist_forms_moments)
+{
+	struct asim_cfg *t = form_tree((size_t)_i);
+	struct asim_diag diag;
+	asim_diag_init(&diag);
+	struct asim_dist d;
+	bool ok = asim_dist_from_cfg(t, "api.service_time", &d, &diag);
+	if (!ok)
+		asim_diag_print(&diag, stderr);
+	ck_assert(ok);
+	ck_assert_uint_eq(asim_diag_count(&diag), 0);
+	check_moments(&d, forms[_i].mean, forms[_i].scv, 100 + (unsigned long)_i);
+	asim_dist_finish(&d);
+	asim_diag_finish(&diag);
+	asim_cfg_free(t);
+}
+END_TEST
+
+START_TEST(dist_pareto_heavy_median)
+{
+	/* alpha 1.5 has no variance; its median b 2^(1/alpha) is still sharp:
+	 * the share of draws below it is binomial with p = 1/2. */
+	struct asim_cfg *t = map_of("x", "dist", "pareto", "mean", "3ms", "alpha", "1.5", NULL);
+	struct asim_diag diag;
+	asim_diag_init(&diag);
+	struct asim_dist d;
+	ck_assert(asim_dist_from_cfg(t, "x", &d, &diag));
+	ck_assert(isinf(asim_dist_scv(&d)));
+	double b = 0.003 * 0.5 / 1.5;
+	asim_time median = asim_time_from_seconds(b * pow(2, 1 / 1.5));
+	size_t n = draws(), below = 0, under_scale = 0;
+	gsl_rng *r = rng(5);
+	for (size_t i = 0; i < n; i++) {
+		asim_time x = asim_dist_sample(&d, r);
+		under_scale += x < asim_time_from_seconds(b);
+		below += x < median;
+	}
+	gsl_rng_free(r);
+	ck_assert_uint_eq(under_scale, 0);
+	double share = (double)below / (double)n;
+	ck_assert_double_eq_tol(share, 0.5, 5 * sqrt(0.25 / (double)n));
+	asim_dist_finish(&d);
+	asim_diag_finish(&diag);
+	asim_cfg_free(t);
+}
+END_TEST
+
+START_TEST(dist_uniform_bounds)
+{
+	struct asim_cfg *t = map_of("x", "dist", "uniform", "min", "1ms", "max", "1ms", NULL);
+	struct asim_diag diag;
+	asim_diag_init(&diag);
+	struct asim_dist d;
+	ck_assert(asim_dist_from_cfg(t, "x", &d, &diag));
+	gsl_rng *r = rng(3);
+	for (int i = 0; i < 1000; i++)
+		ck_assert_int_eq(asim_dist_sample(&d, r), ASIM_MS);
+	gsl_rng_free(r);
+	ck_assert_double_eq(asim_dist_scv(&d), 0);
+	asim_dist_finish(&d);
+	asim_diag_finish(&diag);
+	asim_cfg_free(t);
+}
+END_TEST
+
+START_TEST(dist_scalar_constant)
+{
+	struct asim_mark m = { "t.yaml", 3, 7 };
+	struct asim_cfg *s = asim_cfg_new_scalar("4ms", m);
+	struct asim_diag diag;
+	asim_diag_init(&diag);
+	struct asim_dist d;
+	ck_assert(asim_dist_from_cfg(s, "x", &d, &diag));
+	ck_assert_int_eq(d.kind, ASIM_DIST_CONSTANT);
+	ck_assert_int_eq(asim_dist_sample(&d, NULL), 4 * ASIM_MS);
+	asim_cfg_free(s);
+	struct asim_cfg *c = map_of("x", "dist", "constant", "value", "1.5s", NULL);
+	ck_assert(asim_dist_from_cfg(c, "x", &d, &diag));
+	ck_assert_int_eq(asim_dist_sample(&d, NULL), 1500 * ASIM_MS);
+	ck_assert_double_eq(asim_dist_mean(&d), 1.5);
+	ck_assert_uint_eq(asim_diag_count(&diag), 0);
+	asim_cfg_free(c);
+	asim_diag_finish(&diag);
+}
+END_TEST
+
+START_TEST(dist_cfg_dist_key)
+{
+	/* asim_cfg_dist: absent and optional keeps the default; present parses
+	 * and names the owner in messages. */
+	struct asim_cfg *inner = map_of("ignored", "dist", "exponential", "mean", "5ms", NULL);
+	struct asim_mark m = { "t.yaml", 2, 1 };
+	struct asim_cfg *outer = asim_cfg_new_map(m);
+	outer->ctx = "api";
+	ck_assert(asim_cfg_map_add(outer, "service_time", m, inner));
+	struct asim_diag diag;
+	asim_diag_init(&diag);
+	struct asim_dist d;
+	asim_dist_constant(&d, 7);
+	ck_assert(asim_cfg_dist(outer, "think_time", ASIM_OPTIONAL, &d, &diag));
+	ck_assert_int_eq(d.kind, ASIM_DIST_CONSTANT);
+	ck_assert_int_eq(asim_dist_sample(&d, NULL), 7);
+	ck_assert(asim_cfg_dist(outer, "service_time", ASIM_REQUIRED, &d, &diag));
+	ck_assert_int_eq(d.kind, ASIM_DIST_EXPONENTIAL);
+	ck_assert_double_eq_tol(asim_dist_mean(&d), 0.005, 1e-15);
+	ck_assert_uint_eq(asim_diag_count(&diag), 0);
+	ck_assert(!asim_cfg_dist(outer, "lag", ASIM_REQUIRED, &d, &diag));
+	ck_assert_int_eq(d.kind, ASIM_DIST_EXPONENTIAL);
+	char buf[256];
+	ck_assert_uint_eq(asim_diag_count(&diag), 1);
+	asim_diag_format(&diag, 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "t.yaml:2:1: error: missing required key 'lag' in 'api'");
+	asim_diag_finish(&diag);
+	asim_cfg_free(outer);
+}
+END_TEST
+
+START_TEST(dist_deterministic)
+{
+	struct asim_cfg *t = map_of("x", "dist", "lognormal", "mean", "4ms", "cv", "0.5", NULL);
+	struct asim_diag diag;
+	asim_diag_init(&diag);
+	struct asim_dist d;
+	ck_assert(asim_dist_from_cfg(t, "x", &d, &diag));
+	gsl_rng *a = rng(77), *b = rng(77), *c = rng(78);
+	int differ = 0;
+	for (int i = 0; i < 1000; i++) {
+		asim_time x = asim_dist_sample(&d, a);
+		ck_assert_int_eq(x, asim_dist_sample(&d, b));
+		differ += x != asim_dist_sample(&d, c);
+	}
+	ck_assert_int_gt(differ, 990);
+	gsl_rng_free(a);
+	gsl_rng_free(b);
+	gsl_rng_free(c);
+	asim_diag_finish(&diag);
+	asim_cfg_free(t);
+}
+END_TEST
+
+/* Bad input and the exact first diagnostic. */
+static const struct {
+	const char *kv[8];
+	const char *want;
+} bad[] = {
+	{ { "dist", "lognorm", "mean", "4ms", "cv", "0.5" },
+	  "t.yaml:1:5: error: expected one of constant, exponential, lognormal, gamma, pareto, "
+	  "uniform, empirical for 'dist', got 'lognorm' (did you mean 'lognormal'?)" },
+	{ { "dist", "exponential" },
+	  "t.yaml:1:1: error: missing required key 'mean' in 'api.service_time'" },
+	{ { "mean", "4ms" },
+	  "t.yaml:1:1: error: missing required key 'dist' in 'api.service_time'" },
+	{ { "dist", "lognormal", "mean", "4ms", "cv", "0" },
+	  "t.yaml:1:25: error: 'cv' must be greater than 0 in 'api.service_time', got 0" },
+	{ { "dist", "gamma", "mean", "4ms", "cv", "-0.5" },
+	  "t.yaml:1:25: error: 'cv' must be greater than 0 in 'api.service_time', got -0.5" },
+	{ { "dist", "pareto", "mean", "4ms", "alpha", "1" },
+	  "t.yaml:1:25: error: 'alpha' must be greater than 1 in 'api.service_time', got 1" },
+	{ { "dist", "exponential", "mean", "4xs" }, NULL /* the cfg accessor's message */ },
+	{ { "dist", "exponential", "mean", "4ms", "cv", "0.5" },
+	  "t.yaml:1:21: error: unknown key 'cv' in 'api.service_time'" },
+	{ { "dist", "uniform", "min", "3ms", "max", "1ms" },
+	  "t.yaml:1:25: error: 'max' (1ms) is less than 'min' (3ms) in 'api.service_time'" },
+	{ { "dist", "empirical", "values", "[1ms, 2ms]", "weights", "[1]" },
+	  "t.yaml:1:25: error: 'weights' has 1 entries but 'values' has 2 in 'api.service_time'" },
+	{ { "dist", "empirical", "values", "[1ms, 2ms]", "weights", "[0, 0]" },
+	  "t.yaml:1:25: error: 'weights' must have a positive, finite sum in 'api.service_time'" },
+	{ { "dist", "empirical", "weights", "[1]" },
+	  "t.yaml:1:1: error: missing required key 'values' in 'api.service_time'" },
+	{ { "dist", "empirical", "values", "5ms" },
+	  "t.yaml:1:15: error: expected a non-empty list of durations for 'values' in "
+	  "'api.service_time', got '5ms'" },
+};
+
+START_TEST(dist_bad_input)
+{
+	const char *const *kv = bad[_i].kv;
+	struct asim_cfg *t = map_of("api.service_time", kv[0], kv[1], kv[2], kv[3], kv[4], kv[5],
+	                            kv[6], kv[7], NULL);
+	struct asim_diag diag;
+	asim_diag_init(&diag);
+	struct asim_dist d;
+	memset(&d, 0xff, sizeof(d));
+	ck_assert(!asim_dist_from_cfg(t, "api.service_time", &d, &diag));
+	/* Failure leaves the output zeroed: nothing to finish. */
+	ck_assert_ptr_null(d.table);
+	ck_assert_ptr_null(d.values_s);
+	ck_assert_int_ge(asim_diag_count(&diag), 1);
+	char buf[512];
+	asim_diag_format(&diag, 0, buf, sizeof(buf));
+	if (bad[_i].want)
+		ck_assert_str_eq(buf, bad[_i].want);
+	else
+		ck_assert_msg(strncmp(buf, "t.yaml:1:15: error: ", 20) == 0, "got %s", buf);
+	asim_diag_finish(&diag);
+	asim_cfg_free(t);
+}
+END_TEST
+
+START_TEST(dist_bad_scalar_and_type)
+{
+	struct asim_mark m = { "t.yaml", 4, 9 };
+	struct asim_diag diag;
+	asim_diag_init(&diag);
+	struct asim_dist d;
+	char buf[512];
+
+	/* A bare number is not a duration: the cfg accessor says so at the value. */
+	struct asim_cfg *s = asim_cfg_new_scalar("4", m);
+	ck_assert(!asim_dist_from_cfg(s, "x", &d, &diag));
+	ck_assert_uint_eq(asim_diag_count(&diag), 1);
+	asim_diag_format(&diag, 0, buf, sizeof(buf));
+	ck_assert_msg(strncmp(buf, "t.yaml:4:9: error: ", 19) == 0, "got %s", buf);
+	asim_cfg_free(s);
+
+	struct asim_cfg *q = asim_cfg_new_seq(m);
+	ck_assert(!asim_dist_from_cfg(q, "api.service_time", &d, &diag));
+	ck_assert_uint_eq(asim_diag_count(&diag), 2);
+	asim_diag_format(&diag, 1, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "t.yaml:4:9: error: expected a duration or a distribution for "
+	                      "'api.service_time', got a list");
+	asim_cfg_free(q);
+	asim_diag_finish(&diag);
+}
+END_TEST
+
+static Suite *dist_suite(void)
+{
+	Suite *s = suite_create("dist");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, dist_constant);
+	tcase_add_test(tc, dist_exponential_moments);
+	tcase_add_loop_test(tc, dist_forms_moments, 0, (int)(sizeof(forms) / sizeof(forms[0])));
+	tcase_add_test(tc, dist_pareto_heavy_median);
+	tcase_add_test(tc, dist_uniform_bounds);
+	tcase_add_test(tc, dist_scalar_constant);
+	tcase_add_test(tc, dist_cfg_dist_key);
+	tcase_add_test(tc, dist_deterministic);
+	tcase_add_loop_test(tc, dist_bad_input, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_test(tc, dist_bad_scalar_and_type);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
 int main(void)
 {
-	return 77;
+	SRunner *sr = srunner_create(dist_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
