@@ -1,2 +1,87 @@
 #!/bin/sh
-exit 77
+# CLI tests: exit codes, help, overrides, JSON output and its determinism, and
+# that outputs never overwrite inputs. Usage: cli_test.sh PATH/TO/archsim
+set -u
+bin=${1:?usage: cli_test.sh ARCHSIM}
+root=${ARCHSIM_SOURCE_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+cd "$root" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
+
+# expect_exit CODE NAME CMD...: runs CMD, output to $tmp/out and $tmp/err.
+expect_exit() {
+	want=$1 name=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then ok "$name"; else
+		fail "$name (exit $got, wanted $want)"; sed 's/^/    /' "$tmp/err" | head -5; fi
+}
+
+expect_grep() { # expect_grep NAME PATTERN FILE
+	if grep -q -- "$2" "$3"; then ok "$1"; else fail "$1 (no '$2' in $3)"; sed 's/^/    /' "$3" | head -5; fi
+}
+
+expect_exit 0 "help" "$bin" --help
+expect_grep "help lists run" "run FILE" "$tmp/out"
+expect_exit 0 "version" "$bin" --version
+expect_grep "version text" "archsim " "$tmp/out"
+expect_exit 2 "no arguments" "$bin"
+expect_exit 2 "unknown command" "$bin" frobnicate
+expect_grep "unknown command named" "unknown command 'frobnicate'" "$tmp/err"
+expect_exit 0 "run --help" "$bin" run --help
+expect_grep "run help lists --json" "--json FILE" "$tmp/out"
+expect_exit 0 "check --help" "$bin" check --help
+expect_exit 2 "run without file" "$bin" run
+expect_exit 2 "run unknown option" "$bin" run --bogus tests/data/small.yaml
+expect_exit 2 "bad --seed" "$bin" run --seed -4 tests/data/small.yaml
+expect_exit 2 "bad --duration" "$bin" run --duration 20 tests/data/small.yaml
+expect_grep "--duration wants a unit" "with a unit" "$tmp/err"
+expect_exit 2 "missing file" "$bin" check tests/data/no-such-file.yaml
+expect_grep "missing file named" "no-such-file.yaml" "$tmp/err"
+
+expect_exit 0 "check valid" "$bin" check tests/data/small.yaml
+expect_exit 0 "run meets SLOs" "$bin" run tests/data/small.yaml
+expect_grep "summary has p99" "p99" "$tmp/out"
+expect_grep "summary has SLO verdicts" "every SLO holds" "$tmp/out"
+expect_exit 1 "run fails an SLO" "$bin" run tests/data/slo-fail.yaml
+expect_grep "failed SLO shown" "FAILED" "$tmp/out"
+expect_exit 0 "quiet run" "$bin" run -q tests/data/small.yaml
+if [ -s "$tmp/out" ]; then fail "quiet prints nothing"; else ok "quiet prints nothing"; fi
+
+# JSON: the contract keys, byte-identical reruns, another seed differs.
+expect_exit 0 "json run 1" "$bin" run -q --json "$tmp/a.json" tests/data/small.yaml
+expect_exit 0 "json run 2" "$bin" run -q --json "$tmp/b.json" tests/data/small.yaml
+expect_exit 0 "json other seed" "$bin" run -q --seed 12 --json "$tmp/c.json" tests/data/small.yaml
+if cmp -s "$tmp/a.json" "$tmp/b.json"; then ok "same seed, identical JSON"; else fail "same seed, identical JSON"; fi
+if cmp -s "$tmp/a.json" "$tmp/c.json"; then fail "another seed differs"; else ok "another seed differs"; fi
+for key in '"scenario"' '"seed"' '"replications"' '"duration_s"' '"warmup_s"' '"events"' \
+	'"requests"' '"succeeded"' '"failed"' '"availability"' '"latency_ms"' '"p999"' \
+	'"throughput_rps"' '"retry_amplification"' '"failures"' '"unreachable"' '"components"' \
+	'"utilization"' '"queue_mean"' '"invariants"' '"stale_reads"' '"slo"' '"ok"'; do
+	expect_grep "json has $key" "$key" "$tmp/a.json"
+done
+expect_grep "json seed override" '"seed": 12' "$tmp/c.json"
+if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/a.json" 2>/dev/null; then
+	ok "json parses"; else fail "json parses"; fi
+expect_exit 0 "duration override" "$bin" run -q --duration 5s --json "$tmp/d.json" tests/data/small.yaml
+expect_grep "duration override applied" '"duration_s": 5' "$tmp/d.json"
+
+# Nothing a user wrote is overwritten.
+cp tests/data/small.yaml "$tmp/mine.yaml"
+expect_exit 2 "json over the input refused" "$bin" run -q --json "$tmp/mine.yaml" "$tmp/mine.yaml"
+if cmp -s tests/data/small.yaml "$tmp/mine.yaml"; then ok "input untouched"; else fail "input untouched"; fi
+
+# Bad input: a compiler-style diagnostic and exit 2.
+printf 'name: x\nduration: 10s\ncomponents:\n  u: {kind: client, rate: 10/s, target: nowhere}\n' >"$tmp/bad.yaml"
+expect_exit 2 "dangling target" "$bin" check "$tmp/bad.yaml"
+expect_grep "diagnostic has file:line:col" "bad.yaml:4:" "$tmp/err"
+expect_grep "diagnostic names the target" "unknown component 'nowhere'" "$tmp/err"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

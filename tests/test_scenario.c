@@ -1,5 +1,210 @@
-/* placeholder: being written */
+/* Scenario files end to end: every file in scenarios/invalid/ fails with its
+ * expected first diagnostic; every shipped scenario loads, runs and gives
+ * byte-identical results when rerun with the same seed. */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scenario.h"
+
+#define MAX_FILES 512
+
+static const char *root(void)
+{
+	const char *r = getenv("ARCHSIM_SOURCE_ROOT");
+	return r ? r : ".";
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Relative paths (from the source root) of the .yaml files under dir, sorted
+ * so that test order is stable; recursive unless it meets skip. */
+static size_t list_yaml(const char *dir, const char *skip, char **out, size_t n)
+{
+	char full[1024];
+	snprintf(full, sizeof full, "%s/%s", root(), dir);
+	DIR *dp = opendir(full);
+	if (!dp)
+		return n;
+	struct dirent *e;
+	while ((e = readdir(dp)) && n < MAX_FILES) {
+		if (e->d_name[0] == '.')
+			continue;
+		char rel[1024];
+		snprintf(rel, sizeof rel, "%s/%s", dir, e->d_name);
+		size_t len = strlen(e->d_name);
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".yaml")) {
+			out[n++] = strdup(rel);
+		} else if (!strchr(e->d_name, '.') && (!skip || strcmp(e->d_name, skip))) {
+			n = list_yaml(rel, skip, out, n);
+		}
+	}
+	closedir(dp);
+	return n;
+}
+
+/* The expected first diagnostic of an invalid file: its NAME.expect sidecar,
+ * or else its "# expect: " comment line. */
+static bool expected_diag(const char *rel, char *buf, size_t len)
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/%.*s.expect", root(), (int)(strlen(rel) - 5), rel);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		bool ok = fgets(buf, (int)len, f) != NULL;
+		fclose(f);
+		buf[strcspn(buf, "\n")] = '\0';
+		return ok;
+	}
+	snprintf(path, sizeof path, "%s/%s", root(), rel);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	char line[2048];
+	bool found = false;
+	while (!found && fgets(line, sizeof line, f)) {
+		if (!strncmp(line, "# expect: ", 10)) {
+			snprintf(buf, len, "%s", line + 10);
+			buf[strcspn(buf, "\n")] = '\0';
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Loads with the path relative to the root, as a user would type it, so the
+ * diagnostics name the file the same way. */
+static struct asim_scenario *load_rel(const char *rel, const struct asim_overrides *ov,
+                                      struct asim_diag *d)
+{
+	ck_assert_int_eq(chdir(root()), 0);
+	return asim_scenario_load(rel, ov, d);
+}
+
+START_TEST(scenario_invalid_catalogue)
+{
+	char *files[MAX_FILES];
+	size_t n = list_yaml("scenarios/invalid", NULL, files, 0);
+	qsort(files, n, sizeof *files, cmp_str);
+	ck_assert_msg(n >= 10, "only %zu invalid scenarios", n);
+	size_t bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		char want[2048], got[2048] = "(no diagnostic)";
+		ck_assert_msg(expected_diag(files[i], want, sizeof want), "%s: no expectation",
+		              files[i]);
+		struct asim_diag d;
+		asim_diag_init(&d);
+		struct asim_scenario *s = load_rel(files[i], NULL, &d);
+		if (d.n)
+			asim_diag_format(&d, 0, got, sizeof got);
+		if (s || strcmp(want, got)) {
+			fprintf(stderr, "%s:\n  want: %s\n  got:  %s%s\n", files[i], want, got,
+			        s ? " (and it loaded)" : "");
+			bad++;
+		}
+		asim_scenario_free(s);
+		asim_diag_finish(&d);
+		free(files[i]);
+	}
+	ck_assert_msg(bad == 0, "%zu invalid scenarios gave another first diagnostic", bad);
+}
+END_TEST
+
+static char *run_json(const char *rel, const struct asim_overrides *ov)
+{
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = load_rel(rel, ov, &d);
+	asim_diag_print(&d, stderr);
+	ck_assert_msg(s != NULL, "%s does not load", rel);
+	/* Shipped scenarios run long; a few simulated seconds after warm-up
+	 * exercise every path and keep the suite quick. */
+	if (s->duration > s->warmup + 3 * ASIM_S)
+		s->duration = s->warmup + 3 * ASIM_S;
+	struct asim_results r;
+	asim_results_init(&r);
+	enum asim_run_status st = asim_scenario_run(s, 0, &r, &d);
+	ck_assert_msg(st == ASIM_RUN_DONE, "%s stopped: %s", rel, asim_run_status_str(st));
+	asim_scenario_judge(s, &r);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert(asim_results_write_json(&r, f));
+	fclose(f);
+	asim_results_finish(&r);
+	asim_diag_finish(&d);
+	asim_scenario_free(s);
+	return buf;
+}
+
+START_TEST(scenario_shipped_run_deterministically)
+{
+	char *files[MAX_FILES];
+	size_t n = list_yaml("scenarios", "invalid", files, 0);
+	qsort(files, n, sizeof *files, cmp_str);
+	ck_assert_msg(n >= 5, "only %zu shipped scenarios", n);
+	for (size_t i = 0; i < n; i++) {
+		char *a = run_json(files[i], NULL);
+		char *b = run_json(files[i], NULL);
+		ck_assert_msg(!strcmp(a, b), "%s: two runs with the same seed differ", files[i]);
+		ck_assert_msg(strstr(a, "\"requests\""), "%s: no requests key", files[i]);
+		free(a);
+		free(b);
+		free(files[i]);
+	}
+}
+END_TEST
+
+START_TEST(scenario_seed_changes_results)
+{
+	struct asim_overrides ov = {.has_seed = true, .seed = 12345};
+	char *a = run_json("tests/data/small.yaml", NULL);
+	char *b = run_json("tests/data/small.yaml", &ov);
+	ck_assert_msg(strcmp(a, b), "another seed gave identical results");
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(scenario_overrides_apply)
+{
+	struct asim_overrides ov = {.has_seed = true, .seed = 9, .duration = 4 * ASIM_S};
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = load_rel("tests/data/small.yaml", &ov, &d);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(s->seed, 9);
+	ck_assert_int_eq(s->duration, 4 * ASIM_S);
+	ck_assert_uint_eq(s->nslo, 2);
+	ck_assert_str_eq(s->slo[0].metric, "p99");
+	ck_assert_double_eq_tol(s->slo[0].target, 100.0, 1e-9);
+	ck_assert_str_eq(s->slo[1].metric, "availability");
+	ck_assert_double_eq_tol(s->slo[1].target, 0.99, 1e-12);
+	asim_scenario_free(s);
+	asim_diag_finish(&d);
+}
+END_TEST
+
 int main(void)
 {
-	return 77;
+	Suite *s = suite_create("scenario");
+	TCase *tc = tcase_create("files");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, scenario_invalid_catalogue);
+	tcase_add_test(tc, scenario_shipped_run_deterministically);
+	tcase_add_test(tc, scenario_seed_changes_results);
+	tcase_add_test(tc, scenario_overrides_apply);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
