@@ -33,6 +33,7 @@ struct peer_state {
 	struct peer_seen seen[PEER_LOG];
 	size_t answered, abandoned_before_answer;
 	bool silent; /* never answer (drop every call) */
+	asim_time inst_delay[8]; /* when non-zero: the delay of that instance's answers */
 };
 
 enum { PEER_EV_ANSWER = ASIM_EV_USER + 7 };
@@ -59,7 +60,10 @@ static inline void peer_handle(struct asim_component *c, const struct asim_event
 			s->next++;
 		}
 		call->version = row ? row->version : 0;
-		asim_schedule(k, row ? row->delay : 0, c->id, PEER_EV_ANSWER, ev->inst,
+		asim_time delay = row ? row->delay : 0;
+		if (ev->inst < 8 && s->inst_delay[ev->inst])
+			delay = s->inst_delay[ev->inst];
+		asim_schedule(k, delay, c->id, PEER_EV_ANSWER, ev->inst,
 		              row ? (uint64_t)row->status : ASIM_OK, call);
 	} else if (ev->type == PEER_EV_ANSWER) {
 		struct asim_call *call = ev->p;
