@@ -385,6 +385,14 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                  "components.%s.latency_ms.p99", n);
 }
 
+static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
+{
+	const struct client *s = c->state;
+	if (max)
+		to[0] = s->target;
+	return 1;
+}
+
 static void destroy(struct asim_component *c)
 {
 	struct client *s = c->state;
@@ -403,4 +411,5 @@ const struct asim_model_ops asim_client_ops = {
 	.handle = handle,
 	.report = report,
 	.destroy = destroy,
+	.edges = edges,
 };

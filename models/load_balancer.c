@@ -180,6 +180,21 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                  c->name);
 }
 
+/* Backends are instances; the graph wants each target component once. */
+static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
+{
+	const struct balancer *s = c->state;
+	size_t n = 0;
+	for (uint32_t i = 0; i < s->nb; i++) {
+		if (i > 0 && s->b[i].comp == s->b[i - 1].comp)
+			continue;
+		if (n < max)
+			to[n] = s->b[i].comp;
+		n++;
+	}
+	return n;
+}
+
 static void destroy(struct asim_component *c)
 {
 	struct balancer *s = c->state;
@@ -194,4 +209,5 @@ const struct asim_model_ops asim_load_balancer_ops = {
 	.handle = handle,
 	.report = report,
 	.destroy = destroy,
+	.edges = edges,
 };

@@ -7,5 +7,6 @@
 extern const struct asim_model_ops asim_client_ops;
 extern const struct asim_model_ops asim_load_balancer_ops;
 extern const struct asim_model_ops asim_service_ops;
+extern const struct asim_model_ops asim_gateway_ops;
 
 #endif

@@ -8,6 +8,7 @@ static const struct asim_model_ops *const kinds[] = {
 	&asim_client_ops,
 	&asim_load_balancer_ops,
 	&asim_service_ops,
+	&asim_gateway_ops,
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])

@@ -2,7 +2,19 @@
  * (threads) and a bounded FIFO queue in front of them; a request that finds
  * the queue full is rejected at once. Service times come from a distribution.
  * With one instance, one server, Poisson arrivals and exponential service,
- * this is exactly M/M/1; tests hold it to the closed forms. */
+ * this is exactly M/M/1; tests hold it to the closed forms.
+ *
+ * A request may also call other components (`calls:`), between its own
+ * `service_time` and an optional `post_time`. The server is held while it
+ * waits (thread-per-request), so a slow dependency shows up as queueing in
+ * the caller, as it does in real thread-pool servers. Calls run in the order
+ * listed; a `parallel` group sends its children at once and waits for all of
+ * them or for the first success. A downstream failure fails the request with
+ * the status received unless the call says `on_error: ignore`. Each call
+ * carries the request's key, id, origin and deadline, the deadline tightened
+ * to now + the call's timeout (deadline propagation, as in gRPC), and the
+ * service stops waiting when that deadline passes. `emit` calls are
+ * fire-and-forget: sent, never waited for, never failing the request. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,10 +22,52 @@
 #include "archsim/pool.h"
 #include "common.h"
 
+struct leg;
+
 struct job {
 	struct asim_call *call;
 	asim_time arrived;
 	uint16_t inst;
+	uint8_t pending;   /* calls of the current step still awaited */
+	uint8_t fail;      /* last failure in the current step (wait: first) */
+	uint32_t step, end; /* current and end top-level step of the plan */
+	struct leg *legs;  /* calls awaited, for cancelling the rest of a group */
+};
+
+/* One call in flight that a job waits for. */
+struct leg {
+	struct job *job;
+	struct asim_call *call;
+	struct asim_timer timer;
+	struct leg *next;
+	uint32_t step;
+};
+
+enum call_kind { CALL_SYNC, CALL_EMIT, CALL_GROUP };
+enum { ON_ERROR_FAIL, ON_ERROR_IGNORE };
+enum { WAIT_ALL, WAIT_FIRST };
+
+/* One item of a calls list. A group's children are steps too, stored
+ * contiguously at [first, first + n). */
+struct step {
+	uint8_t kind;
+	uint8_t on_error;
+	uint8_t wait;
+	int16_t only_op;   /* -1: every operation; else the short form's op */
+	uint32_t target, target_instances;
+	uint32_t callee;   /* index into callees */
+	double probability;
+	asim_time timeout; /* 0: none */
+	uint32_t first, n; /* CALL_GROUP */
+};
+
+struct plan {
+	uint32_t first, n; /* top-level steps */
+};
+
+struct callee {
+	uint32_t comp;
+	uint64_t sent, ok, failed[ASIM_STATUS_COUNT];
 };
 
 struct instance {
@@ -25,21 +79,224 @@ struct instance {
 struct service {
 	uint32_t concurrency;
 	uint64_t queue_cap; /* UINT64_MAX: unbounded */
-	struct asim_dist service_time;
-	gsl_rng *r_service;
+	struct asim_dist service_time, post_time;
+	bool has_post;
+	gsl_rng *r_service, *r_calls, *r_route;
 	struct instance *inst;
-	struct asim_pool jobs;
+	struct asim_pool jobs, legs;
+
+	/* The call graph: plans index steps; by_op selects plan_op[op] over
+	 * plan_all (the list form applies to every operation). */
+	struct step *steps;
+	uint32_t nsteps;
+	bool by_op;
+	struct plan plan_all, plan_op[ASIM_MAX_OPS];
+	struct callee *callees;
+	uint32_t ncallees;
 
 	/* Measured after warm-up. */
-	uint64_t arrived, served, rejected, waited;
+	uint64_t arrived, served, rejected, waited, failed[ASIM_STATUS_COUNT];
 	struct asim_hist response, wait;
 };
 
-enum { EV_SERVED = EV_MODEL_BASE };
+enum { EV_SERVED = EV_MODEL_BASE, EV_POST, EV_CALL_TIMEOUT };
 
 static const char *const service_keys[] = {
-	"kind", "instances", "zones", "zone", "concurrency", "queue", "service_time", NULL,
+	"kind", "instances", "zones", "zone", "concurrency", "queue", "service_time",
+	"post_time", "calls", NULL,
 };
+static const char *const call_keys[] = {
+	"target", "read", "write", "emit", "parallel", "wait", "probability", "timeout",
+	"on_error", NULL,
+};
+static const char *const on_error_names[] = {"fail", "ignore", NULL};
+static const char *const wait_names[] = {"all", "first", NULL};
+
+/* Parallel groups wait on a byte-sized counter. */
+#define MAX_GROUP 64
+
+static bool add_steps(struct service *s, uint32_t n, uint32_t *first)
+{
+	struct step *v = realloc(s->steps, (s->nsteps + n) * sizeof *v);
+	if (!v)
+		return false;
+	s->steps = v;
+	memset(&v[s->nsteps], 0, n * sizeof *v);
+	*first = s->nsteps;
+	s->nsteps += n;
+	return true;
+}
+
+static bool add_callee(struct service *s, uint32_t comp, uint32_t *idx)
+{
+	for (uint32_t i = 0; i < s->ncallees; i++) {
+		if (s->callees[i].comp == comp) {
+			*idx = i;
+			return true;
+		}
+	}
+	struct callee *v = realloc(s->callees, (s->ncallees + 1) * sizeof *v);
+	if (!v)
+		return false;
+	s->callees = v;
+	v[s->ncallees] = (struct callee){.comp = comp};
+	*idx = s->ncallees++;
+	return true;
+}
+
+static bool parse_list(struct asim_component *c, struct service *s,
+                       const struct asim_cfg *list, bool in_group, struct plan *out,
+                       struct asim_diag *d);
+
+/* Fills steps[at] from one item; a group appends its children. */
+static bool parse_item(struct asim_component *c, struct service *s, const struct asim_cfg *it,
+                       bool in_group, uint32_t at, struct asim_diag *d)
+{
+	char ctx[96];
+	snprintf(ctx, sizeof ctx, "%s.calls", c->name);
+	if (!asim_cfg_expect_map(it, ctx, call_keys, d))
+		return false;
+	static const char *const forms[] = {"target", "read", "write", "emit", "parallel"};
+	const char *form = NULL;
+	const struct asim_cfg *val = NULL;
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+		const struct asim_cfg *v = asim_cfg_get(it, forms[i]);
+		if (!v)
+			continue;
+		if (form) {
+			asim_diag_error(d, v->mark, "a call in '%s' has both '%s' and '%s': give one",
+			                c->name, form, forms[i]);
+			return false;
+		}
+		form = forms[i];
+		val = v;
+	}
+	if (!form) {
+		asim_diag_error(d, it->mark,
+		                "a call in '%s' needs one of 'target', 'read', 'write', 'emit' or 'parallel'",
+		                c->name);
+		return false;
+	}
+	struct step st = {.only_op = -1, .probability = 1.0};
+	double p = 1.0;
+	int on_error = ON_ERROR_FAIL, wait = WAIT_ALL;
+	bool ok = asim_cfg_fraction(it, "probability", ASIM_OPTIONAL, &p, d);
+	ok &= asim_cfg_time(it, "timeout", ASIM_OPTIONAL, ASIM_NS, 24 * ASIM_HOUR, &st.timeout, d);
+	ok &= asim_cfg_choice(it, "on_error", ASIM_OPTIONAL, on_error_names, &on_error, d);
+	ok &= asim_cfg_choice(it, "wait", ASIM_OPTIONAL, wait_names, &wait, d);
+	if (!ok)
+		return false;
+	st.probability = p;
+	st.on_error = (uint8_t)on_error;
+	st.wait = (uint8_t)wait;
+	const struct asim_cfg *w = asim_cfg_get(it, "wait");
+	if (w && strcmp(form, "parallel")) {
+		asim_diag_error(d, w->mark, "'wait' applies only to a 'parallel' group in '%s'",
+		                c->name);
+		return false;
+	}
+	if (!strcmp(form, "emit")) {
+		/* Nobody waits for an emitted message, so a timeout or an error
+		 * policy would have nothing to act on. */
+		static const char *const moot[] = {"timeout", "on_error"};
+		for (size_t i = 0; i < 2; i++) {
+			const struct asim_cfg *m = asim_cfg_get(it, moot[i]);
+			if (m) {
+				asim_diag_error(d, m->mark,
+				                "'%s' does not apply to 'emit' in '%s' (nobody waits for its answer)",
+				                moot[i], c->name);
+				return false;
+			}
+		}
+	}
+	if (!strcmp(form, "parallel")) {
+		if (in_group) {
+			asim_diag_error(d, val->mark, "a 'parallel' group in '%s' cannot hold another group",
+			                c->name);
+			return false;
+		}
+		if (val->type != ASIM_CFG_SEQ || val->n == 0 || val->n > MAX_GROUP) {
+			asim_diag_error(d, val->mark,
+			                "expected a list of 1 to %d calls for 'parallel' in '%s', got %s",
+			                MAX_GROUP, c->name, asim_cfg_type_name(val));
+			return false;
+		}
+		struct plan kids;
+		if (!parse_list(c, s, val, true, &kids, d))
+			return false;
+		st.kind = CALL_GROUP;
+		st.first = kids.first;
+		st.n = kids.n;
+		s->steps[at] = st;
+		return true;
+	}
+	struct asim_component *t = model_target_node(c, val, form, d);
+	if (!t)
+		return false;
+	st.kind = !strcmp(form, "emit") ? CALL_EMIT : CALL_SYNC;
+	if (!strcmp(form, "read"))
+		st.only_op = ASIM_OP_READ;
+	else if (!strcmp(form, "write"))
+		st.only_op = ASIM_OP_WRITE;
+	st.target = t->id;
+	st.target_instances = t->instances;
+	if (!add_callee(s, t->id, &st.callee)) {
+		asim_diag_error(d, it->mark, "out of memory for the calls of '%s'", c->name);
+		return false;
+	}
+	s->steps[at] = st;
+	return true;
+}
+
+/* Reserves the list's steps first so that they are contiguous; groups put
+ * their children after them. */
+static bool parse_list(struct asim_component *c, struct service *s,
+                       const struct asim_cfg *list, bool in_group, struct plan *out,
+                       struct asim_diag *d)
+{
+	if (list->type != ASIM_CFG_SEQ) {
+		asim_diag_error(d, list->mark, "expected a list of calls in '%s', got %s", c->name,
+		                asim_cfg_type_name(list));
+		return false;
+	}
+	if (!add_steps(s, (uint32_t)list->n, &out->first)) {
+		asim_diag_error(d, list->mark, "out of memory for the calls of '%s'", c->name);
+		return false;
+	}
+	out->n = (uint32_t)list->n;
+	bool ok = true;
+	for (size_t i = 0; i < list->n; i++)
+		ok &= parse_item(c, s, list->items[i], in_group, out->first + (uint32_t)i, d);
+	return ok;
+}
+
+static bool configure_calls(struct asim_component *c, struct service *s,
+                            const struct asim_cfg *calls, struct asim_diag *d)
+{
+	if (calls->type == ASIM_CFG_SEQ)
+		return parse_list(c, s, calls, false, &s->plan_all, d);
+	if (calls->type != ASIM_CFG_MAP) {
+		asim_diag_error(d, calls->mark,
+		                "expected a list of calls, or a mapping of operations to lists, for 'calls' in '%s', got %s",
+		                c->name, asim_cfg_type_name(calls));
+		return false;
+	}
+	/* Operation names are open (named endpoints), so the keys are interned
+	 * rather than checked against a list. */
+	s->by_op = true;
+	bool ok = true;
+	for (size_t i = 0; i < calls->n; i++) {
+		const struct asim_cfg_pair *p = &calls->pairs[i];
+		int op = asim_kernel_op(c->kernel, p->key);
+		if (op < 0) {
+			asim_diag_error(d, p->key_mark, "too many operation names (at most %d)",
+			                ASIM_MAX_OPS);
+			return false;
+		}
+		ok &= parse_list(c, s, p->value, false, &s->plan_op[op], d);
+	}
+	return ok;
+}
 
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
 {
@@ -57,6 +314,11 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		s->queue_cap = (uint64_t)cap;
 	}
 	ok &= asim_cfg_dist(map, "service_time", ASIM_REQUIRED, &s->service_time, d);
+	s->has_post = asim_cfg_get(map, "post_time") != NULL;
+	ok &= asim_cfg_dist(map, "post_time", ASIM_OPTIONAL, &s->post_time, d);
+	const struct asim_cfg *calls = asim_cfg_get(map, "calls");
+	if (ok && calls)
+		ok &= configure_calls(c, s, calls, d);
 	if (!ok)
 		return false;
 	s->concurrency = (uint32_t)conc;
@@ -65,8 +327,14 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		asim_diag_error(d, map->mark, "out of memory for the instances of '%s'", c->name);
 		return false;
 	}
-	s->r_service = asim_kernel_rng(c->kernel, c->name, "service");
+	struct asim_kernel *k = c->kernel;
+	s->r_service = asim_kernel_rng(k, c->name, "service");
+	if (s->nsteps) {
+		s->r_calls = asim_kernel_rng(k, c->name, "calls");
+		s->r_route = asim_kernel_rng(k, c->name, "route");
+	}
 	asim_pool_init(&s->jobs, sizeof(struct job), 1024);
+	asim_pool_init(&s->legs, sizeof(struct leg), 1024);
 	asim_hist_init(&s->response);
 	asim_hist_init(&s->wait);
 	return true;
@@ -130,16 +398,22 @@ static void arrive(struct asim_component *c, struct service *s, struct asim_call
 	asim_tw_set(&in->queue_tw, now, in->queue.len);
 }
 
-static void served(struct asim_component *c, struct service *s, struct job *j)
+/* Answers the request and frees its server for the next one in line. */
+static void finish_job(struct asim_component *c, struct service *s, struct job *j,
+                       enum asim_status st)
 {
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
 	struct instance *in = &s->inst[j->inst];
 	if (asim_measuring_at(k, j->arrived)) {
-		s->served++;
-		asim_hist_record(&s->response, now - j->arrived);
+		if (st == ASIM_OK) {
+			s->served++;
+			asim_hist_record(&s->response, now - j->arrived);
+		} else {
+			s->failed[st]++;
+		}
 	}
-	asim_call_reply(k, j->call, ASIM_OK);
+	asim_call_reply(k, j->call, st);
 	asim_pool_put(&s->jobs, j);
 	in->busy--;
 	asim_tw_set(&in->busy_tw, now, in->busy);
@@ -148,6 +422,251 @@ static void served(struct asim_component *c, struct service *s, struct job *j)
 		asim_tw_set(&in->queue_tw, now, in->queue.len);
 		begin(c, s, next);
 	}
+}
+
+static bool applies(struct service *s, const struct step *st, uint16_t op)
+{
+	if (st->only_op >= 0 && st->only_op != op)
+		return false;
+	return st->probability >= 1.0 || gsl_rng_uniform(s->r_calls) < st->probability;
+}
+
+static void count_result(struct service *s, const struct step *st, enum asim_status status,
+                         bool measuring)
+{
+	if (!measuring)
+		return;
+	if (status == ASIM_OK)
+		s->callees[st->callee].ok++;
+	else
+		s->callees[st->callee].failed[status]++;
+}
+
+/* Sends the call of step at (a plain call or an emit). Returns the status
+ * when it fails before leaving (the deadline has already passed), or
+ * ASIM_STATUS_COUNT when it was sent. */
+static enum asim_status send_leg(struct asim_component *c, struct service *s, struct job *j,
+                                 uint32_t at)
+{
+	struct asim_kernel *k = c->kernel;
+	const struct step *st = &s->steps[at];
+	const struct asim_call *in = j->call;
+	asim_time now = asim_now(k);
+	bool measuring = asim_measuring_at(k, j->arrived);
+	asim_time deadline = in->deadline;
+	asim_time expiry;
+	if (st->kind == CALL_EMIT) {
+		/* An emitted event is processed on its own schedule, after the
+		 * request may be long answered, so the user's deadline does not
+		 * bind it. */
+		deadline = ASIM_TIME_MAX;
+	} else if (st->timeout && asim_time_add(now, st->timeout, &expiry) && expiry < deadline) {
+		deadline = expiry;
+	}
+	if (measuring)
+		s->callees[st->callee].sent++;
+	if (deadline <= now) {
+		/* gRPC fails a call whose deadline has passed without sending it. */
+		count_result(s, st, ASIM_TIMEOUT, measuring);
+		return ASIM_TIMEOUT;
+	}
+	struct asim_call *out = asim_call_new(k);
+	if (!out)
+		return ASIM_ERROR; /* out of memory: the kernel stops the run */
+	out->op = in->op;
+	out->key = in->key;
+	out->request = in->request;
+	out->origin = in->origin;
+	out->attempt = in->attempt;
+	out->deadline = deadline;
+	out->tag = at;
+	uint16_t to_inst = 0;
+	if (st->target_instances > 1)
+		to_inst = (uint16_t)gsl_rng_uniform_int(s->r_route, st->target_instances);
+	if (st->kind == CALL_EMIT) {
+		out->token = 0; /* its answer is only counted */
+		asim_call_send(k, out, c->id, j->inst, st->target, to_inst);
+		return ASIM_STATUS_COUNT;
+	}
+	struct leg *l = asim_pool_get(&s->legs);
+	if (!l) {
+		asim_kernel_stop(k);
+		return ASIM_ERROR;
+	}
+	l->job = j;
+	l->call = out;
+	l->step = at;
+	l->next = j->legs;
+	j->legs = l;
+	j->pending++;
+	out->token = (uint64_t)(uintptr_t)l;
+	asim_call_send(k, out, c->id, j->inst, st->target, to_inst);
+	if (deadline != ASIM_TIME_MAX)
+		l->timer = asim_schedule_at(k, deadline, c->id, EV_CALL_TIMEOUT, j->inst, 0, l);
+	return ASIM_STATUS_COUNT;
+}
+
+/* Gives up on every call the job still waits for (the rest of a group that
+ * already has its answer). */
+static void abandon_legs(struct asim_component *c, struct service *s, struct job *j)
+{
+	struct asim_kernel *k = c->kernel;
+	while (j->legs) {
+		struct leg *l = j->legs;
+		j->legs = l->next;
+		asim_cancel(k, l->timer);
+		asim_call_abandon(k, l->call);
+		asim_pool_put(&s->legs, l);
+	}
+	j->pending = 0;
+}
+
+static void run_steps(struct asim_component *c, struct service *s, struct job *j);
+
+static void step_done(struct asim_component *c, struct service *s, struct job *j,
+                      enum asim_status st)
+{
+	if (st != ASIM_OK && s->steps[j->step].on_error == ON_ERROR_IGNORE)
+		st = ASIM_OK;
+	if (st != ASIM_OK) {
+		finish_job(c, s, j, st);
+		return;
+	}
+	j->step++;
+	run_steps(c, s, j);
+}
+
+/* A call of the current step ended with status: decides whether the step is
+ * over, and if so moves the job on. */
+static void leg_result(struct asim_component *c, struct service *s, struct job *j,
+                       uint32_t at, enum asim_status status)
+{
+	const struct step *cur = &s->steps[j->step];
+	bool first = cur->kind == CALL_GROUP && cur->wait == WAIT_FIRST;
+	bool good = status == ASIM_OK || s->steps[at].on_error == ON_ERROR_IGNORE;
+	if (first ? good : !good) {
+		/* wait: first has its answer; wait: all has a failure that
+		 * decides the outcome (fail fast, as a scatter-gather does). */
+		abandon_legs(c, s, j);
+		step_done(c, s, j, good ? ASIM_OK : status);
+		return;
+	}
+	if (!good)
+		j->fail = (uint8_t)status;
+	if (!j->pending)
+		step_done(c, s, j, first ? (enum asim_status)j->fail : ASIM_OK);
+}
+
+/* Starts the current step, and the next ones while they finish at once
+ * (skipped, emitted, or failed before sending). */
+static void run_steps(struct asim_component *c, struct service *s, struct job *j)
+{
+	struct asim_kernel *k = c->kernel;
+	uint16_t op = j->call->op;
+	for (; j->step < j->end; j->step++) {
+		const struct step *st = &s->steps[j->step];
+		if (!applies(s, st, op))
+			continue;
+		uint32_t first = j->step, n = 1;
+		bool wait_first = false;
+		if (st->kind == CALL_GROUP) {
+			first = st->first;
+			n = st->n;
+			wait_first = st->wait == WAIT_FIRST;
+		}
+		j->pending = 0;
+		j->fail = ASIM_OK;
+		for (uint32_t i = first; i < first + n; i++) {
+			const struct step *ch = &s->steps[i];
+			if (ch != st && !applies(s, ch, op))
+				continue;
+			enum asim_status r = send_leg(c, s, j, i);
+			if (ch->kind == CALL_EMIT || r == ASIM_STATUS_COUNT)
+				continue;
+			/* Failed before leaving: the same rules as an answer,
+			 * except that the children not yet sent are not sent. */
+			bool good = ch->on_error == ON_ERROR_IGNORE;
+			if (wait_first ? good : !good) {
+				abandon_legs(c, s, j);
+				step_done(c, s, j, good ? ASIM_OK : r);
+				return;
+			}
+			if (!good)
+				j->fail = (uint8_t)r;
+		}
+		if (j->pending)
+			return;
+		if (wait_first && j->fail != ASIM_OK) {
+			step_done(c, s, j, (enum asim_status)j->fail);
+			return;
+		}
+	}
+	if (s->has_post) {
+		asim_schedule(k, asim_dist_sample(&s->post_time, s->r_service), c->id, EV_POST, j->inst,
+		              0, j);
+		return;
+	}
+	finish_job(c, s, j, ASIM_OK);
+}
+
+static void served(struct asim_component *c, struct service *s, struct job *j)
+{
+	/* The plain path, kept first and short: most services call nothing. */
+	if (!s->nsteps && !s->has_post) {
+		finish_job(c, s, j, ASIM_OK);
+		return;
+	}
+	const struct plan *p = &s->plan_all;
+	if (s->by_op)
+		p = &s->plan_op[j->call->op < ASIM_MAX_OPS ? j->call->op : 0];
+	j->step = p->first;
+	j->end = p->first + p->n;
+	run_steps(c, s, j);
+}
+
+static void unlink_leg(struct job *j, struct leg *l)
+{
+	for (struct leg **pp = &j->legs; *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			return;
+		}
+	}
+}
+
+static void answered(struct asim_component *c, struct service *s, struct asim_call *call)
+{
+	struct asim_kernel *k = c->kernel;
+	enum asim_status st = call->status;
+	const struct step *stp = &s->steps[call->tag];
+	if (!call->token) {
+		count_result(s, stp, st, asim_measuring_at(k, call->sent));
+		asim_call_free(k, call);
+		return;
+	}
+	struct leg *l = (struct leg *)(uintptr_t)call->token;
+	struct job *j = l->job;
+	asim_cancel(k, l->timer);
+	asim_call_free(k, call);
+	unlink_leg(j, l);
+	uint32_t at = l->step;
+	asim_pool_put(&s->legs, l);
+	j->pending--;
+	count_result(s, stp, st, asim_measuring_at(k, j->arrived));
+	leg_result(c, s, j, at, st);
+}
+
+static void call_timeout(struct asim_component *c, struct service *s, struct leg *l)
+{
+	struct asim_kernel *k = c->kernel;
+	struct job *j = l->job;
+	asim_call_abandon(k, l->call);
+	unlink_leg(j, l);
+	uint32_t at = l->step;
+	asim_pool_put(&s->legs, l);
+	j->pending--;
+	count_result(s, &s->steps[at], ASIM_TIMEOUT, asim_measuring_at(k, j->arrived));
+	leg_result(c, s, j, at, ASIM_TIMEOUT);
 }
 
 static void handle(struct asim_component *c, const struct asim_event *ev)
@@ -160,6 +679,15 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 	case EV_SERVED:
 		served(c, s, ev->p);
 		break;
+	case ASIM_EV_RESPONSE:
+		answered(c, s, ev->p);
+		break;
+	case EV_CALL_TIMEOUT:
+		call_timeout(c, s, ev->p);
+		break;
+	case EV_POST:
+		finish_job(c, s, ev->p, ASIM_OK);
+		break;
 	}
 }
 
@@ -171,6 +699,31 @@ static void warmup_end(struct asim_component *c)
 		asim_tw_reset(&s->inst[i].busy_tw, now);
 		asim_tw_reset(&s->inst[i].queue_tw, now);
 	}
+}
+
+static void report_calls(const struct asim_component *c, const struct service *s,
+                         struct asim_results *r)
+{
+	const char *n = c->name;
+	uint64_t sent = 0;
+	for (uint32_t i = 0; i < s->ncallees; i++) {
+		const struct callee *e = &s->callees[i];
+		const char *to = asim_kernel_component(c->kernel, e->comp)->name;
+		uint64_t failed = 0;
+		for (int st = 1; st < ASIM_STATUS_COUNT; st++)
+			failed += e->failed[st];
+		sent += e->sent;
+		asim_results_count(r, e->sent, "components.%s.calls.%s.sent", n, to);
+		asim_results_count(r, e->ok, "components.%s.calls.%s.ok", n, to);
+		asim_results_count(r, failed, "components.%s.calls.%s.failed", n, to);
+		asim_results_count(r, e->failed[ASIM_TIMEOUT], "components.%s.calls.%s.timeout", n, to);
+		asim_results_count(r, e->failed[ASIM_REJECTED], "components.%s.calls.%s.rejected", n,
+		                   to);
+		asim_results_count(r, e->failed[ASIM_ERROR], "components.%s.calls.%s.error", n, to);
+		asim_results_count(r, e->failed[ASIM_UNREACHABLE], "components.%s.calls.%s.unreachable",
+		                   n, to);
+	}
+	asim_results_count(r, sent, "components.%s.calls_sent", n);
 }
 
 static void report(const struct asim_component *c, struct asim_results *r)
@@ -204,6 +757,21 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                  "components.%s.latency_ms.p95", n);
 	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(&s->response, 0.99)),
 	                  "components.%s.latency_ms.p99", n);
+	if (s->ncallees) {
+		uint64_t failed = 0;
+		for (int st = 1; st < ASIM_STATUS_COUNT; st++)
+			failed += s->failed[st];
+		asim_results_count(r, failed, "components.%s.failed", n);
+		report_calls(c, s, r);
+	}
+}
+
+static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
+{
+	const struct service *s = c->state;
+	for (uint32_t i = 0; i < s->ncallees && i < max; i++)
+		to[i] = s->callees[i].comp;
+	return s->ncallees;
 }
 
 static void destroy(struct asim_component *c)
@@ -213,13 +781,17 @@ static void destroy(struct asim_component *c)
 		for (uint32_t i = 0; i < c->instances; i++)
 			ptr_ring_free(&s->inst[i].queue);
 	free(s->inst);
+	free(s->steps);
+	free(s->callees);
 	asim_dist_finish(&s->service_time);
+	asim_dist_finish(&s->post_time);
 	asim_pool_finish(&s->jobs);
+	asim_pool_finish(&s->legs);
 }
 
 const struct asim_model_ops asim_service_ops = {
 	.kind = "service",
-	.summary = "instances with concurrency and a bounded FIFO queue, drawn service times",
+	.summary = "instances with concurrency and a bounded FIFO queue, drawn service times, call graphs",
 	.state_size = sizeof(struct service),
 	.configure = configure,
 	.start = start,
@@ -227,4 +799,5 @@ const struct asim_model_ops asim_service_ops = {
 	.warmup_end = warmup_end,
 	.report = report,
 	.destroy = destroy,
+	.edges = edges,
 };

@@ -1,0 +1,263 @@
+/* gateway: the edge of the system. Each request is checked against a cap on
+ * requests in flight and a rate limit, authenticated (auth_time), then
+ * forwarded to the target, whose answer is relayed back. A request beyond
+ * either limit is answered ASIM_REJECTED at once, as an edge proxy answers
+ * 429 or 503 without touching the backends.
+ *
+ * The rate limit is a token bucket of `rate` tokens per second holding at
+ * most `burst`, written as GCRA (the generic cell rate algorithm of ATM, as
+ * in Envoy and redis-cell): one "theoretical arrival time" in integer
+ * nanoseconds instead of a fractional token count, so that admission is exact
+ * and the same on every machine. Over any window of length T from a full
+ * bucket it admits at most burst + floor(T * rate) requests.
+ *
+ * Limits apply to the gateway as a whole, across its instances, like a
+ * shared (distributed) limiter. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archsim/dist.h"
+#include "common.h"
+
+struct gateway {
+	uint32_t target, target_instances;
+	struct asim_dist auth_time;
+	bool has_auth;
+	bool limited;
+	asim_time interval;  /* ns per token */
+	asim_time tolerance; /* (burst - 1) * interval */
+	asim_time tat;       /* theoretical arrival time of the next token */
+	uint64_t burst;
+	double rate;
+	uint64_t concurrency; /* 0: no cap */
+	uint64_t in_flight;
+	gsl_rng *r_auth, *r_route;
+	struct asim_tw in_flight_tw;
+
+	/* Measured after warm-up. */
+	uint64_t arrived, admitted, rate_limited, rejected_concurrency, failed;
+};
+
+enum { EV_AUTHED = EV_MODEL_BASE };
+
+static const char *const gateway_keys[] = {
+	"kind", "instances", "zones", "zone", "auth_time", "rate_limit", "concurrency", "target",
+	NULL,
+};
+static const char *const limit_keys[] = {"rate", "burst", NULL};
+
+static bool configure_limit(struct asim_component *c, struct gateway *s,
+                            const struct asim_cfg *map, struct asim_diag *d)
+{
+	const struct asim_cfg *rl = asim_cfg_get(map, "rate_limit");
+	if (!rl)
+		return true;
+	bool explicit_burst = false;
+	int64_t burst = 1;
+	if (rl->type == ASIM_CFG_SCALAR) {
+		if (!asim_cfg_node_rate(rl, 1e9, &s->rate, d))
+			return false;
+	} else {
+		char ctx[96];
+		snprintf(ctx, sizeof ctx, "%s.rate_limit", c->name);
+		if (!asim_cfg_expect_map(rl, ctx, limit_keys, d))
+			return false;
+		bool ok = asim_cfg_rate(rl, "rate", ASIM_REQUIRED, 1e9, &s->rate, d);
+		ok &= asim_cfg_int(rl, "burst", ASIM_OPTIONAL, 1, INT64_C(1) << 40, &burst, d);
+		if (!ok)
+			return false;
+		explicit_burst = asim_cfg_get(rl, "burst") != NULL;
+	}
+	/* Without a burst, allow 10 ms worth of requests: enough that Poisson
+	 * arrivals just under the rate are not clipped by their own jitter. */
+	if (!explicit_burst) {
+		double b = ceil(s->rate / 100.0);
+		burst = b < 1 ? 1 : (int64_t)b;
+	}
+	s->limited = true;
+	s->burst = (uint64_t)burst;
+	s->interval = asim_time_from_seconds(1.0 / s->rate);
+	if (s->interval < 1)
+		s->interval = 1;
+	if ((uint64_t)(s->burst - 1) > (uint64_t)(ASIM_TIME_MAX / 4 / s->interval)) {
+		asim_diag_error(d, rl->mark, "'rate_limit' of '%s': burst too large for the rate",
+		                c->name);
+		return false;
+	}
+	s->tolerance = (asim_time)(s->burst - 1) * s->interval;
+	return true;
+}
+
+static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
+{
+	struct gateway *s = c->state;
+	if (!asim_cfg_expect_map(map, c->name, gateway_keys, d))
+		return false;
+	int64_t conc = 0;
+	bool ok = model_instances(c, map, 65535, d);
+	ok &= asim_cfg_int(map, "concurrency", ASIM_OPTIONAL, 1, INT64_C(1) << 40, &conc, d);
+	s->has_auth = asim_cfg_get(map, "auth_time") != NULL;
+	ok &= asim_cfg_dist(map, "auth_time", ASIM_OPTIONAL, &s->auth_time, d);
+	ok &= configure_limit(c, s, map, d);
+	struct asim_component *t = model_target(c, map, "target", d);
+	if (!t || !ok)
+		return false;
+	s->concurrency = (uint64_t)conc;
+	s->target = t->id;
+	s->target_instances = t->instances;
+	s->r_auth = asim_kernel_rng(c->kernel, c->name, "auth");
+	s->r_route = asim_kernel_rng(c->kernel, c->name, "route");
+	return true;
+}
+
+static void start(struct asim_component *c)
+{
+	struct gateway *s = c->state;
+	asim_tw_init(&s->in_flight_tw, 0, 0);
+}
+
+/* GCRA: admit when the bucket's theoretical arrival time is no further
+ * ahead of now than the burst allows; an admission moves it one interval. */
+static bool take_token(struct gateway *s, asim_time now)
+{
+	asim_time tat = s->tat > now ? s->tat : now;
+	if (tat - now > s->tolerance)
+		return false;
+	s->tat = tat + s->interval;
+	return true;
+}
+
+static void forward(struct asim_component *c, struct gateway *s, struct asim_call *in,
+                    uint16_t inst)
+{
+	struct asim_kernel *k = c->kernel;
+	struct asim_call *out = asim_call_new(k);
+	if (!out)
+		return; /* out of memory: the kernel stops the run */
+	out->op = in->op;
+	out->key = in->key;
+	out->request = in->request;
+	out->origin = in->origin;
+	out->attempt = in->attempt;
+	out->deadline = in->deadline;
+	out->token = (uint64_t)(uintptr_t)in;
+	uint16_t to = 0;
+	if (s->target_instances > 1)
+		to = (uint16_t)gsl_rng_uniform_int(s->r_route, s->target_instances);
+	asim_call_send(k, out, c->id, inst, s->target, to);
+}
+
+static void arrive(struct asim_component *c, struct gateway *s, struct asim_call *in,
+                   uint16_t inst)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	bool measuring = asim_measuring_at(k, now);
+	if (measuring)
+		s->arrived++;
+	/* The cap is checked first so that a request turned away for lack of
+	 * room does not also spend a token. */
+	if (s->concurrency && s->in_flight >= s->concurrency) {
+		if (measuring)
+			s->rejected_concurrency++;
+		asim_call_reply(k, in, ASIM_REJECTED);
+		return;
+	}
+	if (s->limited && !take_token(s, now)) {
+		if (measuring)
+			s->rate_limited++;
+		asim_call_reply(k, in, ASIM_REJECTED);
+		return;
+	}
+	if (measuring)
+		s->admitted++;
+	s->in_flight++;
+	asim_tw_set(&s->in_flight_tw, now, (double)s->in_flight);
+	asim_time auth = s->has_auth ? asim_dist_sample(&s->auth_time, s->r_auth) : 0;
+	if (auth > 0)
+		asim_schedule(k, auth, c->id, EV_AUTHED, inst, 0, in);
+	else
+		forward(c, s, in, inst);
+}
+
+static void answered(struct asim_component *c, struct gateway *s, struct asim_call *out)
+{
+	struct asim_kernel *k = c->kernel;
+	struct asim_call *in = (struct asim_call *)(uintptr_t)out->token;
+	enum asim_status st = out->status;
+	in->version = out->version;
+	asim_call_free(k, out);
+	if (st != ASIM_OK && asim_measuring_at(k, asim_now(k)))
+		s->failed++;
+	s->in_flight--;
+	asim_tw_set(&s->in_flight_tw, asim_now(k), (double)s->in_flight);
+	asim_call_reply(k, in, st);
+}
+
+static void handle(struct asim_component *c, const struct asim_event *ev)
+{
+	struct gateway *s = c->state;
+	switch (ev->type) {
+	case ASIM_EV_REQUEST:
+		arrive(c, s, ev->p, ev->inst < c->instances ? ev->inst : 0);
+		break;
+	case EV_AUTHED:
+		forward(c, s, ev->p, ev->inst);
+		break;
+	case ASIM_EV_RESPONSE:
+		answered(c, s, ev->p);
+		break;
+	}
+}
+
+static void warmup_end(struct asim_component *c)
+{
+	struct gateway *s = c->state;
+	asim_tw_reset(&s->in_flight_tw, asim_now(c->kernel));
+}
+
+static void report(const struct asim_component *c, struct asim_results *r)
+{
+	const struct gateway *s = c->state;
+	const char *n = c->name;
+	asim_results_string(r, "gateway", "components.%s.kind", n);
+	asim_results_count(r, c->instances, "components.%s.instances", n);
+	asim_results_count(r, s->arrived, "components.%s.arrived", n);
+	asim_results_count(r, s->admitted, "components.%s.admitted", n);
+	asim_results_count(r, s->rate_limited, "components.%s.rate_limited", n);
+	asim_results_count(r, s->rejected_concurrency, "components.%s.rejected_concurrency", n);
+	asim_results_count(r, s->failed, "components.%s.failed", n);
+	double mean = asim_tw_mean(&s->in_flight_tw, asim_now(c->kernel));
+	asim_results_real(r, mean, "components.%s.in_flight_mean", n);
+	asim_results_count(r, (uint64_t)s->in_flight_tw.max, "components.%s.in_flight_max", n);
+	if (s->concurrency)
+		asim_results_real(r, mean / (double)s->concurrency, "components.%s.utilization", n);
+}
+
+static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
+{
+	const struct gateway *s = c->state;
+	if (max)
+		to[0] = s->target;
+	return 1;
+}
+
+static void destroy(struct asim_component *c)
+{
+	struct gateway *s = c->state;
+	asim_dist_finish(&s->auth_time);
+}
+
+const struct asim_model_ops asim_gateway_ops = {
+	.kind = "gateway",
+	.summary = "edge gateway: token-bucket rate limit, in-flight cap, auth time, forwards",
+	.state_size = sizeof(struct gateway),
+	.configure = configure,
+	.start = start,
+	.handle = handle,
+	.warmup_end = warmup_end,
+	.report = report,
+	.destroy = destroy,
+	.edges = edges,
+};
