@@ -1,1 +1,96 @@
-/* placeholder: being written */
+/* The call protocol: request, reply or drop, abandon, and who frees when.
+ *
+ * A record is freed exactly once, by whichever side finishes last: the caller
+ * (abandon, or free after delivery), the callee (reply or drop after an
+ * abandon), or the kernel when it pops a response whose caller has gone. */
+#include "kernel_private.h"
+
+static const char *const status_names[ASIM_STATUS_COUNT] = {
+	[ASIM_OK] = "ok",
+	[ASIM_TIMEOUT] = "timeout",
+	[ASIM_REJECTED] = "rejected",
+	[ASIM_ERROR] = "error",
+	[ASIM_UNREACHABLE] = "unreachable",
+};
+
+const char *asim_status_str(enum asim_status s)
+{
+	return (size_t)s < ASIM_STATUS_COUNT ? status_names[s] : "unknown";
+}
+
+void asim_kernel_set_network(struct asim_kernel *k, asim_net_delay_fn fn, void *net)
+{
+	k->net_fn = fn;
+	k->net = net;
+}
+
+size_t asim_call_live(const struct asim_kernel *k)
+{
+	return k->calls.live;
+}
+
+static inline asim_time net_delay(struct asim_kernel *k, uint32_t from, uint16_t from_inst,
+                                  uint32_t to, uint16_t to_inst)
+{
+	if (!k->net_fn)
+		return 0;
+	asim_time d = k->net_fn(k->net, k, from, from_inst, to, to_inst);
+	return d > 0 ? d : 0;
+}
+
+struct asim_call *asim_call_new(struct asim_kernel *k)
+{
+	struct asim_call *call = asim_pool_get(&k->calls);
+	if (!call) {
+		asim_kernel_fail(k, ASIM_RUN_NOMEM);
+		return NULL;
+	}
+	call->deadline = ASIM_TIME_MAX;
+	return call;
+}
+
+void asim_call_send(struct asim_kernel *k, struct asim_call *call, uint32_t from,
+                    uint16_t from_inst, uint32_t to, uint16_t to_inst)
+{
+	call->caller = from;
+	call->caller_inst = from_inst;
+	call->callee = to;
+	call->callee_inst = to_inst;
+	call->sent = k->now;
+	asim_schedule(k, net_delay(k, from, from_inst, to, to_inst), to, ASIM_EV_REQUEST, to_inst,
+	              0, call);
+}
+
+void asim_call_reply(struct asim_kernel *k, struct asim_call *call, enum asim_status status)
+{
+	call->status = (uint8_t)status;
+	call->flags |= ASIM_CALL_CALLEE_DONE;
+	if (call->flags & ASIM_CALL_CALLER_DONE) {
+		if (!(call->flags & ASIM_CALL_IN_FLIGHT))
+			asim_pool_put(&k->calls, call);
+		return;
+	}
+	call->flags |= ASIM_CALL_IN_FLIGHT;
+	asim_schedule(k, net_delay(k, call->callee, call->callee_inst, call->caller, call->caller_inst),
+	              call->caller, ASIM_EV_RESPONSE, call->caller_inst, 0, call);
+}
+
+void asim_call_drop(struct asim_kernel *k, struct asim_call *call)
+{
+	call->flags |= ASIM_CALL_CALLEE_DONE;
+	if (call->flags & ASIM_CALL_CALLER_DONE)
+		asim_pool_put(&k->calls, call);
+}
+
+void asim_call_abandon(struct asim_kernel *k, struct asim_call *call)
+{
+	call->flags |= ASIM_CALL_CALLER_DONE;
+	/* With a response in flight the kernel frees the record when it pops. */
+	if ((call->flags & ASIM_CALL_CALLEE_DONE) && !(call->flags & ASIM_CALL_IN_FLIGHT))
+		asim_pool_put(&k->calls, call);
+}
+
+void asim_call_free(struct asim_kernel *k, struct asim_call *call)
+{
+	asim_pool_put(&k->calls, call);
+}

@@ -1,1 +1,523 @@
-/* placeholder: being written */
+/* The simulation kernel: clock, pending events, components, streams.
+ *
+ * Events live in a slot array and the queue holds only (time, seq, slot), so
+ * the heap moves 24-byte entries and a cancelled event is just a marked slot.
+ * Events due now skip the heap through a FIFO of slots: they are the most
+ * common kind (message hand-offs) and a FIFO push/pop is a few instructions.
+ * The two are merged by (time, seq) when popping, so the order is exactly the
+ * same as with the heap alone. */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archsim/model.h"
+#include "archsim/rng.h"
+#include "kernel_private.h"
+
+enum { SLOTS_INITIAL = 256, FIFO_INITIAL = 256, NO_SLOT = UINT32_MAX };
+
+static const char *const run_status_names[] = {
+	[ASIM_RUN_DONE] = "done",
+	[ASIM_RUN_STOPPED] = "stopped",
+	[ASIM_RUN_NOMEM] = "out of memory",
+	[ASIM_RUN_TIME_OVERFLOW] = "time overflow",
+	[ASIM_RUN_EVENT_LIMIT] = "event limit reached",
+	[ASIM_RUN_PENDING_LIMIT] = "pending event limit reached",
+};
+
+const char *asim_run_status_str(enum asim_run_status s)
+{
+	if ((size_t)s >= sizeof(run_status_names) / sizeof(run_status_names[0]))
+		return "unknown";
+	return run_status_names[s];
+}
+
+void asim_kernel_fail(struct asim_kernel *k, enum asim_run_status s)
+{
+	if (k->err == ASIM_RUN_DONE)
+		k->err = s;
+}
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+struct asim_kernel *asim_kernel_create(uint64_t seed, uint32_t replication)
+{
+	struct asim_kernel *k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->seed = seed;
+	k->replication = replication;
+	k->next_seq = 1;
+	k->free_slot = NO_SLOT;
+	asim_evq_init(&k->evq);
+	asim_pool_init(&k->calls, sizeof(struct asim_call), 1024);
+	k->fifo = malloc(FIFO_INITIAL * sizeof(*k->fifo));
+	if (!k->fifo)
+		goto fail;
+	k->fifo_mask = FIFO_INITIAL - 1;
+	if (asim_kernel_op(k, "read") != ASIM_OP_READ || asim_kernel_op(k, "write") != ASIM_OP_WRITE)
+		goto fail;
+	return k;
+fail:
+	asim_kernel_destroy(k);
+	return NULL;
+}
+
+void asim_kernel_destroy(struct asim_kernel *k)
+{
+	if (!k)
+		return;
+	for (uint32_t i = k->ncomps; i-- > 0;) {
+		struct asim_component *c = k->comps[i];
+		if (c->ops && c->ops->destroy)
+			c->ops->destroy(c);
+	}
+	for (uint32_t i = 0; i < k->ncomps; i++) {
+		struct asim_component *c = k->comps[i];
+		free(c->state);
+		free(c->name);
+		free(c->zone);
+		free(c);
+	}
+	free(k->comps);
+	free(k->disp);
+	for (size_t i = 0; i < k->nstreams; i++) {
+		gsl_rng_free(k->streams[i].r);
+		free(k->streams[i].name);
+		free(k->streams[i].purpose);
+	}
+	free(k->streams);
+	for (int i = 0; i < k->nops; i++)
+		free(k->ops[i]);
+	free(k->outcome);
+	asim_pool_finish(&k->calls);
+	asim_evq_finish(&k->evq);
+	free(k->slots);
+	free(k->fifo);
+	free(k);
+}
+
+struct asim_component *asim_kernel_add(struct asim_kernel *k, const char *name,
+                                       const struct asim_model_ops *ops)
+{
+	if (k->started || !name || !ops || asim_kernel_find(k, name))
+		return NULL;
+	if (k->ncomps == k->comps_cap) {
+		uint32_t cap = k->comps_cap ? 2 * k->comps_cap : 8;
+		struct asim_component **comps = realloc(k->comps, cap * sizeof(*comps));
+		if (!comps)
+			return NULL;
+		k->comps = comps;
+		struct asim_dispatch *disp = realloc(k->disp, cap * sizeof(*disp));
+		if (!disp)
+			return NULL;
+		k->disp = disp;
+		k->comps_cap = cap;
+	}
+	struct asim_component *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->name = dup_str(name);
+	c->state = calloc(1, ops->state_size ? ops->state_size : 1);
+	if (!c->name || !c->state) {
+		free(c->name);
+		free(c->state);
+		free(c);
+		return NULL;
+	}
+	c->ops = ops;
+	c->kernel = k;
+	c->id = k->ncomps;
+	c->instances = 1;
+	k->comps[k->ncomps] = c;
+	k->disp[k->ncomps] = (struct asim_dispatch){.handle = ops->handle, .c = c};
+	k->ncomps++;
+	return c;
+}
+
+struct asim_component *asim_kernel_find(const struct asim_kernel *k, const char *name)
+{
+	for (uint32_t i = 0; i < k->ncomps; i++)
+		if (strcmp(k->comps[i]->name, name) == 0)
+			return k->comps[i];
+	return NULL;
+}
+
+size_t asim_kernel_count(const struct asim_kernel *k)
+{
+	return k->ncomps;
+}
+
+struct asim_component *asim_kernel_component(const struct asim_kernel *k, uint32_t id)
+{
+	return id < k->ncomps ? k->comps[id] : NULL;
+}
+
+bool asim_component_set_instances(struct asim_component *c, uint32_t n, const uint16_t *zones)
+{
+	uint16_t *z = NULL;
+	if (zones && n) {
+		z = malloc(n * sizeof(*z));
+		if (!z)
+			return false;
+		memcpy(z, zones, n * sizeof(*z));
+	}
+	free(c->zone);
+	c->zone = z;
+	c->instances = n;
+	return true;
+}
+
+asim_time asim_now(const struct asim_kernel *k)
+{
+	return k->now;
+}
+
+static bool grow_slots(struct asim_kernel *k)
+{
+	uint32_t old = k->nslots;
+	if (old >= UINT32_MAX / 2)
+		return false;
+	uint32_t cap = old ? 2 * old : SLOTS_INITIAL;
+	struct asim_slot *slots = realloc(k->slots, (size_t)cap * sizeof(*slots));
+	if (!slots)
+		return false;
+	/* Chain the new slots so that the lowest index is handed out first. */
+	for (uint32_t i = cap; i-- > old;) {
+		slots[i] = (struct asim_slot){.target = k->free_slot};
+		k->free_slot = i;
+	}
+	k->slots = slots;
+	k->nslots = cap;
+	return true;
+}
+
+static bool grow_fifo(struct asim_kernel *k)
+{
+	uint32_t cap = k->fifo_mask + 1;
+	if (cap > UINT32_MAX / 2)
+		return false;
+	uint32_t *fifo = malloc((size_t)cap * 2 * sizeof(*fifo));
+	if (!fifo)
+		return false;
+	/* Unwrap the ring into the front of the new one. */
+	uint32_t n = k->fifo_tail - k->fifo_head;
+	for (uint32_t i = 0; i < n; i++)
+		fifo[i] = k->fifo[(k->fifo_head + i) & k->fifo_mask];
+	free(k->fifo);
+	k->fifo = fifo;
+	k->fifo_mask = 2 * cap - 1;
+	k->fifo_head = 0;
+	k->fifo_tail = n;
+	return true;
+}
+
+static inline void free_slot(struct asim_kernel *k, uint32_t s)
+{
+	k->slots[s].seq = 0;
+	k->slots[s].target = k->free_slot;
+	k->free_slot = s;
+}
+
+struct asim_timer asim_schedule_at(struct asim_kernel *k, asim_time at, uint32_t target,
+                                   uint16_t type, uint16_t inst, uint64_t a, void *p)
+{
+	struct asim_timer none = {0, 0};
+	if (k->err)
+		return none;
+	assert(at >= k->now && "an event was scheduled in the past");
+	assert(target < k->ncomps && "an event was scheduled for no component");
+	if (k->max_pending && k->pending >= k->max_pending) {
+		asim_kernel_fail(k, ASIM_RUN_PENDING_LIMIT);
+		return none;
+	}
+	if (k->free_slot == NO_SLOT && !grow_slots(k)) {
+		asim_kernel_fail(k, ASIM_RUN_NOMEM);
+		return none;
+	}
+	uint32_t s = k->free_slot;
+	uint64_t seq = k->next_seq;
+	if (at == k->now) {
+		if (k->fifo_tail - k->fifo_head > k->fifo_mask && !grow_fifo(k)) {
+			asim_kernel_fail(k, ASIM_RUN_NOMEM);
+			return none;
+		}
+		k->fifo[k->fifo_tail++ & k->fifo_mask] = s;
+	} else if (!asim_evq_push(&k->evq, at, seq, s)) {
+		asim_kernel_fail(k, ASIM_RUN_NOMEM);
+		return none;
+	}
+	struct asim_slot *sl = &k->slots[s];
+	k->free_slot = sl->target;
+	*sl = (struct asim_slot){.seq = seq, .target = target, .type = type, .inst = inst,
+	                         .a = a, .p = p};
+	k->next_seq++;
+	k->pending++;
+	return (struct asim_timer){.seq = seq, .slot = s};
+}
+
+struct asim_timer asim_schedule(struct asim_kernel *k, asim_time delay, uint32_t target,
+                                uint16_t type, uint16_t inst, uint64_t a, void *p)
+{
+	asim_time at;
+	assert(delay >= 0 && "an event was scheduled with a negative delay");
+	if (!asim_time_add(k->now, delay, &at)) {
+		asim_kernel_fail(k, ASIM_RUN_TIME_OVERFLOW);
+		return (struct asim_timer){0, 0};
+	}
+	return asim_schedule_at(k, at, target, type, inst, a, p);
+}
+
+bool asim_cancel(struct asim_kernel *k, struct asim_timer t)
+{
+	if (!t.seq || t.slot >= k->nslots || k->slots[t.slot].seq != t.seq)
+		return false;
+	k->slots[t.slot].seq |= ASIM_SLOT_CANCELLED;
+	k->pending--;
+	return true;
+}
+
+void asim_kernel_set_limits(struct asim_kernel *k, uint64_t max_events, size_t max_pending)
+{
+	k->max_events = max_events;
+	k->max_pending = max_pending;
+}
+
+void asim_kernel_set_warmup(struct asim_kernel *k, asim_time warmup)
+{
+	k->warmup = warmup < 0 ? 0 : warmup;
+}
+
+asim_time asim_kernel_warmup(const struct asim_kernel *k)
+{
+	return k->warmup;
+}
+
+/* Time first reaches the warm-up instant: statistics restart there. */
+static void end_warmup(struct asim_kernel *k)
+{
+	k->warmed = true;
+	if (k->warmup > k->now)
+		k->now = k->warmup;
+	for (uint32_t i = 0; i < k->ncomps; i++) {
+		struct asim_component *c = k->comps[i];
+		if (c->ops->warmup_end)
+			c->ops->warmup_end(c);
+	}
+}
+
+/* The next event by (time, seq) among the FIFO head and the heap top, without
+ * removing it. Returns false when nothing is pending. */
+static inline bool next_event(const struct asim_kernel *k, asim_time *t, bool *from_fifo)
+{
+	const struct asim_evq_entry *top = asim_evq_peek(&k->evq);
+	if (k->fifo_head != k->fifo_tail) {
+		/* FIFO entries were scheduled at the current instant, and the
+		 * clock cannot move past them, so their time is now. */
+		uint32_t s = k->fifo[k->fifo_head & k->fifo_mask];
+		uint64_t seq = k->slots[s].seq & ~ASIM_SLOT_CANCELLED;
+		*from_fifo = !(top && top->time == k->now && top->seq < seq);
+		*t = k->now;
+		return true;
+	}
+	if (!top)
+		return false;
+	*from_fifo = false;
+	*t = top->time;
+	return true;
+}
+
+enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
+{
+	if (k->err)
+		return k->err;
+	k->stop = false;
+	if (!k->started) {
+		k->started = true;
+		for (uint32_t i = 0; i < k->ncomps; i++) {
+			struct asim_component *c = k->comps[i];
+			if (c->ops->start)
+				c->ops->start(c);
+		}
+		if (k->err)
+			return k->err;
+	}
+	for (;;) {
+		if (k->stop)
+			return ASIM_RUN_STOPPED;
+		asim_time t = 0;
+		bool from_fifo = false;
+		bool more = next_event(k, &t, &from_fifo) && t <= until;
+		if (!k->warmed && (more ? t >= k->warmup : k->warmup <= until)) {
+			end_warmup(k);
+			if (k->err)
+				return k->err;
+			/* The warm-up ops may have scheduled events at its instant. */
+			continue;
+		}
+		if (!more)
+			break;
+		uint32_t s;
+		if (from_fifo) {
+			s = k->fifo[k->fifo_head++ & k->fifo_mask];
+		} else {
+			struct asim_evq_entry e;
+			asim_evq_pop(&k->evq, &e);
+			s = e.slot;
+		}
+		struct asim_slot *sl = &k->slots[s];
+		if (sl->seq & ASIM_SLOT_CANCELLED) {
+			free_slot(k, s);
+			continue;
+		}
+		struct asim_event ev = {.time = t, .target = sl->target, .type = sl->type,
+		                        .inst = sl->inst, .a = sl->a, .p = sl->p};
+		/* Freeing the slot before dispatch lets the handler's next schedule
+		 * reuse the same, cache-hot slot. */
+		free_slot(k, s);
+		k->pending--;
+		k->now = t;
+		if (ev.type == ASIM_EV_RESPONSE) {
+			struct asim_call *call = ev.p;
+			call->flags &= (uint8_t)~ASIM_CALL_IN_FLIGHT;
+			/* The caller gave up: drop the stale answer unseen. */
+			if (call->flags & ASIM_CALL_CALLER_DONE) {
+				asim_pool_put(&k->calls, call);
+				continue;
+			}
+		}
+		if (k->max_events && k->events >= k->max_events) {
+			asim_kernel_fail(k, ASIM_RUN_EVENT_LIMIT);
+			return k->err;
+		}
+		k->events++;
+		struct asim_dispatch d = k->disp[ev.target];
+		assert(d.handle && "an event was sent to a component without a handle op");
+		d.handle(d.c, &ev);
+		if (k->err)
+			return k->err;
+	}
+	if (until > k->now)
+		k->now = until;
+	return ASIM_RUN_DONE;
+}
+
+void asim_kernel_finish(struct asim_kernel *k)
+{
+	if (k->finished)
+		return;
+	k->finished = true;
+	for (uint32_t i = 0; i < k->ncomps; i++) {
+		struct asim_component *c = k->comps[i];
+		if (c->ops->finish)
+			c->ops->finish(c);
+	}
+}
+
+void asim_kernel_stop(struct asim_kernel *k)
+{
+	k->stop = true;
+}
+
+uint64_t asim_kernel_events(const struct asim_kernel *k)
+{
+	return k->events;
+}
+
+size_t asim_kernel_pending(const struct asim_kernel *k)
+{
+	return k->pending;
+}
+
+uint64_t asim_kernel_seed(const struct asim_kernel *k)
+{
+	return k->seed;
+}
+
+uint32_t asim_kernel_replication(const struct asim_kernel *k)
+{
+	return k->replication;
+}
+
+static bool same_purpose(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+gsl_rng *asim_kernel_rng(struct asim_kernel *k, const char *name, const char *purpose)
+{
+	for (size_t i = 0; i < k->nstreams; i++) {
+		struct asim_stream *st = &k->streams[i];
+		if (strcmp(st->name, name) == 0 && same_purpose(st->purpose, purpose))
+			return st->r;
+	}
+	if (k->nstreams == k->streams_cap) {
+		size_t cap = k->streams_cap ? 2 * k->streams_cap : 8;
+		struct asim_stream *streams = realloc(k->streams, cap * sizeof(*streams));
+		if (!streams)
+			goto nomem;
+		k->streams = streams;
+		k->streams_cap = cap;
+	}
+	struct asim_stream st = {.name = dup_str(name), .purpose = purpose ? dup_str(purpose) : NULL};
+	if (!st.name || (purpose && !st.purpose))
+		goto nomem_st;
+	st.r = asim_rng_create(k->seed, k->replication, name, purpose);
+	if (!st.r)
+		goto nomem_st;
+	k->streams[k->nstreams++] = st;
+	return st.r;
+nomem_st:
+	free(st.name);
+	free(st.purpose);
+nomem:
+	asim_kernel_fail(k, ASIM_RUN_NOMEM);
+	return NULL;
+}
+
+int asim_kernel_op(struct asim_kernel *k, const char *name)
+{
+	for (int i = 0; i < k->nops; i++)
+		if (strcmp(k->ops[i], name) == 0)
+			return i;
+	if (k->nops == ASIM_MAX_OPS)
+		return -1;
+	char *d = dup_str(name);
+	if (!d)
+		return -1;
+	k->ops[k->nops] = d;
+	return k->nops++;
+}
+
+const char *asim_kernel_op_name(const struct asim_kernel *k, int op)
+{
+	return op >= 0 && op < k->nops ? k->ops[op] : NULL;
+}
+
+int asim_kernel_op_count(const struct asim_kernel *k)
+{
+	return k->nops;
+}
+
+struct asim_outcome *asim_kernel_outcome(struct asim_kernel *k)
+{
+	if (k->outcome)
+		return k->outcome;
+	struct asim_outcome *o = calloc(1, sizeof(*o));
+	if (!o) {
+		asim_kernel_fail(k, ASIM_RUN_NOMEM);
+		return NULL;
+	}
+	asim_hist_init(&o->latency);
+	for (size_t i = 0; i < ASIM_MAX_OPS; i++)
+		asim_hist_init(&o->latency_op[i]);
+	k->outcome = o;
+	return o;
+}

@@ -15,6 +15,7 @@
 #define ARCHSIM_CALL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "archsim/kernel.h"
@@ -74,6 +75,10 @@ void asim_call_abandon(struct asim_kernel *k, struct asim_call *call);
 
 /* The caller is done with a delivered response: frees the record. */
 void asim_call_free(struct asim_kernel *k, struct asim_call *call);
+
+/* Call records alive now (handed out and not yet freed): 0 once every call
+ * has been answered, dropped or abandoned and freed; for leak tests. */
+size_t asim_call_live(const struct asim_kernel *k);
 
 static inline bool asim_call_abandoned(const struct asim_call *call)
 {

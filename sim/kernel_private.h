@@ -1,0 +1,86 @@
+/* The kernel's insides, shared by kernel.c and call.c only.
+ *
+ * Models never include this: they see struct asim_kernel as opaque. */
+#ifndef ARCHSIM_KERNEL_PRIVATE_H
+#define ARCHSIM_KERNEL_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "archsim/call.h"
+#include "archsim/evq.h"
+#include "archsim/kernel.h"
+#include "archsim/pool.h"
+
+/* A call flag the kernel keeps for itself: a response event for the call is
+ * pending, so the record must live until that event comes up. */
+#define ASIM_CALL_IN_FLIGHT 0x80
+
+/* A scheduled event. The time lives in the queue entry (or is "now" for the
+ * zero-delay FIFO), so a slot is 32 bytes: two per cache line. seq 0 marks a
+ * free slot; a cancelled one keeps its seq with SLOT_CANCELLED set. */
+struct asim_slot {
+	uint64_t seq;
+	uint32_t target; /* component id; next free slot while free */
+	uint16_t type;
+	uint16_t inst;
+	uint64_t a;
+	void *p;
+};
+
+#define ASIM_SLOT_CANCELLED (UINT64_C(1) << 63)
+
+/* What dispatch needs, in one array indexed by component id, so that an
+ * event costs one load instead of chasing component -> ops -> handle. */
+struct asim_dispatch {
+	void (*handle)(struct asim_component *c, const struct asim_event *ev);
+	struct asim_component *c;
+};
+
+struct asim_stream {
+	char *name;
+	char *purpose; /* NULL allowed */
+	gsl_rng *r;
+};
+
+struct asim_kernel {
+	asim_time now;
+	uint64_t next_seq;
+	enum asim_run_status err; /* sticky; ASIM_RUN_DONE while none */
+	bool stop, started, warmed, finished;
+
+	struct asim_evq evq;
+	struct asim_slot *slots;
+	uint32_t nslots, free_slot; /* free_slot == UINT32_MAX: none free */
+	uint32_t *fifo;             /* ring of slot indices due now */
+	uint32_t fifo_mask;         /* capacity - 1 (a power of two) */
+	uint32_t fifo_head, fifo_tail;
+	size_t pending;             /* scheduled and neither run nor cancelled */
+
+	uint64_t events, max_events;
+	size_t max_pending;
+	asim_time warmup;
+
+	struct asim_component **comps;
+	struct asim_dispatch *disp;
+	uint32_t ncomps, comps_cap;
+
+	uint64_t seed;
+	uint32_t replication;
+	struct asim_stream *streams;
+	size_t nstreams, streams_cap;
+
+	char *ops[ASIM_MAX_OPS];
+	int nops;
+
+	struct asim_outcome *outcome; /* created on first use: it is large */
+
+	struct asim_pool calls;
+	asim_net_delay_fn net_fn;
+	void *net;
+};
+
+/* Records the first sticky error; later ones are ignored. */
+void asim_kernel_fail(struct asim_kernel *k, enum asim_run_status s);
+
+#endif
