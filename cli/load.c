@@ -206,6 +206,25 @@ static size_t begin_anchor(struct loader *l, const yaml_char_t *name)
 	return l->n_anchors++;
 }
 
+/* An alias without an anchor is most often a misspelt one: suggest it. */
+static void unknown_alias(struct loader *l, struct asim_mark m, const char *name)
+{
+	const char **names = malloc((l->n_anchors + 1) * sizeof(*names));
+	const char *guess = NULL;
+	if (names) {
+		for (size_t i = 0; i < l->n_anchors; i++)
+			names[i] = l->anchors[i].name;
+		names[l->n_anchors] = NULL;
+		guess = asim_diag_suggest(name, names);
+	}
+	if (guess)
+		report(l, m, false, "unknown alias '*%.40s' (did you mean '*%.40s'?)", name, guess);
+	else
+		report(l, m, false, "unknown alias '*%.40s' (no anchor '&%.40s' before it)", name,
+		       name);
+	free(names);
+}
+
 static void end_anchor(struct loader *l, size_t i, const struct asim_cfg *node, size_t count,
                        int height)
 {
@@ -338,8 +357,7 @@ static struct asim_cfg *build_alias(struct loader *l, yaml_event_t *ev, int dept
 	const char *name = (const char *)ev->data.alias.anchor;
 	const struct anchor *a = find_anchor(l, name);
 	if (!a) {
-		report(l, m, false, "unknown alias '*%.40s' (no anchor '&%.40s' before it)", name,
-		       name);
+		unknown_alias(l, m, name);
 		struct asim_cfg *n = asim_cfg_new_null(m);
 		if (!n)
 			out_of_memory(l);
@@ -430,9 +448,11 @@ static bool read_key(struct loader *l, yaml_event_t *ev, int depth, char **key)
 		else if (a && a->node)
 			report(l, m, false, "expected a name as mapping key, got %s",
 			       asim_cfg_type_name(a->node));
+		else if (a)
+			report(l, m, true, "alias '*%.40s' is inside its own anchor "
+			       "(recursive data is not supported)", name);
 		else
-			report(l, m, false, "unknown alias '*%.40s' (no anchor '&%.40s' before it)",
-			       name, name);
+			unknown_alias(l, m, name);
 	} else if (ev->type != YAML_SCALAR_EVENT || is_null(ev)) {
 		int h;
 		struct asim_cfg *n = build(l, ev, depth, &h);
