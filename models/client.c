@@ -265,6 +265,8 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 			}
 		}
 	}
+	asim_window_finish(asim_kernel_outcome(k), st == ASIM_OK, st == ASIM_REJECTED, q->attempt,
+	                   now - q->origin);
 	uint32_t user = q->user;
 	asim_pool_put(&s->reqs, q);
 	if (s->closed && (!s->limit || s->issued < s->limit))
@@ -313,6 +315,7 @@ static void arrive(struct asim_component *c, struct client *s, uint64_t user)
 	q->deadline = ASIM_TIME_MAX;
 	if (s->deadline)
 		asim_time_add(now, s->deadline, &q->deadline);
+	asim_kernel_outcome(k)->window.offered++;
 	if (asim_measuring_at(k, now)) {
 		s->offered++;
 		asim_kernel_outcome(k)->offered++;

@@ -774,6 +774,19 @@ static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
 	return s->ncallees;
 }
 
+/* Instantaneous levels for time series, summed over instances. */
+static void sample(const struct asim_component *c, struct asim_results *r)
+{
+	const struct service *s = c->state;
+	double busy = 0, queue = 0;
+	for (uint32_t i = 0; i < c->instances; i++) {
+		busy += s->inst[i].busy_tw.value;
+		queue += s->inst[i].queue_tw.value;
+	}
+	asim_results_real(r, queue, "%s.queue", c->name);
+	asim_results_real(r, busy, "%s.busy", c->name);
+}
+
 static void destroy(struct asim_component *c)
 {
 	struct service *s = c->state;
@@ -800,4 +813,5 @@ const struct asim_model_ops asim_service_ops = {
 	.report = report,
 	.destroy = destroy,
 	.edges = edges,
+	.sample = sample,
 };

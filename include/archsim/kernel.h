@@ -169,7 +169,33 @@ struct asim_outcome {
 	/* Correctness invariants, counted by the data models. */
 	uint64_t stale_reads, duplicate_writes, conflicting_writes, lost_writes;
 	struct asim_hist latency_op[ASIM_MAX_OPS];
+	/* The current time window, for time series: counted warm-up or not, and
+	 * reset by whoever steps the run window by window (cli/series.c). */
+	struct asim_window {
+		uint64_t offered;   /* logical requests started */
+		uint64_t finished, succeeded, rejected, failed; /* failed: not rejected */
+		uint64_t retries;   /* attempts beyond the first, of finished requests */
+		struct asim_hist latency; /* successful, ns */
+	} window;
 };
 struct asim_outcome *asim_kernel_outcome(struct asim_kernel *k);
+
+/* Counts a finished logical request into the current window (ok: it
+ * succeeded; rejected: its last attempt was rejected). */
+static inline void asim_window_finish(struct asim_outcome *o, bool ok, bool rejected,
+                                      uint32_t retries, asim_time latency)
+{
+	struct asim_window *w = &o->window;
+	w->finished++;
+	w->retries += retries;
+	if (ok) {
+		w->succeeded++;
+		asim_hist_record(&w->latency, latency);
+	} else if (rejected) {
+		w->rejected++;
+	} else {
+		w->failed++;
+	}
+}
 
 #endif

@@ -43,6 +43,10 @@ struct asim_model_ops {
 	 * the order configured, each once, and returns how many there are in
 	 * all (so a caller can retry with more room). Valid after configure. */
 	size_t (*edges)(const struct asim_component *c, uint32_t *to, size_t max);
+	/* Adds instantaneous figures at asim_now() under "NAME.queue",
+	 * "NAME.busy"... (summed over instances), for time series. The same
+	 * paths every call. */
+	void (*sample)(const struct asim_component *c, struct asim_results *r);
 };
 
 /* The registry of kinds (models/registry.c): NULL when kind is unknown. */
