@@ -1,5 +1,484 @@
-/* placeholder: being written */
+/* The kernel: order, cancellation, sticky errors, limits, life cycle. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "archsim/kernel.h"
+#include "archsim/model.h"
+
+/* What the recording model saw, in order. */
+struct rec {
+	char what;      /* 's' start, 'w' warmup_end, 'e' event, 'f' finish, 'd' destroy */
+	uint32_t comp;
+	asim_time time;
+	uint16_t type;
+	uint64_t a;
+};
+
+static struct rec log_[4096];
+static size_t nlog;
+
+static void put(char what, const struct asim_component *c, asim_time t, uint16_t type, uint64_t a)
+{
+	ck_assert_uint_lt(nlog, sizeof(log_) / sizeof(log_[0]));
+	log_[nlog++] = (struct rec){what, c->id, t, type, a};
+}
+
+/* A script run by the start op of component 0: each line schedules one
+ * event, with a delay or at an absolute time. */
+struct sched_line {
+	asim_time delay;
+	uint64_t a;
+};
+static const struct sched_line *script;
+static size_t script_n;
+
+/* Event types of the recording model. */
+enum {
+	EV_PLAIN = ASIM_EV_USER,
+	EV_SPAWN_NOW,   /* schedules a zero-delay EV_PLAIN with a = ev.a + 100 */
+	EV_STOP,        /* asks the kernel to stop */
+};
+
+static void rec_start(struct asim_component *c)
+{
+	put('s', c, asim_now(c->kernel), 0, 0);
+	if (c->id != 0)
+		return;
+	for (size_t i = 0; i < script_n; i++)
+		asim_schedule(c->kernel, script[i].delay, 0,
+		              script[i].a >= 1000 ? EV_SPAWN_NOW : EV_PLAIN, 0, script[i].a, NULL);
+}
+
+static void rec_handle(struct asim_component *c, const struct asim_event *ev)
+{
+	ck_assert_int_eq(ev->time, asim_now(c->kernel));
+	put('e', c, ev->time, ev->type, ev->a);
+	if (ev->type == EV_SPAWN_NOW)
+		asim_schedule(c->kernel, 0, c->id, EV_PLAIN, 0, ev->a + 100, NULL);
+	else if (ev->type == EV_STOP)
+		asim_kernel_stop(c->kernel);
+}
+
+static void rec_warmup_end(struct asim_component *c)
+{
+	put('w', c, asim_now(c->kernel), 0, 0);
+}
+
+static void rec_finish(struct asim_component *c)
+{
+	put('f', c, asim_now(c->kernel), 0, 0);
+}
+
+static void rec_destroy(struct asim_component *c)
+{
+	put('d', c, 0, 0, 0);
+}
+
+static const struct asim_model_ops rec_ops = {
+	.kind = "rec",
+	.state_size = 16,
+	.start = rec_start,
+	.handle = rec_handle,
+	.warmup_end = rec_warmup_end,
+	.finish = rec_finish,
+	.destroy = rec_destroy,
+};
+
+static const struct asim_model_ops bare_ops = {
+	.kind = "bare",
+	.handle = rec_handle,
+};
+
+static struct asim_kernel *make(size_t ncomps, const struct sched_line *lines, size_t n)
+{
+	nlog = 0;
+	script = lines;
+	script_n = n;
+	struct asim_kernel *k = asim_kernel_create(1, 0);
+	ck_assert_ptr_nonnull(k);
+	for (size_t i = 0; i < ncomps; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "c%zu", i);
+		ck_assert_ptr_nonnull(asim_kernel_add(k, name, &rec_ops));
+	}
+	return k;
+}
+
+/* The a values of the events seen, in order. */
+static size_t event_order(uint64_t *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < nlog && n < max; i++)
+		if (log_[i].what == 'e')
+			out[n++] = log_[i].a;
+	return n;
+}
+
+START_TEST(kernel_tie_order_is_fifo)
+{
+	/* Same instants, scheduled out of time order: ties keep schedule order. */
+	static const struct sched_line lines[] = {
+		{5, 1}, {3, 2}, {5, 3}, {0, 4}, {3, 5}, {5, 6}, {0, 7},
+	};
+	struct asim_kernel *k = make(1, lines, 7);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_DONE);
+	uint64_t got[16];
+	static const uint64_t want[] = {4, 7, 2, 5, 1, 3, 6};
+	ck_assert_uint_eq(event_order(got, 16), 7);
+	for (size_t i = 0; i < 7; i++)
+		ck_assert_uint_eq(got[i], want[i]);
+	ck_assert_uint_eq(asim_kernel_events(k), 7);
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+START_TEST(kernel_tie_order_mixes_fifo_and_heap)
+{
+	/* At t=10: a (1000) spawns a zero-delay event (1100) while b (2) and c
+	 * (3), scheduled earlier for the same instant, are still in the heap.
+	 * The zero-delay one was scheduled last, so it runs after them. */
+	static const struct sched_line lines[] = {{10, 1000}, {10, 2}, {10, 3}, {11, 4}};
+	struct asim_kernel *k = make(1, lines, 4);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_DONE);
+	uint64_t got[16];
+	static const uint64_t want[] = {1000, 2, 3, 1100, 4};
+	ck_assert_uint_eq(event_order(got, 16), 5);
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_uint_eq(got[i], want[i]);
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+START_TEST(kernel_tie_order_zero_delay_before_start_and_chain)
+{
+	/* Zero-delay events at time 0 from start, one of them spawning more. */
+	static const struct sched_line lines[] = {{0, 1001}, {0, 2}, {0, 1003}, {1, 4}};
+	struct asim_kernel *k = make(1, lines, 4);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_DONE);
+	uint64_t got[16];
+	static const uint64_t want[] = {1001, 2, 1003, 1101, 1103, 4};
+	ck_assert_uint_eq(event_order(got, 16), 6);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_uint_eq(got[i], want[i]);
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+START_TEST(kernel_cancel_then_pop)
+{
+	struct asim_kernel *k = make(1, NULL, 0);
+	struct asim_timer t1 = asim_schedule(k, 5, 0, EV_PLAIN, 0, 1, NULL);
+	struct asim_timer t2 = asim_schedule(k, 5, 0, EV_PLAIN, 0, 2, NULL);
+	struct asim_timer t3 = asim_schedule(k, 0, 0, EV_PLAIN, 0, 3, NULL);
+	struct asim_timer t4 = asim_schedule(k, 0, 0, EV_PLAIN, 0, 4, NULL);
+	ck_assert_uint_eq(asim_kernel_pending(k), 4);
+	ck_assert(asim_cancel(k, t1));
+	ck_assert(!asim_cancel(k, t1));
+	ck_assert(asim_cancel(k, t3));
+	ck_assert(!asim_cancel(k, (struct asim_timer){0, 0}));
+	ck_assert_uint_eq(asim_kernel_pending(k), 2);
+	ck_assert_int_eq(asim_kernel_run(k, 100), ASIM_RUN_DONE);
+	uint64_t got[16];
+	ck_assert_uint_eq(event_order(got, 16), 2);
+	ck_assert_uint_eq(got[0], 4);
+	ck_assert_uint_eq(got[1], 2);
+	ck_assert_uint_eq(asim_kernel_events(k), 2);
+	ck_assert_uint_eq(asim_kernel_pending(k), 0);
+	/* Already ran. */
+	ck_assert(!asim_cancel(k, t2));
+	ck_assert(!asim_cancel(k, t4));
+	/* The freed slots are reused; the old timers must not hit new events. */
+	struct asim_timer n1 = asim_schedule(k, 1, 0, EV_PLAIN, 0, 5, NULL);
+	struct asim_timer n2 = asim_schedule(k, 1, 0, EV_PLAIN, 0, 6, NULL);
+	ck_assert(n1.slot == t1.slot || n1.slot == t2.slot || n1.slot == t3.slot ||
+	          n1.slot == t4.slot);
+	ck_assert(!asim_cancel(k, t1));
+	ck_assert(!asim_cancel(k, t2));
+	ck_assert(!asim_cancel(k, t3));
+	ck_assert(!asim_cancel(k, t4));
+	ck_assert(!asim_cancel(k, (struct asim_timer){n1.seq, n2.slot}));
+	ck_assert_uint_eq(asim_kernel_pending(k), 2);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_DONE);
+	ck_assert_uint_eq(event_order(got, 16), 4);
+	ck_assert_uint_eq(got[2], 5);
+	ck_assert_uint_eq(got[3], 6);
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+START_TEST(kernel_time_overflow_refused)
+{
+	struct asim_kernel *k = make(1, NULL, 0);
+	asim_schedule(k, 10, 0, EV_PLAIN, 0, 1, NULL);
+	ck_assert_int_eq(asim_kernel_run(k, 10), ASIM_RUN_DONE);
+	ck_assert_int_eq(asim_now(k), 10);
+	/* now + (MAX - 10) is exactly MAX: allowed. One more is not. */
+	struct asim_timer ok = asim_schedule(k, ASIM_TIME_MAX - 10, 0, EV_PLAIN, 0, 2, NULL);
+	ck_assert_uint_ne(ok.seq, 0);
+	struct asim_timer bad = asim_schedule(k, ASIM_TIME_MAX - 9, 0, EV_PLAIN, 0, 3, NULL);
+	ck_assert_uint_eq(bad.seq, 0);
+	/* Sticky: later schedules fail too, and every run reports it. */
+	struct asim_timer later = asim_schedule(k, 1, 0, EV_PLAIN, 0, 4, NULL);
+	ck_assert_uint_eq(later.seq, 0);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_TIME_OVERFLOW);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_TIME_OVERFLOW);
+	ck_assert_uint_eq(asim_kernel_events(k), 1);
+	ck_assert_str_eq(asim_run_status_str(ASIM_RUN_TIME_OVERFLOW), "time overflow");
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+START_TEST(kernel_event_time_max_runs)
+{
+	struct asim_kernel *k = make(1, NULL, 0);
+	asim_schedule_at(k, ASIM_TIME_MAX, 0, EV_PLAIN, 0, 1, NULL);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_DONE);
+	ck_assert_int_eq(asim_now(k), ASIM_TIME_MAX);
+	ck_assert_uint_eq(asim_kernel_events(k), 1);
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+START_TEST(kernel_event_limit)
+{
+	static const struct sched_line lines[] = {{1, 1}, {2, 2}, {3, 3}, {4, 4}};
+	/* Exactly at the limit is fine; one more is not. */
+	struct asim_kernel *k = make(1, lines, 4);
+	asim_kernel_set_limits(k, 4, 0);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_DONE);
+	asim_kernel_destroy(k);
+	k = make(1, lines, 4);
+	asim_kernel_set_limits(k, 3, 0);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_EVENT_LIMIT);
+	ck_assert_uint_eq(asim_kernel_events(k), 3);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_EVENT_LIMIT);
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+START_TEST(kernel_pending_limit)
+{
+	struct asim_kernel *k = make(1, NULL, 0);
+	asim_kernel_set_limits(k, 0, 3);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_ne(asim_schedule(k, 1 + i, 0, EV_PLAIN, 0, 0, NULL).seq, 0);
+	struct asim_timer t = asim_schedule(k, 0, 0, EV_PLAIN, 0, 0, NULL);
+	ck_assert_uint_eq(t.seq, 0);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_PENDING_LIMIT);
+	ck_assert_uint_eq(asim_kernel_events(k), 0);
+	asim_kernel_destroy(k);
+
+	/* A cancelled event no longer counts. */
+	k = make(1, NULL, 0);
+	asim_kernel_set_limits(k, 0, 2);
+	struct asim_timer a = asim_schedule(k, 1, 0, EV_PLAIN, 0, 0, NULL);
+	asim_schedule(k, 2, 0, EV_PLAIN, 0, 0, NULL);
+	ck_assert(asim_cancel(k, a));
+	ck_assert_uint_ne(asim_schedule(k, 3, 0, EV_PLAIN, 0, 0, NULL).seq, 0);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_DONE);
+	ck_assert_uint_eq(asim_kernel_events(k), 2);
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+START_TEST(kernel_run_until_leaves_time_at_until)
+{
+	static const struct sched_line lines[] = {{10, 1}, {20, 2}, {30, 3}};
+	struct asim_kernel *k = make(1, lines, 3);
+	ck_assert_int_eq(asim_kernel_run(k, 15), ASIM_RUN_DONE);
+	ck_assert_int_eq(asim_now(k), 15);
+	ck_assert_uint_eq(asim_kernel_events(k), 1);
+	/* Events at exactly until run. */
+	ck_assert_int_eq(asim_kernel_run(k, 20), ASIM_RUN_DONE);
+	ck_assert_int_eq(asim_now(k), 20);
+	ck_assert_uint_eq(asim_kernel_events(k), 2);
+	ck_assert_uint_eq(asim_kernel_pending(k), 1);
+	/* Running out of events still moves the clock to until. */
+	ck_assert_int_eq(asim_kernel_run(k, 100), ASIM_RUN_DONE);
+	ck_assert_int_eq(asim_now(k), 100);
+	ck_assert_uint_eq(asim_kernel_events(k), 3);
+	/* A later until that is earlier than now leaves time alone. */
+	ck_assert_int_eq(asim_kernel_run(k, 50), ASIM_RUN_DONE);
+	ck_assert_int_eq(asim_now(k), 100);
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+START_TEST(kernel_stop_returns_stopped)
+{
+	struct asim_kernel *k = make(1, NULL, 0);
+	asim_schedule(k, 1, 0, EV_STOP, 0, 1, NULL);
+	asim_schedule(k, 2, 0, EV_PLAIN, 0, 2, NULL);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_STOPPED);
+	ck_assert_int_eq(asim_now(k), 1);
+	ck_assert_uint_eq(asim_kernel_events(k), 1);
+	/* Not sticky: the next run goes on. */
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_DONE);
+	ck_assert_uint_eq(asim_kernel_events(k), 2);
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+/* Life-cycle cases: warm-up instant, run ends, the expected log. */
+struct life_case {
+	const char *name;
+	asim_time warmup;
+	asim_time until1, until2;
+	const char *want; /* one letter per record, then the times of 'w' */
+	asim_time warm_time;
+};
+
+static const struct sched_line life_lines[] = {{10, 1}, {20, 2}};
+
+static const struct life_case life_cases[] = {
+	{"warmup 0: right after start", 0, 100, 200, "ssweef", 0},
+	{"warmup between events", 15, 100, 200, "ssewef", 15},
+	{"warmup at an event", 20, 100, 200, "ssewef", 20},
+	{"warmup reached by run end", 50, 100, 200, "sseewf", 50},
+	{"warmup reached by second run", 150, 100, 200, "sseewf", 150},
+	{"warmup never reached", 500, 100, 200, "sseef", -1},
+};
+
+START_TEST(kernel_life_cycle_order_once)
+{
+	const struct life_case *lc = &life_cases[_i];
+	/* Two components: start in id order; only c0 schedules. */
+	struct asim_kernel *k = make(2, life_lines, 2);
+	asim_kernel_set_warmup(k, lc->warmup);
+	ck_assert_int_eq(asim_kernel_run(k, lc->until1), ASIM_RUN_DONE);
+	ck_assert_int_eq(asim_kernel_run(k, lc->until2), ASIM_RUN_DONE);
+	asim_kernel_finish(k);
+	asim_kernel_finish(k);
+	/* Collapse per-component records: starts and warm-ups come as a pair
+	 * (c0 then c1); events are c0's. */
+	char got[32];
+	size_t n = 0;
+	for (size_t i = 0; i < nlog; i++) {
+		const struct rec *r = &log_[i];
+		if (r->what == 'w' || r->what == 'f') {
+			ck_assert_uint_eq(r->comp, 0);
+			ck_assert(i + 1 < nlog && log_[i + 1].what == r->what && log_[i + 1].comp == 1);
+			if (r->what == 'w')
+				ck_assert_int_eq(r->time, lc->warm_time);
+			i++;
+		} else if (r->what == 's') {
+			ck_assert_uint_eq(r->comp, n);
+		}
+		got[n++] = r->what;
+	}
+	got[n] = 0;
+	ck_assert_msg(strcmp(got, lc->want) == 0, "%s: got %s, want %s", lc->name, got, lc->want);
+	nlog = 0;
+	asim_kernel_destroy(k);
+	/* Destroy runs in reverse id order. */
+	ck_assert_uint_eq(nlog, 2);
+	ck_assert_uint_eq(log_[0].comp, 1);
+	ck_assert_uint_eq(log_[1].comp, 0);
+}
+END_TEST
+
+START_TEST(kernel_duplicate_names_refused)
+{
+	struct asim_kernel *k = make(0, NULL, 0);
+	struct asim_component *a = asim_kernel_add(k, "db", &bare_ops);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_null(asim_kernel_add(k, "db", &rec_ops));
+	struct asim_component *b = asim_kernel_add(k, "cache", &bare_ops);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(asim_kernel_count(k), 2);
+	ck_assert_ptr_eq(asim_kernel_find(k, "db"), a);
+	ck_assert_ptr_eq(asim_kernel_find(k, "cache"), b);
+	ck_assert_ptr_null(asim_kernel_find(k, "nope"));
+	ck_assert_ptr_eq(asim_kernel_component(k, 1), b);
+	ck_assert_ptr_null(asim_kernel_component(k, 2));
+	ck_assert_uint_eq(a->id, 0);
+	ck_assert_uint_eq(b->instances, 1);
+	static const uint16_t zones[] = {0, 2, 1};
+	ck_assert(asim_component_set_instances(b, 3, zones));
+	ck_assert_uint_eq(b->instances, 3);
+	ck_assert_uint_eq(b->zone[1], 2);
+	/* Not allowed once running. */
+	ck_assert_int_eq(asim_kernel_run(k, 1), ASIM_RUN_DONE);
+	ck_assert_ptr_null(asim_kernel_add(k, "late", &bare_ops));
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+START_TEST(kernel_ops_lookup)
+{
+	struct asim_kernel *k = make(0, NULL, 0);
+	ck_assert_int_eq(asim_kernel_op_count(k), 2);
+	ck_assert_int_eq(asim_kernel_op(k, "read"), ASIM_OP_READ);
+	ck_assert_int_eq(asim_kernel_op(k, "write"), ASIM_OP_WRITE);
+	ck_assert_str_eq(asim_kernel_op_name(k, 0), "read");
+	ck_assert_int_eq(asim_kernel_op(k, "checkout"), 2);
+	ck_assert_int_eq(asim_kernel_op(k, "checkout"), 2);
+	ck_assert_str_eq(asim_kernel_op_name(k, 2), "checkout");
+	ck_assert_ptr_null(asim_kernel_op_name(k, 3));
+	ck_assert_ptr_null(asim_kernel_op_name(k, -1));
+	char name[16];
+	for (int i = 3; i < ASIM_MAX_OPS; i++) {
+		snprintf(name, sizeof(name), "op%d", i);
+		ck_assert_int_eq(asim_kernel_op(k, name), i);
+	}
+	ck_assert_int_eq(asim_kernel_op(k, "one-too-many"), -1);
+	ck_assert_int_eq(asim_kernel_op(k, "read"), 0);
+	ck_assert_int_eq(asim_kernel_op_count(k), ASIM_MAX_OPS);
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+START_TEST(kernel_events_counted_and_outcome)
+{
+	struct asim_kernel *k = make(2, NULL, 0);
+	for (int i = 0; i < 1000; i++)
+		asim_schedule(k, i % 7, (uint32_t)(i % 2), EV_PLAIN, (uint16_t)(i % 3), (uint64_t)i, NULL);
+	ck_assert_uint_eq(asim_kernel_pending(k), 1000);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_DONE);
+	ck_assert_uint_eq(asim_kernel_events(k), 1000);
+	ck_assert_uint_eq(asim_kernel_pending(k), 0);
+	ck_assert_uint_eq(asim_kernel_seed(k), 1);
+	ck_assert_uint_eq(asim_kernel_replication(k), 0);
+	struct asim_outcome *o = asim_kernel_outcome(k);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_ptr_eq(asim_kernel_outcome(k), o);
+	ck_assert_uint_eq(o->requests, 0);
+	ck_assert_uint_eq(o->latency.count, 0);
+	ck_assert_uint_eq(o->latency_op[ASIM_MAX_OPS - 1].count, 0);
+	asim_kernel_destroy(k);
+	asim_kernel_destroy(NULL);
+}
+END_TEST
+
+static Suite *kernel_suite(void)
+{
+	Suite *s = suite_create("kernel");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, kernel_tie_order_is_fifo);
+	tcase_add_test(tc, kernel_tie_order_mixes_fifo_and_heap);
+	tcase_add_test(tc, kernel_tie_order_zero_delay_before_start_and_chain);
+	tcase_add_test(tc, kernel_cancel_then_pop);
+	tcase_add_test(tc, kernel_time_overflow_refused);
+	tcase_add_test(tc, kernel_event_time_max_runs);
+	tcase_add_test(tc, kernel_event_limit);
+	tcase_add_test(tc, kernel_pending_limit);
+	tcase_add_test(tc, kernel_run_until_leaves_time_at_until);
+	tcase_add_test(tc, kernel_stop_returns_stopped);
+	tcase_add_loop_test(tc, kernel_life_cycle_order_once, 0,
+	                    (int)(sizeof(life_cases) / sizeof(life_cases[0])));
+	tcase_add_test(tc, kernel_duplicate_names_refused);
+	tcase_add_test(tc, kernel_ops_lookup);
+	tcase_add_test(tc, kernel_events_counted_and_outcome);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
 int main(void)
 {
-	return 77;
+	SRunner *sr = srunner_create(kernel_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
 }
