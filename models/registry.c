@@ -9,6 +9,10 @@ static const struct asim_model_ops *const kinds[] = {
 	&asim_load_balancer_ops,
 	&asim_service_ops,
 	&asim_gateway_ops,
+	&asim_cache_ops,
+	&asim_database_ops,
+	&asim_queue_ops,
+	&asim_worker_ops,
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])

@@ -1,0 +1,430 @@
+/* cache: a key-value cache of `capacity` entries with LRU eviction, an
+ * optional time to live, and an optional backing store it reads through.
+ *
+ * Reads: a hit answers after hit_time with the cached version. A miss waits
+ * miss_time (the lookup that failed) and sends a read for the key to the
+ * backing component; when that answer comes back OK the entry is filled and
+ * only then is it visible to later reads. Concurrent misses for one key are
+ * not coalesced: each goes to the backing store, so a hot key that expires
+ * shows up as a burst of backing reads (a cache stampede), as it would in a
+ * plain read-through cache. Without a backing store a miss fills the entry
+ * itself after miss_time (the cost of computing the value).
+ *
+ * Writes (op "write"): `on_write: invalidate` drops the entry and forwards
+ * the write; `write_through` forwards the write and, when the backing store
+ * acknowledges it, stores the written version. Any other operation is a read.
+ *
+ * Expired entries are found lazily, on lookup or when they reach the LRU tail,
+ * so the TTL costs no timers. The cache is one logical store (one instance),
+ * modelled as an infinite server: hit and miss times delay, they never queue.
+ *
+ * Memory: an entry array and an open-addressing hash table (linear probing,
+ * load at most one half, backward-shift deletion) sized from the capacity
+ * in configure; nothing is allocated per request but pooled call records. */
+#include <stdlib.h>
+
+#include "archsim/dist.h"
+#include "common.h"
+
+#define NIL UINT32_MAX
+#define MAX_CAPACITY (INT64_C(1) << 26)
+
+struct entry {
+	uint64_t key, version;
+	asim_time expires; /* ASIM_TIME_MAX without a ttl */
+	uint32_t prev, next; /* LRU list: head is the most recently used */
+};
+
+enum { WRITE_INVALIDATE, WRITE_THROUGH };
+static const char *const on_write_names[] = {"invalidate", "write_through", NULL};
+
+/* What an outgoing call to the backing store is for, kept in its tag. */
+enum { OUT_FILL, OUT_WRITE_INVALIDATE, OUT_WRITE_THROUGH };
+
+struct cache {
+	uint32_t capacity, used;
+	struct entry *e;
+	uint32_t *slot;  /* hash table of entry indexes, NIL when empty */
+	uint32_t mask;   /* slots - 1 */
+	uint32_t head, tail, free_list; /* free entries chained through next */
+	asim_time ttl;   /* 0: none */
+	int on_write;
+	bool has_backing;
+	uint32_t backing, backing_instances;
+	struct asim_dist hit_time, miss_time;
+	gsl_rng *r_time, *r_route;
+
+	/* Measured after warm-up. */
+	uint64_t hits, misses, evictions, expirations, fills, writes, backing_errors;
+	struct asim_tw size_tw;
+};
+
+enum { EV_HIT = EV_MODEL_BASE, EV_MISS, EV_LOCAL_WRITE };
+
+static const char *const cache_keys[] = {
+	"kind", "zone", "capacity", "ttl", "hit_time", "miss_time", "backing", "on_write", NULL,
+};
+
+/* Fibonacci hashing spreads sequential keys (the clients' 0..n-1) over the
+ * table; the multiplier is a constant, so placement is deterministic. */
+static uint32_t hash_slot(const struct cache *s, uint64_t key)
+{
+	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & s->mask;
+}
+
+static uint32_t find(const struct cache *s, uint64_t key)
+{
+	for (uint32_t i = hash_slot(s, key);; i = (i + 1) & s->mask) {
+		uint32_t x = s->slot[i];
+		if (x == NIL || s->e[x].key == key)
+			return x;
+	}
+}
+
+static void hash_insert(struct cache *s, uint32_t x)
+{
+	uint32_t i = hash_slot(s, s->e[x].key);
+	while (s->slot[i] != NIL)
+		i = (i + 1) & s->mask;
+	s->slot[i] = x;
+}
+
+/* Backward-shift deletion keeps linear probing free of tombstones, so
+ * lookups never slow down however long the run. */
+static void hash_remove(struct cache *s, uint32_t x)
+{
+	uint32_t i = hash_slot(s, s->e[x].key);
+	while (s->slot[i] != x)
+		i = (i + 1) & s->mask;
+	uint32_t j = i;
+	for (;;) {
+		s->slot[i] = NIL;
+		for (;;) {
+			j = (j + 1) & s->mask;
+			if (s->slot[j] == NIL)
+				return;
+			uint32_t home = hash_slot(s, s->e[s->slot[j]].key);
+			/* Move slot j back into the hole at i unless its home lies
+			 * cyclically in (i, j]. */
+			bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+			if (!stays)
+				break;
+		}
+		s->slot[i] = s->slot[j];
+		i = j;
+	}
+}
+
+static void lru_unlink(struct cache *s, uint32_t x)
+{
+	struct entry *en = &s->e[x];
+	if (en->prev != NIL)
+		s->e[en->prev].next = en->next;
+	else
+		s->head = en->next;
+	if (en->next != NIL)
+		s->e[en->next].prev = en->prev;
+	else
+		s->tail = en->prev;
+}
+
+static void lru_push_front(struct cache *s, uint32_t x)
+{
+	struct entry *en = &s->e[x];
+	en->prev = NIL;
+	en->next = s->head;
+	if (s->head != NIL)
+		s->e[s->head].prev = x;
+	s->head = x;
+	if (s->tail == NIL)
+		s->tail = x;
+}
+
+static void drop(struct cache *s, uint32_t x, asim_time now)
+{
+	hash_remove(s, x);
+	lru_unlink(s, x);
+	s->e[x].next = s->free_list;
+	s->free_list = x;
+	s->used--;
+	asim_tw_set(&s->size_tw, now, s->used);
+}
+
+/* Stores version for key as the most recently used entry, evicting the
+ * least recently used one when full. An entry already holding a newer
+ * version is kept: a slow fill must not overwrite a fresher write-through. */
+static void store(struct asim_component *c, struct cache *s, uint64_t key, uint64_t version)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	bool measuring = asim_measuring_at(k, now);
+	asim_time expires = ASIM_TIME_MAX;
+	if (s->ttl && !asim_time_add(now, s->ttl, &expires))
+		expires = ASIM_TIME_MAX;
+	uint32_t x = find(s, key);
+	if (x != NIL) {
+		if (s->e[x].version > version && s->e[x].expires > now)
+			return;
+		s->e[x].version = version;
+		s->e[x].expires = expires;
+		lru_unlink(s, x);
+		lru_push_front(s, x);
+		return;
+	}
+	if (s->used == s->capacity) {
+		uint32_t victim = s->tail;
+		/* An entry that had already expired is not a victim of capacity. */
+		if (measuring) {
+			if (s->e[victim].expires <= now)
+				s->expirations++;
+			else
+				s->evictions++;
+		}
+		drop(s, victim, now);
+	}
+	x = s->free_list;
+	s->free_list = s->e[x].next;
+	s->e[x] = (struct entry){.key = key, .version = version, .expires = expires};
+	hash_insert(s, x);
+	lru_push_front(s, x);
+	s->used++;
+	asim_tw_set(&s->size_tw, now, s->used);
+	if (measuring)
+		s->fills++;
+}
+
+static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
+{
+	struct cache *s = c->state;
+	if (!asim_cfg_expect_map(map, c->name, cache_keys, d))
+		return false;
+	int64_t cap = 0;
+	s->ttl = 0;
+	s->on_write = WRITE_INVALIDATE;
+	asim_dist_constant(&s->hit_time, 0);
+	asim_dist_constant(&s->miss_time, 0);
+	bool ok = model_instances(c, map, 1, d);
+	ok &= asim_cfg_int(map, "capacity", ASIM_REQUIRED, 1, MAX_CAPACITY, &cap, d);
+	ok &= asim_cfg_time(map, "ttl", ASIM_OPTIONAL, ASIM_NS, 366 * 24 * ASIM_HOUR, &s->ttl, d);
+	ok &= asim_cfg_dist(map, "hit_time", ASIM_OPTIONAL, &s->hit_time, d);
+	ok &= asim_cfg_dist(map, "miss_time", ASIM_OPTIONAL, &s->miss_time, d);
+	ok &= asim_cfg_choice(map, "on_write", ASIM_OPTIONAL, on_write_names, &s->on_write, d);
+	if (asim_cfg_get(map, "backing")) {
+		struct asim_component *b = model_target(c, map, "backing", d);
+		if (b) {
+			s->has_backing = true;
+			s->backing = b->id;
+		} else {
+			ok = false;
+		}
+	}
+	if (!ok)
+		return false;
+	s->capacity = (uint32_t)cap;
+	uint32_t slots = 2;
+	while (slots < 2 * s->capacity)
+		slots *= 2;
+	s->mask = slots - 1;
+	s->e = malloc((size_t)s->capacity * sizeof *s->e);
+	s->slot = malloc((size_t)slots * sizeof *s->slot);
+	if (!s->e || !s->slot) {
+		asim_diag_error(d, map->mark, "out of memory for the %u entries of '%s'", s->capacity,
+		                c->name);
+		return false;
+	}
+	for (uint32_t i = 0; i < slots; i++)
+		s->slot[i] = NIL;
+	for (uint32_t i = 0; i < s->capacity; i++)
+		s->e[i].next = i + 1 < s->capacity ? i + 1 : NIL;
+	s->free_list = 0;
+	s->head = s->tail = NIL;
+	s->r_time = asim_kernel_rng(c->kernel, c->name, "time");
+	s->r_route = asim_kernel_rng(c->kernel, c->name, "route");
+	return true;
+}
+
+static void start(struct asim_component *c)
+{
+	struct cache *s = c->state;
+	if (s->has_backing)
+		s->backing_instances = asim_kernel_component(c->kernel, s->backing)->instances;
+	asim_tw_init(&s->size_tw, 0, 0);
+}
+
+static void to_backing(struct asim_component *c, struct cache *s, struct asim_call *in, int what)
+{
+	struct asim_kernel *k = c->kernel;
+	struct asim_call *out = asim_call_new(k);
+	if (!out)
+		return;
+	out->op = what == OUT_FILL ? ASIM_OP_READ : in->op;
+	out->key = in->key;
+	out->request = in->request;
+	out->origin = in->origin;
+	out->attempt = in->attempt;
+	out->deadline = in->deadline;
+	out->version = in->version;
+	out->token = (uint64_t)(uintptr_t)in;
+	out->tag = (uint32_t)what;
+	uint16_t inst = 0;
+	if (s->backing_instances > 1)
+		inst = (uint16_t)gsl_rng_uniform_int(s->r_route, s->backing_instances);
+	asim_call_send(k, out, c->id, 0, s->backing, inst);
+}
+
+static void reply_after(struct asim_component *c, struct asim_call *call, asim_time delay,
+                        int type)
+{
+	if (delay == 0 && type == EV_HIT)
+		asim_call_reply(c->kernel, call, ASIM_OK);
+	else
+		asim_schedule(c->kernel, delay, c->id, (uint16_t)type, 0, 0, call);
+}
+
+static void request(struct asim_component *c, struct cache *s, struct asim_call *in)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	bool measuring = asim_measuring_at(k, now);
+	uint32_t x = find(s, in->key);
+	if (x != NIL && s->e[x].expires <= now) {
+		if (measuring)
+			s->expirations++;
+		drop(s, x, now);
+		x = NIL;
+	}
+	if (in->op == ASIM_OP_WRITE) {
+		if (measuring)
+			s->writes++;
+		if (s->on_write == WRITE_INVALIDATE && x != NIL)
+			drop(s, x, now);
+		if (s->has_backing) {
+			to_backing(c, s, in, s->on_write == WRITE_THROUGH ? OUT_WRITE_THROUGH
+			                                                  : OUT_WRITE_INVALIDATE);
+			return;
+		}
+		reply_after(c, in, asim_dist_sample(&s->hit_time, s->r_time), EV_LOCAL_WRITE);
+		return;
+	}
+	if (x != NIL) {
+		if (measuring)
+			s->hits++;
+		lru_unlink(s, x);
+		lru_push_front(s, x);
+		in->version = s->e[x].version;
+		reply_after(c, in, asim_dist_sample(&s->hit_time, s->r_time), EV_HIT);
+		return;
+	}
+	if (measuring)
+		s->misses++;
+	asim_schedule(k, asim_dist_sample(&s->miss_time, s->r_time), c->id, EV_MISS, 0, 0, in);
+}
+
+static void backing_answered(struct asim_component *c, struct cache *s, struct asim_call *out)
+{
+	struct asim_kernel *k = c->kernel;
+	struct asim_call *in = (struct asim_call *)(uintptr_t)out->token;
+	enum asim_status st = out->status;
+	if (st == ASIM_OK && out->tag != OUT_WRITE_INVALIDATE)
+		store(c, s, out->key, out->version);
+	if (st != ASIM_OK && asim_measuring_at(k, asim_now(k)))
+		s->backing_errors++;
+	in->version = out->version;
+	asim_call_free(k, out);
+	asim_call_reply(k, in, st);
+}
+
+static void handle(struct asim_component *c, const struct asim_event *ev)
+{
+	struct cache *s = c->state;
+	struct asim_kernel *k = c->kernel;
+	switch (ev->type) {
+	case ASIM_EV_REQUEST:
+		request(c, s, ev->p);
+		break;
+	case ASIM_EV_RESPONSE:
+		backing_answered(c, s, ev->p);
+		break;
+	case EV_HIT:
+		asim_call_reply(k, ev->p, ASIM_OK);
+		break;
+	case EV_MISS: {
+		struct asim_call *in = ev->p;
+		if (s->has_backing) {
+			to_backing(c, s, in, OUT_FILL);
+		} else {
+			store(c, s, in->key, in->version);
+			asim_call_reply(k, in, ASIM_OK);
+		}
+		break;
+	}
+	case EV_LOCAL_WRITE: {
+		struct asim_call *in = ev->p;
+		if (s->on_write == WRITE_THROUGH)
+			store(c, s, in->key, in->version);
+		asim_call_reply(k, in, ASIM_OK);
+		break;
+	}
+	}
+}
+
+static void warmup_end(struct asim_component *c)
+{
+	struct cache *s = c->state;
+	asim_tw_reset(&s->size_tw, asim_now(c->kernel));
+}
+
+static void report(const struct asim_component *c, struct asim_results *r)
+{
+	const struct cache *s = c->state;
+	const char *n = c->name;
+	uint64_t lookups = s->hits + s->misses;
+	asim_results_string(r, "cache", "components.%s.kind", n);
+	asim_results_count(r, s->capacity, "components.%s.capacity", n);
+	asim_results_real(r, lookups ? (double)s->hits / (double)lookups : 0.0,
+	                  "components.%s.hit_ratio", n);
+	asim_results_count(r, s->hits, "components.%s.hits", n);
+	asim_results_count(r, s->misses, "components.%s.misses", n);
+	asim_results_count(r, s->evictions, "components.%s.evictions", n);
+	asim_results_count(r, s->expirations, "components.%s.expirations", n);
+	asim_results_count(r, s->fills, "components.%s.fills", n);
+	asim_results_count(r, s->writes, "components.%s.writes", n);
+	asim_results_count(r, s->backing_errors, "components.%s.backing_errors", n);
+	asim_results_real(r, asim_tw_mean(&s->size_tw, asim_now(c->kernel)),
+	                  "components.%s.entries_mean", n);
+	asim_results_real(r, s->capacity ? asim_tw_mean(&s->size_tw, asim_now(c->kernel)) /
+	                                       (double)s->capacity : 0.0,
+	                  "components.%s.utilization", n);
+}
+
+static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
+{
+	const struct cache *s = c->state;
+	if (!s->has_backing)
+		return 0;
+	if (max > 0)
+		to[0] = s->backing;
+	return 1;
+}
+
+static void destroy(struct asim_component *c)
+{
+	struct cache *s = c->state;
+	free(s->e);
+	free(s->slot);
+	asim_dist_finish(&s->hit_time);
+	asim_dist_finish(&s->miss_time);
+}
+
+const struct asim_model_ops asim_cache_ops = {
+	.kind = "cache",
+	.summary = "LRU cache with ttl, read-through to a backing store, invalidate or write-through",
+	.state_size = sizeof(struct cache),
+	.configure = configure,
+	.start = start,
+	.handle = handle,
+	.warmup_end = warmup_end,
+	.report = report,
+	.edges = edges,
+	.destroy = destroy,
+};

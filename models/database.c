@@ -1,0 +1,594 @@
+/* database: a primary and `replicas` read replicas, each an instance of the
+ * component (instance 0 is the primary), each with its own pool of
+ * `connections` and a FIFO `wait_queue` in front of it (unbounded unless
+ * given; a request beyond it is rejected at once).
+ *
+ * Routing: callers may address any instance; the database routes each
+ * request itself, as a driver with a replica-aware pool does. Writes (op
+ * "write") go to the primary; every other operation is a read, served by the
+ * primary, a replica in turn (`read_from: replicas`), or a replica in the
+ * caller's zone (`nearest`: then the primary if it is there, else any
+ * replica in turn). With `replication: quorum`, a read with read_quorum R > 1
+ * is sent to R distinct instances drawn at random and answers the newest
+ * version among them once all R have answered.
+ *
+ * Replication: the primary commits a write after write_time and gives it the
+ * key's next version; each replica applies it after its own draw of
+ * replication_lag (a replica keeps the highest version it has seen, so late
+ * applies never go back in time). The write is acknowledged: at once
+ * (async), when every replica has applied it (sync), or when W of the N+1
+ * instances hold it, the primary included (quorum). Applying costs a replica
+ * no connection: the lag stands for shipping and applying the log.
+ *
+ * Stale reads: a read must see every write acknowledged before it arrived
+ * (writes concurrent with it may go either way, as in linearizability). A
+ * read whose answer is older counts as stale, and its staleness is the time
+ * since the newest acknowledged write it missed was acknowledged.
+ *
+ * Versions: kept per slot of a table of `version_slots` (default 65536,
+ * rounded up to a power of two) indexed by key modulo its size, one counter
+ * per instance. It is exact while keys are below the table size (the clients
+ * number keys from 0); beyond it, keys sharing a slot share a version
+ * stream, which can only over-count stale reads under async replication
+ * (sync and quorum guarantees hold per slot). Memory is fixed at configure. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "archsim/dist.h"
+#include "archsim/pool.h"
+#include "common.h"
+
+#define MAX_REPLICAS 63
+
+enum { REPL_ASYNC, REPL_SYNC, REPL_QUORUM };
+static const char *const replication_names[] = {"async", "sync", "quorum", NULL};
+enum { FROM_PRIMARY, FROM_REPLICAS, FROM_NEAREST };
+static const char *const read_from_names[] = {"primary", "replicas", "nearest", NULL};
+
+struct op {
+	struct asim_call *call;
+	uint32_t slot;
+	asim_time arrived;
+	uint64_t must_see;      /* read: version acknowledged when it arrived */
+	asim_time must_see_at;  /* its acknowledgement time */
+	uint64_t version;       /* write: assigned at commit; read: newest seen */
+	uint32_t parts;         /* read: jobs outstanding; write: applies pending */
+	uint32_t acks;          /* write: instances holding it */
+	bool write, rejected, answered;
+};
+
+struct job {
+	struct op *op;
+	asim_time arrived;
+	uint16_t inst;
+};
+
+struct apply {
+	struct op *op; /* sync and quorum writes waiting for acks; else NULL */
+	uint32_t slot;
+	uint64_t version;
+	asim_time committed;
+};
+
+struct instance {
+	uint32_t busy;
+	struct ptr_ring wait; /* of struct job * */
+	struct asim_tw busy_tw, wait_tw;
+	uint64_t served;
+};
+
+struct database {
+	uint32_t replicas, connections;
+	uint64_t wait_cap; /* UINT64_MAX: unbounded */
+	int replication, read_from;
+	uint32_t write_quorum, read_quorum;
+	struct asim_dist read_time, write_time, lag;
+	gsl_rng *r_service, *r_lag, *r_pick;
+	uint32_t rr;
+
+	uint32_t nslots;      /* a power of two */
+	uint64_t *applied;    /* [inst * nslots + slot]: version held */
+	uint64_t *acked;      /* [slot]: newest acknowledged version */
+	asim_time *acked_at;  /* [slot] */
+
+	struct instance *inst;
+	struct asim_pool ops, jobs, applies;
+
+	/* Measured after warm-up. */
+	uint64_t reads, writes, rejected, stale_reads;
+	struct asim_hist lag_hist, staleness, wait_hist;
+};
+
+enum { EV_SERVED = EV_MODEL_BASE, EV_APPLY };
+
+static const char *const db_keys[] = {
+	"kind", "zone", "zones", "connections", "wait_queue", "read_time", "write_time",
+	"replicas", "replication", "replication_lag", "read_from", "write_quorum", "read_quorum",
+	"version_slots", NULL,
+};
+
+/* `zone: a` puts every instance in a; `zones: [a, b]` spreads the primary
+ * and then the replicas over the list in turn. */
+static bool place(struct asim_component *c, const struct asim_cfg *map, uint32_t n,
+                  struct asim_diag *d)
+{
+	const struct asim_cfg *zone = asim_cfg_get(map, "zone");
+	const struct asim_cfg *zones = asim_cfg_get(map, "zones");
+	if (zone && zones) {
+		asim_diag_error(d, zone->mark, "'%s' has both 'zone' and 'zones': give one", c->name);
+		return false;
+	}
+	uint16_t placed[ASIM_MAX_ZONES];
+	size_t nz = 0;
+	if (zones && zones->type == ASIM_CFG_SEQ && zones->n > 0 && zones->n <= ASIM_MAX_ZONES) {
+		for (size_t i = 0; i < zones->n; i++) {
+			const char *name;
+			if (!asim_cfg_node_string(zones->items[i], &name, d))
+				return false;
+			int z = asim_kernel_zone(c->kernel, name);
+			if (z < 0) {
+				asim_diag_error(d, zones->items[i]->mark,
+				                "unknown zone '%s' in '%s' (zones are listed in 'zones' at the top)",
+				                name, c->name);
+				return false;
+			}
+			placed[nz++] = (uint16_t)z;
+		}
+	} else if (zones && zones->type != ASIM_CFG_SCALAR) {
+		asim_diag_error(d, zones->mark, "expected a list of 1 to %d zone names for 'zones' in '%s', got %s",
+		                ASIM_MAX_ZONES, c->name, asim_cfg_type_name(zones));
+		return false;
+	} else if (zone || zones) {
+		const struct asim_cfg *one = zone ? zone : zones;
+		const char *name;
+		if (!asim_cfg_node_string(one, &name, d))
+			return false;
+		int z = asim_kernel_zone(c->kernel, name);
+		if (z < 0) {
+			asim_diag_error(d, one->mark, "unknown zone '%s' in '%s' (zones are listed in 'zones' at the top)",
+			                name, c->name);
+			return false;
+		}
+		placed[nz++] = (uint16_t)z;
+	}
+	uint16_t per[MAX_REPLICAS + 1];
+	for (uint32_t i = 0; i < n; i++)
+		per[i] = nz ? placed[i % nz] : 0;
+	if (!asim_component_set_instances(c, n, nz ? per : NULL)) {
+		asim_diag_error(d, map->mark, "out of memory placing the instances of '%s'", c->name);
+		return false;
+	}
+	return true;
+}
+
+static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
+{
+	struct database *s = c->state;
+	if (!asim_cfg_expect_map(map, c->name, db_keys, d))
+		return false;
+	int64_t replicas = 0, conns = 10, wq = -1, slots = 65536;
+	s->replication = REPL_ASYNC;
+	s->read_from = FROM_PRIMARY;
+	asim_dist_constant(&s->lag, 0);
+	bool ok = asim_cfg_int(map, "replicas", ASIM_OPTIONAL, 0, MAX_REPLICAS, &replicas, d);
+	ok &= asim_cfg_int(map, "connections", ASIM_OPTIONAL, 1, 1000000, &conns, d);
+	const struct asim_cfg *q = asim_cfg_get(map, "wait_queue");
+	if (q && !(q->type == ASIM_CFG_SCALAR && !strcmp(q->text, "unbounded")))
+		ok &= asim_cfg_node_int(q, 0, INT64_C(1) << 32, &wq, d);
+	ok &= asim_cfg_dist(map, "read_time", ASIM_REQUIRED, &s->read_time, d);
+	ok &= asim_cfg_dist(map, "write_time", ASIM_REQUIRED, &s->write_time, d);
+	ok &= asim_cfg_choice(map, "replication", ASIM_OPTIONAL, replication_names,
+	                      &s->replication, d);
+	ok &= asim_cfg_dist(map, "replication_lag", ASIM_OPTIONAL, &s->lag, d);
+	ok &= asim_cfg_choice(map, "read_from", ASIM_OPTIONAL, read_from_names, &s->read_from, d);
+	ok &= asim_cfg_int(map, "version_slots", ASIM_OPTIONAL, 1, INT64_C(1) << 24, &slots, d);
+	if (!ok)
+		return false;
+	uint32_t n = (uint32_t)replicas + 1;
+	/* A majority on each side is the safe default: W + R > N + 1 makes every
+	 * read quorum meet every write quorum. */
+	int64_t w = n / 2 + 1, r = n / 2 + 1;
+	const struct asim_cfg *wn = asim_cfg_get(map, "write_quorum");
+	const struct asim_cfg *rn = asim_cfg_get(map, "read_quorum");
+	if ((wn || rn) && s->replication != REPL_QUORUM) {
+		asim_diag_error(d, (wn ? wn : rn)->mark,
+		                "'%s' applies only to 'replication: quorum' in '%s'",
+		                wn ? "write_quorum" : "read_quorum", c->name);
+		return false;
+	}
+	ok &= asim_cfg_int(map, "write_quorum", ASIM_OPTIONAL, 1, n, &w, d);
+	ok &= asim_cfg_int(map, "read_quorum", ASIM_OPTIONAL, 1, n, &r, d);
+	if (replicas == 0 && s->read_from != FROM_PRIMARY) {
+		asim_diag_error(d, asim_cfg_get(map, "read_from")->mark,
+		                "'read_from: %s' needs 'replicas' in '%s'", read_from_names[s->read_from],
+		                c->name);
+		ok = false;
+	}
+	if (!ok || !place(c, map, n, d))
+		return false;
+	s->replicas = (uint32_t)replicas;
+	s->connections = (uint32_t)conns;
+	s->wait_cap = wq < 0 ? UINT64_MAX : (uint64_t)wq;
+	s->write_quorum = s->replication == REPL_QUORUM ? (uint32_t)w : 1;
+	s->read_quorum = s->replication == REPL_QUORUM ? (uint32_t)r : 1;
+	s->nslots = 1;
+	while (s->nslots < (uint64_t)slots)
+		s->nslots *= 2;
+	s->applied = calloc((size_t)n * s->nslots, sizeof *s->applied);
+	s->acked = calloc(s->nslots, sizeof *s->acked);
+	s->acked_at = calloc(s->nslots, sizeof *s->acked_at);
+	s->inst = calloc(n, sizeof *s->inst);
+	if (!s->applied || !s->acked || !s->acked_at || !s->inst) {
+		asim_diag_error(d, map->mark, "out of memory for the version table of '%s'", c->name);
+		return false;
+	}
+	struct asim_kernel *k = c->kernel;
+	s->r_service = asim_kernel_rng(k, c->name, "service");
+	s->r_lag = asim_kernel_rng(k, c->name, "lag");
+	s->r_pick = asim_kernel_rng(k, c->name, "pick");
+	asim_pool_init(&s->ops, sizeof(struct op), 1024);
+	asim_pool_init(&s->jobs, sizeof(struct job), 1024);
+	asim_pool_init(&s->applies, sizeof(struct apply), 1024);
+	asim_hist_init(&s->lag_hist);
+	asim_hist_init(&s->staleness);
+	asim_hist_init(&s->wait_hist);
+	return true;
+}
+
+static void start(struct asim_component *c)
+{
+	struct database *s = c->state;
+	for (uint32_t i = 0; i < c->instances; i++) {
+		asim_tw_init(&s->inst[i].busy_tw, 0, 0);
+		asim_tw_init(&s->inst[i].wait_tw, 0, 0);
+	}
+}
+
+static void begin(struct asim_component *c, struct database *s, struct job *j)
+{
+	struct asim_kernel *k = c->kernel;
+	struct instance *in = &s->inst[j->inst];
+	in->busy++;
+	asim_tw_set(&in->busy_tw, asim_now(k), in->busy);
+	if (asim_measuring_at(k, j->arrived))
+		asim_hist_record(&s->wait_hist, asim_now(k) - j->arrived);
+	const struct asim_dist *t = j->op->write ? &s->write_time : &s->read_time;
+	asim_schedule(k, asim_dist_sample(t, s->r_service), c->id, EV_SERVED, j->inst, 0, j);
+}
+
+static void answer(struct asim_component *c, struct database *s, struct op *op,
+                   enum asim_status st)
+{
+	op->call->version = op->version;
+	op->answered = true;
+	asim_call_reply(c->kernel, op->call, st);
+	op->call = NULL;
+	if (op->parts == 0)
+		asim_pool_put(&s->ops, op);
+}
+
+static void read_done(struct asim_component *c, struct database *s, struct op *op)
+{
+	struct asim_kernel *k = c->kernel;
+	if (op->rejected) {
+		answer(c, s, op, ASIM_REJECTED);
+		return;
+	}
+	if (op->version < op->must_see && asim_measuring_at(k, op->arrived)) {
+		s->stale_reads++;
+		asim_kernel_outcome(k)->stale_reads++;
+		asim_hist_record(&s->staleness, asim_now(k) - op->must_see_at);
+	}
+	answer(c, s, op, ASIM_OK);
+}
+
+/* Queues a part of op at instance i, or rejects it when the wait queue is
+ * full. */
+static void submit(struct asim_component *c, struct database *s, struct op *op, uint16_t i)
+{
+	struct asim_kernel *k = c->kernel;
+	struct instance *in = &s->inst[i];
+	if (in->busy >= s->connections && in->wait.len >= s->wait_cap) {
+		if (asim_measuring_at(k, op->arrived))
+			s->rejected++;
+		op->rejected = true;
+		if (op->write) {
+			answer(c, s, op, ASIM_REJECTED);
+		} else if (--op->parts == 0) {
+			read_done(c, s, op);
+		}
+		return;
+	}
+	struct job *j = asim_pool_get(&s->jobs);
+	if (!j) {
+		asim_kernel_stop(k);
+		return;
+	}
+	j->op = op;
+	j->arrived = asim_now(k);
+	j->inst = i;
+	if (in->busy < s->connections) {
+		begin(c, s, j);
+		return;
+	}
+	if (!ptr_ring_push(&in->wait, j)) {
+		asim_pool_put(&s->jobs, j);
+		asim_kernel_stop(k);
+		return;
+	}
+	asim_tw_set(&in->wait_tw, asim_now(k), in->wait.len);
+}
+
+static uint16_t next_replica(struct database *s)
+{
+	s->rr = s->rr % s->replicas + 1;
+	return (uint16_t)s->rr;
+}
+
+static uint16_t route_read(struct asim_component *c, struct database *s,
+                           const struct asim_call *call)
+{
+	if (s->read_from == FROM_PRIMARY)
+		return 0;
+	if (s->read_from == FROM_REPLICAS || !c->zone)
+		return next_replica(s);
+	const struct asim_component *from = asim_kernel_component(c->kernel, call->caller);
+	uint16_t z = from && from->zone ? from->zone[call->caller_inst] : 0;
+	/* Rotate over the replicas in the caller's zone, starting after the last
+	 * one used, so that they share the load. */
+	for (uint32_t step = 1; step <= s->replicas; step++) {
+		uint32_t r = (s->rr + step - 1) % s->replicas + 1;
+		if (c->zone[r] == z) {
+			s->rr = r;
+			return (uint16_t)r;
+		}
+	}
+	if (c->zone[0] == z)
+		return 0;
+	return next_replica(s);
+}
+
+static void request(struct asim_component *c, struct database *s, struct asim_call *call)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	struct op *op = asim_pool_get(&s->ops);
+	if (!op) {
+		asim_kernel_stop(k);
+		return;
+	}
+	op->call = call;
+	op->slot = (uint32_t)(call->key & (s->nslots - 1));
+	op->arrived = now;
+	op->write = call->op == ASIM_OP_WRITE;
+	bool measuring = asim_measuring_at(k, now);
+	if (op->write) {
+		if (measuring)
+			s->writes++;
+		op->parts = 0;
+		submit(c, s, op, 0);
+		return;
+	}
+	if (measuring)
+		s->reads++;
+	op->must_see = s->acked[op->slot];
+	op->must_see_at = s->acked_at[op->slot];
+	if (s->read_quorum <= 1) {
+		op->parts = 1;
+		submit(c, s, op, route_read(c, s, call));
+		return;
+	}
+	/* R distinct instances by a partial Fisher-Yates shuffle. */
+	uint16_t pick[MAX_REPLICAS + 1];
+	uint32_t n = c->instances;
+	for (uint32_t i = 0; i < n; i++)
+		pick[i] = (uint16_t)i;
+	op->parts = s->read_quorum;
+	for (uint32_t i = 0; i < s->read_quorum; i++) {
+		uint32_t j = i + (uint32_t)gsl_rng_uniform_int(s->r_pick, n - i);
+		uint16_t t = pick[i];
+		pick[i] = pick[j];
+		pick[j] = t;
+	}
+	for (uint32_t i = 0; i < s->read_quorum; i++)
+		submit(c, s, op, pick[i]);
+}
+
+static bool write_acknowledged(const struct database *s, const struct op *op)
+{
+	switch (s->replication) {
+	case REPL_SYNC:
+		return op->acks == s->replicas + 1;
+	case REPL_QUORUM:
+		return op->acks >= s->write_quorum;
+	default:
+		return true;
+	}
+}
+
+static void acknowledge(struct asim_component *c, struct database *s, struct op *op)
+{
+	asim_time now = asim_now(c->kernel);
+	if (op->version > s->acked[op->slot]) {
+		s->acked[op->slot] = op->version;
+		s->acked_at[op->slot] = now;
+	}
+	answer(c, s, op, ASIM_OK);
+}
+
+static void commit(struct asim_component *c, struct database *s, struct op *op)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	op->version = ++s->applied[op->slot];
+	op->acks = 1;
+	bool waits = s->replication != REPL_ASYNC;
+	for (uint32_t r = 1; r <= s->replicas; r++) {
+		struct apply *a = asim_pool_get(&s->applies);
+		if (!a) {
+			asim_kernel_stop(k);
+			return;
+		}
+		a->op = waits ? op : NULL;
+		a->slot = op->slot;
+		a->version = op->version;
+		a->committed = now;
+		if (waits)
+			op->parts++;
+		asim_schedule(k, asim_dist_sample(&s->lag, s->r_lag), c->id, EV_APPLY, (uint16_t)r, 0,
+		              a);
+	}
+	if (write_acknowledged(s, op))
+		acknowledge(c, s, op);
+}
+
+static void applied(struct asim_component *c, struct database *s, struct apply *a, uint16_t r)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	uint64_t *v = &s->applied[(size_t)r * s->nslots + a->slot];
+	if (a->version > *v)
+		*v = a->version;
+	if (asim_measuring_at(k, a->committed))
+		asim_hist_record(&s->lag_hist, now - a->committed);
+	struct op *op = a->op;
+	asim_pool_put(&s->applies, a);
+	if (!op)
+		return;
+	op->acks++;
+	op->parts--;
+	if (!op->answered && write_acknowledged(s, op))
+		acknowledge(c, s, op);
+	else if (op->answered && op->parts == 0)
+		asim_pool_put(&s->ops, op);
+}
+
+static void served(struct asim_component *c, struct database *s, struct job *j)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	struct instance *in = &s->inst[j->inst];
+	struct op *op = j->op;
+	uint16_t i = j->inst;
+	asim_pool_put(&s->jobs, j);
+	in->busy--;
+	asim_tw_set(&in->busy_tw, now, in->busy);
+	if (asim_measuring_at(k, op->arrived))
+		in->served++;
+	/* Free the connection before answering, so that the next waiting job
+	 * starts at this instant whatever the answer triggers. */
+	struct job *next = ptr_ring_pop(&in->wait);
+	if (next) {
+		asim_tw_set(&in->wait_tw, now, in->wait.len);
+		begin(c, s, next);
+	}
+	if (op->write) {
+		commit(c, s, op);
+		return;
+	}
+	uint64_t v = s->applied[(size_t)i * s->nslots + op->slot];
+	if (v > op->version)
+		op->version = v;
+	if (--op->parts == 0)
+		read_done(c, s, op);
+}
+
+static void handle(struct asim_component *c, const struct asim_event *ev)
+{
+	struct database *s = c->state;
+	switch (ev->type) {
+	case ASIM_EV_REQUEST:
+		request(c, s, ev->p);
+		break;
+	case EV_SERVED:
+		served(c, s, ev->p);
+		break;
+	case EV_APPLY:
+		applied(c, s, ev->p, ev->inst);
+		break;
+	}
+}
+
+static void warmup_end(struct asim_component *c)
+{
+	struct database *s = c->state;
+	asim_time now = asim_now(c->kernel);
+	for (uint32_t i = 0; i < c->instances; i++) {
+		asim_tw_reset(&s->inst[i].busy_tw, now);
+		asim_tw_reset(&s->inst[i].wait_tw, now);
+	}
+}
+
+static void put_ms(struct asim_results *r, const struct asim_hist *h, const char *name,
+                   const char *what)
+{
+	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(h, 0.5)), "components.%s.%s.p50",
+	                  name, what);
+	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(h, 0.95)), "components.%s.%s.p95",
+	                  name, what);
+	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(h, 0.99)), "components.%s.%s.p99",
+	                  name, what);
+	asim_results_real(r, h->count ? asim_time_to_ms(h->max) : 0.0, "components.%s.%s.max", name,
+	                  what);
+}
+
+static void report(const struct asim_component *c, struct asim_results *r)
+{
+	const struct database *s = c->state;
+	asim_time now = asim_now(c->kernel);
+	const char *n = c->name;
+	double busy = 0, wait = 0, wait_max = 0;
+	for (uint32_t i = 0; i < c->instances; i++) {
+		busy += asim_tw_mean(&s->inst[i].busy_tw, now);
+		wait += asim_tw_mean(&s->inst[i].wait_tw, now);
+		if (s->inst[i].wait_tw.max > wait_max)
+			wait_max = s->inst[i].wait_tw.max;
+	}
+	asim_results_string(r, "database", "components.%s.kind", n);
+	asim_results_count(r, s->replicas, "components.%s.replicas", n);
+	asim_results_string(r, replication_names[s->replication], "components.%s.replication", n);
+	asim_results_real(r, busy / ((double)c->instances * s->connections),
+	                  "components.%s.utilization", n);
+	asim_results_real(r, asim_tw_mean(&s->inst[0].busy_tw, now) / s->connections,
+	                  "components.%s.primary_utilization", n);
+	asim_results_real(r, wait, "components.%s.queue_mean", n);
+	asim_results_count(r, (uint64_t)wait_max, "components.%s.queue_max", n);
+	asim_results_real(r, asim_hist_mean(&s->wait_hist) / (double)ASIM_MS,
+	                  "components.%s.wait_ms_mean", n);
+	asim_results_count(r, s->reads, "components.%s.reads", n);
+	asim_results_count(r, s->writes, "components.%s.writes", n);
+	asim_results_count(r, s->rejected, "components.%s.rejected", n);
+	asim_results_count(r, s->stale_reads, "components.%s.stale_reads", n);
+	put_ms(r, &s->staleness, n, "staleness_ms");
+	put_ms(r, &s->lag_hist, n, "replication_lag_ms");
+}
+
+static void destroy(struct asim_component *c)
+{
+	struct database *s = c->state;
+	if (s->inst)
+		for (uint32_t i = 0; i < c->instances; i++)
+			ptr_ring_free(&s->inst[i].wait);
+	free(s->inst);
+	free(s->applied);
+	free(s->acked);
+	free(s->acked_at);
+	asim_dist_finish(&s->read_time);
+	asim_dist_finish(&s->write_time);
+	asim_dist_finish(&s->lag);
+	asim_pool_finish(&s->ops);
+	asim_pool_finish(&s->jobs);
+	asim_pool_finish(&s->applies);
+}
+
+const struct asim_model_ops asim_database_ops = {
+	.kind = "database",
+	.summary = "primary and replicas: connection pools, async/sync/quorum replication, stale reads",
+	.state_size = sizeof(struct database),
+	.configure = configure,
+	.start = start,
+	.handle = handle,
+	.warmup_end = warmup_end,
+	.report = report,
+	.destroy = destroy,
+};

@@ -1,0 +1,412 @@
+/* queue: an event log / message queue between producers and a pool of
+ * consumers (a worker component).
+ *
+ * Producing: a producer's call is answered OK as soon as its message is
+ * stored (the work itself is asynchronous for the producer). The queue holds
+ * at most `capacity` unacknowledged messages; when full, `when_full: reject`
+ * answers ASIM_REJECTED at once and `block` holds the producer's answer until
+ * an acknowledgement frees a place (in arrival order; a producer that gave up
+ * meanwhile is dropped without storing its message).
+ *
+ * Partitions: a message goes to partition key mod `partitions`, and
+ * partition p is consumed by consumer instance p mod instances, as with a
+ * static assignment in Kafka: with fewer partitions than consumer instances
+ * some instances stay idle. `partitions` defaults to one per consumer
+ * instance. Each consumer instance has `prefetch` deliveries in flight at
+ * most (default 1; set it to the worker's concurrency to keep its threads
+ * busy) and takes its partitions in turn, redeliveries first.
+ *
+ * Delivery is at least once, with the call protocol: the queue calls the
+ * consumer instance with the message's op and key (request = message id,
+ * attempt = earlier deliveries) and the consumer answers when done; OK is the
+ * acknowledgement. Without an OK within `ack_timeout` (default 30s) the queue
+ * abandons that delivery and delivers the message again; a non-OK answer
+ * frees the consumer's slot but leaves the message invisible until the same
+ * timeout, as with a visibility timeout, so a failing consumer cannot spin.
+ * A consumer that finishes an abandoned delivery has processed the message
+ * once more than needed: the worker model counts that as a duplicate.
+ *
+ * Consumer lag is the age of the oldest unacknowledged message; its time
+ * average is integrated exactly (it grows linearly between events). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "archsim/pool.h"
+#include "common.h"
+
+struct msg {
+	uint64_t id, key;
+	asim_time enqueued;
+	struct asim_call *call;  /* the delivery in flight, or NULL */
+	struct asim_timer timer; /* its ack (visibility) timeout */
+	uint32_t partition, deliveries;
+	uint16_t op, consumer;
+	bool acked;
+};
+
+struct partition {
+	struct ptr_ring ready, retry; /* of struct msg * */
+};
+
+enum { FULL_REJECT, FULL_BLOCK };
+static const char *const when_full_names[] = {"reject", "block", NULL};
+
+struct queue {
+	uint32_t consumer, ncons, nparts, prefetch;
+	uint64_t capacity; /* UINT64_MAX: unbounded */
+	int when_full;
+	asim_time ack_timeout;
+	struct partition *part;
+	uint32_t *inflight, *rr; /* per consumer instance */
+	struct ptr_ring order;   /* stored messages in arrival order, for the oldest */
+	struct ptr_ring blocked; /* producers' calls waiting for a place */
+	uint64_t stored, next_id;
+	struct asim_pool msgs;
+
+	/* Measured after warm-up. */
+	uint64_t produced, rejected, blocked_calls, delivered, redelivered, acked, nacked,
+		ack_timeouts;
+	struct asim_tw backlog;
+	asim_time lag_start, lag_last, lag_max;
+	double lag_area; /* integral of the lag, ns * ns */
+};
+
+enum { EV_ACK_TIMEOUT = EV_MODEL_BASE };
+
+static const char *const queue_keys[] = {
+	"kind", "zone", "partitions", "capacity", "when_full", "consumers", "ack_timeout",
+	"prefetch", NULL,
+};
+
+static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
+{
+	struct queue *s = c->state;
+	if (!asim_cfg_expect_map(map, c->name, queue_keys, d))
+		return false;
+	int64_t parts = 0, prefetch = 1;
+	s->capacity = UINT64_MAX;
+	s->when_full = FULL_REJECT;
+	s->ack_timeout = 30 * ASIM_S;
+	bool ok = model_instances(c, map, 1, d);
+	ok &= asim_cfg_int(map, "partitions", ASIM_OPTIONAL, 1, 65536, &parts, d);
+	const struct asim_cfg *cap = asim_cfg_get(map, "capacity");
+	if (cap && !(cap->type == ASIM_CFG_SCALAR && !strcmp(cap->text, "unbounded"))) {
+		int64_t n = 0;
+		ok &= asim_cfg_node_int(cap, 1, INT64_C(1) << 40, &n, d);
+		s->capacity = (uint64_t)n;
+	}
+	ok &= asim_cfg_choice(map, "when_full", ASIM_OPTIONAL, when_full_names, &s->when_full, d);
+	ok &= asim_cfg_time(map, "ack_timeout", ASIM_OPTIONAL, ASIM_US, 24 * ASIM_HOUR,
+	                    &s->ack_timeout, d);
+	ok &= asim_cfg_int(map, "prefetch", ASIM_OPTIONAL, 1, 1000000, &prefetch, d);
+	struct asim_component *t = model_target(c, map, "consumers", d);
+	if (!t || !ok)
+		return false;
+	s->consumer = t->id;
+	s->nparts = (uint32_t)parts;
+	s->prefetch = (uint32_t)prefetch;
+	asim_pool_init(&s->msgs, sizeof(struct msg), 1024);
+	return true;
+}
+
+/* The consumer's instance count is known only once every component is
+ * configured, so the per-consumer tables are made here. */
+static void start(struct asim_component *c)
+{
+	struct queue *s = c->state;
+	struct asim_kernel *k = c->kernel;
+	s->ncons = asim_kernel_component(k, s->consumer)->instances;
+	if (!s->nparts)
+		s->nparts = s->ncons;
+	s->part = calloc(s->nparts, sizeof *s->part);
+	s->inflight = calloc(s->ncons, sizeof *s->inflight);
+	s->rr = calloc(s->ncons, sizeof *s->rr);
+	if (!s->part || !s->inflight || !s->rr)
+		asim_kernel_stop(k);
+	asim_tw_init(&s->backlog, 0, 0);
+}
+
+static struct msg *oldest(const struct queue *s)
+{
+	return s->order.len ? s->order.v[s->order.head] : NULL;
+}
+
+/* Adds the lag integral over (lag_last, now]: the oldest message does not
+ * change in between, so the lag rises linearly. */
+static void lag_advance(struct queue *s, asim_time now)
+{
+	const struct msg *m = oldest(s);
+	if (m) {
+		double a = (double)(s->lag_last - m->enqueued), b = (double)(now - m->enqueued);
+		s->lag_area += (b * b - a * a) / 2;
+		if (now - m->enqueued > s->lag_max)
+			s->lag_max = now - m->enqueued;
+	}
+	s->lag_last = now;
+}
+
+static void deliver(struct asim_component *c, struct queue *s, struct msg *m, uint32_t i)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	struct asim_call *call = asim_call_new(k);
+	if (!call)
+		return;
+	call->op = m->op;
+	call->key = m->key;
+	call->request = m->id;
+	call->attempt = m->deliveries;
+	call->origin = m->enqueued;
+	call->token = (uint64_t)(uintptr_t)m;
+	if (!asim_time_add(now, s->ack_timeout, &call->deadline))
+		call->deadline = ASIM_TIME_MAX;
+	if (asim_measuring_at(k, now)) {
+		s->delivered++;
+		if (m->deliveries > 0)
+			s->redelivered++;
+	}
+	m->deliveries++;
+	m->call = call;
+	m->consumer = (uint16_t)i;
+	s->inflight[i]++;
+	m->timer = asim_schedule_at(k, call->deadline, c->id, EV_ACK_TIMEOUT, 0, 0, m);
+	asim_call_send(k, call, c->id, 0, s->consumer, (uint16_t)i);
+}
+
+/* Fills consumer instance i's free slots from its partitions in turn. */
+static void dispatch(struct asim_component *c, struct queue *s, uint32_t i)
+{
+	if (i >= s->nparts)
+		return;
+	uint32_t mine = (s->nparts - i + s->ncons - 1) / s->ncons;
+	while (s->inflight[i] < s->prefetch) {
+		struct msg *m = NULL;
+		for (uint32_t step = 0; step < mine && !m; step++) {
+			uint32_t p = i + ((s->rr[i] + step) % mine) * s->ncons;
+			m = ptr_ring_pop(&s->part[p].retry);
+			if (!m)
+				m = ptr_ring_pop(&s->part[p].ready);
+			if (m)
+				s->rr[i] = (s->rr[i] + step + 1) % mine;
+		}
+		if (!m)
+			return;
+		deliver(c, s, m, i);
+	}
+}
+
+static bool enqueue(struct asim_component *c, struct queue *s, const struct asim_call *call)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	struct msg *m = asim_pool_get(&s->msgs);
+	if (!m)
+		return false;
+	m->id = ++s->next_id;
+	m->key = call->key;
+	m->op = call->op;
+	m->enqueued = now;
+	m->partition = (uint32_t)(call->key % s->nparts);
+	lag_advance(s, now);
+	if (!ptr_ring_push(&s->order, m)) {
+		asim_pool_put(&s->msgs, m);
+		return false;
+	}
+	if (!ptr_ring_push(&s->part[m->partition].ready, m))
+		return false;
+	s->stored++;
+	asim_tw_set(&s->backlog, now, (double)s->stored);
+	if (asim_measuring_at(k, now))
+		s->produced++;
+	dispatch(c, s, m->partition % s->ncons);
+	return true;
+}
+
+static void produce(struct asim_component *c, struct queue *s, struct asim_call *call)
+{
+	struct asim_kernel *k = c->kernel;
+	bool measuring = asim_measuring_at(k, asim_now(k));
+	if (s->stored >= s->capacity || s->blocked.len) {
+		if (s->when_full == FULL_REJECT) {
+			if (measuring)
+				s->rejected++;
+			asim_call_reply(k, call, ASIM_REJECTED);
+			return;
+		}
+		if (measuring)
+			s->blocked_calls++;
+		if (!ptr_ring_push(&s->blocked, call))
+			asim_kernel_stop(k);
+		return;
+	}
+	if (!enqueue(c, s, call)) {
+		asim_kernel_stop(k);
+		return;
+	}
+	asim_call_reply(k, call, ASIM_OK);
+}
+
+static void acked(struct asim_component *c, struct queue *s, struct msg *m)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	lag_advance(s, now);
+	m->acked = true;
+	s->stored--;
+	asim_tw_set(&s->backlog, now, (double)s->stored);
+	if (asim_measuring_at(k, now))
+		s->acked++;
+	/* Messages leave the arrival-order ring only from its head, so an acked
+	 * message behind an older unacked one waits there (its record too). */
+	while (oldest(s) && oldest(s)->acked)
+		asim_pool_put(&s->msgs, ptr_ring_pop(&s->order));
+	while (s->stored < s->capacity && s->blocked.len) {
+		struct asim_call *call = ptr_ring_pop(&s->blocked);
+		if (asim_call_abandoned(call)) {
+			asim_call_reply(k, call, ASIM_TIMEOUT);
+			continue;
+		}
+		if (!enqueue(c, s, call)) {
+			asim_kernel_stop(k);
+			return;
+		}
+		asim_call_reply(k, call, ASIM_OK);
+	}
+}
+
+static void answered(struct asim_component *c, struct queue *s, struct asim_call *call)
+{
+	struct asim_kernel *k = c->kernel;
+	struct msg *m = (struct msg *)(uintptr_t)call->token;
+	enum asim_status st = call->status;
+	asim_call_free(k, call);
+	m->call = NULL;
+	uint32_t i = m->consumer;
+	s->inflight[i]--;
+	if (st == ASIM_OK) {
+		asim_cancel(k, m->timer);
+		acked(c, s, m);
+	} else if (asim_measuring_at(k, asim_now(k))) {
+		s->nacked++;
+	}
+	dispatch(c, s, i);
+}
+
+static void ack_timeout(struct asim_component *c, struct queue *s, struct msg *m)
+{
+	struct asim_kernel *k = c->kernel;
+	if (m->call) {
+		asim_call_abandon(k, m->call);
+		m->call = NULL;
+		s->inflight[m->consumer]--;
+		if (asim_measuring_at(k, asim_now(k)))
+			s->ack_timeouts++;
+	}
+	if (!ptr_ring_push(&s->part[m->partition].retry, m)) {
+		asim_kernel_stop(k);
+		return;
+	}
+	dispatch(c, s, m->partition % s->ncons);
+}
+
+static void handle(struct asim_component *c, const struct asim_event *ev)
+{
+	struct queue *s = c->state;
+	if (!s->part)
+		return; /* start ran out of memory; the run is stopping */
+	switch (ev->type) {
+	case ASIM_EV_REQUEST:
+		produce(c, s, ev->p);
+		break;
+	case ASIM_EV_RESPONSE:
+		answered(c, s, ev->p);
+		break;
+	case EV_ACK_TIMEOUT:
+		ack_timeout(c, s, ev->p);
+		break;
+	}
+}
+
+static void warmup_end(struct asim_component *c)
+{
+	struct queue *s = c->state;
+	asim_time now = asim_now(c->kernel);
+	asim_tw_reset(&s->backlog, now);
+	lag_advance(s, now);
+	s->lag_area = 0;
+	s->lag_start = now;
+	s->lag_max = oldest(s) ? now - oldest(s)->enqueued : 0;
+}
+
+static void finish(struct asim_component *c)
+{
+	struct queue *s = c->state;
+	lag_advance(s, asim_now(c->kernel));
+}
+
+static void report(const struct asim_component *c, struct asim_results *r)
+{
+	const struct queue *s = c->state;
+	asim_time now = asim_now(c->kernel);
+	const char *n = c->name;
+	double span = (double)(s->lag_last - s->lag_start);
+	double backlog = asim_tw_mean(&s->backlog, now);
+	asim_results_string(r, "queue", "components.%s.kind", n);
+	asim_results_count(r, s->nparts, "components.%s.partitions", n);
+	asim_results_real(r, backlog, "components.%s.queue_mean", n);
+	asim_results_count(r, (uint64_t)s->backlog.max, "components.%s.queue_max", n);
+	asim_results_real(r, backlog, "components.%s.backlog_mean", n);
+	asim_results_count(r, (uint64_t)s->backlog.max, "components.%s.backlog_max", n);
+	asim_results_count(r, s->stored, "components.%s.backlog_end", n);
+	if (s->capacity != UINT64_MAX)
+		asim_results_real(r, backlog / (double)s->capacity, "components.%s.utilization", n);
+	asim_results_real(r, span > 0 ? s->lag_area / span / (double)ASIM_MS : 0.0,
+	                  "components.%s.lag_ms_mean", n);
+	asim_results_real(r, asim_time_to_ms(s->lag_max), "components.%s.lag_ms_max", n);
+	asim_results_count(r, s->produced, "components.%s.produced", n);
+	asim_results_count(r, s->rejected, "components.%s.rejected", n);
+	asim_results_count(r, s->blocked_calls, "components.%s.blocked", n);
+	asim_results_count(r, s->delivered, "components.%s.delivered", n);
+	asim_results_count(r, s->redelivered, "components.%s.redelivered", n);
+	asim_results_count(r, s->acked, "components.%s.acked", n);
+	asim_results_count(r, s->nacked, "components.%s.nacked", n);
+	asim_results_count(r, s->ack_timeouts, "components.%s.ack_timeouts", n);
+}
+
+static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
+{
+	const struct queue *s = c->state;
+	if (max > 0)
+		to[0] = s->consumer;
+	return 1;
+}
+
+static void destroy(struct asim_component *c)
+{
+	struct queue *s = c->state;
+	if (s->part)
+		for (uint32_t p = 0; p < s->nparts; p++) {
+			ptr_ring_free(&s->part[p].ready);
+			ptr_ring_free(&s->part[p].retry);
+		}
+	free(s->part);
+	free(s->inflight);
+	free(s->rr);
+	ptr_ring_free(&s->order);
+	ptr_ring_free(&s->blocked);
+	asim_pool_finish(&s->msgs);
+}
+
+const struct asim_model_ops asim_queue_ops = {
+	.kind = "queue",
+	.summary = "partitioned message queue: capacity, at-least-once delivery to workers, redelivery",
+	.state_size = sizeof(struct queue),
+	.configure = configure,
+	.start = start,
+	.handle = handle,
+	.warmup_end = warmup_end,
+	.finish = finish,
+	.report = report,
+	.edges = edges,
+	.destroy = destroy,
+};
