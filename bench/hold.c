@@ -38,16 +38,9 @@ static int before(const struct asim_evq_entry *a, const struct asim_evq_entry *b
 	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
 }
 
+/* The caller sizes the heap up front (see run_bheap), so pushes never grow it. */
 static void bheap_push(struct bheap *q, asim_time time, uint64_t seq, uint32_t slot)
 {
-	if (q->size == q->cap) {
-		q->cap = q->cap ? 2 * q->cap : 64;
-		q->h = realloc(q->h, q->cap * sizeof(*q->h));
-		if (!q->h) {
-			fprintf(stderr, "out of memory\n");
-			exit(1);
-		}
-	}
 	struct asim_evq_entry e = {time, seq, slot};
 	size_t i = q->size++;
 	while (i > 0) {
@@ -123,18 +116,12 @@ static inline asim_time incr(const asim_time *t, enum dist d, uint64_t i, size_t
 	return t[base + (i & (half - 1))];
 }
 
-struct result {
-	double evq_ns, bheap_ns;
-};
-
 static double run_evq(size_t n, uint64_t holds, const asim_time *t, enum dist d)
 {
 	struct asim_evq q;
 	asim_evq_init(&q);
-	if (!asim_evq_reserve(&q, n + 1)) {
-		fprintf(stderr, "out of memory\n");
-		exit(1);
-	}
+	if (!asim_evq_reserve(&q, n + 1))
+		return -1;
 	uint64_t seq = 1, k = 0;
 	for (size_t i = 0; i < n; i++, k++)
 		asim_evq_push(&q, incr(t, d, k, n), seq++, (uint32_t)i);
@@ -157,7 +144,9 @@ static double run_evq(size_t n, uint64_t holds, const asim_time *t, enum dist d)
 
 static double run_bheap(size_t n, uint64_t holds, const asim_time *t, enum dist d)
 {
-	struct bheap q = {0};
+	struct bheap q = {malloc((n + 1) * sizeof(*q.h)), 0, n + 1};
+	if (!q.h)
+		return -1;
 	uint64_t seq = 1, k = 0;
 	for (size_t i = 0; i < n; i++, k++)
 		bheap_push(&q, incr(t, d, k, n), seq++, (uint32_t)i);
@@ -206,6 +195,10 @@ int main(int argc, char **argv)
 				holds = 1;
 			double a = run_evq(sizes[i], holds, t, (enum dist)d);
 			double b = run_bheap(sizes[i], holds, t, (enum dist)d);
+			if (a < 0 || b < 0) {
+				fprintf(stderr, "out of memory\n");
+				return 1;
+			}
 			printf("%-12s %8zu %12.1f %12.1f %7.2f\n", dist_name[d], sizes[i], a, b, a / b);
 			fflush(stdout);
 		}
