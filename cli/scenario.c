@@ -5,10 +5,11 @@
 
 #include "archsim/call.h"
 #include "archsim/model.h"
+#include "network.h"
 
 static const char *const top_keys[] = {
 	"name", "description", "seed", "duration", "warmup", "replications", "zones",
-	"components", "slo", "limits", NULL,
+	"components", "slo", "limits", "network", "window", NULL,
 };
 static const char *const limit_keys[] = {"events", "pending", NULL};
 
@@ -92,6 +93,21 @@ static bool parse_slo(struct asim_scenario *s, const struct asim_cfg *slo, struc
 	return ok;
 }
 
+/* Component names become JSON keys and parts of results paths, so they are
+ * restricted to a conservative alphabet. */
+static bool valid_name(const char *n)
+{
+	if (!*n || strlen(n) > 64)
+		return false;
+	for (const char *p = n; *p; p++) {
+		char ch = *p;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
 static bool parse_zones(struct asim_scenario *s, const struct asim_cfg *zones,
                         struct asim_diag *d)
 {
@@ -113,6 +129,12 @@ static bool parse_zones(struct asim_scenario *s, const struct asim_cfg *zones,
 		const char *z;
 		if (!asim_cfg_node_string(zones->items[i], &z, d))
 			return false;
+		if (!valid_name(z) || strlen(z) > ASIM_ZONE_NAME_MAX) {
+			asim_diag_error(d, zones->items[i]->mark,
+			                "invalid zone name '%s' (use letters, digits, '_' and '-', at most %d)",
+			                z, ASIM_ZONE_NAME_MAX);
+			return false;
+		}
 		for (size_t j = 0; j < i; j++) {
 			if (!strcmp(s->zones[j], z)) {
 				asim_diag_error(d, zones->items[i]->mark, "duplicate zone '%s'", z);
@@ -120,21 +142,6 @@ static bool parse_zones(struct asim_scenario *s, const struct asim_cfg *zones,
 			}
 		}
 		s->zones[s->nzones++] = z;
-	}
-	return true;
-}
-
-/* Component names become JSON keys and parts of results paths, so they are
- * restricted to a conservative alphabet. */
-static bool valid_name(const char *n)
-{
-	if (!*n || strlen(n) > 64)
-		return false;
-	for (const char *p = n; *p; p++) {
-		char ch = *p;
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '_' || ch == '-'))
-			return false;
 	}
 	return true;
 }
@@ -203,6 +210,9 @@ struct asim_scenario *asim_scenario_load(const char *path, const struct asim_ove
 	ok &= asim_cfg_time(root, "duration", ASIM_REQUIRED, ASIM_MS, 366 * 24 * ASIM_HOUR,
 	                    &s->duration, d);
 	ok &= asim_cfg_time(root, "warmup", ASIM_OPTIONAL, 0, 366 * 24 * ASIM_HOUR, &s->warmup, d);
+	s->window = ASIM_S;
+	ok &= asim_cfg_time(root, "window", ASIM_OPTIONAL, ASIM_MS, 366 * 24 * ASIM_HOUR, &s->window,
+	                    d);
 	ok &= asim_cfg_int(root, "replications", ASIM_OPTIONAL, 1, 10000, &reps, d);
 	const char *desc;
 	ok &= asim_cfg_string(root, "description", ASIM_OPTIONAL, &desc, d);
@@ -237,6 +247,8 @@ struct asim_scenario *asim_scenario_load(const char *path, const struct asim_ove
 			s->duration = ov->duration;
 		if (ov->replications)
 			s->replications = ov->replications;
+		if (ov->window)
+			s->window = ov->window;
 	}
 	if (ok && s->warmup >= s->duration) {
 		const struct asim_cfg *w = asim_cfg_get(root, "warmup");
@@ -311,6 +323,8 @@ struct asim_kernel *asim_scenario_build(const struct asim_scenario *s, uint32_t 
 			ok = false;
 	}
 	if (ok)
+		ok = asim_network_install(k, asim_cfg_get(s->doc->root, "network"), d);
+	if (ok)
 		return k;
 fail:
 	asim_kernel_destroy(k);
@@ -338,7 +352,14 @@ enum asim_run_status asim_scenario_run(const struct asim_scenario *s, uint32_t r
 		return ASIM_RUN_NOMEM;
 	enum asim_run_status st = asim_kernel_run(k, s->duration);
 	asim_kernel_finish(k);
+	asim_scenario_collect(s, k, st, r);
+	asim_kernel_destroy(k);
+	return st;
+}
 
+void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
+                           enum asim_run_status st, struct asim_results *r)
+{
 	const struct asim_outcome *o = asim_kernel_outcome(k);
 	double measured = asim_time_to_seconds(asim_now(k) - s->warmup);
 	uint64_t failed = o->requests - o->succeeded;
@@ -384,8 +405,6 @@ enum asim_run_status asim_scenario_run(const struct asim_scenario *s, uint32_t r
 	asim_results_count(r, o->duplicate_writes, "invariants.duplicate_writes");
 	asim_results_count(r, o->conflicting_writes, "invariants.conflicting_writes");
 	asim_results_count(r, o->lost_writes, "invariants.lost_writes");
-	asim_kernel_destroy(k);
-	return st;
 }
 
 bool asim_scenario_judge(const struct asim_scenario *s, struct asim_results *r)

@@ -75,6 +75,10 @@ struct asim_kernel {
 
 	struct asim_outcome *outcome; /* created on first use: it is large */
 
+	/* Zone names live inline so the table needs no freeing (sim/zones.c). */
+	char zone_names[ASIM_MAX_ZONES][ASIM_ZONE_NAME_MAX + 1];
+	uint32_t nzones;
+
 	struct asim_pool calls;
 	asim_net_delay_fn net_fn;
 	void *net;

@@ -152,6 +152,7 @@ int asim_kernel_op_count(const struct asim_kernel *k);
 /* Zone names of the scenario (at most ASIM_MAX_ZONES), set before configure;
  * copied. Returns false on OOM or too many. Instances refer to zones by index. */
 #define ASIM_MAX_ZONES 64
+#define ASIM_ZONE_NAME_MAX 31 /* bytes; longer names are refused */
 bool asim_kernel_set_zones(struct asim_kernel *k, const char *const *names, uint32_t n);
 int asim_kernel_zone(const struct asim_kernel *k, const char *name); /* -1: unknown */
 uint32_t asim_kernel_zone_count(const struct asim_kernel *k);
