@@ -11,6 +11,7 @@
 
 #include "archsim/cfg.h"
 #include "archsim_version.h"
+#include "graph.h"
 #include "report.h"
 #include "scenario.h"
 
@@ -24,6 +25,7 @@ static const char usage_main[] =
 	"commands:\n"
 	"  run FILE      simulate FILE and print latency, availability and SLO verdicts\n"
 	"  check FILE    validate FILE without running it\n"
+	"  graph FILE    print the topology of FILE as a mermaid flowchart\n"
 	"\n"
 	"options:\n"
 	"  -h, --help     show this help (also: archsim <command> --help)\n"
@@ -133,6 +135,43 @@ static int cmd_check(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const char usage_graph[] =
+	"usage: archsim graph FILE\n"
+	"\n"
+	"Validates FILE and prints its components and their connections as a mermaid\n"
+	"flowchart (paste it into a Markdown file to draw it). Exits 2 on bad input.\n";
+
+static int cmd_graph(int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			fputs(usage_graph, stdout);
+			return EXIT_OK;
+		}
+		return usage_error(usage_graph, "%s", "unknown option");
+	}
+	if (optind != argc - 1)
+		return usage_error(usage_graph, "%s", "graph needs exactly one FILE");
+	struct asim_scenario *s = load(argv[optind], NULL);
+	if (!s)
+		return EXIT_USAGE;
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_kernel *k = asim_scenario_build(s, 0, &d);
+	asim_diag_print(&d, stderr);
+	asim_diag_finish(&d);
+	int code = EXIT_OK;
+	if (!k || !asim_graph_write(k, stdout) || fflush(stdout) != 0) {
+		fprintf(stderr, "archsim: cannot write the graph\n");
+		code = EXIT_INTERNAL;
+	}
+	asim_kernel_destroy(k);
+	asim_scenario_free(s);
+	return code;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_DURATION, OPT_JSON };
@@ -238,6 +277,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(verb, "check"))
 		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(verb, "graph"))
+		return cmd_graph(argc - 1, argv + 1);
 	fprintf(stderr, "archsim: unknown command '%s'\n\n%s", verb, usage_main);
 	return EXIT_USAGE;
 }

@@ -2,7 +2,7 @@
  * and run a kernel from it.
  *
  * Top-level keys: name, description, seed, duration, warmup, replications,
- * zones, components, slo, limits. Loading validates everything (each
+ * zones, network, components, slo, limits, window. Loading validates everything (each
  * component's configure runs once on a scratch kernel), so a scenario that
  * loads is a scenario that runs. */
 #ifndef ARCHSIM_CLI_SCENARIO_H
@@ -31,6 +31,7 @@ struct asim_overrides {
 	uint64_t seed;
 	asim_time duration;
 	uint32_t replications;
+	asim_time window;
 };
 
 struct asim_scenario {
@@ -40,6 +41,7 @@ struct asim_scenario {
 	uint64_t seed;
 	asim_time duration, warmup;
 	uint32_t replications;
+	asim_time window;     /* of time series (`window:`, default 1s) */
 	const char **zones;   /* owned array of borrowed names */
 	uint32_t nzones;
 	const struct asim_cfg *components; /* borrowed from doc */
@@ -63,6 +65,11 @@ struct asim_kernel *asim_scenario_build(const struct asim_scenario *s, uint32_t 
  * keys, components, SLO verdicts). Returns the kernel's run status. */
 enum asim_run_status asim_scenario_run(const struct asim_scenario *s, uint32_t rep,
                                        struct asim_results *r, struct asim_diag *d);
+
+/* Adds every figure of k, finished after a run that returned st, to r (what
+ * asim_scenario_run adds). For runners that step the kernel themselves. */
+void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
+                           enum asim_run_status st, struct asim_results *r);
 
 /* Evaluates the SLOs on r, adding "slo[i].*" and "ok". Returns whether all hold. */
 bool asim_scenario_judge(const struct asim_scenario *s, struct asim_results *r);

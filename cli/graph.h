@@ -1,0 +1,20 @@
+/* `archsim graph`: the topology of a scenario as a mermaid flowchart, in the
+ * shape of the seed page's architecture diagram. */
+#ifndef ARCHSIM_CLI_GRAPH_H
+#define ARCHSIM_CLI_GRAPH_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "archsim/kernel.h"
+
+/* Writes "flowchart LR", then one node per component in the order added,
+ * labelled "NAME (KIND)" (data stores - database, cache, queue - drawn as
+ * cylinders), then one edge per relation that a model reports through its
+ * edges op (each pair once). Hidden components (names starting with '@')
+ * are left out. Node ids are the names with '-' turned into '_', or nID
+ * where that would clash. Returns false when out of memory or a write
+ * failed. */
+bool asim_graph_write(const struct asim_kernel *k, FILE *out);
+
+#endif

@@ -1,0 +1,189 @@
+#include "network.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "archsim/call.h"
+#include "archsim/dist.h"
+#include "archsim/model.h"
+
+struct network {
+	uint32_t nz;
+	struct asim_dist within, across, *links;
+	size_t nlinks;
+	bool has_within, has_across;
+	/* nz * nz delay distributions by (from zone, to zone); NULL: no delay. */
+	const struct asim_dist **pair;
+	/* One stream per sending component, so that adding a component does
+	 * not shift the network draws of the others. */
+	gsl_rng **rng;
+	uint32_t ncomp;
+	uint64_t messages, cross;
+};
+
+static const char *const net_keys[] = {"within_zone", "across_zones", "links", NULL};
+static const char *const link_keys[] = {"from", "to", "latency", NULL};
+
+static asim_time net_delay(void *p, struct asim_kernel *k, uint32_t from, uint16_t from_inst,
+                           uint32_t to, uint16_t to_inst)
+{
+	struct network *n = p;
+	const struct asim_component *a = asim_kernel_component(k, from);
+	const struct asim_component *b = asim_kernel_component(k, to);
+	uint32_t za = a->zone ? a->zone[from_inst] : 0;
+	uint32_t zb = b->zone ? b->zone[to_inst] : 0;
+	if (asim_measuring_at(k, asim_now(k))) {
+		n->messages++;
+		n->cross += za != zb;
+	}
+	const struct asim_dist *dist = n->pair[za * n->nz + zb];
+	if (!dist || from >= n->ncomp)
+		return 0;
+	return asim_dist_sample(dist, n->rng[from]);
+}
+
+static void report(const struct asim_component *c, struct asim_results *r)
+{
+	const struct network *n = c->state;
+	asim_results_count(r, n->messages, "network.messages");
+	asim_results_count(r, n->cross, "network.cross_zone_messages");
+}
+
+static void destroy(struct asim_component *c)
+{
+	struct network *n = c->state;
+	asim_dist_finish(&n->within);
+	asim_dist_finish(&n->across);
+	for (size_t i = 0; i < n->nlinks; i++)
+		asim_dist_finish(&n->links[i]);
+	free(n->links);
+	free(n->pair);
+	free(n->rng);
+}
+
+static const struct asim_model_ops network_ops = {
+	.kind = "network",
+	.summary = "one-way message delays by zone pair (internal)",
+	.state_size = sizeof(struct network),
+	.report = report,
+	.destroy = destroy,
+};
+
+static bool zone_of(struct asim_kernel *k, const struct asim_cfg *link, const char *key,
+                    int *out, struct asim_diag *d)
+{
+	const char *name;
+	if (!asim_cfg_string(link, key, ASIM_REQUIRED, &name, d))
+		return false;
+	*out = asim_kernel_zone(k, name);
+	if (*out < 0) {
+		asim_diag_error(d, asim_cfg_get(link, key)->mark,
+		                "unknown zone '%s' in 'network.links' (zones are listed in 'zones' at the top)",
+		                name);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_links(struct asim_kernel *k, struct network *n, const struct asim_cfg *links,
+                        struct asim_diag *d)
+{
+	if (links->type != ASIM_CFG_SEQ) {
+		asim_diag_error(d, links->mark, "expected a list of links for 'network.links', got %s",
+		                asim_cfg_type_name(links));
+		return false;
+	}
+	n->links = calloc(links->n ? links->n : 1, sizeof *n->links);
+	/* Which link set each ordered pair, to tell a duplicate from a reverse. */
+	size_t *given = calloc((size_t)n->nz * n->nz, sizeof *given);
+	bool ok = n->links && given;
+	if (!ok)
+		asim_diag_error(d, links->mark, "out of memory");
+	for (size_t i = 0; ok && i < links->n; i++) {
+		const struct asim_cfg *l = links->items[i];
+		int a = 0, b = 0;
+		if (!asim_cfg_expect_map(l, "network.links", link_keys, d) ||
+		    !zone_of(k, l, "from", &a, d) || !zone_of(k, l, "to", &b, d) ||
+		    !asim_cfg_dist(l, "latency", ASIM_REQUIRED, &n->links[i], d)) {
+			ok = false;
+			break;
+		}
+		n->nlinks = i + 1;
+		size_t ab = (size_t)a * n->nz + (size_t)b, ba = (size_t)b * n->nz + (size_t)a;
+		if (given[ab]) {
+			asim_diag_error(d, l->mark, "duplicate link from '%s' to '%s' in 'network.links'",
+			                asim_kernel_zone_name(k, (uint32_t)a),
+			                asim_kernel_zone_name(k, (uint32_t)b));
+			ok = false;
+			break;
+		}
+		given[ab] = i + 1;
+		n->pair[ab] = &n->links[i];
+		/* The reverse direction follows unless a link sets it itself. */
+		if (!given[ba])
+			n->pair[ba] = &n->links[i];
+	}
+	free(given);
+	return ok;
+}
+
+static bool parse(struct asim_kernel *k, struct network *n, const struct asim_cfg *net,
+                  struct asim_diag *d)
+{
+	if (!asim_cfg_expect_map(net, "network", net_keys, d))
+		return false;
+	n->has_within = asim_cfg_get(net, "within_zone") != NULL;
+	n->has_across = asim_cfg_get(net, "across_zones") != NULL;
+	bool ok = asim_cfg_dist(net, "within_zone", ASIM_OPTIONAL, &n->within, d);
+	ok &= asim_cfg_dist(net, "across_zones", ASIM_OPTIONAL, &n->across, d);
+	if (!ok)
+		return false;
+	uint32_t nz = asim_kernel_zone_count(k);
+	n->nz = nz ? nz : 1;
+	n->pair = calloc((size_t)n->nz * n->nz, sizeof *n->pair);
+	if (!n->pair) {
+		asim_diag_error(d, net->mark, "out of memory");
+		return false;
+	}
+	for (uint32_t a = 0; a < n->nz; a++)
+		for (uint32_t b = 0; b < n->nz; b++)
+			if (a == b ? n->has_within : n->has_across)
+				n->pair[a * n->nz + b] = a == b ? &n->within : &n->across;
+	const struct asim_cfg *links = asim_cfg_get(net, "links");
+	if (links && !nz) {
+		asim_diag_error(d, links->mark, "'network.links' needs 'zones' at the top");
+		return false;
+	}
+	return !links || parse_links(k, n, links, d);
+}
+
+bool asim_network_install(struct asim_kernel *k, const struct asim_cfg *net,
+                          struct asim_diag *d)
+{
+	if (!net)
+		return true;
+	uint32_t ncomp = (uint32_t)asim_kernel_count(k);
+	struct asim_component *c = asim_kernel_add(k, ASIM_NETWORK_NAME, &network_ops);
+	if (!c) {
+		asim_diag_error(d, net->mark, "out of memory");
+		return false;
+	}
+	struct network *n = c->state;
+	if (!parse(k, n, net, d))
+		return false;
+	n->ncomp = ncomp;
+	n->rng = calloc(ncomp ? ncomp : 1, sizeof *n->rng);
+	if (!n->rng) {
+		asim_diag_error(d, net->mark, "out of memory");
+		return false;
+	}
+	for (uint32_t i = 0; i < ncomp; i++) {
+		n->rng[i] = asim_kernel_rng(k, asim_kernel_component(k, i)->name, "network");
+		if (!n->rng[i]) {
+			asim_diag_error(d, net->mark, "out of memory");
+			return false;
+		}
+	}
+	asim_kernel_set_network(k, net_delay, n);
+	return true;
+}

@@ -1,0 +1,35 @@
+/* The network between components: a one-way delay for every call message
+ * (request and response), drawn from a distribution chosen by the zones of
+ * the two instances, and counts of the messages that crossed zones.
+ *
+ * The scenario's `network:` section:
+ *   network:
+ *     within_zone: 200us                                  # a dist (dist.h)
+ *     across_zones: {dist: lognormal, mean: 2ms, cv: 0.3}
+ *     links: [{from: a, to: b, latency: 5ms}]             # pair overrides
+ * Absent delays are 0. A link applies both ways unless the reverse pair is
+ * given as a link of its own. Instances without a zone are in zone 0 (the
+ * first listed, or the only one when the scenario lists none). */
+#ifndef ARCHSIM_CLI_NETWORK_H
+#define ARCHSIM_CLI_NETWORK_H
+
+#include <stdbool.h>
+
+#include "archsim/cfg.h"
+#include "archsim/diag.h"
+#include "archsim/kernel.h"
+
+/* The name of the hidden component that holds the network's state; it is not
+ * a valid user component name, so it never collides with one. */
+#define ASIM_NETWORK_NAME "@network"
+
+/* Validates the section net (the `network:` value; NULL installs nothing and
+ * returns true) and installs it in k: the zones must be set and every
+ * component added. The state lives in a hidden component (so it is freed
+ * with the kernel), which reports "network.messages" and
+ * "network.cross_zone_messages" (counted after warm-up). Returns false after
+ * reporting to d. */
+bool asim_network_install(struct asim_kernel *k, const struct asim_cfg *net,
+                          struct asim_diag *d);
+
+#endif

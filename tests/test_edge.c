@@ -1,0 +1,731 @@
+/* The edge of the system and the call graph: the gateway (rate limit,
+ * in-flight cap), service calls (sequential, parallel, probability,
+ * on_error, deadline propagation), the zone network, and `archsim graph`.
+ * Each model runs in a kernel built by hand from a YAML string, against a
+ * driver that sends requests on a schedule and scripted peers (peer.h). */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archsim/call.h"
+#include "archsim/results.h"
+#include "common.h"
+#include "graph.h"
+#include "load.h"
+#include "models.h"
+#include "network.h"
+#include "peer.h"
+
+/* The driver: sends `count` requests to `target`, one every `interval`
+ * from time 0, each with op `op` and an optional `deadline` (relative), and
+ * tallies the answers. */
+#define DRV_LOG 256
+
+struct drv {
+	uint32_t target, target_instances;
+	uint64_t count, sent;
+	asim_time interval, deadline;
+	uint16_t op;
+	uint64_t answers, got[ASIM_STATUS_COUNT];
+	asim_time latency[DRV_LOG]; /* of the first answers, in order */
+	uint8_t status[DRV_LOG];
+};
+
+enum { DRV_EV_SEND = ASIM_EV_USER + 3 };
+
+static const char *const drv_keys[] = {
+	"kind", "target", "count", "interval", "deadline", "op", "zone", NULL,
+};
+
+static bool drv_configure(struct asim_component *c, const struct asim_cfg *map,
+                          struct asim_diag *d)
+{
+	struct drv *s = c->state;
+	int64_t count = 1;
+	const char *op = "read";
+	s->interval = ASIM_MS;
+	bool ok = asim_cfg_expect_map(map, c->name, drv_keys, d);
+	ok &= asim_cfg_int(map, "count", ASIM_OPTIONAL, 1, 100000000, &count, d);
+	ok &= asim_cfg_time(map, "interval", ASIM_OPTIONAL, 0, ASIM_HOUR, &s->interval, d);
+	ok &= asim_cfg_time(map, "deadline", ASIM_OPTIONAL, 1, ASIM_HOUR, &s->deadline, d);
+	ok &= asim_cfg_string(map, "op", ASIM_OPTIONAL, &op, d);
+	ok &= model_instances(c, map, 1, d);
+	struct asim_component *t = model_target(c, map, "target", d);
+	if (!ok || !t)
+		return false;
+	s->count = (uint64_t)count;
+	s->op = (uint16_t)asim_kernel_op(c->kernel, op);
+	s->target = t->id;
+	s->target_instances = t->instances;
+	return true;
+}
+
+static void drv_start(struct asim_component *c)
+{
+	asim_schedule(c->kernel, 0, c->id, DRV_EV_SEND, 0, 0, NULL);
+}
+
+static void drv_handle(struct asim_component *c, const struct asim_event *ev)
+{
+	struct drv *s = c->state;
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	if (ev->type == DRV_EV_SEND) {
+		struct asim_call *call = asim_call_new(k);
+		if (!call)
+			return; /* the kernel stops with ASIM_RUN_NOMEM */
+		call->op = s->op;
+		call->key = s->sent;
+		call->request = s->sent + 1;
+		call->origin = now;
+		call->deadline = s->deadline ? now + s->deadline : ASIM_TIME_MAX;
+		asim_call_send(k, call, c->id, 0, s->target, 0);
+		if (++s->sent < s->count)
+			asim_schedule(k, s->interval, c->id, DRV_EV_SEND, 0, 0, NULL);
+	} else if (ev->type == ASIM_EV_RESPONSE) {
+		struct asim_call *call = ev->p;
+		if (s->answers < DRV_LOG) {
+			s->latency[s->answers] = now - call->sent;
+			s->status[s->answers] = call->status;
+		}
+		s->answers++;
+		s->got[call->status]++;
+		asim_call_free(k, call);
+	}
+}
+
+static const struct asim_model_ops drv_ops = {
+	.kind = "driver",
+	.state_size = sizeof(struct drv),
+	.configure = drv_configure,
+	.start = drv_start,
+	.handle = drv_handle,
+};
+
+static bool peer_configure(struct asim_component *c, const struct asim_cfg *map,
+                           struct asim_diag *d)
+{
+	static const char *const keys[] = {"kind", "zone", NULL};
+	return asim_cfg_expect_map(map, c->name, keys, d) && model_instances(c, map, 1, d);
+}
+
+static const struct asim_model_ops test_peer_ops = {
+	.kind = "peer",
+	.state_size = sizeof(struct peer_state),
+	.configure = peer_configure,
+	.handle = peer_handle,
+};
+
+/* A kernel as the scenario builder makes one: zones, then every component
+ * added, then configured, then the network. Returns NULL with the first
+ * diagnostic in diag_msg. */
+static struct asim_doc *doc;
+static char diag_msg[512];
+
+static struct asim_kernel *build(const char *yaml)
+{
+	struct asim_diag d;
+	asim_diag_init(&d);
+	diag_msg[0] = '\0';
+	doc = asim_doc_load_buffer("t.yaml", yaml, strlen(yaml), &d);
+	struct asim_kernel *k = asim_kernel_create(7, 0);
+	ck_assert_ptr_nonnull(k);
+	bool ok = doc != NULL;
+	const struct asim_cfg *zones = ok ? asim_cfg_get(doc->root, "zones") : NULL;
+	if (zones) {
+		const char *names[ASIM_MAX_ZONES];
+		for (size_t i = 0; i < zones->n; i++)
+			names[i] = zones->items[i]->text;
+		ck_assert(asim_kernel_set_zones(k, names, (uint32_t)zones->n));
+	}
+	const struct asim_cfg *comps = ok ? asim_cfg_get(doc->root, "components") : NULL;
+	for (size_t i = 0; ok && i < comps->n; i++) {
+		const char *kind = asim_cfg_get(comps->pairs[i].value, "kind")->text;
+		const struct asim_model_ops *ops = !strcmp(kind, "peer")     ? &test_peer_ops
+		                                   : !strcmp(kind, "driver") ? &drv_ops
+		                                                             : asim_model_find(kind);
+		ck_assert_ptr_nonnull(ops);
+		ck_assert_ptr_nonnull(asim_kernel_add(k, comps->pairs[i].key, ops));
+	}
+	for (size_t i = 0; ok && i < comps->n; i++) {
+		struct asim_component *c = asim_kernel_component(k, (uint32_t)i);
+		ok &= c->ops->configure(c, comps->pairs[i].value, &d);
+	}
+	if (ok)
+		ok = asim_network_install(k, asim_cfg_get(doc->root, "network"), &d);
+	if (asim_diag_count(&d))
+		asim_diag_format(&d, 0, diag_msg, sizeof diag_msg);
+	asim_diag_finish(&d);
+	if (!ok) {
+		asim_kernel_destroy(k);
+		asim_doc_free(doc);
+		doc = NULL;
+		return NULL;
+	}
+	return k;
+}
+
+static void teardown(struct asim_kernel *k)
+{
+	asim_kernel_destroy(k);
+	asim_doc_free(doc);
+	doc = NULL;
+}
+
+static void *state(struct asim_kernel *k, const char *name)
+{
+	struct asim_component *c = asim_kernel_find(k, name);
+	ck_assert_ptr_nonnull(c);
+	return c->state;
+}
+
+static void run(struct asim_kernel *k, asim_time until)
+{
+	ck_assert_int_eq(asim_kernel_run(k, until), ASIM_RUN_DONE);
+	asim_kernel_finish(k);
+}
+
+/* The figure at "components.NAME.KEY" (or a top-level path when name is
+ * NULL) from the component's report. */
+static double figure(struct asim_kernel *k, const char *name, const char *key)
+{
+	struct asim_results r;
+	asim_results_init(&r);
+	for (size_t i = 0; i < asim_kernel_count(k); i++) {
+		const struct asim_component *c = asim_kernel_component(k, (uint32_t)i);
+		if (c->ops->report)
+			c->ops->report(c, &r);
+	}
+	char path[256];
+	if (name)
+		snprintf(path, sizeof path, "components.%s.%s", name, key);
+	else
+		snprintf(path, sizeof path, "%s", key);
+	const struct asim_value *v = asim_results_get(&r, path);
+	ck_assert_msg(v != NULL, "no figure %s", path);
+	double x = v->num;
+	asim_results_finish(&r);
+	return x;
+}
+
+/* ---- gateway ---- */
+
+START_TEST(gateway_token_bucket_admits_rate_times_t_plus_burst)
+{
+	/* 100000 requests 10us apart (1 s) against 5000/s with burst 100: GCRA
+	 * admits the burst, then one per 200us. */
+	struct asim_kernel *k = build(
+		"components:\n"
+		"  drv: {kind: driver, target: gw, count: 100000, interval: 10us}\n"
+		"  gw: {kind: gateway, rate_limit: {rate: 5000/s, burst: 100}, target: p}\n"
+		"  p: {kind: peer}\n");
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	run(k, 2 * ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->answers, 100000);
+	double t = 99999 * 10e-6; /* the span of the arrivals, s */
+	ck_assert_uint_ge(d->got[ASIM_OK], (uint64_t)floor(5000 * t) + 100 - 1);
+	ck_assert_uint_le(d->got[ASIM_OK], (uint64_t)floor(5000 * t) + 100 + 1);
+	ck_assert_uint_eq(d->got[ASIM_OK] + d->got[ASIM_REJECTED], 100000);
+	ck_assert_uint_eq((uint64_t)figure(k, "gw", "admitted"), d->got[ASIM_OK]);
+	ck_assert_uint_eq((uint64_t)figure(k, "gw", "rate_limited"), d->got[ASIM_REJECTED]);
+	ck_assert_uint_eq((uint64_t)figure(k, "gw", "rejected_concurrency"), 0);
+	/* The first burst goes through back to back. */
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_eq(d->status[i], ASIM_OK);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(gateway_rate_below_limit_admits_all)
+{
+	struct asim_kernel *k = build(
+		"components:\n"
+		"  drv: {kind: driver, target: gw, count: 1000, interval: 1ms}\n"
+		"  gw: {kind: gateway, rate_limit: 1000/s, auth_time: 2ms, target: p}\n"
+		"  p: {kind: peer}\n");
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	run(k, 2 * ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->got[ASIM_OK], 1000);
+	/* auth_time is paid once on the way in. */
+	ck_assert_int_eq(d->latency[0], 2 * ASIM_MS);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(gateway_concurrency_cap_rejects)
+{
+	static const struct peer_row slow[] = {{10 * ASIM_MS, ASIM_OK, 0}};
+	struct asim_kernel *k = build(
+		"components:\n"
+		"  drv: {kind: driver, target: gw, count: 10, interval: 0ms}\n"
+		"  gw: {kind: gateway, concurrency: 3, target: p}\n"
+		"  p: {kind: peer}\n");
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	struct peer_state *p = state(k, "p");
+	p->rows = slow;
+	p->nrows = 1;
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->got[ASIM_OK], 3);
+	ck_assert_uint_eq(d->got[ASIM_REJECTED], 7);
+	ck_assert_uint_eq((uint64_t)figure(k, "gw", "rejected_concurrency"), 7);
+	ck_assert_uint_eq((uint64_t)figure(k, "gw", "admitted"), 3);
+	ck_assert_uint_eq((uint64_t)figure(k, "gw", "in_flight_max"), 3);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(gateway_errors_quote_the_line)
+{
+	static const struct {
+		const char *yaml, *msg;
+	} cases[] = {
+		{"components:\n  gw: {kind: gateway, target: gw}\n",
+		 "t.yaml:2:31: error: 'target' of 'gw' cannot be the component itself"},
+		{"components:\n  gw: {kind: gateway, rate_limit: {rate: 5/s, brust: 3}, target: p}\n"
+		 "  p: {kind: peer}\n",
+		 "t.yaml:2:47: error: unknown key 'brust' in 'gw.rate_limit' (did you mean 'burst'?)"},
+		{"components:\n  gw: {kind: gateway, rate_limit: 5000, target: p}\n  p: {kind: peer}\n",
+		 NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct asim_kernel *k = build(cases[i].yaml);
+		ck_assert_ptr_null(k);
+		if (cases[i].msg)
+			ck_assert_str_eq(diag_msg, cases[i].msg);
+		else
+			ck_assert_msg(strstr(diag_msg, "t.yaml:2:35: error:") == diag_msg, "%s", diag_msg);
+	}
+}
+END_TEST
+
+/* ---- call graphs ---- */
+
+static const struct peer_row row3[] = {{3 * ASIM_MS, ASIM_OK, 0}};
+static const struct peer_row row5[] = {{5 * ASIM_MS, ASIM_OK, 0}};
+
+static struct asim_kernel *graph_kernel(const char *calls, const char *extra)
+{
+	static char yaml[2048];
+	snprintf(yaml, sizeof yaml,
+	         "components:\n"
+	         "  drv: {kind: driver, target: svc%s}\n"
+	         "  svc: {kind: service, concurrency: 100, service_time: 1ms, calls: %s}\n"
+	         "  a: {kind: peer}\n"
+	         "  b: {kind: peer}\n",
+	         extra, calls);
+	struct asim_kernel *k = build(yaml);
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	struct peer_state *a = state(k, "a"), *b = state(k, "b");
+	a->rows = row3;
+	a->nrows = 1;
+	b->rows = row5;
+	b->nrows = 1;
+	return k;
+}
+
+static const struct {
+	const char *calls;
+	asim_time latency; /* of the one request */
+	size_t a_calls, b_calls;
+} timing_cases[] = {
+	/* Sequential calls add up: 1 + 3 + 5. */
+	{"[{target: a}, {target: b}]", 9 * ASIM_MS, 1, 1},
+	/* wait: all takes the slower: 1 + max(3, 5). */
+	{"[{parallel: [{target: a}, {target: b}], wait: all}]", 6 * ASIM_MS, 1, 1},
+	/* wait: first takes the faster: 1 + min(3, 5). */
+	{"[{parallel: [{target: a}, {target: b}], wait: first}]", 4 * ASIM_MS, 1, 1},
+	/* Short forms select by operation: the driver reads. */
+	{"[{read: a}, {write: b}]", 4 * ASIM_MS, 1, 0},
+	/* A mapping gives each operation its own list. */
+	{"{read: [{target: b}], write: [{target: a}]}", 6 * ASIM_MS, 0, 1},
+	/* emit does not wait: 1 ms, yet b still gets the message. */
+	{"[{emit: b}]", 1 * ASIM_MS, 0, 1},
+	/* Probability 0 never calls. */
+	{"[{target: a, probability: 0}, {target: b}]", 6 * ASIM_MS, 0, 1},
+	/* A parallel group and then a call. */
+	{"[{parallel: [{target: a}, {emit: b}]}, {target: a}]", 7 * ASIM_MS, 2, 1},
+};
+
+START_TEST(calls_timing)
+{
+	struct asim_kernel *k = graph_kernel(timing_cases[_i].calls, "");
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->answers, 1);
+	ck_assert_int_eq(d->status[0], ASIM_OK);
+	ck_assert_int_eq(d->latency[0], timing_cases[_i].latency);
+	struct peer_state *a = state(k, "a"), *b = state(k, "b");
+	ck_assert_uint_eq(a->nseen, timing_cases[_i].a_calls);
+	ck_assert_uint_eq(b->nseen, timing_cases[_i].b_calls);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(calls_sequential_order_and_post_time)
+{
+	static char yaml[] =
+		"components:\n"
+		"  drv: {kind: driver, target: svc, op: write}\n"
+		"  svc: {kind: service, service_time: 1ms, post_time: 2ms,\n"
+		"        calls: [{target: a}, {target: b}]}\n"
+		"  a: {kind: peer}\n"
+		"  b: {kind: peer}\n";
+	struct asim_kernel *k = build(yaml);
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	struct peer_state *a = state(k, "a"), *b = state(k, "b");
+	a->rows = row3;
+	a->nrows = 1;
+	b->rows = row5;
+	b->nrows = 1;
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_int_eq(d->latency[0], 11 * ASIM_MS);
+	ck_assert_int_eq(a->seen[0].at, 1 * ASIM_MS);
+	ck_assert_int_eq(b->seen[0].at, 4 * ASIM_MS);
+	/* The incoming op, key and request id go downstream. */
+	ck_assert_uint_eq(a->seen[0].op, ASIM_OP_WRITE);
+	ck_assert_uint_eq(b->seen[0].request, 1);
+	ck_assert_uint_eq((uint64_t)figure(k, "svc", "calls.a.sent"), 1);
+	ck_assert_uint_eq((uint64_t)figure(k, "svc", "calls.b.ok"), 1);
+	/* The server is held while it waits: utilization is 11 ms of 1 s. */
+	ck_assert_double_eq_tol(figure(k, "svc", "utilization"), 0.011, 1e-9);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(calls_wait_first_abandons_the_rest)
+{
+	struct asim_kernel *k =
+		graph_kernel("[{parallel: [{target: a}, {target: b}], wait: first}]", "");
+	run(k, ASIM_S);
+	struct peer_state *b = state(k, "b");
+	ck_assert_uint_eq(b->answered, 1);
+	ck_assert_uint_eq(b->abandoned_before_answer, 1);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(calls_probability_within_five_standard_errors)
+{
+	const double n = 20000, p = 0.3;
+	struct asim_kernel *k =
+		graph_kernel("[{target: a, probability: 0.3}]", ", count: 20000, interval: 1ms");
+	run(k, 30 * ASIM_S);
+	struct drv *d = state(k, "drv");
+	struct peer_state *a = state(k, "a");
+	ck_assert_uint_eq(d->got[ASIM_OK], 20000);
+	double se = sqrt(n * p * (1 - p));
+	ck_assert_msg(fabs((double)a->answered - n * p) < 5 * se, "%zu calls of %g", a->answered,
+	              n);
+	ck_assert_uint_eq((uint64_t)figure(k, "svc", "calls.a.sent"), a->answered);
+	teardown(k);
+}
+END_TEST
+
+static const struct {
+	const char *calls;
+	enum asim_status a_says, expect;
+	size_t b_calls;
+} error_cases[] = {
+	{"[{target: a}, {target: b}]", ASIM_ERROR, ASIM_ERROR, 0},
+	{"[{target: a, on_error: fail}, {target: b}]", ASIM_REJECTED, ASIM_REJECTED, 0},
+	{"[{target: a}, {target: b}]", ASIM_UNREACHABLE, ASIM_UNREACHABLE, 0},
+	{"[{target: a, on_error: ignore}, {target: b}]", ASIM_ERROR, ASIM_OK, 1},
+	/* A failing child fails wait: all at once, unless ignored. */
+	{"[{parallel: [{target: a}, {target: b}]}]", ASIM_ERROR, ASIM_ERROR, 1},
+	{"[{parallel: [{target: a, on_error: ignore}, {target: b}]}]", ASIM_ERROR, ASIM_OK, 1},
+	{"[{parallel: [{target: a}, {target: b}], on_error: ignore}]", ASIM_ERROR, ASIM_OK, 1},
+	/* wait: first needs one success. */
+	{"[{parallel: [{target: a}, {target: b}], wait: first}]", ASIM_ERROR, ASIM_OK, 1},
+	/* An emit failing never fails the request. */
+	{"[{emit: a}, {target: b}]", ASIM_ERROR, ASIM_OK, 1},
+};
+
+START_TEST(calls_on_error)
+{
+	struct peer_row rowa[] = {{3 * ASIM_MS, error_cases[_i].a_says, 0}};
+	struct asim_kernel *k = graph_kernel(error_cases[_i].calls, "");
+	struct peer_state *a = state(k, "a");
+	a->rows = rowa;
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->answers, 1);
+	ck_assert_int_eq(d->status[0], error_cases[_i].expect);
+	ck_assert_uint_eq(((struct peer_state *)state(k, "b"))->nseen, error_cases[_i].b_calls);
+	ck_assert_uint_eq((uint64_t)figure(k, "svc", "calls.a.failed"), 1);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(calls_wait_first_all_failing_fails)
+{
+	struct peer_row rowa[] = {{3 * ASIM_MS, ASIM_ERROR, 0}};
+	struct peer_row rowb[] = {{5 * ASIM_MS, ASIM_REJECTED, 0}};
+	struct asim_kernel *k =
+		graph_kernel("[{parallel: [{target: a}, {target: b}], wait: first}]", "");
+	((struct peer_state *)state(k, "a"))->rows = rowa;
+	((struct peer_state *)state(k, "b"))->rows = rowb;
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_int_eq(d->status[0], ASIM_REJECTED); /* the last failure */
+	ck_assert_int_eq(d->latency[0], 6 * ASIM_MS);
+	ck_assert_uint_eq((uint64_t)figure(k, "svc", "failed"), 1);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(calls_deadline_propagation)
+{
+	/* The driver's deadline is 100ms after sending; the service sends at
+	 * 1ms. A 20ms timeout tightens it; a 500ms timeout does not. */
+	struct asim_kernel *k = graph_kernel("[{target: a, timeout: 20ms}, {target: b, timeout: 500ms}]",
+	                                     ", deadline: 100ms");
+	run(k, ASIM_S);
+	struct peer_state *a = state(k, "a"), *b = state(k, "b");
+	ck_assert_int_eq(a->seen[0].deadline, 21 * ASIM_MS);
+	ck_assert_int_eq(b->seen[0].deadline, 100 * ASIM_MS);
+	ck_assert_uint_eq(a->seen[0].key, 0);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(calls_timeout_fails_the_request)
+{
+	struct asim_kernel *k = graph_kernel("[{target: a, timeout: 20ms}, {target: b}]", "");
+	((struct peer_state *)state(k, "a"))->silent = true;
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_int_eq(d->status[0], ASIM_TIMEOUT);
+	ck_assert_int_eq(d->latency[0], 21 * ASIM_MS);
+	ck_assert_uint_eq(((struct peer_state *)state(k, "b"))->nseen, 0);
+	ck_assert_uint_eq((uint64_t)figure(k, "svc", "calls.a.timeout"), 1);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(calls_past_deadline_is_not_sent)
+{
+	/* The driver allows 1ms, all of it spent in service_time: the call
+	 * fails as a timeout without leaving, as gRPC does. */
+	struct asim_kernel *k = graph_kernel("[{target: a}]", ", deadline: 1ms");
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_int_eq(d->status[0], ASIM_TIMEOUT);
+	ck_assert_uint_eq(((struct peer_state *)state(k, "a"))->nseen, 0);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(calls_errors_quote_the_line)
+{
+	static const struct {
+		const char *calls, *msg;
+	} cases[] = {
+		{"[{target: c}]", "t.yaml:3:60: error: 'target' of 'svc' names unknown component 'c'"},
+		{"[{taget: a}]",
+		 "t.yaml:3:52: error: unknown key 'taget' in 'svc.calls' (did you mean 'target'?)"},
+		{"[{target: a, read: b}]",
+		 "t.yaml:3:69: error: a call in 'svc' has both 'target' and 'read': give one"},
+		{"[{probability: 0.5}]",
+		 "t.yaml:3:51: error: a call in 'svc' needs one of 'target', 'read', 'write', 'emit' or 'parallel'"},
+		{"[{target: a, wait: first}]",
+		 "t.yaml:3:69: error: 'wait' applies only to a 'parallel' group in 'svc'"},
+		{"[{emit: a, timeout: 1s}]",
+		 "t.yaml:3:70: error: 'timeout' does not apply to 'emit' in 'svc' (nobody waits for its answer)"},
+		{"[{parallel: [{parallel: [{target: a}]}]}]",
+		 "t.yaml:3:74: error: a 'parallel' group in 'svc' cannot hold another group"},
+		{"a", "t.yaml:3:50: error: expected a list of calls, or a mapping of operations to lists, for 'calls' in 'svc', got 'a'"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char yaml[1024];
+		snprintf(yaml, sizeof yaml,
+		         "components:\n"
+		         "  a: {kind: peer}\n"
+		         "  svc: {kind: service, service_time: 1ms, calls: %s}\n",
+		         cases[i].calls);
+		ck_assert_ptr_null(build(yaml));
+		ck_assert_str_eq(diag_msg, cases[i].msg);
+	}
+}
+END_TEST
+
+/* ---- network ---- */
+
+static const struct {
+	const char *net;
+	const char *drv_zone, *svc_zone;
+	asim_time latency;
+	uint64_t cross;
+} net_cases[] = {
+	/* 10ms each way across zones, 1ms service time. */
+	{"{within_zone: 1ms, across_zones: 10ms}", "a", "b", 21 * ASIM_MS, 2},
+	{"{within_zone: 1ms, across_zones: 10ms}", "b", "b", 3 * ASIM_MS, 0},
+	/* A link applies both ways... */
+	{"{within_zone: 1ms, across_zones: 10ms, links: [{from: a, to: b, latency: 5ms}]}", "b", "a",
+	 11 * ASIM_MS, 2},
+	/* ...unless the reverse is given too. */
+	{"{across_zones: 10ms, links: [{from: a, to: b, latency: 5ms}, {from: b, to: a, latency: 7ms}]}",
+	 "a", "b", 13 * ASIM_MS, 2},
+	{"{across_zones: 10ms, links: [{from: a, to: b, latency: 5ms}]}", "a", "c", 21 * ASIM_MS, 2},
+	/* Absent within_zone is 0. */
+	{"{across_zones: 10ms}", "c", "c", 1 * ASIM_MS, 0},
+};
+
+START_TEST(network_delay_by_zone)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml,
+	         "zones: [a, b, c]\n"
+	         "network: %s\n"
+	         "components:\n"
+	         "  drv: {kind: driver, target: svc, count: 5, zone: %s}\n"
+	         "  svc: {kind: service, service_time: 1ms, zone: %s}\n",
+	         net_cases[_i].net, net_cases[_i].drv_zone, net_cases[_i].svc_zone);
+	struct asim_kernel *k = build(yaml);
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->answers, 5);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(d->latency[i], net_cases[_i].latency);
+	ck_assert_uint_eq((uint64_t)figure(k, NULL, "network.messages"), 10);
+	ck_assert_uint_eq((uint64_t)figure(k, NULL, "network.cross_zone_messages"),
+	                  5 * net_cases[_i].cross);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(network_calls_pay_the_delay)
+{
+	/* Downstream calls pay it too: svc in a calls p in b. */
+	struct asim_kernel *k = build(
+		"zones: [a, b]\n"
+		"network: {within_zone: 100us, across_zones: 2ms}\n"
+		"components:\n"
+		"  drv: {kind: driver, target: svc, zone: a}\n"
+		"  svc: {kind: service, service_time: 1ms, zone: a, calls: [{target: p}]}\n"
+		"  p: {kind: peer, zone: b}\n");
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_int_eq(d->latency[0], 100 * ASIM_US + ASIM_MS + 4 * ASIM_MS + 100 * ASIM_US);
+	ck_assert_uint_eq((uint64_t)figure(k, NULL, "network.messages"), 4);
+	ck_assert_uint_eq((uint64_t)figure(k, NULL, "network.cross_zone_messages"), 2);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(network_errors_quote_the_line)
+{
+	static const struct {
+		const char *net, *msg;
+	} cases[] = {
+		{"{within: 1ms}",
+		 "t.yaml:2:11: error: unknown key 'within' in 'network' (did you mean 'within_zone'?)"},
+		{"{links: [{from: a, to: x, latency: 1ms}]}",
+		 "t.yaml:2:33: error: unknown zone 'x' in 'network.links' (zones are listed in 'zones' at the top)"},
+		{"{links: [{from: a, to: b, latency: 1ms}, {from: a, to: b, latency: 2ms}]}",
+		 "t.yaml:2:51: error: duplicate link from 'a' to 'b' in 'network.links'"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char yaml[1024];
+		snprintf(yaml, sizeof yaml,
+		         "zones: [a, b]\n"
+		         "network: %s\n"
+		         "components:\n"
+		         "  p: {kind: peer}\n",
+		         cases[i].net);
+		ck_assert_ptr_null(build(yaml));
+		ck_assert_str_eq(diag_msg, cases[i].msg);
+	}
+}
+END_TEST
+
+/* ---- graph ---- */
+
+START_TEST(graph_mermaid_exact)
+{
+	struct asim_kernel *k = build(
+		"components:\n"
+		"  users: {kind: client, rate: 10/s, target: edge}\n"
+		"  edge: {kind: gateway, rate_limit: 100/s, target: lb}\n"
+		"  lb: {kind: load_balancer, targets: [api, api-v2]}\n"
+		"  api: {kind: service, service_time: 1ms,\n"
+		"        calls: [{read: auth}, {write: auth}, {emit: api-v2}]}\n"
+		"  api-v2: {kind: service, service_time: 1ms,\n"
+		"           calls: {read: [{parallel: [{target: auth}, {target: end}]}]}}\n"
+		"  auth: {kind: service, service_time: 1ms}\n"
+		"  end: {kind: service, service_time: 1ms}\n");
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert(asim_graph_write(k, f));
+	fclose(f);
+	ck_assert_str_eq(buf,
+	                 "flowchart LR\n"
+	                 "  users[\"users (client)\"]\n"
+	                 "  edge[\"edge (gateway)\"]\n"
+	                 "  lb[\"lb (load_balancer)\"]\n"
+	                 "  api[\"api (service)\"]\n"
+	                 "  api_v2[\"api-v2 (service)\"]\n"
+	                 "  auth[\"auth (service)\"]\n"
+	                 "  n6[\"end (service)\"]\n"
+	                 "  users --> edge\n"
+	                 "  edge --> lb\n"
+	                 "  lb --> api\n"
+	                 "  lb --> api_v2\n"
+	                 "  api --> auth\n"
+	                 "  api --> api_v2\n"
+	                 "  api_v2 --> auth\n"
+	                 "  api_v2 --> n6\n");
+	free(buf);
+	teardown(k);
+}
+END_TEST
+
+static Suite *edge_suite(void)
+{
+	Suite *s = suite_create("edge");
+	TCase *tc = tcase_create("gateway");
+	tcase_add_test(tc, gateway_token_bucket_admits_rate_times_t_plus_burst);
+	tcase_add_test(tc, gateway_rate_below_limit_admits_all);
+	tcase_add_test(tc, gateway_concurrency_cap_rejects);
+	tcase_add_test(tc, gateway_errors_quote_the_line);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("calls");
+	tcase_add_loop_test(tc, calls_timing, 0, sizeof timing_cases / sizeof timing_cases[0]);
+	tcase_add_test(tc, calls_sequential_order_and_post_time);
+	tcase_add_test(tc, calls_wait_first_abandons_the_rest);
+	tcase_add_test(tc, calls_probability_within_five_standard_errors);
+	tcase_add_loop_test(tc, calls_on_error, 0, sizeof error_cases / sizeof error_cases[0]);
+	tcase_add_test(tc, calls_wait_first_all_failing_fails);
+	tcase_add_test(tc, calls_deadline_propagation);
+	tcase_add_test(tc, calls_timeout_fails_the_request);
+	tcase_add_test(tc, calls_past_deadline_is_not_sent);
+	tcase_add_test(tc, calls_errors_quote_the_line);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("network");
+	tcase_add_loop_test(tc, network_delay_by_zone, 0, sizeof net_cases / sizeof net_cases[0]);
+	tcase_add_test(tc, network_calls_pay_the_delay);
+	tcase_add_test(tc, network_errors_quote_the_line);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("graph");
+	tcase_add_test(tc, graph_mermaid_exact);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(edge_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
