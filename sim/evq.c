@@ -24,11 +24,17 @@ enum { PREFETCH_MIN = 16384 };
 
 _Static_assert(sizeof(struct asim_evq_entry) == 24, "evq entry layout");
 
-/* (time, seq) order, computed without branches: times are never negative and
- * ties are common only for events scheduled at the same instant. */
+/* (time, seq) order as one 128-bit unsigned comparison: times are never
+ * negative, so the packed key orders exactly like the pair, and the compiler
+ * turns it into a compare and a subtract-with-borrow with no branch. This
+ * measured faster than the two-part test in the hold benchmark. */
+__extension__ typedef unsigned __int128 key128;
+
 static inline int before(const struct asim_evq_entry *a, const struct asim_evq_entry *b)
 {
-	return (a->time < b->time) | ((a->time == b->time) & (a->seq < b->seq));
+	key128 ka = (key128)(uint64_t)a->time << 64 | a->seq;
+	key128 kb = (key128)(uint64_t)b->time << 64 | b->seq;
+	return ka < kb;
 }
 
 static void *raw_of(struct asim_evq_entry *heap)
