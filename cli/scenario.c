@@ -187,6 +187,26 @@ static bool check_components(const struct asim_cfg *comps, struct asim_diag *d)
 	return ok;
 }
 
+static bool learn_placement(struct asim_scenario *s, const struct asim_kernel *k)
+{
+	size_t n = s->components->n;
+	s->instances = calloc(n, sizeof *s->instances);
+	s->zone_of = calloc(n, sizeof *s->zone_of);
+	if (!s->instances || !s->zone_of)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct asim_component *c = asim_kernel_component(k, (uint32_t)i);
+		s->instances[i] = c->instances;
+		if (c->zone) {
+			s->zone_of[i] = malloc(c->instances * sizeof **s->zone_of);
+			if (!s->zone_of[i])
+				return false;
+			memcpy(s->zone_of[i], c->zone, c->instances * sizeof **s->zone_of);
+		}
+	}
+	return true;
+}
+
 struct asim_scenario *asim_scenario_load(const char *path, const struct asim_overrides *ov,
                                          struct asim_diag *d)
 {
@@ -270,10 +290,15 @@ struct asim_scenario *asim_scenario_load(const char *path, const struct asim_ove
 		s->name = s->name_buf;
 	}
 	/* Configure every component once now, so that `check` finds every
-	 * problem a run would. */
+	 * problem a run would, and learn where each one's instances are. */
 	struct asim_kernel *k = asim_scenario_build(s, 0, d);
 	if (!k)
 		goto fail;
+	if (!learn_placement(s, k)) {
+		asim_kernel_destroy(k);
+		asim_diag_error(d, root->mark, "out of memory");
+		goto fail;
+	}
 	asim_kernel_destroy(k);
 	return s;
 fail:
@@ -286,6 +311,11 @@ void asim_scenario_free(struct asim_scenario *s)
 	if (!s)
 		return;
 	asim_doc_free(s->doc);
+	if (s->zone_of)
+		for (size_t i = 0; i < s->components->n; i++)
+			free(s->zone_of[i]);
+	free(s->zone_of);
+	free(s->instances);
 	free(s->zones);
 	free(s->slo);
 	free(s->name_buf);
@@ -311,7 +341,9 @@ struct asim_kernel *asim_scenario_build(const struct asim_scenario *s, uint32_t 
 	for (size_t i = 0; i < s->components->n; i++) {
 		const struct asim_cfg_pair *p = &s->components->pairs[i];
 		const char *kind = asim_cfg_get(p->value, "kind")->text;
-		if (!asim_kernel_add(k, p->key, asim_model_find(kind))) {
+		struct asim_component *c = asim_kernel_add(k, p->key, asim_model_find(kind));
+		if (!c || (s->instances && !asim_component_set_instances(c, s->instances[i],
+		                                                          s->zone_of[i]))) {
 			asim_diag_error(d, p->key_mark, "out of memory adding '%s'", p->key);
 			goto fail;
 		}

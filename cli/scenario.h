@@ -47,6 +47,12 @@ struct asim_scenario {
 	const struct asim_cfg *components; /* borrowed from doc */
 	struct asim_slo *slo; /* owned */
 	size_t nslo;
+	/* Instances and zones of each component (in file order) as configure
+	 * set them, learnt by a first build: every later build places them
+	 * before any configure runs, so a component that reads the instance
+	 * count of its target sees the final count whatever the file order. */
+	uint32_t *instances;  /* owned */
+	uint16_t **zone_of;   /* owned; an entry may be NULL (all in zone 0) */
 	uint64_t max_events;
 	uint64_t max_pending;
 };

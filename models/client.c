@@ -232,8 +232,6 @@ static void send_attempt(struct asim_component *c, struct client *s, struct req 
 	uint16_t inst = 0;
 	if (s->target_instances > 1)
 		inst = (uint16_t)gsl_rng_uniform_int(s->r_route, s->target_instances);
-	if (asim_measuring_at(k, q->origin))
-		s->attempts++;
 	asim_call_send(k, call, c->id, 0, s->target, inst);
 	if (expiry != ASIM_TIME_MAX)
 		q->timer = asim_schedule_at(k, expiry, c->id, EV_TIMEOUT, 0, 0, q);
@@ -247,6 +245,7 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 	if (asim_measuring_at(k, q->origin)) {
 		struct asim_outcome *o = asim_kernel_outcome(k);
 		s->requests++;
+		s->attempts += q->attempt + 1;
 		o->requests++;
 		o->attempts += q->attempt + 1;
 		if (st == ASIM_OK) {

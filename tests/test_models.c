@@ -301,13 +301,15 @@ END_TEST
 
 START_TEST(service_fifo_order_and_queue_length)
 {
-	/* Bursts: 3 arrivals at once every 100 ms into one server with 10 ms
+	/* Bursts: 3 clients arrive at once every 100 ms into one server with 10 ms
 	 * service: waits of 0, 10 and 20 ms, so responses 10, 20, 30 ms, and a
 	 * time-average queue of (2 x 10 + 1 x 10) / 100 = 0.3. */
-	struct rig g = build("u: {kind: client, users: 3, think_time: 70ms, target: s}\n"
+	struct rig g = build("u1: {kind: client, rate: 10/s, arrivals: constant, target: s}\n"
+	                     "u2: {kind: client, rate: 10/s, arrivals: constant, target: s}\n"
+	                     "u3: {kind: client, rate: 10/s, arrivals: constant, target: s}\n"
 	                     "s: {kind: service, service_time: 10ms}\n", 1);
 	asim_kernel_run(g.k, 10 * ASIM_S);
-	ck_assert_double_eq_tol(result(g.k, "s", "components.s.queue_mean"), 0.3, 0.01);
+	ck_assert_double_eq_tol(result(g.k, "s", "components.s.queue_mean"), 0.3, 1e-6);
 	const struct asim_outcome *o = asim_kernel_outcome(g.k);
 	ck_assert_int_eq(o->latency.min, 10 * ASIM_MS);
 	ck_assert_int_eq(o->latency.max, 30 * ASIM_MS);
