@@ -1,0 +1,688 @@
+/* The data models (cache, database, queue, worker), each driven by a scripted
+ * caller and answered by the scripted peer of peer.h, with configurations
+ * written as YAML. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "archsim/call.h"
+#include "archsim/kernel.h"
+#include "archsim/results.h"
+#include "load.h"
+#include "models.h"
+#include "peer.h"
+
+/* A scripted caller: sends each row's call at its time and keeps the answer. */
+struct drv_row {
+	asim_time at;
+	uint16_t op;
+	uint64_t key;
+};
+
+struct drv_got {
+	bool done;
+	enum asim_status status;
+	asim_time at;
+	uint64_t version;
+};
+
+struct driver {
+	const struct drv_row *rows;
+	struct drv_got *got;
+	size_t n;
+	uint32_t target;
+};
+
+enum { DRV_SEND = ASIM_EV_USER + 3 };
+
+static void drv_start(struct asim_component *c)
+{
+	struct driver *s = c->state;
+	for (size_t i = 0; i < s->n; i++)
+		asim_schedule_at(c->kernel, s->rows[i].at, c->id, DRV_SEND, 0, i, NULL);
+}
+
+static void drv_handle(struct asim_component *c, const struct asim_event *ev)
+{
+	struct driver *s = c->state;
+	struct asim_kernel *k = c->kernel;
+	if (ev->type == DRV_SEND) {
+		struct asim_call *call = asim_call_new(k);
+		ck_assert_ptr_nonnull(call);
+		call->op = s->rows[ev->a].op;
+		call->key = s->rows[ev->a].key;
+		call->request = ev->a + 1;
+		call->origin = asim_now(k);
+		call->token = ev->a;
+		asim_call_send(k, call, c->id, 0, s->target, 0);
+	} else if (ev->type == ASIM_EV_RESPONSE) {
+		struct asim_call *call = ev->p;
+		struct drv_got *g = &s->got[call->token];
+		ck_assert(!g->done);
+		*g = (struct drv_got){true, (enum asim_status)call->status, asim_now(k), call->version};
+		asim_call_free(k, call);
+	}
+}
+
+static const struct asim_model_ops driver_ops = {
+	.kind = "driver",
+	.summary = "scripted test caller",
+	.state_size = sizeof(struct driver),
+	.start = drv_start,
+	.handle = drv_handle,
+};
+
+/* Loads yaml as the settings of component name in a scenario's
+ * `components:` (indented under it, so marks are 2 lines down and 4 columns
+ * right), so that messages name the component as a scenario's would. */
+static struct asim_doc *load_part(const char *name, const char *yaml, const struct asim_cfg **node,
+                                  struct asim_diag *d)
+{
+	char buf[4096];
+	int n = snprintf(buf, sizeof buf, "components:\n  %s:\n    ", name);
+	for (const char *q = yaml; *q && n < (int)sizeof buf - 8; q++) {
+		buf[n++] = *q;
+		if (*q == '\n' && q[1])
+			n += snprintf(buf + n, sizeof buf - (size_t)n, "    ");
+	}
+	buf[n] = '\0';
+	struct asim_doc *doc = asim_doc_load_buffer("t.yaml", buf, (size_t)n, d);
+	ck_assert_ptr_nonnull(doc);
+	*node = asim_cfg_get(asim_cfg_get(doc->root, "components"), name);
+	ck_assert_ptr_nonnull(*node);
+	return doc;
+}
+
+/* A kernel with the driver "drv" calling "m", and the other parts given. */
+struct part {
+	const char *name;
+	const struct asim_model_ops *ops;
+	const char *yaml; /* NULL: not configured (driver, peer) */
+};
+
+#define MAX_PARTS 6
+
+struct rig {
+	struct asim_kernel *k;
+	struct asim_doc *doc[MAX_PARTS];
+	struct asim_diag d;
+	struct asim_results r;
+	struct driver *drv;
+	struct drv_got *got;
+};
+
+static void rig_build(struct rig *g, const struct part *parts, size_t nparts,
+                      const struct drv_row *rows, size_t nrows)
+{
+	memset(g, 0, sizeof *g);
+	asim_diag_init(&g->d);
+	asim_results_init(&g->r);
+	g->k = asim_kernel_create(42, 0);
+	ck_assert_ptr_nonnull(g->k);
+	struct asim_component *drv = asim_kernel_add(g->k, "drv", &driver_ops);
+	ck_assert_ptr_nonnull(drv);
+	struct asim_component *cs[MAX_PARTS];
+	ck_assert_uint_le(nparts, MAX_PARTS);
+	for (size_t i = 0; i < nparts; i++) {
+		cs[i] = asim_kernel_add(g->k, parts[i].name, parts[i].ops);
+		ck_assert_ptr_nonnull(cs[i]);
+	}
+	for (size_t i = 0; i < nparts; i++) {
+		if (!parts[i].yaml)
+			continue;
+		const struct asim_cfg *node;
+		g->doc[i] = load_part(parts[i].name, parts[i].yaml, &node, &g->d);
+		bool ok = parts[i].ops->configure(cs[i], node, &g->d);
+		if (!ok)
+			asim_diag_print(&g->d, stderr);
+		ck_assert(ok);
+	}
+	g->drv = drv->state;
+	g->got = calloc(nrows ? nrows : 1, sizeof *g->got);
+	ck_assert_ptr_nonnull(g->got);
+	g->drv->rows = rows;
+	g->drv->got = g->got;
+	g->drv->n = nrows;
+	g->drv->target = asim_kernel_find(g->k, "m")->id;
+}
+
+static void rig_run(struct rig *g, asim_time until)
+{
+	ck_assert_int_eq(asim_kernel_run(g->k, until), ASIM_RUN_DONE);
+	asim_kernel_finish(g->k);
+	for (size_t i = 0; i < asim_kernel_count(g->k); i++) {
+		const struct asim_component *c = asim_kernel_component(g->k, (uint32_t)i);
+		if (c->ops->report)
+			c->ops->report(c, &g->r);
+	}
+}
+
+static double num(const struct rig *g, const char *path)
+{
+	const struct asim_value *v = asim_results_get(&g->r, path);
+	ck_assert_msg(v != NULL, "no result %s", path);
+	return v->num;
+}
+
+static struct peer_state *peer_of(const struct rig *g, const char *name)
+{
+	return asim_kernel_find(g->k, name)->state;
+}
+
+static void rig_free(struct rig *g)
+{
+	asim_kernel_destroy(g->k);
+	for (size_t i = 0; i < MAX_PARTS; i++)
+		asim_doc_free(g->doc[i]);
+	asim_diag_finish(&g->d);
+	asim_results_finish(&g->r);
+	free(g->got);
+}
+
+#define MS ASIM_MS
+#define US ASIM_US
+#define R ASIM_OP_READ
+#define W ASIM_OP_WRITE
+
+/* ---- cache ---- */
+
+/* capacity 2, no backing, a miss costs 1us and a hit nothing, so each
+ * answer's latency tells hit from miss; the comments show the LRU list, most
+ * recent first, after each request. */
+START_TEST(cache_lru_order)
+{
+	static const struct drv_row rows[] = {
+		{1 * MS, R, 1}, /* miss [1] */
+		{2 * MS, R, 2}, /* miss [2 1] */
+		{3 * MS, R, 1}, /* hit  [1 2] */
+		{4 * MS, R, 3}, /* miss, evicts 2: [3 1] */
+		{5 * MS, R, 1}, /* hit  [1 3] */
+		{6 * MS, R, 2}, /* miss, evicts 3: [2 1] */
+		{7 * MS, R, 3}, /* miss, evicts 1: [3 2] */
+		{8 * MS, R, 2}, /* hit  [2 3] */
+		{9 * MS, R, 1}, /* miss, evicts 3: [1 2] */
+	};
+	static const bool hit[] = {false, false, true, false, true, false, false, true, false};
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, "kind: cache\ncapacity: 2\nmiss_time: 1us\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, 1, rows, 9);
+	rig_run(&g, 20 * MS);
+	for (size_t i = 0; i < 9; i++) {
+		ck_assert_msg(g.got[i].done && g.got[i].status == ASIM_OK, "row %zu", i);
+		ck_assert_msg(g.got[i].at - rows[i].at == (hit[i] ? 0 : US), "row %zu: %s expected", i,
+		              hit[i] ? "hit" : "miss");
+	}
+	ck_assert_uint_eq(num(&g, "components.m.hits"), 3);
+	ck_assert_uint_eq(num(&g, "components.m.misses"), 6);
+	ck_assert_uint_eq(num(&g, "components.m.evictions"), 4);
+	ck_assert_uint_eq(num(&g, "components.m.expirations"), 0);
+	rig_free(&g);
+}
+END_TEST
+
+START_TEST(cache_ttl_expiry)
+{
+	static const struct drv_row rows[] = {
+		{0, R, 5},       /* miss, fills until 10ms */
+		{5 * MS, R, 5},  /* hit */
+		{20 * MS, R, 5}, /* expired: miss, fills until 30ms */
+		{25 * MS, R, 5}, /* hit */
+		{31 * MS, R, 5}, /* expired at 30ms + 1us: miss */
+	};
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, "kind: cache\ncapacity: 10\nttl: 10ms\nmiss_time: 1us\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, 1, rows, 5);
+	rig_run(&g, 50 * MS);
+	ck_assert_uint_eq(num(&g, "components.m.hits"), 2);
+	ck_assert_uint_eq(num(&g, "components.m.misses"), 3);
+	ck_assert_uint_eq(num(&g, "components.m.expirations"), 2);
+	ck_assert_uint_eq(num(&g, "components.m.evictions"), 0);
+	rig_free(&g);
+}
+END_TEST
+
+/* With uniformly popular keys, any demand-filled cache holds capacity/keys
+ * of the requests once warm (independent reference model). */
+START_TEST(cache_hit_ratio_uniform)
+{
+	enum { N = 60000, KEYS = 1000 };
+	struct drv_row *rows = calloc(N, sizeof *rows);
+	ck_assert_ptr_nonnull(rows);
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(r, 7);
+	for (size_t i = 0; i < N; i++)
+		rows[i] = (struct drv_row){(asim_time)(i + 1) * MS, R, gsl_rng_uniform_int(r, KEYS)};
+	gsl_rng_free(r);
+	const struct part parts[] = {
+		{"m", &asim_cache_ops,
+		 "kind: cache\ncapacity: 100\nbacking: store\nhit_time: 100us\nmiss_time: 200us\n"},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, N);
+	asim_kernel_set_warmup(g.k, 10000 * MS);
+	rig_run(&g, (N + 10) * MS);
+	double h = num(&g, "components.m.hit_ratio");
+	ck_assert_msg(h > 0.09 && h < 0.11, "hit ratio %g, expected 0.1", h);
+	/* Requests at 10000ms..60000ms are measured. */
+	ck_assert_uint_eq(num(&g, "components.m.hits") + num(&g, "components.m.misses"), 50001);
+	ck_assert_uint_eq(num(&g, "components.m.misses"), num(&g, "components.m.fills"));
+	rig_free(&g);
+	free(rows);
+}
+END_TEST
+
+START_TEST(cache_fill_after_backing_answer)
+{
+	static const struct peer_row answers[] = {{10 * MS, ASIM_OK, 7}};
+	static const struct drv_row rows[] = {
+		{0, R, 3},       /* miss: the backing answers at 10ms */
+		{5 * MS, R, 3},  /* still a miss: not filled yet, not coalesced */
+		{12 * MS, R, 3}, /* hit, version 7 */
+	};
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, "kind: cache\ncapacity: 10\nbacking: store\n"},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 3);
+	struct peer_state *p = peer_of(&g, "store");
+	p->rows = answers;
+	p->nrows = 1;
+	rig_run(&g, 50 * MS);
+	ck_assert_uint_eq(p->nseen, 2);
+	ck_assert_int_eq(p->seen[0].at, 0);
+	ck_assert_int_eq(p->seen[1].at, 5 * MS);
+	ck_assert_uint_eq(p->seen[1].op, R);
+	ck_assert_int_eq(g.got[0].at, 10 * MS);
+	ck_assert_int_eq(g.got[1].at, 15 * MS);
+	ck_assert_int_eq(g.got[2].at, 12 * MS);
+	ck_assert_uint_eq(g.got[2].version, 7);
+	ck_assert_uint_eq(num(&g, "components.m.hits"), 1);
+	ck_assert_uint_eq(num(&g, "components.m.misses"), 2);
+	rig_free(&g);
+}
+END_TEST
+
+static const struct {
+	const char *yaml;
+	size_t backing_calls; /* read, write, and a read again on invalidation */
+	bool last_hit;
+	uint64_t last_version;
+} write_cases[] = {
+	{"kind: cache\ncapacity: 10\nbacking: store\non_write: invalidate\n", 3, false, 3},
+	{"kind: cache\ncapacity: 10\nbacking: store\non_write: write_through\n", 2, true, 2},
+};
+
+START_TEST(cache_write_modes)
+{
+	static const struct peer_row answers[] = {
+		{0, ASIM_OK, 1}, {0, ASIM_OK, 2}, {0, ASIM_OK, 3},
+	};
+	static const struct drv_row rows[] = {
+		{0, R, 9},      /* miss, filled with version 1 */
+		{1 * MS, W, 9}, /* forwarded; the store answers version 2 */
+		{2 * MS, R, 9},
+	};
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, write_cases[_i].yaml},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 3);
+	struct peer_state *p = peer_of(&g, "store");
+	p->rows = answers;
+	p->nrows = 3;
+	rig_run(&g, 10 * MS);
+	ck_assert_uint_eq(p->nseen, write_cases[_i].backing_calls);
+	ck_assert_uint_eq(p->seen[1].op, W);
+	ck_assert_uint_eq(p->seen[1].key, 9);
+	ck_assert_int_eq(g.got[1].status, ASIM_OK);
+	ck_assert_uint_eq(g.got[1].version, 2);
+	ck_assert_uint_eq(g.got[2].version, write_cases[_i].last_version);
+	ck_assert_uint_eq(num(&g, "components.m.hits"), write_cases[_i].last_hit ? 1 : 0);
+	rig_free(&g);
+}
+END_TEST
+
+START_TEST(cache_config_errors)
+{
+	static const struct {
+		const char *yaml, *first;
+	} bad[] = {
+		{"kind: cache\n", "t.yaml:3:5: error: missing required key 'capacity' in 'm'"},
+		{"kind: cache\ncapacity: 10\nttl_sec: 1s\n",
+		 "t.yaml:5:5: error: unknown key 'ttl_sec' in 'm' (did you mean 'ttl'?)"},
+		{"kind: cache\ncapacity: 10\nbacking: stor\n",
+		 "t.yaml:5:14: error: 'backing' of 'm' names unknown component 'stor' (did you mean 'store'?)"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct asim_kernel *k = asim_kernel_create(1, 0);
+		struct asim_component *c = asim_kernel_add(k, "m", &asim_cache_ops);
+		asim_kernel_add(k, "store", &peer_ops);
+		struct asim_diag d;
+		asim_diag_init(&d);
+		const struct asim_cfg *node;
+		struct asim_doc *doc = load_part("m", bad[i].yaml, &node, &d);
+		ck_assert(!asim_cache_ops.configure(c, node, &d));
+		char buf[256];
+		asim_diag_format(&d, 0, buf, sizeof buf);
+		ck_assert_str_eq(buf, bad[i].first);
+		asim_diag_finish(&d);
+		asim_doc_free(doc);
+		asim_kernel_destroy(k);
+	}
+}
+END_TEST
+
+/* ---- database ---- */
+
+START_TEST(db_pool_queueing_and_rejection)
+{
+	static const struct drv_row rows[] = {{0, R, 1}, {0, R, 2}, {0, R, 3}, {0, R, 4}};
+	const struct part parts[] = {
+		{"m", &asim_database_ops,
+		 "kind: database\nconnections: 2\nwait_queue: 1\nread_time: 10ms\nwrite_time: 10ms\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, 1, rows, 4);
+	rig_run(&g, 100 * MS);
+	ck_assert_int_eq(g.got[0].at, 10 * MS);
+	ck_assert_int_eq(g.got[1].at, 10 * MS);
+	ck_assert_int_eq(g.got[2].status, ASIM_OK);
+	ck_assert_int_eq(g.got[2].at, 20 * MS);
+	ck_assert_int_eq(g.got[3].status, ASIM_REJECTED);
+	ck_assert_int_eq(g.got[3].at, 0);
+	ck_assert_uint_eq(num(&g, "components.m.rejected"), 1);
+	ck_assert_uint_eq(num(&g, "components.m.reads"), 4);
+	/* Two connections busy for 10ms, one for the next 10ms, of 100ms. */
+	ck_assert_double_eq_tol(num(&g, "components.m.utilization"), 30.0 / 200.0, 1e-9);
+	/* One request waited 10ms out of 100ms. */
+	ck_assert_double_eq_tol(num(&g, "components.m.queue_mean"), 0.1, 1e-9);
+	rig_free(&g);
+}
+END_TEST
+
+/* One write of key 1 at 0 (committed and acknowledged at 1ms under async),
+ * then reads of key 1 from the one replica, which applies it at 101ms. A read
+ * is stale when it arrives after the acknowledgement and is served (1ms
+ * later) before the replica has applied the write. */
+static const struct drv_row repl_rows[] = {
+	{0, W, 1},
+	{500 * US, R, 1},  /* arrives before the ack: fresh by definition */
+	{50 * MS, R, 1},   /* stale, 50ms behind when served */
+	{99 * MS, R, 1},   /* stale, 99ms behind when served */
+	{99 * MS, R, 2},   /* another key: fresh */
+	{100500 * US, R, 1}, /* served at 101.5ms, after the apply: fresh */
+	{150 * MS, R, 1},
+};
+
+static const struct {
+	const char *yaml;
+	uint64_t stale;
+	asim_time write_acked;
+} repl_cases[] = {
+	{"kind: database\nreplicas: 1\nreplication: async\nreplication_lag: 100ms\n"
+	 "read_from: replicas\nread_time: 1ms\nwrite_time: 1ms\n", 2, 1 * MS},
+	{"kind: database\nreplicas: 1\nreplication: sync\nreplication_lag: 100ms\n"
+	 "read_from: replicas\nread_time: 1ms\nwrite_time: 1ms\n", 0, 101 * MS},
+};
+
+START_TEST(db_replication_stale_window)
+{
+	const struct part parts[] = {{"m", &asim_database_ops, repl_cases[_i].yaml}};
+	struct rig g;
+	rig_build(&g, parts, 1, repl_rows, 7);
+	rig_run(&g, 300 * MS);
+	for (size_t i = 0; i < 7; i++)
+		ck_assert_int_eq(g.got[i].status, ASIM_OK);
+	ck_assert_int_eq(g.got[0].at, repl_cases[_i].write_acked);
+	ck_assert_uint_eq(g.got[0].version, 1);
+	ck_assert_uint_eq(num(&g, "components.m.stale_reads"), repl_cases[_i].stale);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->stale_reads, repl_cases[_i].stale);
+	if (repl_cases[_i].stale) {
+		ck_assert_uint_eq(g.got[2].version, 0);
+		ck_assert_uint_eq(g.got[5].version, 1);
+		double p99 = num(&g, "components.m.staleness_ms.p99");
+		ck_assert_msg(p99 > 99 * 0.99 && p99 < 99 * 1.01, "staleness p99 %g", p99);
+		ck_assert_double_eq_tol(num(&g, "components.m.staleness_ms.max"), 99.0, 1e-9);
+	}
+	ck_assert_double_eq_tol(num(&g, "components.m.replication_lag_ms.max"), 100.0, 1e-9);
+	rig_free(&g);
+}
+END_TEST
+
+/* Many writes and reads of a few keys against replicas whose lag is either
+ * 1ms or 1s: quorum W=2 R=2 of 3 never reads stale, W=1 R=1 does. */
+static const struct {
+	const char *yaml;
+	bool stale;
+} quorum_cases[] = {
+	{"kind: database\nreplicas: 2\nreplication: quorum\nwrite_quorum: 2\nread_quorum: 2\n"
+	 "replication_lag: {dist: empirical, values: [1ms, 1s], weights: [0.5, 0.5]}\n"
+	 "connections: 100\nread_time: 1ms\nwrite_time: 1ms\n", false},
+	{"kind: database\nreplicas: 2\nreplication: quorum\nwrite_quorum: 1\nread_quorum: 1\n"
+	 "read_from: replicas\n"
+	 "replication_lag: {dist: empirical, values: [1ms, 1s], weights: [0.5, 0.5]}\n"
+	 "connections: 100\nread_time: 1ms\nwrite_time: 1ms\n", true},
+	{"kind: database\nreplicas: 2\nreplication: sync\nread_from: replicas\n"
+	 "replication_lag: {dist: empirical, values: [1ms, 1s], weights: [0.5, 0.5]}\n"
+	 "connections: 100\nread_time: 1ms\nwrite_time: 1ms\n", false},
+};
+
+START_TEST(db_quorum_reads_see_acknowledged_writes)
+{
+	enum { N = 4000 };
+	struct drv_row *rows = calloc(N, sizeof *rows);
+	ck_assert_ptr_nonnull(rows);
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(r, 11);
+	for (size_t i = 0; i < N; i++)
+		rows[i] = (struct drv_row){(asim_time)i * 5 * MS, gsl_rng_uniform(r) < 0.3 ? W : R,
+		                           gsl_rng_uniform_int(r, 4)};
+	gsl_rng_free(r);
+	const struct part parts[] = {{"m", &asim_database_ops, quorum_cases[_i].yaml}};
+	struct rig g;
+	rig_build(&g, parts, 1, rows, N);
+	rig_run(&g, (N * 5 + 2000) * MS);
+	for (size_t i = 0; i < N; i++)
+		ck_assert_int_eq(g.got[i].status, ASIM_OK);
+	uint64_t stale = (uint64_t)num(&g, "components.m.stale_reads");
+	if (quorum_cases[_i].stale)
+		ck_assert_uint_gt(stale, 100);
+	else
+		ck_assert_uint_eq(stale, 0);
+	rig_free(&g);
+	free(rows);
+}
+END_TEST
+
+/* ---- queue and worker ---- */
+
+START_TEST(queue_capacity_reject)
+{
+	static const struct peer_row answers[] = {{1000 * MS, ASIM_OK, 0}};
+	static const struct drv_row rows[] = {{0, W, 1}, {0, W, 2}, {0, W, 3}, {2000 * MS, W, 4}};
+	const struct part parts[] = {
+		{"m", &asim_queue_ops, "kind: queue\ncapacity: 2\nconsumers: store\n"},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 4);
+	struct peer_state *p = peer_of(&g, "store");
+	p->rows = answers;
+	p->nrows = 1;
+	rig_run(&g, 5000 * MS);
+	ck_assert_int_eq(g.got[0].status, ASIM_OK);
+	ck_assert_int_eq(g.got[0].at, 0);
+	ck_assert_int_eq(g.got[1].status, ASIM_OK);
+	ck_assert_int_eq(g.got[2].status, ASIM_REJECTED);
+	ck_assert_int_eq(g.got[3].status, ASIM_OK);
+	ck_assert_uint_eq(num(&g, "components.m.rejected"), 1);
+	ck_assert_uint_eq(num(&g, "components.m.produced"), 3);
+	ck_assert_uint_eq(num(&g, "components.m.acked"), 3);
+	ck_assert_uint_eq(p->nseen, 3);
+	rig_free(&g);
+}
+END_TEST
+
+START_TEST(queue_capacity_block)
+{
+	static const struct peer_row answers[] = {{10 * MS, ASIM_OK, 0}};
+	static const struct drv_row rows[] = {{0, W, 1}, {0, W, 2}};
+	const struct part parts[] = {
+		{"m", &asim_queue_ops, "kind: queue\ncapacity: 1\nwhen_full: block\nconsumers: store\n"},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 2);
+	struct peer_state *p = peer_of(&g, "store");
+	p->rows = answers;
+	p->nrows = 1;
+	rig_run(&g, 100 * MS);
+	ck_assert_int_eq(g.got[0].at, 0);
+	ck_assert_int_eq(g.got[1].status, ASIM_OK);
+	ck_assert_int_eq(g.got[1].at, 10 * MS);
+	ck_assert_uint_eq(num(&g, "components.m.blocked"), 1);
+	ck_assert_uint_eq(p->nseen, 2);
+	ck_assert_int_eq(p->seen[1].at, 10 * MS);
+	rig_free(&g);
+}
+END_TEST
+
+/* Three messages at once, a consumer that takes 10ms each, one at a time:
+ * the backlog is 3, 2, 1 for 10ms each; the oldest unacknowledged message
+ * is from time 0 until the last ack at 30ms. */
+START_TEST(queue_backlog_and_lag)
+{
+	static const struct peer_row answers[] = {{10 * MS, ASIM_OK, 0}};
+	static const struct drv_row rows[] = {{0, W, 1}, {0, W, 2}, {0, W, 3}};
+	const struct part parts[] = {
+		{"m", &asim_queue_ops, "kind: queue\npartitions: 1\nconsumers: store\n"},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 3);
+	struct peer_state *p = peer_of(&g, "store");
+	p->rows = answers;
+	p->nrows = 1;
+	rig_run(&g, 40 * MS);
+	ck_assert_uint_eq(p->nseen, 3);
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_int_eq(p->seen[i].at, (asim_time)i * 10 * MS);
+		ck_assert_uint_eq(p->seen[i].key, i + 1); /* FIFO within the partition */
+		ck_assert_uint_eq(p->seen[i].request, i + 1);
+	}
+	ck_assert_double_eq_tol(num(&g, "components.m.backlog_mean"), 60.0 / 40.0, 1e-9);
+	ck_assert_uint_eq(num(&g, "components.m.backlog_max"), 3);
+	ck_assert_uint_eq(num(&g, "components.m.backlog_end"), 0);
+	ck_assert_double_eq_tol(num(&g, "components.m.lag_ms_mean"), 450.0 / 40.0, 1e-9);
+	ck_assert_double_eq_tol(num(&g, "components.m.lag_ms_max"), 30.0, 1e-9);
+	ck_assert_uint_eq(num(&g, "components.m.delivered"), 3);
+	ck_assert_uint_eq(num(&g, "components.m.redelivered"), 0);
+	rig_free(&g);
+}
+END_TEST
+
+/* A message whose first processing outlasts the ack timeout: the queue
+ * delivers it again; the first processing still writes (the store answers it
+ * at 101ms), so the write happens twice unless the worker is idempotent. */
+static const struct {
+	const char *worker;
+	uint64_t duplicates;
+} dup_cases[] = {
+	{"kind: worker\nconcurrency: 2\nservice_time: 1ms\ntarget: store\n", 1},
+	{"kind: worker\nconcurrency: 2\nservice_time: 1ms\ntarget: store\nidempotent: true\n", 0},
+};
+
+START_TEST(queue_redelivery_duplicates)
+{
+	static const struct peer_row answers[] = {{100 * MS, ASIM_OK, 0}, {0, ASIM_OK, 0}};
+	static const struct drv_row rows[] = {{0, W, 5}};
+	const struct part parts[] = {
+		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"w", &asim_worker_ops, dup_cases[_i].worker},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 3, rows, 1);
+	struct peer_state *p = peer_of(&g, "store");
+	p->rows = answers;
+	p->nrows = 2;
+	rig_run(&g, 500 * MS);
+	ck_assert_int_eq(g.got[0].status, ASIM_OK);
+	ck_assert_int_eq(g.got[0].at, 0);
+	ck_assert_uint_eq(p->nseen, 2);
+	ck_assert_int_eq(p->seen[0].at, 1 * MS);
+	ck_assert_int_eq(p->seen[1].at, 51 * MS);
+	ck_assert_uint_eq(p->seen[1].attempt, 1);
+	ck_assert_uint_eq(p->seen[1].op, W);
+	ck_assert_uint_eq(p->seen[1].key, 5);
+	ck_assert_uint_eq(num(&g, "components.m.delivered"), 2);
+	ck_assert_uint_eq(num(&g, "components.m.redelivered"), 1);
+	ck_assert_uint_eq(num(&g, "components.m.ack_timeouts"), 1);
+	ck_assert_uint_eq(num(&g, "components.m.acked"), 1);
+	ck_assert_uint_eq(num(&g, "components.w.processed"), 2);
+	ck_assert_uint_eq(num(&g, "components.w.duplicates"), dup_cases[_i].duplicates);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->duplicate_writes, dup_cases[_i].duplicates);
+	rig_free(&g);
+}
+END_TEST
+
+START_TEST(worker_processes_in_order)
+{
+	static const struct drv_row rows[] = {{0, R, 1}, {0, R, 2}};
+	const struct part parts[] = {{"m", &asim_worker_ops, "kind: worker\nservice_time: 10ms\n"}};
+	struct rig g;
+	rig_build(&g, parts, 1, rows, 2);
+	rig_run(&g, 40 * MS);
+	ck_assert_int_eq(g.got[0].at, 10 * MS);
+	ck_assert_int_eq(g.got[1].at, 20 * MS);
+	ck_assert_uint_eq(num(&g, "components.m.processed"), 2);
+	ck_assert_double_eq_tol(num(&g, "components.m.utilization"), 0.5, 1e-9);
+	ck_assert_double_eq_tol(num(&g, "components.m.queue_mean"), 0.25, 1e-9);
+	rig_free(&g);
+}
+END_TEST
+
+static Suite *data_suite(void)
+{
+	Suite *s = suite_create("data");
+	TCase *tc = tcase_create("cache");
+	tcase_add_test(tc, cache_lru_order);
+	tcase_add_test(tc, cache_ttl_expiry);
+	tcase_add_test(tc, cache_hit_ratio_uniform);
+	tcase_add_test(tc, cache_fill_after_backing_answer);
+	tcase_add_loop_test(tc, cache_write_modes, 0, 2);
+	tcase_add_test(tc, cache_config_errors);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("database");
+	tcase_add_test(tc, db_pool_queueing_and_rejection);
+	tcase_add_loop_test(tc, db_replication_stale_window, 0, 2);
+	tcase_add_loop_test(tc, db_quorum_reads_see_acknowledged_writes, 0, 3);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("queue");
+	tcase_add_test(tc, queue_capacity_reject);
+	tcase_add_test(tc, queue_capacity_block);
+	tcase_add_test(tc, queue_backlog_and_lag);
+	tcase_add_loop_test(tc, queue_redelivery_duplicates, 0, 2);
+	tcase_add_test(tc, worker_processes_in_order);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(data_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
