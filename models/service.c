@@ -452,7 +452,9 @@ static enum asim_status send_leg(struct asim_component *c, struct service *s, st
 	const struct step *st = &s->steps[at];
 	const struct asim_call *in = j->call;
 	asim_time now = asim_now(k);
-	bool measuring = asim_measuring_at(k, j->arrived);
+	/* Calls are counted by when they leave, and their results with them,
+	 * so that sent and answered agree across the end of warm-up. */
+	bool measuring = asim_measuring_at(k, now);
 	asim_time deadline = in->deadline;
 	asim_time expiry;
 	if (st->kind == CALL_EMIT) {
@@ -646,13 +648,14 @@ static void answered(struct asim_component *c, struct service *s, struct asim_ca
 	}
 	struct leg *l = (struct leg *)(uintptr_t)call->token;
 	struct job *j = l->job;
+	bool measuring = asim_measuring_at(k, call->sent);
 	asim_cancel(k, l->timer);
 	asim_call_free(k, call);
 	unlink_leg(j, l);
 	uint32_t at = l->step;
 	asim_pool_put(&s->legs, l);
 	j->pending--;
-	count_result(s, stp, st, asim_measuring_at(k, j->arrived));
+	count_result(s, stp, st, measuring);
 	leg_result(c, s, j, at, st);
 }
 
@@ -660,12 +663,13 @@ static void call_timeout(struct asim_component *c, struct service *s, struct leg
 {
 	struct asim_kernel *k = c->kernel;
 	struct job *j = l->job;
+	bool measuring = asim_measuring_at(k, l->call->sent);
 	asim_call_abandon(k, l->call);
 	unlink_leg(j, l);
 	uint32_t at = l->step;
 	asim_pool_put(&s->legs, l);
 	j->pending--;
-	count_result(s, &s->steps[at], ASIM_TIMEOUT, asim_measuring_at(k, j->arrived));
+	count_result(s, &s->steps[at], ASIM_TIMEOUT, measuring);
 	leg_result(c, s, j, at, ASIM_TIMEOUT);
 }
 
