@@ -1,0 +1,211 @@
+#include "plot.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef ASIM_PLOTS_DIR
+#define ASIM_PLOTS_DIR "plots"
+#endif
+
+extern char **environ;
+
+static const char usage_plot[] =
+	"usage: archsim plot DIR\n"
+	"\n"
+	"Runs gnuplot over the data that `archsim run FILE --out DIR` wrote to DIR\n"
+	"(series.csv, cdf.csv, faults.csv) and writes latency, availability,\n"
+	"throughput, queues and cdf plots there, each as PNG and SVG. Fault windows\n"
+	"listed in faults.csv are shaded. Needs gnuplot on PATH\n"
+	"(apt-get install gnuplot-nox).\n"
+	"\n"
+	"exit codes: 0 plotted, 2 bad usage or no data in DIR, 3 gnuplot missing or failed\n";
+
+static const char *const scripts[] = {"latency", "availability", "throughput", "queues", "cdf"};
+
+static bool on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	if (!path)
+		return false;
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
+		char buf[4096];
+		if (len && len + strlen(prog) + 2 < sizeof buf) {
+			snprintf(buf, sizeof buf, "%.*s/%s", (int)len, path, prog);
+			if (access(buf, X_OK) == 0)
+				return true;
+		}
+		if (!end)
+			break;
+		path = end + 1;
+	}
+	return false;
+}
+
+/* Reads what the scripts need from series.csv and faults.csv: the end of
+ * warm-up, the last window's end, the queue columns and the fault count. */
+struct plot_info {
+	double warmup, tmax;
+	int nfaults;
+	char queuecols[1024], queuenames[2048];
+};
+
+static bool read_info(const char *dir, struct plot_info *pi)
+{
+	char path[4096];
+	memset(pi, 0, sizeof *pi);
+	snprintf(path, sizeof path, "%s/series.csv", dir);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "archsim: cannot read %s: %s (write it with `archsim run FILE --out %s`)\n",
+		        path, strerror(errno), dir);
+		return false;
+	}
+	char line[8192];
+	if (!fgets(line, sizeof line, f)) {
+		fprintf(stderr, "archsim: %s is empty\n", path);
+		fclose(f);
+		return false;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	int col = 1;
+	for (char *save = NULL, *tok = strtok_r(line, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save), col++) {
+		size_t len = strlen(tok);
+		if (len > 6 && !strcmp(tok + len - 6, ".queue")) {
+			size_t qc = strlen(pi->queuecols), qn = strlen(pi->queuenames);
+			snprintf(pi->queuecols + qc, sizeof pi->queuecols - qc, "%s%d", qc ? " " : "", col);
+			snprintf(pi->queuenames + qn, sizeof pi->queuenames - qn, "%s%.*s", qn ? " " : "",
+			         (int)(len - 6), tok);
+		}
+	}
+	while (fgets(line, sizeof line, f)) {
+		char *end;
+		strtod(line, &end);
+		if (*end != ',')
+			continue;
+		double t_end = strtod(end + 1, &end);
+		if (*end != ',')
+			continue;
+		pi->tmax = t_end;
+		if (end[1] == '1')
+			pi->warmup = t_end;
+	}
+	fclose(f);
+	snprintf(path, sizeof path, "%s/faults.csv", dir);
+	f = fopen(path, "r");
+	if (f) {
+		bool header = true;
+		while (fgets(line, sizeof line, f)) {
+			if (!header && line[0] != '\n')
+				pi->nfaults++;
+			header = false;
+		}
+		fclose(f);
+	}
+	if (pi->tmax <= 0) {
+		fprintf(stderr, "archsim: %s/series.csv has no windows to plot\n", dir);
+		return false;
+	}
+	return true;
+}
+
+static const char *plots_dir(void)
+{
+	const char *env = getenv("ARCHSIM_PLOTS_DIR");
+	return env && *env ? env : ASIM_PLOTS_DIR;
+}
+
+static bool run_gnuplot(const char *setup, const char *script)
+{
+	char *argv[] = {"gnuplot", "-e", (char *)setup, (char *)script, NULL};
+	pid_t pid;
+	int err = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
+	if (err) {
+		fprintf(stderr, "archsim: cannot run gnuplot: %s\n", strerror(err));
+		return false;
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "archsim: gnuplot failed on %s\n", script);
+		return false;
+	}
+	return true;
+}
+
+enum asim_plot_status asim_plot_dir(const char *dir)
+{
+	/* The directory goes into a gnuplot string literal. */
+	if (strpbrk(dir, "'\"\\\n")) {
+		fprintf(stderr, "archsim: cannot plot into '%s': quotes and backslashes are not allowed\n",
+		        dir);
+		return ASIM_PLOT_NO_DATA;
+	}
+	struct plot_info pi;
+	if (!read_info(dir, &pi))
+		return ASIM_PLOT_NO_DATA;
+	if (!on_path("gnuplot")) {
+		fprintf(stderr,
+		        "archsim: gnuplot is not on PATH, so no plots were drawn; install it\n"
+		        "  (apt-get install gnuplot-nox) and run `archsim plot %s`. The data is in %s.\n",
+		        dir, dir);
+		return ASIM_PLOT_NO_GNUPLOT;
+	}
+	const char *pd = plots_dir();
+	static const char *const exts[] = {"png", "svg"};
+	for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
+		char script[4096];
+		snprintf(script, sizeof script, "%s/%s.gp", pd, scripts[i]);
+		for (size_t e = 0; e < 2; e++) {
+			char setup[8192];
+			snprintf(setup, sizeof setup,
+			         "dir='%s'; plotdir='%s'; ext='%s'; nfaults=%d; warmup=%.9g; tmax=%.9g; "
+			         "queuecols='%s'; queuenames='%s'",
+			         dir, pd, exts[e], pi.nfaults, pi.warmup, pi.tmax, pi.queuecols,
+			         pi.queuenames);
+			if (!run_gnuplot(setup, script))
+				return ASIM_PLOT_FAILED;
+		}
+	}
+	return ASIM_PLOT_OK;
+}
+
+int asim_plot_main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			fputs(usage_plot, stdout);
+			return 0;
+		}
+		fprintf(stderr, "archsim: unknown option\n\n%s", usage_plot);
+		return 2;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "archsim: plot needs exactly one DIR\n\n%s", usage_plot);
+		return 2;
+	}
+	switch (asim_plot_dir(argv[optind])) {
+	case ASIM_PLOT_OK:
+		return 0;
+	case ASIM_PLOT_NO_DATA:
+		return 2;
+	case ASIM_PLOT_NO_GNUPLOT:
+	case ASIM_PLOT_FAILED:
+		break;
+	}
+	return 3;
+}

@@ -1,0 +1,22 @@
+/* The plot driver: runs gnuplot (found on PATH) over the data files that
+ * series.c wrote to a directory, with the scripts in plots/ (latency,
+ * availability, throughput, queues, cdf), each as PNG and SVG beside the
+ * data. The scripts are looked up in $ARCHSIM_PLOTS_DIR, else in the source
+ * tree's plots/ (fixed at build time). */
+#ifndef ARCHSIM_CLI_PLOT_H
+#define ARCHSIM_CLI_PLOT_H
+
+enum asim_plot_status {
+	ASIM_PLOT_OK,
+	ASIM_PLOT_NO_GNUPLOT, /* gnuplot is not on PATH (a message was printed) */
+	ASIM_PLOT_NO_DATA,    /* no series.csv to plot in the directory (printed) */
+	ASIM_PLOT_FAILED,     /* gnuplot failed (printed) */
+};
+
+/* Plots the data in dir. Prints the problem to stderr on failure. */
+enum asim_plot_status asim_plot_dir(const char *dir);
+
+/* The `archsim plot DIR` verb: returns the process exit code. */
+int asim_plot_main(int argc, char **argv);
+
+#endif
