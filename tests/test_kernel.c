@@ -1,5 +1,6 @@
 /* The kernel: order, cancellation, sticky errors, limits, life cycle. */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -451,6 +452,40 @@ START_TEST(kernel_events_counted_and_outcome)
 }
 END_TEST
 
+/* Sampled durations become integer nanoseconds, rounded to nearest. */
+static const struct {
+	double seconds;
+	asim_time want;
+} time_cases[] = {
+	{0.0, 0},
+	{-1.0, 0},
+	{-0.0, 0},
+	{1.0, ASIM_S},
+	{0.25, 250 * ASIM_MS},
+	{1.4e-9, 1},
+	{1.5e-9, 2},
+	{0.49999999999999994e-9, 0},
+	{2.5e-9, 3},
+	{1e-12, 0},
+	{9223372036.0, 9223372036 * ASIM_S},
+	{9.3e9, ASIM_TIME_MAX},
+	{1e300, ASIM_TIME_MAX},
+};
+
+START_TEST(kernel_time_from_seconds)
+{
+	ck_assert_int_eq(asim_time_from_seconds(time_cases[_i].seconds), time_cases[_i].want);
+}
+END_TEST
+
+START_TEST(kernel_time_from_seconds_special)
+{
+	ck_assert_int_eq(asim_time_from_seconds(NAN), 0);
+	ck_assert_int_eq(asim_time_from_seconds(INFINITY), ASIM_TIME_MAX);
+	ck_assert_int_eq(asim_time_from_seconds(-INFINITY), 0);
+}
+END_TEST
+
 static Suite *kernel_suite(void)
 {
 	Suite *s = suite_create("kernel");
@@ -470,6 +505,9 @@ static Suite *kernel_suite(void)
 	tcase_add_test(tc, kernel_duplicate_names_refused);
 	tcase_add_test(tc, kernel_ops_lookup);
 	tcase_add_test(tc, kernel_events_counted_and_outcome);
+	tcase_add_loop_test(tc, kernel_time_from_seconds, 0,
+	                    (int)(sizeof(time_cases) / sizeof(time_cases[0])));
+	tcase_add_test(tc, kernel_time_from_seconds_special);
 	suite_add_tcase(s, tc);
 	return s;
 }
