@@ -561,6 +561,10 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->stale_reads, "components.%s.stale_reads", n);
 	put_ms(r, &s->staleness, n, "staleness_ms");
 	put_ms(r, &s->lag_hist, n, "replication_lag_ms");
+	/* Requests (or quorum parts) served per instance, the primary first:
+	 * shows where read_from sent the reads. */
+	for (uint32_t i = 0; i < c->instances; i++)
+		asim_results_count(r, s->inst[i].served, "components.%s.served[%u]", n, i);
 }
 
 static void destroy(struct asim_component *c)

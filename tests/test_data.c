@@ -114,14 +114,18 @@ struct rig {
 	struct drv_got *got;
 };
 
-static void rig_build(struct rig *g, const struct part *parts, size_t nparts,
-                      const struct drv_row *rows, size_t nrows)
+/* zones (may be NULL) are the scenario's, set before anything is configured. */
+static void rig_build_zoned(struct rig *g, const char *const *zones, uint32_t nzones,
+                            const struct part *parts, size_t nparts, const struct drv_row *rows,
+                            size_t nrows)
 {
 	memset(g, 0, sizeof *g);
 	asim_diag_init(&g->d);
 	asim_results_init(&g->r);
 	g->k = asim_kernel_create(42, 0);
 	ck_assert_ptr_nonnull(g->k);
+	if (nzones)
+		ck_assert(asim_kernel_set_zones(g->k, zones, nzones));
 	struct asim_component *drv = asim_kernel_add(g->k, "drv", &driver_ops);
 	ck_assert_ptr_nonnull(drv);
 	struct asim_component *cs[MAX_PARTS];
@@ -147,6 +151,12 @@ static void rig_build(struct rig *g, const struct part *parts, size_t nparts,
 	g->drv->got = g->got;
 	g->drv->n = nrows;
 	g->drv->target = asim_kernel_find(g->k, "m")->id;
+}
+
+static void rig_build(struct rig *g, const struct part *parts, size_t nparts,
+                      const struct drv_row *rows, size_t nrows)
+{
+	rig_build_zoned(g, NULL, 0, parts, nparts, rows, nrows);
 }
 
 static void rig_run(struct rig *g, asim_time until)
@@ -504,7 +514,86 @@ START_TEST(db_quorum_reads_see_acknowledged_writes)
 }
 END_TEST
 
+/* Primary in a, replica 1 in b, replica 2 in a: a caller in b reads from
+ * replica 1, one in a from replica 2 (a replica before the primary). */
+START_TEST(db_read_nearest)
+{
+	static const char *const zones[] = {"a", "b"};
+	static const struct drv_row rows[] = {{0, R, 1}, {1 * MS, R, 2}, {2 * MS, R, 3}};
+	const struct part parts[] = {
+		{"m", &asim_database_ops,
+		 "kind: database\nzones: [a, b, a]\nreplicas: 2\nread_from: nearest\n"
+		 "read_time: 1ms\nwrite_time: 1ms\n"},
+	};
+	struct rig g;
+	rig_build_zoned(&g, zones, 2, parts, 1, rows, 3);
+	uint16_t caller_zone = (uint16_t)_i;
+	ck_assert(asim_component_set_instances(asim_kernel_find(g.k, "drv"), 1, &caller_zone));
+	rig_run(&g, 10 * MS);
+	ck_assert_uint_eq(num(&g, "components.m.served[0]"), 0);
+	ck_assert_uint_eq(num(&g, _i == 1 ? "components.m.served[1]" : "components.m.served[2]"), 3);
+	rig_free(&g);
+}
+END_TEST
+
+START_TEST(db_config_errors)
+{
+	static const struct {
+		const char *yaml, *first;
+	} bad[] = {
+		{"kind: database\nread_time: 1ms\nwrite_time: 1ms\nread_from: replicas\n",
+		 "t.yaml:6:16: error: 'read_from: replicas' needs 'replicas' in 'm'"},
+		{"kind: database\nread_time: 1ms\nwrite_time: 1ms\nreplicas: 2\nwrite_quorum: 2\n",
+		 "t.yaml:7:19: error: 'write_quorum' applies only to 'replication: quorum' in 'm'"},
+		{"kind: database\nread_time: 1ms\nwrite_time: 1ms\nreplicas: 2\nreplication: quorum\n"
+		 "read_quorum: 4\n",
+		 "t.yaml:8:18: error: 'read_quorum' must be between 1 and 3, got '4'"},
+		{"kind: database\nread_time: 1ms\n",
+		 "t.yaml:3:5: error: missing required key 'write_time' in 'm'"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct asim_kernel *k = asim_kernel_create(1, 0);
+		struct asim_component *c = asim_kernel_add(k, "m", &asim_database_ops);
+		struct asim_diag d;
+		asim_diag_init(&d);
+		const struct asim_cfg *node;
+		struct asim_doc *doc = load_part("m", bad[i].yaml, &node, &d);
+		ck_assert(!asim_database_ops.configure(c, node, &d));
+		char buf[256];
+		asim_diag_format(&d, 0, buf, sizeof buf);
+		ck_assert_str_eq(buf, bad[i].first);
+		asim_diag_finish(&d);
+		asim_doc_free(doc);
+		asim_kernel_destroy(k);
+	}
+}
+END_TEST
+
 /* ---- queue and worker ---- */
+
+/* Key k goes to partition k mod 4, consumed by instance (k mod 4) mod 2. */
+START_TEST(queue_partitions_to_consumers)
+{
+	static const struct drv_row rows[] = {
+		{0, W, 0}, {0, W, 1}, {0, W, 2}, {0, W, 3}, {0, W, 5}, {0, W, 6},
+	};
+	const struct part parts[] = {
+		{"m", &asim_queue_ops, "kind: queue\npartitions: 4\nprefetch: 8\nconsumers: store\n"},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 6);
+	ck_assert(asim_component_set_instances(asim_kernel_find(g.k, "store"), 2, NULL));
+	rig_run(&g, 10 * MS);
+	struct peer_state *p = peer_of(&g, "store");
+	ck_assert_uint_eq(p->nseen, 6);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_uint_eq(p->seen[i].inst, (p->seen[i].key % 4) % 2);
+	ck_assert_uint_eq(num(&g, "components.m.acked"), 6);
+	rig_free(&g);
+}
+END_TEST
+
 
 START_TEST(queue_capacity_reject)
 {
@@ -667,8 +756,11 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, db_pool_queueing_and_rejection);
 	tcase_add_loop_test(tc, db_replication_stale_window, 0, 2);
 	tcase_add_loop_test(tc, db_quorum_reads_see_acknowledged_writes, 0, 3);
+	tcase_add_loop_test(tc, db_read_nearest, 0, 2);
+	tcase_add_test(tc, db_config_errors);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("queue");
+	tcase_add_test(tc, queue_partitions_to_consumers);
 	tcase_add_test(tc, queue_capacity_reject);
 	tcase_add_test(tc, queue_capacity_block);
 	tcase_add_test(tc, queue_backlog_and_lag);
