@@ -310,11 +310,12 @@ void asim_scenario_free(struct asim_scenario *s)
 {
 	if (!s)
 		return;
-	asim_doc_free(s->doc);
+	/* components is borrowed from doc: free doc after its last use. */
 	if (s->zone_of)
 		for (size_t i = 0; i < s->components->n; i++)
 			free(s->zone_of[i]);
 	free(s->zone_of);
+	asim_doc_free(s->doc);
 	free(s->instances);
 	free(s->zones);
 	free(s->slo);
