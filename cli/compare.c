@@ -597,7 +597,7 @@ int asim_compare_main(int argc, char **argv)
 	int64_t reps = 0, jobs = 1;
 	const char *format = "text", *spec = ASIM_DEFAULT_THRESHOLDS, *output = NULL;
 	int ch;
-	while ((ch = getopt_long(argc, argv, "+hj:o:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hj:o:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(usage_compare, stdout);

@@ -11,9 +11,13 @@
 
 #include "archsim/cfg.h"
 #include "archsim_version.h"
+#include "compare.h"
 #include "graph.h"
+#include "plot.h"
+#include "replicate.h"
 #include "report.h"
 #include "scenario.h"
+#include "series.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
 
@@ -26,12 +30,15 @@ static const char usage_main[] =
 	"  run FILE      simulate FILE and print latency, availability and SLO verdicts\n"
 	"  check FILE    validate FILE without running it\n"
 	"  graph FILE    print the topology of FILE as a mermaid flowchart\n"
+	"  compare BASE CANDIDATE\n"
+	"                compare two designs on common random numbers (CI, verdicts)\n"
+	"  plot DIR      draw PNG and SVG plots of the data `run --out DIR` wrote\n"
 	"\n"
 	"options:\n"
 	"  -h, --help     show this help (also: archsim <command> --help)\n"
 	"  -V, --version  print the version\n"
 	"\n"
-	"exit codes: 0 ok, 1 an SLO failed, 2 bad input or usage, 3 internal error\n";
+	"exit codes: 0 ok, 1 an SLO or a comparison failed, 2 bad input or usage, 3 internal error\n";
 
 static const char usage_run[] =
 	"usage: archsim run FILE [options]\n"
@@ -43,6 +50,13 @@ static const char usage_run[] =
 	"  --seed N          override the scenario's seed\n"
 	"  --duration D      override the simulated duration (e.g. 30s, 10m)\n"
 	"  --json FILE       also write the results as JSON to FILE\n"
+	"  --reps N          run N replications (streams keyed by replication index);\n"
+	"                    every figure becomes a mean with a 95% confidence interval\n"
+	"  -j, --jobs N      run N replications in parallel (output is identical)\n"
+	"  -o, --out DIR     write series.csv (one row per window), cdf.csv, faults.csv\n"
+	"                    and results.json to DIR (series: replication 0)\n"
+	"  --window D        the time-series window (default 1s, or `window:` in FILE)\n"
+	"  --plot DIR        as --out DIR, then draw plots there with gnuplot\n"
 	"  -q, --quiet       print nothing on success (errors still go to stderr)\n"
 	"  -h, --help        show this help\n";
 
@@ -174,20 +188,26 @@ static int cmd_graph(int argc, char **argv)
 
 static int cmd_run(int argc, char **argv)
 {
-	enum { OPT_SEED = 256, OPT_DURATION, OPT_JSON };
+	enum { OPT_SEED = 256, OPT_DURATION, OPT_JSON, OPT_REPS, OPT_WINDOW, OPT_PLOT };
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"json", required_argument, NULL, OPT_JSON},
+		{"reps", required_argument, NULL, OPT_REPS},
+		{"jobs", required_argument, NULL, 'j'},
+		{"out", required_argument, NULL, 'o'},
+		{"window", required_argument, NULL, OPT_WINDOW},
+		{"plot", required_argument, NULL, OPT_PLOT},
 		{0, 0, 0, 0},
 	};
 	struct asim_overrides ov = {0};
-	const char *json = NULL;
-	bool quiet = false;
+	const char *json = NULL, *out = NULL;
+	bool quiet = false, plot = false;
+	int64_t jobs = 1;
 	int ch;
-	while ((ch = getopt_long(argc, argv, "+hq", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hqj:o:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(usage_run, stdout);
@@ -213,6 +233,32 @@ static int cmd_run(int argc, char **argv)
 		case OPT_JSON:
 			json = optarg;
 			break;
+		case OPT_REPS: {
+			int64_t reps;
+			if (!asim_parse_int(optarg, &reps) || reps < 1 || reps > 10000)
+				return usage_error(usage_run, "--reps needs a whole number from 1 to 10000, got '%s'",
+				                   optarg);
+			ov.replications = (uint32_t)reps;
+			break;
+		}
+		case 'j':
+			if (!asim_parse_int(optarg, &jobs) || jobs < 1 || jobs > 1024)
+				return usage_error(usage_run, "-j needs a whole number from 1 to 1024, got '%s'",
+				                   optarg);
+			break;
+		case OPT_WINDOW:
+			if (!asim_parse_time(optarg, &ov.window) || ov.window < ASIM_MS)
+				return usage_error(usage_run,
+				                   "--window needs a duration of at least 1ms with a unit (e.g. 1s), got '%s'",
+				                   optarg);
+			break;
+		case OPT_PLOT: /* --plot DIR writes the data to DIR too */
+		case 'o':
+			plot |= ch == OPT_PLOT;
+			if (out && strcmp(out, optarg))
+				return usage_error(usage_run, "%s", "--out and --plot name different directories");
+			out = optarg;
+			break;
 		default:
 			return usage_error(usage_run, "%s", "unknown option");
 		}
@@ -231,7 +277,9 @@ static int cmd_run(int argc, char **argv)
 	asim_results_init(&r);
 	struct asim_diag d;
 	asim_diag_init(&d);
-	enum asim_run_status st = asim_scenario_run(s, 0, &r, &d);
+	struct asim_series series;
+	asim_series_init(&series);
+	enum asim_run_status st = asim_replicate(s, (uint32_t)jobs, out ? &series : NULL, &r, &d);
 	asim_diag_print(&d, stderr);
 	int code = EXIT_OK;
 	if (asim_diag_count(&d) || st == ASIM_RUN_NOMEM || r.oom) {
@@ -249,7 +297,14 @@ static int cmd_run(int argc, char **argv)
 			asim_report_text(&r, stdout);
 		if (json && !write_json(json, &r))
 			code = EXIT_INTERNAL;
+		if (out && !asim_series_write(&series, &r, out, path))
+			code = EXIT_INTERNAL;
+		/* Plots are a convenience: a missing gnuplot is reported but
+		 * changes no exit code, and the data is written either way. */
+		else if (out && plot && asim_plot_dir(out) == ASIM_PLOT_FAILED)
+			code = EXIT_INTERNAL;
 	}
+	asim_series_finish(&series);
 	asim_diag_finish(&d);
 	asim_results_finish(&r);
 	asim_scenario_free(s);
@@ -279,6 +334,10 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(verb, "graph"))
 		return cmd_graph(argc - 1, argv + 1);
+	if (!strcmp(verb, "compare"))
+		return asim_compare_main(argc - 1, argv + 1);
+	if (!strcmp(verb, "plot"))
+		return asim_plot_main(argc - 1, argv + 1);
 	fprintf(stderr, "archsim: unknown command '%s'\n\n%s", verb, usage_main);
 	return EXIT_USAGE;
 }

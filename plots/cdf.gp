@@ -9,5 +9,5 @@ set ylabel "share of requests at or below (%)"
 set logscale x
 set xrange [*:*]
 set yrange [0:100]
-set key inside left top
+set key inside left top nobox
 plot dir . "/cdf.csv" skip 1 using 1:($2 * 100) with steps lw 2 lc rgb "#1f77b4" title "CDF"

@@ -1,0 +1,425 @@
+/* Replications, time series, compare and plots: confidence intervals cover
+ * a known truth at about their nominal rate, parallel runs equal serial
+ * ones, a clearly better design is found better, compare's exit codes, the
+ * series files, and (when gnuplot is on PATH) the plot files. */
+#include <check.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compare.h"
+#include "plot.h"
+#include "replicate.h"
+#include "series.h"
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof tmpdir, "%s/asim-rep-XXXXXX", base && *base ? base : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void remove_tree(void)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Writes text to tmpdir/name and returns the path (static buffer per slot). */
+static const char *write_file(const char *name, const char *text)
+{
+	static char paths[4][512];
+	static int slot;
+	char *p = paths[slot++ % 4];
+	snprintf(p, 512, "%s/%s", tmpdir, name);
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	return p;
+}
+
+static struct asim_scenario *load(const char *path, const struct asim_overrides *ov)
+{
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = asim_scenario_load(path, ov, &d);
+	asim_diag_print(&d, stderr);
+	asim_diag_finish(&d);
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+static void replicate(const struct asim_scenario *s, uint32_t jobs, struct asim_series *ser,
+                      struct asim_results *r)
+{
+	struct asim_diag d;
+	asim_diag_init(&d);
+	asim_results_init(r);
+	ck_assert_int_eq(asim_replicate(s, jobs, ser, r, &d), ASIM_RUN_DONE);
+	ck_assert_uint_eq(asim_diag_count(&d), 0);
+	ck_assert(!r->oom);
+	asim_diag_finish(&d);
+}
+
+/* A Poisson client: its offered rate over the measured time has mean
+ * exactly the configured rate, whatever happens downstream. */
+static const char poisson_yaml[] =
+	"name: poisson\n"
+	"duration: 5s\n"
+	"replications: 10\n"
+	"components:\n"
+	"  users: {kind: client, rate: 100/s, target: api}\n"
+	"  api: {kind: service, instances: 1, concurrency: 64, service_time: 1ms}\n";
+
+START_TEST(replicate_ci_covers_the_true_rate)
+{
+	make_tmpdir();
+	const char *path = write_file("poisson.yaml", poisson_yaml);
+	int covered = 0, cases = 200;
+	for (int seed = 1; seed <= cases; seed++) {
+		struct asim_overrides ov = {.has_seed = true, .seed = (uint64_t)seed};
+		struct asim_scenario *s = load(path, &ov);
+		struct asim_results r;
+		replicate(s, 1, NULL, &r);
+		const struct asim_value *v = asim_results_get(&r, "offered_rps");
+		ck_assert_ptr_nonnull(v);
+		ck_assert_int_eq(v->kind, ASIM_VAL_CI);
+		ck_assert(v->lo <= v->num && v->num <= v->hi);
+		covered += v->lo <= 100.0 && 100.0 <= v->hi;
+		ck_assert_double_eq(asim_results_num(&r, "replications", 0), 10);
+		asim_results_finish(&r);
+		asim_scenario_free(s);
+	}
+	double share = (double)covered / cases;
+	fprintf(stderr, "replicate: the 95%% interval covered the true rate in %d of %d cases\n",
+	        covered, cases);
+	ck_assert_msg(share >= 0.88 && share <= 0.99, "coverage %.3f outside [0.88, 0.99]", share);
+	remove_tree();
+}
+END_TEST
+
+static char *json_of(const struct asim_results *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert(asim_results_write_json(r, f));
+	ck_assert_int_eq(fclose(f), 0);
+	return buf;
+}
+
+static const char queue_yaml[] =
+	"name: mm1\n"
+	"seed: 7\n"
+	"duration: 20s\n"
+	"warmup: 2s\n"
+	"components:\n"
+	"  users: {kind: client, rate: 800/s, mix: {read: 0.7, write: 0.3}, target: api}\n"
+	"  api: {kind: service, instances: %d, service_time: {dist: exponential, mean: 1ms}}\n"
+	"slo: {p95: %s, availability: 99%%}\n";
+
+static const char *queue_file(const char *name, int servers, const char *p95)
+{
+	char text[1024];
+	snprintf(text, sizeof text, queue_yaml, servers, p95);
+	return write_file(name, text);
+}
+
+START_TEST(replicate_parallel_equals_serial)
+{
+	make_tmpdir();
+	struct asim_overrides ov = {.replications = 6};
+	struct asim_scenario *s = load(queue_file("q.yaml", 1, "50ms"), &ov);
+	struct asim_results a, b, c;
+	replicate(s, 1, NULL, &a);
+	replicate(s, 4, NULL, &b);
+	replicate(s, 16, NULL, &c);
+	char *ja = json_of(&a), *jb = json_of(&b), *jc = json_of(&c);
+	ck_assert_str_eq(ja, jb);
+	ck_assert_str_eq(ja, jc);
+	/* Settings stay plain; figures carry intervals; strings come through. */
+	ck_assert_int_eq(asim_results_get(&a, "seed")->kind, ASIM_VAL_COUNT);
+	ck_assert_int_eq(asim_results_get(&a, "latency_ms.p95")->kind, ASIM_VAL_CI);
+	ck_assert_str_eq(asim_results_get(&a, "scenario")->str, "mm1");
+	ck_assert_ptr_nonnull(strstr(ja, "\"ci95\": ["));
+	free(ja);
+	free(jb);
+	free(jc);
+	asim_results_finish(&a);
+	asim_results_finish(&b);
+	asim_results_finish(&c);
+	asim_scenario_free(s);
+	remove_tree();
+}
+END_TEST
+
+/* Rule: a q-percentile of n samples is flagged when n * (1 - q) < 10. */
+START_TEST(replicate_flags_low_sample_percentiles)
+{
+	struct asim_results r;
+	asim_results_init(&r);
+	asim_results_count(&r, 5000, "succeeded");
+	asim_results_real(&r, 1, "latency_ms.p99");
+	asim_results_real(&r, 2, "latency_ms.p999");
+	asim_results_count(&r, 500, "operations.write.succeeded");
+	asim_results_real(&r, 1, "operations.write.latency_ms.p95");
+	asim_results_real(&r, 1, "operations.write.latency_ms.p99");
+	asim_replicate_flag_low_samples(&r);
+	ck_assert_ptr_null(asim_results_get(&r, "latency_ms.p99_low_samples"));
+	ck_assert_ptr_nonnull(asim_results_get(&r, "latency_ms.p999_low_samples"));
+	ck_assert_ptr_null(asim_results_get(&r, "operations.write.latency_ms.p95_low_samples"));
+	ck_assert_ptr_nonnull(asim_results_get(&r, "operations.write.latency_ms.p99_low_samples"));
+	asim_results_finish(&r);
+}
+END_TEST
+
+static long metric_at(const struct asim_results *r, const char *name)
+{
+	for (long i = 0;; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "metrics[%ld].metric", i);
+		const struct asim_value *v = asim_results_get(r, path);
+		if (!v)
+			return -1;
+		if (!strcmp(v->str, name))
+			return i;
+	}
+}
+
+static const char *field(const struct asim_results *r, long i, const char *f, double *num,
+                         double *lo, double *hi)
+{
+	char path[64];
+	snprintf(path, sizeof path, "metrics[%ld].%s", i, f);
+	const struct asim_value *v = asim_results_get(r, path);
+	ck_assert_ptr_nonnull(v);
+	if (num)
+		*num = v->num;
+	if (lo)
+		*lo = v->lo;
+	if (hi)
+		*hi = v->hi;
+	return v->str;
+}
+
+START_TEST(compare_more_servers_is_better)
+{
+	make_tmpdir();
+	struct asim_scenario *base = load(queue_file("base.yaml", 1, "50ms"), NULL);
+	struct asim_overrides ov = {.has_seed = true, .seed = base->seed};
+	struct asim_scenario *cand = load(queue_file("cand.yaml", 2, "50ms"), &ov);
+	struct asim_threshold t[ASIM_MAX_THRESHOLDS];
+	char err[256];
+	int nt = asim_thresholds_parse(ASIM_DEFAULT_THRESHOLDS, t, err, sizeof err);
+	ck_assert_int_eq(nt, 3);
+	struct asim_results r;
+	asim_results_init(&r);
+	struct asim_diag d;
+	asim_diag_init(&d);
+	bool ok = false;
+	ck_assert(asim_compare(base, cand, 10, 2, t, nt, &r, &ok, &d));
+	ck_assert(ok);
+	static const char *const lower[] = {"p50", "p95", "p99", "latency_mean"};
+	for (size_t j = 0; j < 4; j++) {
+		long i = metric_at(&r, lower[j]);
+		ck_assert_int_ge(i, 0);
+		double mean, lo, hi;
+		field(&r, i, "difference", &mean, &lo, &hi);
+		ck_assert_msg(mean < 0 && hi < 0, "%s: difference %g [%g, %g]", lower[j], mean, lo, hi);
+		ck_assert_str_eq(field(&r, i, "verdict", NULL, NULL, NULL), "better");
+	}
+	/* The same design against itself: every difference is exactly 0. */
+	struct asim_results same;
+	asim_results_init(&same);
+	ck_assert(asim_compare(base, base, 5, 1, t, nt, &same, &ok, &d));
+	ck_assert(ok);
+	long i = metric_at(&same, "p99");
+	double mean, lo, hi;
+	field(&same, i, "difference", &mean, &lo, &hi);
+	ck_assert(mean == 0 && lo == 0 && hi == 0);
+	ck_assert_str_eq(field(&same, i, "verdict", NULL, NULL, NULL), "no significant difference");
+	asim_results_finish(&same);
+	asim_diag_finish(&d);
+	asim_results_finish(&r);
+	asim_scenario_free(cand);
+	asim_scenario_free(base);
+	remove_tree();
+}
+END_TEST
+
+static int compare_cli(const char *a, const char *b, const char *extra)
+{
+	char out[512];
+	snprintf(out, sizeof out, "%s/report.json", tmpdir);
+	char *argv[] = {"compare", (char *)a, (char *)b, "--reps", "5", "--format", "json", "-o", out,
+	                extra ? (char *)extra : NULL, NULL};
+	int argc = extra ? 10 : 9;
+	optind = 1;
+	return asim_compare_main(argc, argv);
+}
+
+START_TEST(compare_exit_codes)
+{
+	make_tmpdir();
+	const char *one = queue_file("one.yaml", 1, "50ms");
+	const char *two = queue_file("two.yaml", 2, "50ms");
+	const char *strict = queue_file("strict.yaml", 2, "100us");
+	ck_assert_int_eq(compare_cli(one, two, NULL), 0);  /* better */
+	ck_assert_int_eq(compare_cli(two, one, NULL), 1);  /* p95 much worse */
+	ck_assert_int_eq(compare_cli(two, one, "--max-regression=p95=100000%,p99=100000%"), 0);
+	ck_assert_int_eq(compare_cli(one, strict, NULL), 1); /* better, but breaks its SLO */
+	ck_assert_int_eq(compare_cli(one, two, "--max-regression=p42=5%"), 2);
+	ck_assert_int_eq(compare_cli(one, two, "--format=yaml"), 2);
+	remove_tree();
+}
+END_TEST
+
+static size_t read_lines(const char *path, char *first, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	char line[4096];
+	size_t n = 0;
+	while (fgets(line, sizeof line, f)) {
+		if (n == 0)
+			snprintf(first, len, "%s", line);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void run_series(const char *yaml_path, struct asim_series *ser, struct asim_results *r)
+{
+	struct asim_scenario *s = load(yaml_path, NULL);
+	asim_series_init(ser);
+	replicate(s, 2, ser, r);
+	asim_scenario_free(s);
+}
+
+START_TEST(series_rows_and_headers)
+{
+	make_tmpdir();
+	/* 20 s in 500 ms windows: 40 rows, the first 4 (2 s) of warm-up. */
+	char text[1024];
+	snprintf(text, sizeof text, queue_yaml, 1, "50ms");
+	strcat(text, "window: 500ms\n");
+	const char *path = write_file("w.yaml", text);
+	struct asim_series ser;
+	struct asim_results r;
+	run_series(path, &ser, &r);
+	ck_assert_uint_eq(ser.nrows, 40);
+	size_t warm = 0;
+	for (size_t i = 0; i < ser.nrows; i++)
+		warm += ser.rows[i].warmup;
+	ck_assert_uint_eq(warm, 4);
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/out", tmpdir);
+	ck_assert(asim_series_write(&ser, &r, dir, path));
+	char p[600], first[4096];
+	snprintf(p, sizeof p, "%s/series.csv", dir);
+	ck_assert_uint_eq(read_lines(p, first, sizeof first), 41);
+	ck_assert_str_eq(first, "t_start_s,t_end_s,warmup,offered_rps,completed_rps,rejected_rps,"
+	                        "failed_rps,retries_rps,availability,p50_ms,p95_ms,p99_ms,api.queue,"
+	                        "api.busy\n");
+	snprintf(p, sizeof p, "%s/cdf.csv", dir);
+	ck_assert_uint_gt(read_lines(p, first, sizeof first), 10);
+	ck_assert_str_eq(first, "latency_ms,fraction\n");
+	snprintf(p, sizeof p, "%s/faults.csv", dir);
+	ck_assert_uint_eq(read_lines(p, first, sizeof first), 1);
+	ck_assert_str_eq(first, "start_s,end_s,label\n");
+	snprintf(p, sizeof p, "%s/results.json", dir);
+	ck_assert_uint_gt(read_lines(p, first, sizeof first), 10);
+
+	/* Stepping window by window changes nothing in the results. */
+	struct asim_scenario *s = load(path, NULL);
+	struct asim_results plain;
+	replicate(s, 1, NULL, &plain);
+	char *ja = json_of(&r), *jb = json_of(&plain);
+	ck_assert_str_eq(ja, jb);
+	free(ja);
+	free(jb);
+	asim_results_finish(&plain);
+	asim_scenario_free(s);
+	asim_results_finish(&r);
+	asim_series_finish(&ser);
+	remove_tree();
+}
+END_TEST
+
+static bool gnuplot_on_path(void)
+{
+	return system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
+START_TEST(plot_smoke)
+{
+	if (!gnuplot_on_path()) {
+		fprintf(stderr, "plot_smoke: gnuplot is not on PATH, skipped\n");
+		return;
+	}
+	make_tmpdir();
+	char text[1024];
+	snprintf(text, sizeof text, queue_yaml, 1, "50ms");
+	const char *path = write_file("p.yaml", text);
+	struct asim_series ser;
+	struct asim_results r;
+	run_series(path, &ser, &r);
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/plots", tmpdir);
+	ck_assert(asim_series_write(&ser, &r, dir, path));
+	/* A fault row, as the fault timeline will write them. */
+	char faults[600];
+	snprintf(faults, sizeof faults, "%s/faults.csv", dir);
+	FILE *f = fopen(faults, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("start_s,end_s,label\n5,8,zone a lost\n", f);
+	fclose(f);
+	ck_assert_int_eq(asim_plot_dir(dir), ASIM_PLOT_OK);
+	static const char *const names[] = {"latency", "availability", "throughput", "queues", "cdf"};
+	for (size_t i = 0; i < 5; i++) {
+		for (int e = 0; e < 2; e++) {
+			char p[700];
+			snprintf(p, sizeof p, "%s/%s.%s", dir, names[i], e ? "svg" : "png");
+			struct stat st;
+			ck_assert_msg(stat(p, &st) == 0 && st.st_size > 0, "%s missing or empty", p);
+		}
+	}
+	asim_results_finish(&r);
+	asim_series_finish(&ser);
+	remove_tree();
+}
+END_TEST
+
+static Suite *replicate_suite(void)
+{
+	Suite *s = suite_create("replicate");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, replicate_ci_covers_the_true_rate);
+	tcase_add_test(tc, replicate_parallel_equals_serial);
+	tcase_add_test(tc, replicate_flags_low_sample_percentiles);
+	tcase_add_test(tc, compare_more_servers_is_better);
+	tcase_add_test(tc, compare_exit_codes);
+	tcase_add_test(tc, series_rows_and_headers);
+	tcase_add_test(tc, plot_smoke);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(replicate_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
