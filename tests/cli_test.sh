@@ -83,5 +83,51 @@ expect_exit 2 "dangling target" "$bin" check "$tmp/bad.yaml"
 expect_grep "diagnostic has file:line:col" "bad.yaml:4:" "$tmp/err"
 expect_grep "diagnostic names the target" "unknown component 'nowhere'" "$tmp/err"
 
+# Replications, time series, plots and compare.
+expect_exit 0 "run --help again" "$bin" run --help
+expect_grep "run help lists --reps" "--reps N" "$tmp/out"
+expect_grep "run help lists --plot" "--plot DIR" "$tmp/out"
+expect_exit 2 "bad --reps" "$bin" run --reps 0 tests/data/small.yaml
+expect_exit 2 "bad -j" "$bin" run -j x tests/data/small.yaml
+expect_exit 2 "bad --window" "$bin" run --window 5 tests/data/small.yaml
+expect_exit 0 "reps serial" "$bin" run -q --reps 4 --json "$tmp/r1.json" tests/data/small.yaml
+expect_exit 0 "reps parallel" "$bin" run -q --reps 4 -j 3 --json "$tmp/r3.json" tests/data/small.yaml
+if cmp -s "$tmp/r1.json" "$tmp/r3.json"; then ok "-j output identical"; else fail "-j output identical"; fi
+expect_grep "reps give intervals" '"ci95": \[' "$tmp/r1.json"
+expect_grep "replications counted" '"replications": 4' "$tmp/r1.json"
+expect_exit 0 "options after FILE" "$bin" run tests/data/small.yaml -q --window 2s --out "$tmp/series"
+rows=$(($(wc -l <"$tmp/series/series.csv") - 1))
+if [ "$rows" -eq 10 ]; then ok "20s in 2s windows: 10 rows"; else fail "20s in 2s windows: 10 rows (got $rows)"; fi
+expect_grep "series header" "^t_start_s,t_end_s,warmup," "$tmp/series/series.csv"
+expect_grep "faults header" "^start_s,end_s,label" "$tmp/series/faults.csv"
+expect_grep "cdf header" "^latency_ms,fraction" "$tmp/series/cdf.csv"
+if cmp -s "$tmp/a.json" "$tmp/series/results.json"; then ok "--out results equal --json"; else
+	fail "--out results equal --json"; fi
+# Without gnuplot the data is still written and the exit code is the run's.
+expect_exit 1 "plot without gnuplot keeps exit code" env PATH=/nonexistent "$bin" run -q \
+	tests/data/slo-fail.yaml --plot "$tmp/noplot"
+expect_grep "missing gnuplot named" "apt-get install gnuplot-nox" "$tmp/err"
+if [ -s "$tmp/noplot/series.csv" ]; then ok "data written without gnuplot"; else fail "data written without gnuplot"; fi
+if command -v gnuplot >/dev/null 2>&1; then
+	expect_exit 0 "plot verb" "$bin" plot "$tmp/series"
+	if [ -s "$tmp/series/latency.png" ] && [ -s "$tmp/series/latency.svg" ]; then
+		ok "plots written"; else fail "plots written"; fi
+fi
+expect_exit 2 "plot without data" "$bin" plot "$tmp/nothing-here"
+expect_exit 0 "compare --help" "$bin" compare --help
+expect_exit 2 "compare needs two files" "$bin" compare tests/data/small.yaml
+expect_exit 0 "compare with itself" "$bin" compare --reps 3 tests/data/small.yaml tests/data/small.yaml
+expect_grep "compare verdict" "no significant difference" "$tmp/out"
+expect_exit 1 "compare breaks candidate SLO" "$bin" compare --reps 3 tests/data/small.yaml \
+	tests/data/slo-fail.yaml
+expect_exit 1 "compare markdown" "$bin" compare --reps 3 --format markdown tests/data/small.yaml \
+	tests/data/slo-fail.yaml
+expect_grep "markdown table" "^| metric | base | candidate" "$tmp/out"
+expect_exit 1 "compare junit" "$bin" compare --reps 3 --format junit tests/data/small.yaml \
+	tests/data/slo-fail.yaml
+expect_grep "junit failure" "<failure message=" "$tmp/out"
+expect_exit 2 "compare bad threshold" "$bin" compare --max-regression p95=lots \
+	tests/data/small.yaml tests/data/small.yaml
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
