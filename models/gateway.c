@@ -12,13 +12,26 @@
  * bucket it admits at most burst + floor(T * rate) requests.
  *
  * Limits apply to the gateway as a whole, across its instances, like a
- * shared (distributed) limiter. */
+ * shared (distributed) limiter.
+ *
+ * The gateway stops waiting for the target at the request's deadline,
+ * tightened by its own `timeout`, and answers ASIM_TIMEOUT then: without it a
+ * target that loses requests (a crash) would hold in-flight slots forever and
+ * the cap would end by rejecting everything. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "archsim/dist.h"
+#include "archsim/pool.h"
 #include "common.h"
+
+/* One admitted request: the call in, the call forwarded, its expiry. */
+struct fwd {
+	struct asim_call *in, *out;
+	struct asim_timer timer;
+	uint16_t inst;
+};
 
 struct gateway {
 	uint32_t target, target_instances;
@@ -31,19 +44,21 @@ struct gateway {
 	uint64_t burst;
 	double rate;
 	uint64_t concurrency; /* 0: no cap */
+	asim_time timeout;    /* 0: none beyond the request's deadline */
 	uint64_t in_flight;
 	gsl_rng *r_auth, *r_route;
 	struct asim_tw in_flight_tw;
+	struct asim_pool fwds;
 
 	/* Measured after warm-up. */
-	uint64_t arrived, admitted, rate_limited, rejected_concurrency, failed;
+	uint64_t arrived, admitted, rate_limited, rejected_concurrency, failed, timed_out;
 };
 
-enum { EV_AUTHED = EV_MODEL_BASE };
+enum { EV_AUTHED = EV_MODEL_BASE, EV_EXPIRED };
 
 static const char *const gateway_keys[] = {
-	"kind", "instances", "zones", "zone", "auth_time", "rate_limit", "concurrency", "target",
-	NULL,
+	"kind", "instances", "zones", "zone", "auth_time", "rate_limit", "concurrency", "timeout",
+	"target", NULL,
 };
 static const char *const limit_keys[] = {"rate", "burst", NULL};
 
@@ -100,6 +115,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->has_auth = asim_cfg_get(map, "auth_time") != NULL;
 	ok &= asim_cfg_dist(map, "auth_time", ASIM_OPTIONAL, &s->auth_time, d);
 	ok &= configure_limit(c, s, map, d);
+	ok &= asim_cfg_time(map, "timeout", ASIM_OPTIONAL, ASIM_NS, 24 * ASIM_HOUR, &s->timeout, d);
 	struct asim_component *t = model_target(c, map, "target", d);
 	if (!t || !ok)
 		return false;
@@ -108,6 +124,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->target_instances = t->instances;
 	s->r_auth = asim_kernel_rng(c->kernel, c->name, "auth");
 	s->r_route = asim_kernel_rng(c->kernel, c->name, "route");
+	asim_pool_init(&s->fwds, sizeof(struct fwd), 1024);
 	return true;
 }
 
@@ -128,24 +145,41 @@ static bool take_token(struct gateway *s, asim_time now)
 	return true;
 }
 
-static void forward(struct asim_component *c, struct gateway *s, struct asim_call *in,
-                    uint16_t inst)
+static void relay(struct asim_component *c, struct gateway *s, struct fwd *f,
+                  enum asim_status st);
+
+static void forward(struct asim_component *c, struct gateway *s, struct fwd *f)
 {
 	struct asim_kernel *k = c->kernel;
+	struct asim_call *in = f->in;
 	struct asim_call *out = asim_call_new(k);
 	if (!out)
 		return; /* out of memory: the kernel stops the run */
+	asim_time deadline = in->deadline, expiry;
+	if (s->timeout && asim_time_add(asim_now(k), s->timeout, &expiry) && expiry < deadline)
+		deadline = expiry;
+	if (deadline <= asim_now(k)) {
+		/* The deadline ran out during authentication: not worth sending. */
+		asim_call_free(k, out);
+		if (asim_measuring_at(k, asim_now(k)))
+			s->timed_out++;
+		relay(c, s, f, ASIM_TIMEOUT);
+		return;
+	}
 	out->op = in->op;
 	out->key = in->key;
 	out->request = in->request;
 	out->origin = in->origin;
 	out->attempt = in->attempt;
-	out->deadline = in->deadline;
-	out->token = (uint64_t)(uintptr_t)in;
+	out->deadline = deadline;
+	out->token = (uint64_t)(uintptr_t)f;
+	f->out = out;
 	uint16_t to = 0;
 	if (s->target_instances > 1)
 		to = (uint16_t)gsl_rng_uniform_int(s->r_route, s->target_instances);
-	asim_call_send(k, out, c->id, inst, s->target, to);
+	asim_call_send(k, out, c->id, f->inst, s->target, to);
+	if (deadline != ASIM_TIME_MAX)
+		f->timer = asim_schedule_at(k, deadline, c->id, EV_EXPIRED, f->inst, 0, f);
 }
 
 static void arrive(struct asim_component *c, struct gateway *s, struct asim_call *in,
@@ -170,29 +204,55 @@ static void arrive(struct asim_component *c, struct gateway *s, struct asim_call
 		asim_call_reply(k, in, ASIM_REJECTED);
 		return;
 	}
+	struct fwd *f = asim_pool_get(&s->fwds);
+	if (!f) {
+		asim_kernel_stop(k);
+		return;
+	}
+	f->in = in;
+	f->inst = inst;
 	if (measuring)
 		s->admitted++;
 	s->in_flight++;
 	asim_tw_set(&s->in_flight_tw, now, (double)s->in_flight);
 	asim_time auth = s->has_auth ? asim_dist_sample(&s->auth_time, s->r_auth) : 0;
 	if (auth > 0)
-		asim_schedule(k, auth, c->id, EV_AUTHED, inst, 0, in);
+		asim_schedule(k, auth, c->id, EV_AUTHED, inst, 0, f);
 	else
-		forward(c, s, in, inst);
+		forward(c, s, f);
+}
+
+/* The request leaves the gateway with status st. */
+static void relay(struct asim_component *c, struct gateway *s, struct fwd *f,
+                  enum asim_status st)
+{
+	struct asim_kernel *k = c->kernel;
+	if (st != ASIM_OK && asim_measuring_at(k, asim_now(k)))
+		s->failed++;
+	s->in_flight--;
+	asim_tw_set(&s->in_flight_tw, asim_now(k), (double)s->in_flight);
+	asim_call_reply(k, f->in, st);
+	asim_pool_put(&s->fwds, f);
 }
 
 static void answered(struct asim_component *c, struct gateway *s, struct asim_call *out)
 {
 	struct asim_kernel *k = c->kernel;
-	struct asim_call *in = (struct asim_call *)(uintptr_t)out->token;
+	struct fwd *f = (struct fwd *)(uintptr_t)out->token;
 	enum asim_status st = out->status;
-	in->version = out->version;
+	asim_cancel(k, f->timer);
+	f->in->version = out->version;
 	asim_call_free(k, out);
-	if (st != ASIM_OK && asim_measuring_at(k, asim_now(k)))
-		s->failed++;
-	s->in_flight--;
-	asim_tw_set(&s->in_flight_tw, asim_now(k), (double)s->in_flight);
-	asim_call_reply(k, in, st);
+	relay(c, s, f, st);
+}
+
+static void expired(struct asim_component *c, struct gateway *s, struct fwd *f)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_call_abandon(k, f->out);
+	if (asim_measuring_at(k, asim_now(k)))
+		s->timed_out++;
+	relay(c, s, f, ASIM_TIMEOUT);
 }
 
 static void handle(struct asim_component *c, const struct asim_event *ev)
@@ -203,7 +263,10 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 		arrive(c, s, ev->p, ev->inst < c->instances ? ev->inst : 0);
 		break;
 	case EV_AUTHED:
-		forward(c, s, ev->p, ev->inst);
+		forward(c, s, ev->p);
+		break;
+	case EV_EXPIRED:
+		expired(c, s, ev->p);
 		break;
 	case ASIM_EV_RESPONSE:
 		answered(c, s, ev->p);
@@ -228,6 +291,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->rate_limited, "components.%s.rate_limited", n);
 	asim_results_count(r, s->rejected_concurrency, "components.%s.rejected_concurrency", n);
 	asim_results_count(r, s->failed, "components.%s.failed", n);
+	asim_results_count(r, s->timed_out, "components.%s.timed_out", n);
 	double mean = asim_tw_mean(&s->in_flight_tw, asim_now(c->kernel));
 	asim_results_real(r, mean, "components.%s.in_flight_mean", n);
 	asim_results_count(r, (uint64_t)s->in_flight_tw.max, "components.%s.in_flight_max", n);
@@ -247,6 +311,7 @@ static void destroy(struct asim_component *c)
 {
 	struct gateway *s = c->state;
 	asim_dist_finish(&s->auth_time);
+	asim_pool_finish(&s->fwds);
 }
 
 const struct asim_model_ops asim_gateway_ops = {

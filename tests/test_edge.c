@@ -279,6 +279,54 @@ START_TEST(gateway_concurrency_cap_rejects)
 }
 END_TEST
 
+START_TEST(gateway_timeout_frees_the_slot)
+{
+	/* A target that never answers: with a cap of 1, each request still gets
+	 * its slot back when the gateway's 50ms timeout fires. */
+	struct asim_kernel *k = build(
+		"components:\n"
+		"  drv: {kind: driver, target: gw, count: 3, interval: 100ms}\n"
+		"  gw: {kind: gateway, concurrency: 1, timeout: 50ms, target: p}\n"
+		"  p: {kind: peer}\n");
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	struct peer_state *p = state(k, "p");
+	p->silent = true;
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->got[ASIM_TIMEOUT], 3);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(d->latency[i], 50 * ASIM_MS);
+	ck_assert_uint_eq(p->nseen, 3);
+	ck_assert_int_eq(p->seen[1].deadline, 150 * ASIM_MS);
+	ck_assert_uint_eq((uint64_t)figure(k, "gw", "timed_out"), 3);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(gateway_deadline_propagates)
+{
+	/* The caller's 30ms deadline is tighter than the 50ms timeout; a
+	 * request whose deadline passes during auth is not forwarded. */
+	struct asim_kernel *k = build(
+		"components:\n"
+		"  drv: {kind: driver, target: gw, count: 1, deadline: 30ms}\n"
+		"  gw: {kind: gateway, timeout: 50ms, auth_time: 1ms, target: p}\n"
+		"  p: {kind: peer}\n"
+		"  drv2: {kind: driver, target: gw2, count: 1, deadline: 1ms}\n"
+		"  gw2: {kind: gateway, auth_time: 2ms, target: p2}\n"
+		"  p2: {kind: peer}\n");
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	run(k, ASIM_S);
+	struct peer_state *p = state(k, "p"), *p2 = state(k, "p2");
+	ck_assert_int_eq(p->seen[0].deadline, 30 * ASIM_MS);
+	ck_assert_uint_eq(p2->nseen, 0);
+	struct drv *d2 = state(k, "drv2");
+	ck_assert_int_eq(d2->status[0], ASIM_TIMEOUT);
+	ck_assert_int_eq(d2->latency[0], 2 * ASIM_MS);
+	teardown(k);
+}
+END_TEST
+
 START_TEST(gateway_errors_quote_the_line)
 {
 	static const struct {
@@ -696,6 +744,8 @@ static Suite *edge_suite(void)
 	tcase_add_test(tc, gateway_token_bucket_admits_rate_times_t_plus_burst);
 	tcase_add_test(tc, gateway_rate_below_limit_admits_all);
 	tcase_add_test(tc, gateway_concurrency_cap_rejects);
+	tcase_add_test(tc, gateway_timeout_frees_the_slot);
+	tcase_add_test(tc, gateway_deadline_propagates);
 	tcase_add_test(tc, gateway_errors_quote_the_line);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("calls");
