@@ -643,6 +643,14 @@ int asim_compare_main(int argc, char **argv)
 	}
 	if (optind != argc - 2)
 		return usage_error("%s", "compare needs BASE and CANDIDATE files");
+	struct stat so, si;
+	for (int i = 0; output && i < 2; i++)
+		if (stat(output, &so) == 0 && stat(argv[optind + i], &si) == 0 &&
+		    so.st_dev == si.st_dev && so.st_ino == si.st_ino) {
+			fprintf(stderr, "archsim: refusing to write --output over the scenario file %s\n",
+			        argv[optind + i]);
+			return EXIT_USAGE;
+		}
 	struct asim_threshold t[ASIM_MAX_THRESHOLDS];
 	char err[1024];
 	int nt = asim_thresholds_parse(spec, t, err, sizeof err);
