@@ -43,6 +43,7 @@ struct client {
 	struct asim_zipf zipf_keys;
 
 	gsl_rng *r_arrival, *r_mix, *r_key, *r_retry, *r_think, *r_route;
+	struct asim_outcome *outcome; /* the kernel's, looked up once */
 	struct asim_pool reqs;
 	uint64_t issued, arrival_index;
 	asim_time first_arrival;
@@ -195,6 +196,11 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->r_retry = asim_kernel_rng(k, c->name, "retry");
 	s->r_think = asim_kernel_rng(k, c->name, "think");
 	s->r_route = asim_kernel_rng(k, c->name, "route");
+	s->outcome = asim_kernel_outcome(k);
+	if (!s->outcome) {
+		asim_diag_error(d, map->mark, "out of memory configuring '%s'", c->name);
+		return false;
+	}
 	asim_pool_init(&s->reqs, sizeof(struct req), 1024);
 	asim_hist_init(&s->latency);
 	return true;
@@ -243,7 +249,7 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
 	if (asim_measuring_at(k, q->origin)) {
-		struct asim_outcome *o = asim_kernel_outcome(k);
+		struct asim_outcome *o = s->outcome;
 		s->requests++;
 		s->attempts += q->attempt + 1;
 		o->requests++;
@@ -264,7 +270,7 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 			}
 		}
 	}
-	asim_window_finish(asim_kernel_outcome(k), st == ASIM_OK, st == ASIM_REJECTED, q->attempt,
+	asim_window_finish(s->outcome, st == ASIM_OK, st == ASIM_REJECTED, q->attempt,
 	                   now - q->origin);
 	uint32_t user = q->user;
 	asim_pool_put(&s->reqs, q);
@@ -314,10 +320,10 @@ static void arrive(struct asim_component *c, struct client *s, uint64_t user)
 	q->deadline = ASIM_TIME_MAX;
 	if (s->deadline)
 		asim_time_add(now, s->deadline, &q->deadline);
-	asim_kernel_outcome(k)->window.offered++;
+	s->outcome->window.offered++;
 	if (asim_measuring_at(k, now)) {
 		s->offered++;
-		asim_kernel_outcome(k)->offered++;
+		s->outcome->offered++;
 	}
 	send_attempt(c, s, q);
 }

@@ -18,21 +18,6 @@ void asim_hist_init(struct asim_hist *h)
 	h->max = 0;
 }
 
-size_t asim_hist_bucket_of(int64_t value)
-{
-	if (value < 0)
-		value = 0;
-	if (value >= HIST_LIMIT)
-		return LAST_BUCKET;
-	uint64_t v = (uint64_t)value;
-	/* k is the octave of v, floored at ASIM_HIST_SUB_BITS so that values
-	 * below 64 use a shift of 0 and land in the exact block. The OR keeps
-	 * clz defined for 0. Block k-5 starts at (k-5)*64, and the sub-bucket is
-	 * (v >> (k-6)) - 64, which together is (k-6)*64 + (v >> (k-6)). */
-	int k = 63 - __builtin_clzll(v | ((uint64_t)1 << ASIM_HIST_SUB_BITS));
-	int shift = k - ASIM_HIST_SUB_BITS;
-	return ((size_t)shift << ASIM_HIST_SUB_BITS) + (size_t)(v >> shift);
-}
 
 /* The nominal range of a bucket, before the last one absorbs everything
  * above the limit. */
@@ -56,18 +41,6 @@ void asim_hist_bucket_range(size_t bucket, int64_t *lo, int64_t *hi)
 		*hi = INT64_MAX;
 }
 
-void asim_hist_record(struct asim_hist *h, int64_t value)
-{
-	if (value < 0)
-		value = 0;
-	h->bucket[asim_hist_bucket_of(value)]++;
-	h->count++;
-	h->sum += (double)value;
-	if (value < h->min)
-		h->min = value;
-	if (value > h->max)
-		h->max = value;
-}
 
 void asim_hist_merge(struct asim_hist *dst, const struct asim_hist *src)
 {

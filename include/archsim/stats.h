@@ -35,8 +35,38 @@ struct asim_hist {
 };
 
 void asim_hist_init(struct asim_hist *h);
+
+/* Bucket index of a value (see the layout above). Inline, with the record
+ * below, because every finished request records into several histograms. */
+static inline size_t asim_hist_bucket_of(int64_t value)
+{
+	if (value < 0)
+		value = 0;
+	if (value >= ((int64_t)1 << ASIM_HIST_MAX_BITS))
+		return ASIM_HIST_BUCKETS - 1;
+	uint64_t v = (uint64_t)value;
+	/* k is the octave of v, floored at ASIM_HIST_SUB_BITS so that values
+	 * below 64 use a shift of 0 and land in the exact block. The OR keeps
+	 * clz defined for 0. Block k-5 starts at (k-5)*64, and the sub-bucket is
+	 * (v >> (k-6)) - 64, which together is (k-6)*64 + (v >> (k-6)). */
+	int k = 63 - __builtin_clzll(v | ((uint64_t)1 << ASIM_HIST_SUB_BITS));
+	int shift = k - ASIM_HIST_SUB_BITS;
+	return ((size_t)shift << ASIM_HIST_SUB_BITS) + (size_t)(v >> shift);
+}
+
 /* Records a value; negative values are recorded as 0. */
-void asim_hist_record(struct asim_hist *h, int64_t value);
+static inline void asim_hist_record(struct asim_hist *h, int64_t value)
+{
+	if (value < 0)
+		value = 0;
+	h->bucket[asim_hist_bucket_of(value)]++;
+	h->count++;
+	h->sum += (double)value;
+	if (value < h->min)
+		h->min = value;
+	if (value > h->max)
+		h->max = value;
+}
 /* Adds every sample of src into dst. */
 void asim_hist_merge(struct asim_hist *dst, const struct asim_hist *src);
 /* The q-quantile (0 <= q <= 1) by the nearest-rank rule on bucket
@@ -44,9 +74,8 @@ void asim_hist_merge(struct asim_hist *dst, const struct asim_hist *src);
 int64_t asim_hist_quantile(const struct asim_hist *h, double q);
 double asim_hist_mean(const struct asim_hist *h);
 
-/* Bucket index of a value and the value range [lo, hi] a bucket covers;
- * exposed for tests of the error bound. */
-size_t asim_hist_bucket_of(int64_t value);
+/* The value range [lo, hi] a bucket covers; exposed for tests of the error
+ * bound. */
 void asim_hist_bucket_range(size_t bucket, int64_t *lo, int64_t *hi);
 
 struct asim_tw {
