@@ -207,15 +207,17 @@ static bool learn_placement(struct asim_scenario *s, const struct asim_kernel *k
 	return true;
 }
 
-struct asim_scenario *asim_scenario_load(const char *path, const struct asim_overrides *ov,
-                                         struct asim_diag *d)
+/* The one path of both loaders: text is NULL to read the file path, else
+ * len bytes named path in marks. */
+static struct asim_scenario *load(const char *path, const char *text, size_t len,
+                                  const struct asim_overrides *ov, struct asim_diag *d)
 {
 	struct asim_scenario *s = calloc(1, sizeof *s);
 	if (!s) {
 		asim_diag_error(d, (struct asim_mark){path, 0, 0}, "out of memory");
 		return NULL;
 	}
-	s->doc = asim_doc_load_file(path, d);
+	s->doc = text ? asim_doc_load_buffer(path, text, len, d) : asim_doc_load_file(path, d);
 	if (!s->doc)
 		goto fail;
 	const struct asim_cfg *root = s->doc->root;
@@ -304,6 +306,19 @@ struct asim_scenario *asim_scenario_load(const char *path, const struct asim_ove
 fail:
 	asim_scenario_free(s);
 	return NULL;
+}
+
+struct asim_scenario *asim_scenario_load(const char *path, const struct asim_overrides *ov,
+                                         struct asim_diag *d)
+{
+	return load(path, NULL, 0, ov, d);
+}
+
+struct asim_scenario *asim_scenario_load_buffer(const char *name, const char *text, size_t len,
+                                                const struct asim_overrides *ov,
+                                                struct asim_diag *d)
+{
+	return load(name, text ? text : "", text ? len : 0, ov, d);
 }
 
 void asim_scenario_free(struct asim_scenario *s)

@@ -60,6 +60,11 @@ struct asim_scenario {
 /* Loads and validates path. NULL after reporting to d. */
 struct asim_scenario *asim_scenario_load(const char *path, const struct asim_overrides *ov,
                                          struct asim_diag *d);
+/* The same from len bytes of text in memory; name is used in marks and, when
+ * the file has no `name:`, for the scenario's name. NULL after reporting. */
+struct asim_scenario *asim_scenario_load_buffer(const char *name, const char *text, size_t len,
+                                                const struct asim_overrides *ov,
+                                                struct asim_diag *d);
 void asim_scenario_free(struct asim_scenario *s);
 
 /* A kernel with every component added and configured, for replication rep.

@@ -25,6 +25,8 @@ void asim_results_finish(struct asim_results *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static char *vformat(const char *fmt, va_list ap)
 {
 	va_list ap2;
@@ -82,6 +84,9 @@ static struct asim_value *slot(struct asim_results *r, char *path, char *str)
 	v->str = str;
 	return v;
 }
+
+static void set_num(struct asim_results *r, enum asim_value_kind kind, double num,
+                    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
 static void set_num(struct asim_results *r, enum asim_value_kind kind, double num,
                     const char *fmt, va_list ap)
