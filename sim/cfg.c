@@ -747,7 +747,7 @@ static bool node_time(const struct asim_cfg *node, const char *name, asim_time m
 		return false;
 	}
 	if (t < min || t > max) {
-		char lo[32], hi[32], b[80];
+		char lo[48], hi[48], b[112];
 		format_time(lo, sizeof(lo), min);
 		format_time(hi, sizeof(hi), max);
 		bound_phrase(b, sizeof(b), min > 0 ? lo : NULL, max < ASIM_TIME_MAX ? hi : NULL);
