@@ -166,6 +166,26 @@ START_TEST(kernel_tie_order_zero_delay_before_start_and_chain)
 }
 END_TEST
 
+START_TEST(kernel_zero_delay_fifo_grows_in_order)
+{
+	struct asim_kernel *k = make(1, NULL, 0);
+	/* Move the ring's head off zero first, so growth has to unwrap it. */
+	for (uint64_t i = 0; i < 10; i++)
+		asim_schedule(k, 0, 0, EV_PLAIN, 0, i, NULL);
+	ck_assert_int_eq(asim_kernel_run(k, 0), ASIM_RUN_DONE);
+	asim_schedule(k, 1, 0, EV_PLAIN, 0, 5000, NULL);
+	for (uint64_t i = 10; i < 1000; i++)
+		asim_schedule(k, 0, 0, EV_PLAIN, 0, i, NULL);
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_DONE);
+	static uint64_t got[1100];
+	ck_assert_uint_eq(event_order(got, 1100), 1001);
+	for (uint64_t i = 0; i < 1000; i++)
+		ck_assert_uint_eq(got[i], i);
+	ck_assert_uint_eq(got[1000], 5000);
+	asim_kernel_destroy(k);
+}
+END_TEST
+
 START_TEST(kernel_cancel_then_pop)
 {
 	struct asim_kernel *k = make(1, NULL, 0);
@@ -493,6 +513,7 @@ static Suite *kernel_suite(void)
 	tcase_add_test(tc, kernel_tie_order_is_fifo);
 	tcase_add_test(tc, kernel_tie_order_mixes_fifo_and_heap);
 	tcase_add_test(tc, kernel_tie_order_zero_delay_before_start_and_chain);
+	tcase_add_test(tc, kernel_zero_delay_fifo_grows_in_order);
 	tcase_add_test(tc, kernel_cancel_then_pop);
 	tcase_add_test(tc, kernel_time_overflow_refused);
 	tcase_add_test(tc, kernel_event_time_max_runs);
