@@ -376,6 +376,16 @@ static struct asim_cfg *build_alias(struct loader *l, yaml_event_t *ev, int dept
 	}
 	if (!count_nodes(l, a->count, m))
 		return NULL;
+	/* A document already in error is never returned: counting the copy
+	 * keeps every limit as it would be, without spending the time of up
+	 * to ASIM_LOAD_MAX_NODES copies. */
+	if (l->failed) {
+		struct asim_cfg *stub = asim_cfg_new_null(m);
+		if (!stub)
+			out_of_memory(l);
+		*height = a->height;
+		return stub;
+	}
 	struct asim_cfg *n = copy_tree(a->node);
 	if (!n) {
 		out_of_memory(l);
