@@ -13,6 +13,7 @@
 
 #include "archsim/cfg.h"
 #include "archsim/diag.h"
+#include "archsim/fault.h"
 #include "archsim/kernel.h"
 #include "archsim/results.h"
 
@@ -47,6 +48,11 @@ struct asim_model_ops {
 	 * "NAME.busy"... (summed over instances), for time series. The same
 	 * paths every call. */
 	void (*sample)(const struct asim_component *c, struct asim_results *r);
+	/* Fault kinds this model handles (ASIM_FAULT_BIT mask, see fault.h);
+	 * the engine refuses others at load time with a diagnostic. */
+	uint32_t faults;
+	/* A fault starts (active) or ends (!active) at asim_now(). */
+	void (*fault)(struct asim_component *c, const struct asim_fault *f, bool active);
 };
 
 /* The registry of kinds (models/registry.c): NULL when kind is unknown. */
