@@ -55,13 +55,12 @@ static bool parse_slo(struct asim_scenario *s, const struct asim_cfg *slo, struc
 		for (size_t j = 0; j < NSLO_DEFS; j++)
 			if (!strcmp(slo_defs[j].key, slo->pairs[i].key))
 				def = &slo_defs[j];
-		const struct asim_cfg *v = slo->pairs[i].value;
 		struct asim_slo *o = &s->slo[s->nslo];
 		double target = 0;
 		switch (def->unit) {
 		case UNIT_TIME: {
 			asim_time t = 0;
-			if (!asim_cfg_node_time(v, ASIM_NS, 24 * ASIM_HOUR, &t, d)) {
+			if (!asim_cfg_time(slo, def->key, ASIM_REQUIRED, ASIM_NS, 24 * ASIM_HOUR, &t, d)) {
 				ok = false;
 				continue;
 			}
@@ -69,14 +68,14 @@ static bool parse_slo(struct asim_scenario *s, const struct asim_cfg *slo, struc
 			break;
 		}
 		case UNIT_FRACTION:
-			if (!asim_cfg_node_fraction(v, &target, d)) {
+			if (!asim_cfg_fraction(slo, def->key, ASIM_REQUIRED, &target, d)) {
 				ok = false;
 				continue;
 			}
 			break;
 		case UNIT_COUNT: {
 			int64_t n = 0;
-			if (!asim_cfg_node_int(v, 0, INT64_MAX, &n, d)) {
+			if (!asim_cfg_int(slo, def->key, ASIM_REQUIRED, 0, INT64_MAX, &n, d)) {
 				ok = false;
 				continue;
 			}

@@ -83,7 +83,7 @@ static bool configure_mix(struct asim_component *c, struct client *s, const stru
 		double sum = 0;
 		for (size_t i = 0; i < mix->n; i++) {
 			const struct asim_cfg_pair *pr = &mix->pairs[i];
-			if (!asim_cfg_node_fraction(pr->value, &w[i], d))
+			if (!asim_cfg_fraction(mix, pr->key, ASIM_REQUIRED, &w[i], d))
 				return false;
 			int op = asim_kernel_op(c->kernel, pr->key);
 			if (op < 0) {

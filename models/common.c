@@ -70,7 +70,7 @@ bool retry_policy_parse(const struct asim_cfg *map, const char *key, struct retr
 		return true;
 	int64_t max = 0;
 	if (node->type == ASIM_CFG_SCALAR) {
-		if (!asim_cfg_node_int(node, 0, 100, &max, d))
+		if (!asim_cfg_int(map, key, ASIM_REQUIRED, 0, 100, &max, d))
 			return false;
 		out->max = (uint32_t)max;
 		return true;

@@ -174,7 +174,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	ok &= asim_cfg_int(map, "connections", ASIM_OPTIONAL, 1, 1000000, &conns, d);
 	const struct asim_cfg *q = asim_cfg_get(map, "wait_queue");
 	if (q && !(q->type == ASIM_CFG_SCALAR && !strcmp(q->text, "unbounded")))
-		ok &= asim_cfg_node_int(q, 0, INT64_C(1) << 32, &wq, d);
+		ok &= asim_cfg_int(map, "wait_queue", ASIM_REQUIRED, 0, INT64_C(1) << 32, &wq, d);
 	ok &= asim_cfg_dist(map, "read_time", ASIM_REQUIRED, &s->read_time, d);
 	ok &= asim_cfg_dist(map, "write_time", ASIM_REQUIRED, &s->write_time, d);
 	ok &= asim_cfg_choice(map, "replication", ASIM_OPTIONAL, replication_names,

@@ -92,7 +92,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	const struct asim_cfg *cap = asim_cfg_get(map, "capacity");
 	if (cap && !(cap->type == ASIM_CFG_SCALAR && !strcmp(cap->text, "unbounded"))) {
 		int64_t n = 0;
-		ok &= asim_cfg_node_int(cap, 1, INT64_C(1) << 40, &n, d);
+		ok &= asim_cfg_int(map, "capacity", ASIM_REQUIRED, 1, INT64_C(1) << 40, &n, d);
 		s->capacity = (uint64_t)n;
 	}
 	ok &= asim_cfg_choice(map, "when_full", ASIM_OPTIONAL, when_full_names, &s->when_full, d);

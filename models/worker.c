@@ -69,7 +69,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	const struct asim_cfg *q = asim_cfg_get(map, "queue");
 	if (q && !(q->type == ASIM_CFG_SCALAR && !strcmp(q->text, "unbounded"))) {
 		int64_t cap = 0;
-		ok &= asim_cfg_node_int(q, 0, INT64_C(1) << 32, &cap, d);
+		ok &= asim_cfg_int(map, "queue", ASIM_REQUIRED, 0, INT64_C(1) << 32, &cap, d);
 		s->queue_cap = (uint64_t)cap;
 	}
 	ok &= asim_cfg_dist(map, "service_time", ASIM_REQUIRED, &s->service_time, d);

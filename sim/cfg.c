@@ -739,6 +739,12 @@ static bool node_time(const struct asim_cfg *node, const char *name, asim_time m
 		expected(d, node, what, name, "below nanosecond resolution");
 		return false;
 	case P_RANGE:
+		/* Where the key has a tighter bound than the type, that bound is
+		 * what the user needs to read. */
+		if (max < ASIM_TIME_MAX) {
+			t = ASIM_TIME_MAX;
+			break;
+		}
 		for_name(fn, name);
 		describe(got, node);
 		asim_diag_error(d, node->mark,
@@ -845,7 +851,10 @@ static bool node_int(const struct asim_cfg *node, const char *name, int64_t min,
 		char lo[24], hi[24], b[64];
 		snprintf(lo, sizeof(lo), "%" PRId64, min);
 		snprintf(hi, sizeof(hi), "%" PRId64, max);
-		bound_phrase(b, sizeof(b), min > INT64_MIN ? lo : NULL, max < INT64_MAX ? hi : NULL);
+		/* A number beyond 64 bits is too large even under "at least 0":
+		 * name the upper bound then. */
+		bound_phrase(b, sizeof(b), min > INT64_MIN ? lo : NULL,
+		             max < INT64_MAX || e == P_RANGE ? hi : NULL);
 		if (min == INT64_MIN && max == INT64_MAX)
 			bound_phrase(b, sizeof(b), lo, hi);
 		out_of_range(d, node, name, b);
