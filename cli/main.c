@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gsl/gsl_errno.h>
+
 #include "archsim/cfg.h"
 #include "archsim_version.h"
 #include "compare.h"
@@ -313,6 +315,9 @@ static int cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* GSL's default handler aborts; out of memory in an allocation is
+	 * reported through return values instead, like every other error. */
+	gsl_set_error_handler_off();
 	if (argc < 2) {
 		fputs(usage_main, stderr);
 		return EXIT_USAGE;
