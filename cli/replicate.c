@@ -179,7 +179,9 @@ static void flag_prefix(struct asim_results *r, const char *prefix, double n)
 	} qs[] = {{"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
 		char path[256];
-		snprintf(path, sizeof path, "%s.%s", prefix, qs[i].key);
+		/* A prefix too long for the buffer names no percentile we wrote. */
+		if (snprintf(path, sizeof path, "%s.%s", prefix, qs[i].key) >= (int)sizeof path)
+			continue;
 		if (asim_results_get(r, path) && n * (1 - qs[i].q) < 10)
 			asim_results_bool(r, true, "%s.%s_low_samples", prefix, qs[i].key);
 	}
