@@ -59,6 +59,8 @@ static const char usage_run[] =
 	"                    and results.json to DIR (series: replication 0)\n"
 	"  --window D        the time-series window (default 1s, or `window:` in FILE)\n"
 	"  --plot DIR        as --out DIR, then draw plots there with gnuplot\n"
+	"  --max-events N    stop the run after N events (default 1e9, or `limits:`);\n"
+	"                    a run stopped at a limit reports what it had and exits 1\n"
 	"  -q, --quiet       print nothing on success (errors still go to stderr)\n"
 	"  -h, --help        show this help\n";
 
@@ -190,7 +192,8 @@ static int cmd_graph(int argc, char **argv)
 
 static int cmd_run(int argc, char **argv)
 {
-	enum { OPT_SEED = 256, OPT_DURATION, OPT_JSON, OPT_REPS, OPT_WINDOW, OPT_PLOT };
+	enum { OPT_SEED = 256, OPT_DURATION, OPT_JSON, OPT_REPS, OPT_WINDOW, OPT_PLOT,
+	       OPT_MAX_EVENTS };
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"quiet", no_argument, NULL, 'q'},
@@ -202,6 +205,7 @@ static int cmd_run(int argc, char **argv)
 		{"out", required_argument, NULL, 'o'},
 		{"window", required_argument, NULL, OPT_WINDOW},
 		{"plot", required_argument, NULL, OPT_PLOT},
+		{"max-events", required_argument, NULL, OPT_MAX_EVENTS},
 		{0, 0, 0, 0},
 	};
 	struct asim_overrides ov = {0};
@@ -254,6 +258,14 @@ static int cmd_run(int argc, char **argv)
 				                   "--window needs a duration of at least 1ms with a unit (e.g. 1s), got '%s'",
 				                   optarg);
 			break;
+		case OPT_MAX_EVENTS: {
+			int64_t n;
+			if (!asim_parse_int(optarg, &n) || n < 1)
+				return usage_error(usage_run, "--max-events needs a whole number >= 1, got '%s'",
+				                   optarg);
+			ov.max_events = (uint64_t)n;
+			break;
+		}
 		case OPT_PLOT: /* --plot DIR writes the data to DIR too */
 		case 'o':
 			plot |= ch == OPT_PLOT;
@@ -271,6 +283,17 @@ static int cmd_run(int argc, char **argv)
 	if (json && same_file(json, path)) {
 		fprintf(stderr, "archsim: refusing to write --json over the scenario file %s\n", path);
 		return EXIT_USAGE;
+	}
+	/* The files --out writes (cli/series.c), refused before the run rather
+	 * than after it; series.c checks again as it writes. */
+	static const char *const out_names[] = {"series.csv", "cdf.csv", "faults.csv", "results.json"};
+	for (size_t i = 0; out && i < sizeof out_names / sizeof out_names[0]; i++) {
+		char p[4096];
+		snprintf(p, sizeof p, "%s/%s", out, out_names[i]);
+		if (same_file(p, path)) {
+			fprintf(stderr, "archsim: refusing to write %s over the scenario file\n", p);
+			return EXIT_USAGE;
+		}
 	}
 	struct asim_scenario *s = load(path, &ov);
 	if (!s)

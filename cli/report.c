@@ -85,7 +85,9 @@ void asim_report_text(const struct asim_results *r, FILE *out)
 	        num(r, "warmup_s"), num(r, "events"));
 	const struct asim_value *stopped = asim_results_get(r, "stopped");
 	if (stopped)
-		fprintf(out, "WARNING: the run stopped early: %s\n", stopped->str);
+		fprintf(out, "WARNING: the run stopped early, at %gs simulated: %s "
+		        "(see `limits:` in the scenario; figures cover the time run)\n",
+		        num(r, "stopped_at_s"), stopped->str);
 
 	fprintf(out, "\nRequests   ");
 	field(out, r, "offered/s", "offered_rps");

@@ -11,7 +11,56 @@ static const char *const top_keys[] = {
 	"name", "description", "seed", "duration", "warmup", "replications", "zones",
 	"components", "slo", "limits", "network", "window", NULL,
 };
-static const char *const limit_keys[] = {"events", "pending", NULL};
+static const char *const limit_keys[] = {"events", "pending", "inflight", "memory", NULL};
+
+/* A size in bytes with a unit: "2GiB", "512MiB", "1500MB", "65536B". Whole
+ * numbers only, so the limit is exact. */
+static bool parse_bytes(const struct asim_cfg *node, uint64_t *out, struct asim_diag *d)
+{
+	static const struct {
+		const char *name;
+		uint64_t mul;
+	} units[] = {
+		{"B", 1},
+		{"kB", UINT64_C(1000)}, {"KB", UINT64_C(1000)}, {"MB", UINT64_C(1000000)},
+		{"GB", UINT64_C(1000000000)}, {"TB", UINT64_C(1000000000000)},
+		{"KiB", UINT64_C(1) << 10}, {"MiB", UINT64_C(1) << 20},
+		{"GiB", UINT64_C(1) << 30}, {"TiB", UINT64_C(1) << 40},
+	};
+	const uint64_t lo = UINT64_C(1) << 20, hi = UINT64_C(1) << 50;
+	const char *t = node->type == ASIM_CFG_SCALAR ? node->text : NULL;
+	uint64_t v = 0;
+	bool digits = false, big = false;
+	for (; t && *t >= '0' && *t <= '9'; t++) {
+		digits = true;
+		if (v > (UINT64_MAX - 9) / 10)
+			big = true;
+		else
+			v = v * 10 + (uint64_t)(*t - '0');
+	}
+	uint64_t mul = 0;
+	for (size_t i = 0; digits && i < sizeof units / sizeof units[0]; i++)
+		if (!strcmp(t, units[i].name))
+			mul = units[i].mul;
+	if (!mul) {
+		char got[64];
+		if (t)
+			snprintf(got, sizeof got, "'%.40s'", node->text);
+		else
+			snprintf(got, sizeof got, "%s", asim_cfg_type_name(node));
+		asim_diag_error(d, node->mark,
+		                "expected a size with a unit (e.g. 2GiB) for 'memory', got %s "
+		                "(units: B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)", got);
+		return false;
+	}
+	if (big || v > hi / mul || v * mul < lo) {
+		asim_diag_error(d, node->mark,
+		                "'memory' must be between 1MiB and 1024TiB, got '%.40s'", node->text);
+		return false;
+	}
+	*out = v * mul;
+	return true;
+}
 
 /* SLO metrics: the key in `slo:`, the results path it reads, its direction,
  * and how its target is written. */
@@ -238,14 +287,20 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 	const char *desc;
 	ok &= asim_cfg_string(root, "description", ASIM_OPTIONAL, &desc, d);
 	const struct asim_cfg *limits = asim_cfg_get(root, "limits");
+	int64_t ev = (int64_t)ASIM_DEFAULT_MAX_EVENTS, pend = (int64_t)ASIM_DEFAULT_MAX_PENDING;
+	int64_t infl = (int64_t)ASIM_DEFAULT_MAX_INFLIGHT;
+	s->max_memory = ASIM_DEFAULT_MAX_MEMORY;
 	if (limits) {
-		int64_t ev = 0, pend = 0;
+		const struct asim_cfg *mem = asim_cfg_get(limits, "memory");
 		ok &= asim_cfg_expect_map(limits, "limits", limit_keys, d) &&
 		      asim_cfg_int(limits, "events", ASIM_OPTIONAL, 1, INT64_MAX, &ev, d) &&
-		      asim_cfg_int(limits, "pending", ASIM_OPTIONAL, 1, INT64_MAX, &pend, d);
-		s->max_events = (uint64_t)ev;
-		s->max_pending = (uint64_t)pend;
+		      asim_cfg_int(limits, "pending", ASIM_OPTIONAL, 1, INT64_MAX, &pend, d) &&
+		      asim_cfg_int(limits, "inflight", ASIM_OPTIONAL, 1, INT64_MAX, &infl, d) &&
+		      (!mem || parse_bytes(mem, &s->max_memory, d));
 	}
+	s->max_events = (uint64_t)ev;
+	s->max_pending = (uint64_t)pend;
+	s->max_inflight = (uint64_t)infl;
 	const struct asim_cfg *zones = asim_cfg_get(root, "zones");
 	if (zones)
 		ok &= parse_zones(s, zones, d);
@@ -270,6 +325,8 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 			s->replications = ov->replications;
 		if (ov->window)
 			s->window = ov->window;
+		if (ov->max_events)
+			s->max_events = ov->max_events;
 	}
 	if (ok && s->warmup >= s->duration) {
 		const struct asim_cfg *w = asim_cfg_get(root, "warmup");
@@ -352,6 +409,7 @@ struct asim_kernel *asim_scenario_build(const struct asim_scenario *s, uint32_t 
 	}
 	asim_kernel_set_warmup(k, s->warmup);
 	asim_kernel_set_limits(k, s->max_events, s->max_pending);
+	asim_kernel_set_resource_limits(k, s->max_memory, s->max_inflight);
 	/* Add every component first so that targets resolve in any order. */
 	for (size_t i = 0; i < s->components->n; i++) {
 		const struct asim_cfg_pair *p = &s->components->pairs[i];
@@ -416,8 +474,10 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	asim_results_real(r, asim_time_to_seconds(s->duration), "duration_s");
 	asim_results_real(r, asim_time_to_seconds(s->warmup), "warmup_s");
 	asim_results_count(r, asim_kernel_events(k), "events");
-	if (st != ASIM_RUN_DONE)
+	if (st != ASIM_RUN_DONE) {
 		asim_results_string(r, asim_run_status_str(st), "stopped");
+		asim_results_real(r, asim_time_to_seconds(asim_now(k)), "stopped_at_s");
+	}
 	asim_results_count(r, o->requests, "requests");
 	asim_results_count(r, o->succeeded, "succeeded");
 	asim_results_count(r, failed, "failed");

@@ -32,6 +32,7 @@ struct asim_overrides {
 	asim_time duration;
 	uint32_t replications;
 	asim_time window;
+	uint64_t max_events;   /* --max-events */
 };
 
 struct asim_scenario {
@@ -53,9 +54,21 @@ struct asim_scenario {
 	 * count of its target sees the final count whatever the file order. */
 	uint32_t *instances;  /* owned */
 	uint16_t **zone_of;   /* owned; an entry may be NULL (all in zone 0) */
+	/* Resource limits (`limits:`): a run that reaches one stops with its
+	 * status, reports what it had, and `run` exits 1. Defaults below. */
 	uint64_t max_events;
 	uint64_t max_pending;
+	uint64_t max_inflight; /* call records alive at once */
+	uint64_t max_memory;   /* bytes, as asim_kernel_memory() counts them */
 };
+
+/* Defaults of `limits:`, high enough for any sensible run and low enough that
+ * a runaway one (retries without a budget on an unbounded queue, a rate of
+ * 1e9/s) stops in minutes without eating the machine. */
+#define ASIM_DEFAULT_MAX_EVENTS UINT64_C(1000000000)  /* 1e9 events */
+#define ASIM_DEFAULT_MAX_PENDING UINT64_C(50000000)   /* 5e7 pending events */
+#define ASIM_DEFAULT_MAX_INFLIGHT UINT64_C(10000000)  /* 1e7 requests in flight */
+#define ASIM_DEFAULT_MAX_MEMORY (UINT64_C(2) << 30)   /* 2 GiB */
 
 /* Loads and validates path. NULL after reporting to d. */
 struct asim_scenario *asim_scenario_load(const char *path, const struct asim_overrides *ov,

@@ -201,7 +201,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		asim_diag_error(d, map->mark, "out of memory configuring '%s'", c->name);
 		return false;
 	}
-	asim_pool_init(&s->reqs, sizeof(struct req), 1024);
+	asim_kernel_pool_init(c->kernel, &s->reqs, sizeof(struct req), 1024);
 	asim_hist_init(&s->latency);
 	return true;
 }

@@ -226,9 +226,9 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->r_service = asim_kernel_rng(k, c->name, "service");
 	s->r_lag = asim_kernel_rng(k, c->name, "lag");
 	s->r_pick = asim_kernel_rng(k, c->name, "pick");
-	asim_pool_init(&s->ops, sizeof(struct op), 1024);
-	asim_pool_init(&s->jobs, sizeof(struct job), 1024);
-	asim_pool_init(&s->applies, sizeof(struct apply), 1024);
+	asim_kernel_pool_init(c->kernel, &s->ops, sizeof(struct op), 1024);
+	asim_kernel_pool_init(c->kernel, &s->jobs, sizeof(struct job), 1024);
+	asim_kernel_pool_init(c->kernel, &s->applies, sizeof(struct apply), 1024);
 	asim_hist_init(&s->lag_hist);
 	asim_hist_init(&s->staleness);
 	asim_hist_init(&s->wait_hist);

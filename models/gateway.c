@@ -124,7 +124,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->target_instances = t->instances;
 	s->r_auth = asim_kernel_rng(c->kernel, c->name, "auth");
 	s->r_route = asim_kernel_rng(c->kernel, c->name, "route");
-	asim_pool_init(&s->fwds, sizeof(struct fwd), 1024);
+	asim_kernel_pool_init(c->kernel, &s->fwds, sizeof(struct fwd), 1024);
 	return true;
 }
 

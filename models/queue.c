@@ -105,7 +105,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->consumer = t->id;
 	s->nparts = (uint32_t)parts;
 	s->prefetch = (uint32_t)prefetch;
-	asim_pool_init(&s->msgs, sizeof(struct msg), 1024);
+	asim_kernel_pool_init(c->kernel, &s->msgs, sizeof(struct msg), 1024);
 	return true;
 }
 

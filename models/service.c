@@ -333,8 +333,8 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		s->r_calls = asim_kernel_rng(k, c->name, "calls");
 		s->r_route = asim_kernel_rng(k, c->name, "route");
 	}
-	asim_pool_init(&s->jobs, sizeof(struct job), 1024);
-	asim_pool_init(&s->legs, sizeof(struct leg), 1024);
+	asim_kernel_pool_init(c->kernel, &s->jobs, sizeof(struct job), 1024);
+	asim_kernel_pool_init(c->kernel, &s->legs, sizeof(struct leg), 1024);
 	asim_hist_init(&s->response);
 	asim_hist_init(&s->wait);
 	return true;

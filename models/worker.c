@@ -98,7 +98,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	}
 	s->r_service = asim_kernel_rng(c->kernel, c->name, "service");
 	s->r_route = asim_kernel_rng(c->kernel, c->name, "route");
-	asim_pool_init(&s->tasks, sizeof(struct task), 1024);
+	asim_kernel_pool_init(c->kernel, &s->tasks, sizeof(struct task), 1024);
 	asim_hist_init(&s->latency);
 	return true;
 }

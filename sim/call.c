@@ -40,6 +40,10 @@ static inline asim_time net_delay(struct asim_kernel *k, uint32_t from, uint16_t
 
 struct asim_call *asim_call_new(struct asim_kernel *k)
 {
+	if (k->max_inflight && k->calls.live >= k->max_inflight) {
+		asim_kernel_fail(k, ASIM_RUN_INFLIGHT_LIMIT);
+		return NULL;
+	}
 	struct asim_call *call = asim_pool_get(&k->calls);
 	if (!call) {
 		asim_kernel_fail(k, ASIM_RUN_NOMEM);

@@ -23,6 +23,8 @@ static const char *const run_status_names[] = {
 	[ASIM_RUN_TIME_OVERFLOW] = "time overflow",
 	[ASIM_RUN_EVENT_LIMIT] = "event limit reached",
 	[ASIM_RUN_PENDING_LIMIT] = "pending event limit reached",
+	[ASIM_RUN_MEMORY_LIMIT] = "memory limit reached",
+	[ASIM_RUN_INFLIGHT_LIMIT] = "in-flight request limit reached",
 };
 
 const char *asim_run_status_str(enum asim_run_status s)
@@ -57,7 +59,7 @@ struct asim_kernel *asim_kernel_create(uint64_t seed, uint32_t replication)
 	k->next_seq = 1;
 	k->free_slot = NO_SLOT;
 	asim_evq_init(&k->evq);
-	asim_pool_init(&k->calls, sizeof(struct asim_call), 1024);
+	asim_kernel_pool_init(k, &k->calls, sizeof(struct asim_call), 1024);
 	k->fifo = malloc(FIFO_INITIAL * sizeof(*k->fifo));
 	if (!k->fifo)
 		goto fail;
@@ -290,6 +292,26 @@ void asim_kernel_set_limits(struct asim_kernel *k, uint64_t max_events, size_t m
 	k->max_pending = max_pending;
 }
 
+void asim_kernel_set_resource_limits(struct asim_kernel *k, size_t max_memory,
+                                     size_t max_inflight)
+{
+	k->max_memory = max_memory;
+	k->max_inflight = max_inflight;
+}
+
+size_t asim_kernel_memory(const struct asim_kernel *k)
+{
+	return (size_t)k->nslots * sizeof(*k->slots) + k->evq.capacity * sizeof(*k->evq.heap) +
+	       ((size_t)k->fifo_mask + 1) * sizeof(*k->fifo) + k->pool_bytes;
+}
+
+void asim_kernel_pool_init(struct asim_kernel *k, struct asim_pool *p, size_t obj_size,
+                           size_t chunk_objs)
+{
+	asim_pool_init(p, obj_size, chunk_objs);
+	p->account = &k->pool_bytes;
+}
+
 void asim_kernel_set_warmup(struct asim_kernel *k, asim_time warmup)
 {
 	k->warmup = warmup < 0 ? 0 : warmup;
@@ -395,6 +417,14 @@ enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 		}
 		if (k->max_events && k->events >= k->max_events) {
 			asim_kernel_fail(k, ASIM_RUN_EVENT_LIMIT);
+			return k->err;
+		}
+		/* Memory moves slowly next to events: a look every 1024 keeps
+		 * the check off the hot path and still stops a runaway run within
+		 * a few kilobytes of its limit. */
+		if (k->max_memory && (k->events & 1023) == 0 &&
+		    asim_kernel_memory(k) > k->max_memory) {
+			asim_kernel_fail(k, ASIM_RUN_MEMORY_LIMIT);
 			return k->err;
 		}
 		k->events++;

@@ -59,6 +59,8 @@ struct asim_kernel {
 
 	uint64_t events, max_events;
 	size_t max_pending;
+	size_t max_memory, max_inflight;
+	size_t pool_bytes; /* chunks of the pools counted by asim_kernel_memory */
 	asim_time warmup;
 
 	struct asim_component **comps;

@@ -23,6 +23,8 @@ void asim_pool_init(struct asim_pool *p, size_t obj_size, size_t chunk_objs)
 
 void asim_pool_finish(struct asim_pool *p)
 {
+	if (p->account)
+		*p->account -= p->nchunks * p->chunk_objs * p->obj_size;
 	for (size_t i = 0; i < p->nchunks; i++)
 		free(p->chunks[i]);
 	free(p->chunks);
@@ -48,6 +50,8 @@ bool asim_pool_grow(struct asim_pool *p)
 	if (!chunk)
 		return false;
 	p->chunks[p->nchunks++] = chunk;
+	if (p->account)
+		*p->account += p->chunk_objs * p->obj_size;
 	/* Thread the objects from the end so that the first one is handed out
 	 * first: consecutive gets then walk memory forwards. */
 	for (size_t i = p->chunk_objs; i-- > 0;) {

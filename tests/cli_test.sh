@@ -129,5 +129,32 @@ expect_grep "junit failure" "<failure message=" "$tmp/out"
 expect_exit 2 "compare bad threshold" "$bin" compare --max-regression p95=lots \
 	tests/data/small.yaml tests/data/small.yaml
 
+# Resource limits: a run stopped at one reports what it had, says why, exits 1.
+expect_exit 1 "--max-events stops the run" "$bin" run --max-events 1000 --json "$tmp/lim.json" \
+	tests/data/small.yaml
+expect_grep "stop reason on stderr" "stopped early: event limit reached" "$tmp/err"
+expect_grep "stop reason in the summary" "WARNING: the run stopped early, at" "$tmp/out"
+expect_grep "stop reason in the JSON" '"stopped": "event limit reached"' "$tmp/lim.json"
+expect_exit 2 "bad --max-events" "$bin" run --max-events 0 tests/data/small.yaml
+expect_grep "--max-events wants a number" "max-events needs a whole number" "$tmp/err"
+
+# Outputs: no temporary file left behind; no output over an input, by any path.
+if ls "$tmp" | grep -q '\.tmp'; then fail "no temporary files left"; else ok "no temporary files left"; fi
+mkdir -p "$tmp/in"
+cp tests/data/small.yaml "$tmp/in/results.json"
+expect_exit 2 "--out over the input refused" "$bin" run -q --out "$tmp/in" "$tmp/in/results.json"
+expect_grep "--out refusal named" "refusing to write" "$tmp/err"
+if cmp -s tests/data/small.yaml "$tmp/in/results.json"; then ok "input untouched by --out"; else
+	fail "input untouched by --out"; fi
+ln -s "$tmp/mine.yaml" "$tmp/link.json"
+expect_exit 2 "--json through a symlink to the input refused" "$bin" run -q --json "$tmp/link.json" \
+	"$tmp/mine.yaml"
+if cmp -s tests/data/small.yaml "$tmp/mine.yaml"; then ok "input untouched via symlink"; else
+	fail "input untouched via symlink"; fi
+expect_exit 2 "compare --output over an input refused" "$bin" compare --reps 2 \
+	--output "$tmp/mine.yaml" tests/data/small.yaml "$tmp/mine.yaml"
+if cmp -s tests/data/small.yaml "$tmp/mine.yaml"; then ok "input untouched by compare"; else
+	fail "input untouched by compare"; fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

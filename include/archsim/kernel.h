@@ -28,6 +28,7 @@
 
 struct asim_kernel;
 struct asim_model_ops;
+struct asim_pool;
 
 /* Event types below ASIM_EV_USER belong to the kernel and the call protocol;
  * a model numbers its own timers from ASIM_EV_USER. */
@@ -69,6 +70,8 @@ enum asim_run_status {
 	ASIM_RUN_TIME_OVERFLOW, /* an event was scheduled beyond ASIM_TIME_MAX */
 	ASIM_RUN_EVENT_LIMIT,   /* more events than the configured limit */
 	ASIM_RUN_PENDING_LIMIT, /* more pending events than the configured limit */
+	ASIM_RUN_MEMORY_LIMIT,  /* more memory than the configured limit (asim_kernel_memory) */
+	ASIM_RUN_INFLIGHT_LIMIT, /* more calls in flight than the configured limit */
 };
 
 const char *asim_run_status_str(enum asim_run_status s);
@@ -108,6 +111,18 @@ bool asim_cancel(struct asim_kernel *k, struct asim_timer t);
 
 /* Limits; 0 means none. Reaching one stops the run with its status. */
 void asim_kernel_set_limits(struct asim_kernel *k, uint64_t max_events, size_t max_pending);
+/* Limits on memory (bytes, as asim_kernel_memory() counts them; checked every
+ * 1024 events) and on call records alive at once (requests in flight). */
+void asim_kernel_set_resource_limits(struct asim_kernel *k, size_t max_memory,
+                                     size_t max_inflight);
+/* The bytes the run holds in pending-event storage, call records and every
+ * pool set up with asim_kernel_pool_init(): what grows when a run runs away.
+ * Deterministic, unlike the process's resident size. */
+size_t asim_kernel_memory(const struct asim_kernel *k);
+/* asim_pool_init() for a pool whose chunks count towards asim_kernel_memory();
+ * models use it for their per-request records. */
+void asim_kernel_pool_init(struct asim_kernel *k, struct asim_pool *p, size_t obj_size,
+                           size_t chunk_objs);
 
 /* Measurement starts at warmup: models check asim_measuring() before
  * recording, and each component's warmup_end op runs at that instant so that

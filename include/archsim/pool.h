@@ -22,9 +22,12 @@ struct asim_pool {
 	void **chunks;               /* owned chunk list */
 	size_t nchunks, chunks_cap;
 	size_t live, peak;           /* objects handed out now, and at most */
+	size_t *account;             /* NULL, or a byte total that chunks add to */
 };
 
-/* Prepares an empty pool of obj_size-byte objects in caller-owned memory. */
+/* Prepares an empty pool of obj_size-byte objects in caller-owned memory.
+ * Set p->account afterwards to have the bytes of its chunks added to (and,
+ * by asim_pool_finish, taken from) a running total. */
 void asim_pool_init(struct asim_pool *p, size_t obj_size, size_t chunk_objs);
 
 /* Frees every chunk. Objects still handed out become invalid. */
