@@ -18,8 +18,71 @@ struct network {
 	 * not shift the network draws of the others. */
 	gsl_rng **rng;
 	uint32_t ncomp;
-	uint64_t messages, cross;
+	uint64_t messages, cross, lost;
+	/* Faults active now, in the order they started; the common case of
+	 * none costs one test per message. Loss and latency draw from their
+	 * own streams per sender, made at the first such fault, so that the
+	 * delays drawn above are the same with or without faults. */
+	struct active_fault {
+		const struct asim_fault *f;
+		const struct asim_net_scope *scope;
+	} *active;
+	uint32_t nactive, cap_active;
+	gsl_rng **r_loss, **r_latency;
 };
+
+static inline bool in_side(const uint8_t *side, uint32_t nz, uint32_t zone, uint32_t comp)
+{
+	return !side || side[zone] || side[nz + comp];
+}
+
+static inline int group_of(const int8_t *g, uint32_t nz, uint32_t zone, uint32_t comp)
+{
+	return g[nz + comp] >= 0 ? g[nz + comp] : g[zone];
+}
+
+/* Applies the active faults to one message: lost, or its delay d plus the
+ * latency faults it meets. */
+static asim_time faulted(struct network *n, uint32_t from, uint32_t za, uint32_t to,
+                         uint32_t zb, asim_time d)
+{
+	for (uint32_t i = 0; i < n->nactive; i++) {
+		const struct asim_fault *f = n->active[i].f;
+		const struct asim_net_scope *sc = n->active[i].scope;
+		switch (f->kind) {
+		case ASIM_FAULT_ZONE_LOSS:
+			if (za == sc->zone || zb == sc->zone)
+				return ASIM_NET_LOST;
+			break;
+		case ASIM_FAULT_PARTITION: {
+			int ga = group_of(sc->group, n->nz, za, from);
+			int gb = group_of(sc->group, n->nz, zb, to);
+			if (ga >= 0 && gb >= 0 && ga != gb && (!sc->oneway || ga < gb))
+				return ASIM_NET_LOST;
+			break;
+		}
+		case ASIM_FAULT_LOSS:
+		case ASIM_FAULT_LATENCY: {
+			bool hit = (in_side(sc->from, n->nz, za, from) && in_side(sc->to, n->nz, zb, to)) ||
+			           (!sc->oneway && in_side(sc->from, n->nz, zb, to) &&
+			            in_side(sc->to, n->nz, za, from));
+			if (!hit || from >= n->ncomp)
+				break;
+			if (f->kind == ASIM_FAULT_LOSS) {
+				if (gsl_rng_uniform(n->r_loss[from]) < f->probability)
+					return ASIM_NET_LOST;
+			} else {
+				asim_time extra = asim_dist_sample(f->delay, n->r_latency[from]);
+				d = ASIM_TIME_MAX / 2 - d > extra ? d + extra : ASIM_TIME_MAX / 2;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	return d;
+}
 
 static const char *const net_keys[] = {"within_zone", "across_zones", "links", NULL};
 static const char *const link_keys[] = {"from", "to", "latency", NULL};
@@ -37,9 +100,13 @@ static asim_time net_delay(void *p, struct asim_kernel *k, uint32_t from, uint16
 		n->cross += za != zb;
 	}
 	const struct asim_dist *dist = n->pair[za * n->nz + zb];
-	if (!dist || from >= n->ncomp)
-		return 0;
-	return asim_dist_sample(dist, n->rng[from]);
+	asim_time d = !dist || from >= n->ncomp ? 0 : asim_dist_sample(dist, n->rng[from]);
+	if (!n->nactive)
+		return d;
+	d = faulted(n, from, za, to, zb, d);
+	if (d == ASIM_NET_LOST && asim_measuring_at(k, asim_now(k)))
+		n->lost++;
+	return d;
 }
 
 static void report(const struct asim_component *c, struct asim_results *r)
@@ -47,6 +114,8 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	const struct network *n = c->state;
 	asim_results_count(r, n->messages, "network.messages");
 	asim_results_count(r, n->cross, "network.cross_zone_messages");
+	if (n->r_loss || n->nactive || n->cap_active)
+		asim_results_count(r, n->lost, "network.lost_messages");
 }
 
 static void destroy(struct asim_component *c)
@@ -59,6 +128,9 @@ static void destroy(struct asim_component *c)
 	free(n->links);
 	free(n->pair);
 	free(n->rng);
+	free(n->active);
+	free(n->r_loss);
+	free(n->r_latency);
 }
 
 static const struct asim_model_ops network_ops = {
@@ -157,33 +229,100 @@ static bool parse(struct asim_kernel *k, struct network *n, const struct asim_cf
 	return !links || parse_links(k, n, links, d);
 }
 
-bool asim_network_install(struct asim_kernel *k, const struct asim_cfg *net,
-                          struct asim_diag *d)
+/* Makes streams of purpose for every component known at install. */
+static gsl_rng **make_streams(struct asim_kernel *k, uint32_t ncomp, const char *purpose)
 {
-	if (!net)
-		return true;
+	gsl_rng **v = calloc(ncomp ? ncomp : 1, sizeof *v);
+	for (uint32_t i = 0; v && i < ncomp; i++) {
+		v[i] = asim_kernel_rng(k, asim_kernel_component(k, i)->name, purpose);
+		if (!v[i]) {
+			free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+/* net NULL: a network without delays, for faults. */
+static bool install(struct asim_kernel *k, const struct asim_cfg *net, struct asim_mark mark,
+                    struct asim_diag *d)
+{
 	uint32_t ncomp = (uint32_t)asim_kernel_count(k);
 	struct asim_component *c = asim_kernel_add(k, ASIM_NETWORK_NAME, &network_ops);
 	if (!c) {
-		asim_diag_error(d, net->mark, "out of memory");
+		asim_diag_error(d, mark, "out of memory");
 		return false;
 	}
 	struct network *n = c->state;
-	if (!parse(k, n, net, d))
+	if (net && !parse(k, n, net, d))
 		return false;
-	n->ncomp = ncomp;
-	n->rng = calloc(ncomp ? ncomp : 1, sizeof *n->rng);
-	if (!n->rng) {
-		asim_diag_error(d, net->mark, "out of memory");
-		return false;
-	}
-	for (uint32_t i = 0; i < ncomp; i++) {
-		n->rng[i] = asim_kernel_rng(k, asim_kernel_component(k, i)->name, "network");
-		if (!n->rng[i]) {
-			asim_diag_error(d, net->mark, "out of memory");
+	if (!net) {
+		uint32_t nz = asim_kernel_zone_count(k);
+		n->nz = nz ? nz : 1;
+		n->pair = calloc((size_t)n->nz * n->nz, sizeof *n->pair);
+		if (!n->pair) {
+			asim_diag_error(d, mark, "out of memory");
 			return false;
 		}
 	}
+	n->ncomp = ncomp;
+	n->rng = make_streams(k, ncomp, "network");
+	if (!n->rng) {
+		asim_diag_error(d, mark, "out of memory");
+		return false;
+	}
 	asim_kernel_set_network(k, net_delay, n);
+	return true;
+}
+
+bool asim_network_install(struct asim_kernel *k, const struct asim_cfg *net,
+                          struct asim_diag *d)
+{
+	return !net || install(k, net, net->mark, d);
+}
+
+bool asim_network_ensure(struct asim_kernel *k, struct asim_mark mark, struct asim_diag *d)
+{
+	return asim_kernel_find(k, ASIM_NETWORK_NAME) || install(k, NULL, mark, d);
+}
+
+bool asim_network_fault(struct asim_kernel *k, const struct asim_fault *f,
+                        const struct asim_net_scope *scope, bool active)
+{
+	struct asim_component *c = asim_kernel_find(k, ASIM_NETWORK_NAME);
+	if (!c)
+		return false;
+	struct network *n = c->state;
+	if (!active) {
+		for (uint32_t i = 0; i < n->nactive; i++) {
+			if (n->active[i].f == f) {
+				memmove(&n->active[i], &n->active[i + 1],
+				        (n->nactive - i - 1) * sizeof *n->active);
+				n->nactive--;
+				break;
+			}
+		}
+		return true;
+	}
+	if (f->kind == ASIM_FAULT_LOSS && !n->r_loss)
+		n->r_loss = make_streams(k, n->ncomp, "loss");
+	if (f->kind == ASIM_FAULT_LATENCY && !n->r_latency)
+		n->r_latency = make_streams(k, n->ncomp, "latency");
+	bool ok = (f->kind != ASIM_FAULT_LOSS || n->r_loss) &&
+	          (f->kind != ASIM_FAULT_LATENCY || n->r_latency);
+	if (ok && n->nactive == n->cap_active) {
+		uint32_t cap = n->cap_active ? 2 * n->cap_active : 4;
+		struct active_fault *v = realloc(n->active, cap * sizeof *v);
+		ok = v != NULL;
+		if (ok) {
+			n->active = v;
+			n->cap_active = cap;
+		}
+	}
+	if (!ok) {
+		asim_kernel_stop(k);
+		return false;
+	}
+	n->active[n->nactive++] = (struct active_fault){f, scope};
 	return true;
 }

@@ -5,11 +5,12 @@
 
 #include "archsim/call.h"
 #include "archsim/model.h"
+#include "faults.h"
 #include "network.h"
 
 static const char *const top_keys[] = {
 	"name", "description", "seed", "duration", "warmup", "replications", "zones",
-	"components", "slo", "limits", "network", "window", NULL,
+	"components", "slo", "limits", "network", "window", "faults", NULL,
 };
 static const char *const limit_keys[] = {"events", "pending", "inflight", "memory", NULL};
 
@@ -64,7 +65,7 @@ static bool parse_bytes(const struct asim_cfg *node, uint64_t *out, struct asim_
 
 /* SLO metrics: the key in `slo:`, the results path it reads, its direction,
  * and how its target is written. */
-enum slo_unit { UNIT_TIME, UNIT_FRACTION, UNIT_COUNT };
+enum slo_unit { UNIT_TIME, UNIT_FRACTION, UNIT_COUNT, UNIT_SECONDS };
 static const struct slo_def {
 	const char *key, *path;
 	enum slo_kind kind;
@@ -81,6 +82,11 @@ static const struct slo_def {
 	{"duplicate_writes", "invariants.duplicate_writes", SLO_AT_MOST, UNIT_COUNT},
 	{"conflicting_writes", "invariants.conflicting_writes", SLO_AT_MOST, UNIT_COUNT},
 	{"lost_writes", "invariants.lost_writes", SLO_AT_MOST, UNIT_COUNT},
+	{"two_leader_s", "invariants.two_leader_s", SLO_AT_MOST, UNIT_SECONDS},
+	{"leader_changes", "invariants.leader_changes", SLO_AT_MOST, UNIT_COUNT},
+	{"lock_leaks", "invariants.lock_leaks", SLO_AT_MOST, UNIT_COUNT},
+	{"lock_leak_s", "invariants.lock_leak_s", SLO_AT_MOST, UNIT_SECONDS},
+	{"drift", "invariants.drift", SLO_AT_MOST, UNIT_COUNT},
 };
 #define NSLO_DEFS (sizeof slo_defs / sizeof slo_defs[0])
 
@@ -129,6 +135,15 @@ static bool parse_slo(struct asim_scenario *s, const struct asim_cfg *slo, struc
 				continue;
 			}
 			target = (double)n;
+			break;
+		}
+		case UNIT_SECONDS: {
+			asim_time t = 0;
+			if (!asim_cfg_time(slo, def->key, ASIM_REQUIRED, 0, 366 * 24 * ASIM_HOUR, &t, d)) {
+				ok = false;
+				continue;
+			}
+			target = asim_time_to_seconds(t);
 			break;
 		}
 		}
@@ -429,6 +444,15 @@ struct asim_kernel *asim_scenario_build(const struct asim_scenario *s, uint32_t 
 	}
 	if (ok)
 		ok = asim_network_install(k, asim_cfg_get(s->doc->root, "network"), d);
+	if (ok) {
+		/* Faults are checked against the file's duration, so that a
+		 * shorter --duration only ends the run before the later ones. */
+		asim_time file_duration = s->duration;
+		const struct asim_cfg *dv = asim_cfg_get(s->doc->root, "duration");
+		if (dv && dv->type == ASIM_CFG_SCALAR)
+			asim_parse_time(dv->text, &file_duration);
+		ok = asim_faults_install(k, asim_cfg_get(s->doc->root, "faults"), file_duration, d);
+	}
 	if (ok)
 		return k;
 fail:
@@ -512,6 +536,11 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	asim_results_count(r, o->duplicate_writes, "invariants.duplicate_writes");
 	asim_results_count(r, o->conflicting_writes, "invariants.conflicting_writes");
 	asim_results_count(r, o->lost_writes, "invariants.lost_writes");
+	asim_results_real(r, asim_time_to_seconds(o->two_leader), "invariants.two_leader_s");
+	asim_results_count(r, o->leader_changes, "invariants.leader_changes");
+	asim_results_count(r, o->lock_leaks, "invariants.lock_leaks");
+	asim_results_real(r, asim_time_to_seconds(o->lock_leak), "invariants.lock_leak_s");
+	asim_results_count(r, o->drift, "invariants.drift");
 }
 
 bool asim_scenario_judge(const struct asim_scenario *s, struct asim_results *r)

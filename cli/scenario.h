@@ -2,9 +2,9 @@
  * and run a kernel from it.
  *
  * Top-level keys: name, description, seed, duration, warmup, replications,
- * zones, network, components, slo, limits, window. Loading validates everything (each
- * component's configure runs once on a scratch kernel), so a scenario that
- * loads is a scenario that runs. */
+ * zones, network, components, slo, limits, window, faults (see faults.h).
+ * Loading validates everything (each component's configure runs once on a
+ * scratch kernel), so a scenario that loads is a scenario that runs. */
 #ifndef ARCHSIM_CLI_SCENARIO_H
 #define ARCHSIM_CLI_SCENARIO_H
 

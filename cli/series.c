@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "archsim/model.h"
+#include "recovery.h"
 
 void asim_series_init(struct asim_series *ser)
 {
@@ -24,6 +25,7 @@ void asim_series_finish(struct asim_series *ser)
 	free(ser->cols);
 	free(ser->rows);
 	free(ser->vals);
+	free(ser->faults);
 	memset(ser, 0, sizeof *ser);
 }
 
@@ -134,7 +136,20 @@ enum asim_run_status asim_series_run(const struct asim_scenario *s, uint32_t rep
 	}
 	asim_kernel_finish(k);
 	ser->cdf = o->latency;
+	const struct asim_fault_window *w;
+	size_t nw = asim_faults_windows(k, asim_now(k), &w);
+	if (nw) {
+		ser->faults = malloc(nw * sizeof *ser->faults);
+		if (ser->faults) {
+			memcpy(ser->faults, w, nw * sizeof *w);
+			ser->nfaults = nw;
+		} else {
+			ser->oom = true;
+			st = ASIM_RUN_NOMEM;
+		}
+	}
 	asim_scenario_collect(s, k, st, r);
+	asim_recovery_report(ser, r);
 	asim_kernel_destroy(k);
 	return st;
 }
@@ -233,10 +248,14 @@ static bool write_cdf(FILE *f, const void *arg)
 
 static bool write_faults(FILE *f, const void *arg)
 {
-	(void)arg;
-	/* Faults are not simulated yet: the header alone, so that the plot
-	 * scripts already shade whatever rows a later version writes. */
+	const struct asim_series *ser = arg;
 	fputs("start_s,end_s,label\n", f);
+	for (size_t i = 0; i < ser->nfaults; i++) {
+		put_num(f, asim_time_to_seconds(ser->faults[i].start));
+		fputc(',', f);
+		put_num(f, asim_time_to_seconds(ser->faults[i].end));
+		fprintf(f, ",%s\n", ser->faults[i].label);
+	}
 	return !ferror(f);
 }
 
@@ -262,7 +281,7 @@ bool asim_series_write(const struct asim_series *ser, const struct asim_results 
 	static const char *const names[] = {"series.csv", "cdf.csv", "faults.csv", "results.json"};
 	bool (*const writers[])(FILE *, const void *) = {write_series, write_cdf, write_faults,
 	                                                 write_results};
-	const void *args[] = {ser, &ser->cdf, NULL, r};
+	const void *args[] = {ser, &ser->cdf, ser, r};
 	bool ok = true;
 	for (size_t i = 0; i < 4 && ok; i++) {
 		size_t len = strlen(dir) + strlen(names[i]) + 2;

@@ -11,8 +11,8 @@
  *                (no request finished in the window) are written as NaN.
  *   cdf.csv      latency_ms, fraction: the CDF of successful requests after
  *                warm-up, one row per non-empty histogram bucket.
- *   faults.csv   start_s, end_s, label of each fault window (header only
- *                until faults exist), shaded by the plot scripts.
+ *   faults.csv   start_s, end_s, label of each fault occurrence (faults.h),
+ *                clipped to the run; shaded and labelled by the plot scripts.
  *   results.json the results as `--json` writes them. */
 #ifndef ARCHSIM_CLI_SERIES_H
 #define ARCHSIM_CLI_SERIES_H
@@ -23,6 +23,7 @@
 #include "archsim/diag.h"
 #include "archsim/results.h"
 #include "archsim/stats.h"
+#include "faults.h"
 #include "scenario.h"
 
 /* The fixed figures of one window; rates are per second of the window. */
@@ -40,6 +41,8 @@ struct asim_series {
 	size_t ncols;
 	double *vals;                 /* owned: nrows x ncols */
 	struct asim_hist cdf;         /* latency after warm-up, the whole run */
+	struct asim_fault_window *faults; /* owned: the run's fault windows */
+	size_t nfaults;
 	bool oom;
 };
 

@@ -53,6 +53,8 @@ struct cache {
 	uint32_t backing, backing_instances;
 	struct asim_dist hit_time, miss_time;
 	gsl_rng *r_time, *r_route;
+	struct inst_fault f;
+	uint64_t flushed; /* entries dropped by faults, after warm-up */
 
 	/* Measured after warm-up. */
 	uint64_t hits, misses, evictions, expirations, fills, writes, backing_errors;
@@ -286,6 +288,13 @@ static void request(struct asim_component *c, struct cache *s, struct asim_call 
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
 	bool measuring = asim_measuring_at(k, now);
+	if (s->f.down) {
+		if (s->f.gone)
+			asim_call_drop(k, in);
+		else
+			asim_call_reply(k, in, ASIM_UNREACHABLE);
+		return;
+	}
 	uint32_t x = find(s, in->key);
 	if (x != NIL && s->e[x].expires <= now) {
 		if (measuring)
@@ -390,6 +399,8 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->fills, "components.%s.fills", n);
 	asim_results_count(r, s->writes, "components.%s.writes", n);
 	asim_results_count(r, s->backing_errors, "components.%s.backing_errors", n);
+	if (s->flushed)
+		asim_results_count(r, s->flushed, "components.%s.flushed", n);
 	asim_results_real(r, asim_tw_mean(&s->size_tw, asim_now(c->kernel)),
 	                  "components.%s.entries_mean", n);
 	asim_results_real(r, s->capacity ? asim_tw_mean(&s->size_tw, asim_now(c->kernel)) /
@@ -416,6 +427,39 @@ static void destroy(struct asim_component *c)
 	asim_dist_finish(&s->miss_time);
 }
 
+/* Drops every entry (O(capacity), at the fault only). */
+static void flush(struct asim_component *c, struct cache *s)
+{
+	asim_time now = asim_now(c->kernel);
+	if (asim_measuring_at(c->kernel, now))
+		s->flushed += s->used;
+	for (uint32_t i = 0; i <= s->mask; i++)
+		s->slot[i] = NIL;
+	for (uint32_t i = 0; i < s->capacity; i++)
+		s->e[i].next = i + 1 < s->capacity ? i + 1 : NIL;
+	s->free_list = 0;
+	s->head = s->tail = NIL;
+	s->used = 0;
+	asim_tw_set(&s->size_tw, now, 0);
+}
+
+/* Faults: cache_flush empties the cache at its start; a crash empties it
+ * too (it restarts cold) and refuses requests until the restart (drops
+ * them under a zone loss). Lookups already under way finish: they take
+ * microseconds, the crash's window minutes. */
+static void fault(struct asim_component *c, const struct asim_fault *f, bool active)
+{
+	struct cache *s = c->state;
+	if (f->kind == ASIM_FAULT_CACHE_FLUSH) {
+		if (active)
+			flush(c, s);
+		return;
+	}
+	if (asim_fault_hits(f, 0) &&
+	    inst_fault_apply(&s->f, f, active, asim_now(c->kernel)) == EDGE_DOWN)
+		flush(c, s);
+}
+
 const struct asim_model_ops asim_cache_ops = {
 	.kind = "cache",
 	.summary = "LRU cache with ttl, read-through to a backing store, invalidate or write-through",
@@ -427,4 +471,7 @@ const struct asim_model_ops asim_cache_ops = {
 	.report = report,
 	.edges = edges,
 	.destroy = destroy,
+	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
+	          ASIM_FAULT_BIT(ASIM_FAULT_CACHE_FLUSH),
+	.fault = fault,
 };

@@ -13,13 +13,19 @@
 #include "archsim/pool.h"
 #include "archsim/zipf.h"
 #include "common.h"
+#include "resilience.h"
+
+/* The client's own timer, numbered clear of the shared ones. */
+enum { EV_HEDGE = EV_MODEL_BASE + 8, EV_SPIKE_TICK };
 
 struct req {
 	asim_time origin;   /* intended start of the logical request */
 	asim_time deadline; /* overall deadline, ASIM_TIME_MAX when none */
 	asim_time prev_backoff;
 	struct asim_call *call; /* the attempt in flight, or NULL */
+	struct asim_call *hcall; /* its hedge in flight, or NULL */
 	struct asim_timer timer; /* its timeout, or the pending retry */
+	struct asim_timer htimer; /* when to hedge it */
 	uint64_t id, key;
 	uint32_t attempt, user;
 	uint16_t op;
@@ -33,7 +39,11 @@ struct client {
 	struct asim_dist think; /* closed loop */
 	uint64_t limit;         /* logical requests to issue; 0: no limit */
 	asim_time timeout, deadline;
-	struct retry_policy retry;
+	struct edge_policy pol; /* retries (budget), breaker, hedge toward the target */
+	struct edge_stats edge;
+	struct throttle_cfg tcfg;
+	struct throttle thr;
+	gsl_rng *r_throttle;
 
 	int nops;
 	uint16_t op[ASIM_MAX_OPS];
@@ -47,6 +57,18 @@ struct client {
 	struct asim_pool reqs;
 	uint64_t issued, arrival_index;
 	asim_time first_arrival;
+	/* load_spike faults: the rate is multiplied by spike, the product of
+	 * the active spikes' levels (each ramps up linearly, or steps). */
+	double spike;
+	struct spike_on {
+		asim_time start, ramp;
+		double factor;
+		uint32_t id;
+	} spikes[8];
+	uint32_t nspikes;
+	struct asim_timer next;  /* the pending open-loop arrival */
+	asim_time spike_base;    /* evenly spaced arrivals restart here... */
+	uint64_t spike_index;    /* ...from this index, at the new rate */
 
 	/* Measured over requests that started after warm-up. */
 	uint64_t offered, requests, succeeded, attempts, failed[ASIM_STATUS_COUNT];
@@ -55,7 +77,7 @@ struct client {
 
 static const char *const client_keys[] = {
 	"kind", "rate", "arrivals", "users", "think_time", "requests", "mix", "keys",
-	"timeout", "deadline", "retries", "target", "zone", NULL,
+	"timeout", "deadline", "retries", "target", "zone", "breaker", "hedge", "throttle", NULL,
 };
 static const char *const arrival_names[] = {"poisson", "constant", NULL};
 static const char *const key_keys[] = {"count", "popularity", "alpha", NULL};
@@ -179,7 +201,8 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->deadline = 0;
 	ok &= asim_cfg_time(map, "timeout", ASIM_OPTIONAL, ASIM_NS, 24 * ASIM_HOUR, &s->timeout, d);
 	ok &= asim_cfg_time(map, "deadline", ASIM_OPTIONAL, ASIM_NS, 24 * ASIM_HOUR, &s->deadline, d);
-	ok &= retry_policy_parse(map, "retries", &s->retry, d);
+	ok &= edge_policy_parse(map, &s->pol, d);
+	ok &= throttle_parse(map, "throttle", &s->tcfg, d);
 	ok &= configure_keys(s, map, d);
 	ok &= configure_mix(c, s, map, d);
 	ok &= model_instances(c, map, 1, d);
@@ -196,8 +219,11 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->r_retry = asim_kernel_rng(k, c->name, "retry");
 	s->r_think = asim_kernel_rng(k, c->name, "think");
 	s->r_route = asim_kernel_rng(k, c->name, "route");
+	if (s->tcfg.on)
+		s->r_throttle = asim_kernel_rng(k, c->name, "throttle");
+	throttle_init(&s->thr, &s->tcfg);
 	s->outcome = asim_kernel_outcome(k);
-	if (!s->outcome) {
+	if (!s->outcome || !edge_init(&s->edge, &s->pol, asim_kernel_warmup(k))) {
 		asim_diag_error(d, map->mark, "out of memory configuring '%s'", c->name);
 		return false;
 	}
@@ -210,37 +236,74 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
  * period n times, so the rate holds exactly over long runs. */
 static asim_time next_arrival_delay(struct client *s, asim_time now)
 {
+	double rate = s->nspikes ? s->rate * s->spike : s->rate;
 	if (!s->constant)
-		return asim_time_from_seconds(gsl_ran_exponential(s->r_arrival, 1.0 / s->rate));
-	asim_time at = asim_time_from_seconds((double)s->arrival_index / s->rate);
+		return asim_time_from_seconds(gsl_ran_exponential(s->r_arrival, 1.0 / rate));
+	asim_time at = s->spike_base +
+	               asim_time_from_seconds((double)(s->arrival_index - s->spike_index) / rate);
 	s->arrival_index++;
 	return at > now ? at - now : 0;
 }
 
-static void send_attempt(struct asim_component *c, struct client *s, struct req *q)
+/* Sends one call of q's current attempt: the first (tag 0) or its hedge
+ * (tag 1, to another instance when there are several). */
+static struct asim_call *send_call(struct asim_component *c, struct client *s, struct req *q,
+                                   uint32_t tag, asim_time expiry)
 {
 	struct asim_kernel *k = c->kernel;
-	asim_time now = asim_now(k);
 	struct asim_call *call = asim_call_new(k);
 	if (!call)
-		return; /* out of memory: the kernel stops the run */
+		return NULL; /* out of memory: the kernel stops the run */
 	call->op = q->op;
 	call->key = q->key;
 	call->request = q->id;
 	call->origin = q->origin;
 	call->attempt = q->attempt;
 	call->token = (uint64_t)(uintptr_t)q;
+	call->tag = tag;
+	call->deadline = expiry;
+	uint16_t inst = 0;
+	if (tag && q->call && s->target_instances > 1) {
+		inst = (uint16_t)gsl_rng_uniform_int(s->r_route, s->target_instances - 1);
+		if (inst >= q->call->callee_inst)
+			inst++;
+	} else if (s->target_instances > 1) {
+		inst = (uint16_t)gsl_rng_uniform_int(s->r_route, s->target_instances);
+	}
+	if (asim_measuring_at(k, q->origin))
+		s->edge.attempts++;
+	asim_call_send(k, call, c->id, 0, s->target, inst);
+	return call;
+}
+
+static void finish_request(struct asim_component *c, struct client *s, struct req *q,
+                           enum asim_status st);
+
+static void send_attempt(struct asim_component *c, struct client *s, struct req *q)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	/* Adaptive throttling and an open breaker fail the attempt locally,
+	 * and a retry would only be refused the same way. */
+	if (s->tcfg.on && !throttle_admit(&s->thr, &s->tcfg, now, s->r_throttle)) {
+		finish_request(c, s, q, ASIM_REJECTED);
+		return;
+	}
+	if (s->pol.breaker.on && !breaker_allow(&s->edge.breaker, &s->pol.breaker, now)) {
+		finish_request(c, s, q, ASIM_UNREACHABLE);
+		return;
+	}
 	asim_time expiry = q->deadline;
 	if (s->timeout && (expiry == ASIM_TIME_MAX || now + s->timeout < expiry))
 		expiry = now + s->timeout;
-	call->deadline = expiry;
-	q->call = call;
-	uint16_t inst = 0;
-	if (s->target_instances > 1)
-		inst = (uint16_t)gsl_rng_uniform_int(s->r_route, s->target_instances);
-	asim_call_send(k, call, c->id, 0, s->target, inst);
+	q->call = send_call(c, s, q, 0, expiry);
+	if (!q->call)
+		return;
 	if (expiry != ASIM_TIME_MAX)
 		q->timer = asim_schedule_at(k, expiry, c->id, EV_TIMEOUT, 0, 0, q);
+	asim_time h = hedge_delay(&s->edge.hedge, &s->pol.hedge);
+	if (h != ASIM_TIME_MAX && (expiry == ASIM_TIME_MAX || h < expiry - now))
+		q->htimer = asim_schedule(k, h, c->id, EV_HEDGE, 0, 0, q);
 }
 
 static void finish_request(struct asim_component *c, struct client *s, struct req *q,
@@ -283,10 +346,15 @@ static void attempt_failed(struct asim_component *c, struct client *s, struct re
                            enum asim_status st)
 {
 	struct asim_kernel *k = c->kernel;
-	if (q->attempt < s->retry.max) {
-		asim_time wait = retry_backoff(&s->retry, q->attempt + 1, q->prev_backoff, s->r_retry);
+	if (q->attempt < s->pol.retry.max) {
+		asim_time wait =
+			retry_backoff(&s->pol.retry, q->attempt + 1, q->prev_backoff, s->r_retry);
 		asim_time at;
-		if (asim_time_add(asim_now(k), wait, &at) && at < q->deadline) {
+		bool measuring = asim_measuring_at(k, q->origin);
+		if (asim_time_add(asim_now(k), wait, &at) && at < q->deadline &&
+		    edge_may_retry(&s->edge, &s->pol, q->attempt + 1, asim_now(k), measuring)) {
+			if (measuring)
+				s->edge.retries++;
 			q->prev_backoff = wait;
 			q->attempt++;
 			q->timer = asim_schedule_at(k, at, c->id, EV_RETRY, 0, 0, q);
@@ -304,7 +372,7 @@ static void arrive(struct asim_component *c, struct client *s, uint64_t user)
 		return;
 	s->issued++;
 	if (!s->closed && (!s->limit || s->issued < s->limit))
-		asim_schedule(k, next_arrival_delay(s, now), c->id, EV_ARRIVE, 0, 0, NULL);
+		s->next = asim_schedule(k, next_arrival_delay(s, now), c->id, EV_ARRIVE, 0, 0, NULL);
 	struct req *q = asim_pool_get(&s->reqs);
 	if (!q) {
 		asim_kernel_stop(k);
@@ -324,7 +392,10 @@ static void arrive(struct asim_component *c, struct client *s, uint64_t user)
 	if (asim_measuring_at(k, now)) {
 		s->offered++;
 		s->outcome->offered++;
+		s->edge.calls++;
 	}
+	if (s->pol.budget.on)
+		budget_deposit(&s->edge.budget, &s->pol.budget);
 	send_attempt(c, s, q);
 }
 
@@ -337,9 +408,48 @@ static void start(struct asim_component *c)
 			asim_schedule(k, asim_dist_sample(&s->think, s->r_think), c->id, EV_ARRIVE, 0, u,
 			              NULL);
 	} else {
-		asim_schedule(k, next_arrival_delay(s, 0), c->id, EV_ARRIVE, 0, 0, NULL);
+		s->next = asim_schedule(k, next_arrival_delay(s, 0), c->id, EV_ARRIVE, 0, 0, NULL);
 	}
 }
+
+/* An answer to the attempt or to its hedge: the first success wins and the
+ * other call is abandoned; a failure waits for the other call, if any. */
+static void answered(struct asim_component *c, struct client *s, struct asim_call *call)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	struct req *q = (struct req *)(uintptr_t)call->token;
+	enum asim_status st = call->status;
+	bool hedge = call->tag == 1;
+	hedge_observe(&s->edge.hedge, &s->pol.hedge, now - call->sent);
+	if (s->pol.breaker.on)
+		breaker_record(&s->edge.breaker, &s->pol.breaker, now, st == ASIM_OK);
+	/* The SRE book counts as accepted what the backend took on. */
+	if (s->tcfg.on && (st == ASIM_OK || st == ASIM_ERROR))
+		throttle_accepted(&s->thr, now);
+	asim_call_free(k, call);
+	if (hedge)
+		q->hcall = NULL;
+	else
+		q->call = NULL;
+	struct asim_call *other = hedge ? q->call : q->hcall;
+	if (st != ASIM_OK && other)
+		return;
+	asim_cancel(k, q->timer);
+	asim_cancel(k, q->htimer);
+	if (other)
+		asim_call_abandon(k, other);
+	q->call = q->hcall = NULL;
+	if (st == ASIM_OK) {
+		if (hedge && asim_measuring_at(k, q->origin))
+			s->edge.hedge.wins++;
+		finish_request(c, s, q, ASIM_OK);
+	} else {
+		attempt_failed(c, s, q, st);
+	}
+}
+
+static void respike(struct asim_component *c, struct client *s);
 
 static void handle(struct asim_component *c, const struct asim_event *ev)
 {
@@ -349,24 +459,31 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 	case EV_ARRIVE:
 		arrive(c, s, ev->a);
 		break;
-	case ASIM_EV_RESPONSE: {
-		struct asim_call *call = ev->p;
-		struct req *q = (struct req *)(uintptr_t)call->token;
-		enum asim_status st = call->status;
-		asim_cancel(k, q->timer);
-		asim_call_free(k, call);
-		q->call = NULL;
-		if (st == ASIM_OK)
-			finish_request(c, s, q, ASIM_OK);
-		else
-			attempt_failed(c, s, q, st);
+	case EV_SPIKE_TICK:
+		respike(c, s);
 		break;
-	}
+	case ASIM_EV_RESPONSE:
+		answered(c, s, ev->p);
+		break;
 	case EV_TIMEOUT: {
 		struct req *q = ev->p;
-		asim_call_abandon(k, q->call);
-		q->call = NULL;
+		asim_cancel(k, q->htimer);
+		if (q->call)
+			asim_call_abandon(k, q->call);
+		if (q->hcall)
+			asim_call_abandon(k, q->hcall);
+		q->call = q->hcall = NULL;
+		if (s->pol.breaker.on)
+			breaker_record(&s->edge.breaker, &s->pol.breaker, asim_now(k), false);
 		attempt_failed(c, s, q, ASIM_TIMEOUT);
+		break;
+	}
+	case EV_HEDGE: {
+		struct req *q = ev->p;
+		q->htimer = (struct asim_timer){0};
+		q->hcall = send_call(c, s, q, 1, q->call->deadline);
+		if (asim_measuring_at(k, q->origin))
+			s->edge.hedge.sent++;
 		break;
 	}
 	case EV_RETRY:
@@ -391,6 +508,11 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                  "components.%s.latency_ms.p50", n);
 	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(&s->latency, 0.99)),
 	                  "components.%s.latency_ms.p99", n);
+	char prefix[96];
+	snprintf(prefix, sizeof prefix, "components.%s", n);
+	edge_report(&s->edge, &s->pol, asim_now(c->kernel), r, prefix);
+	if (s->tcfg.on)
+		asim_results_count(r, s->thr.throttled, "components.%s.throttled", n);
 }
 
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
@@ -408,6 +530,54 @@ static void destroy(struct asim_component *c)
 	if (s->mix)
 		gsl_ran_discrete_free(s->mix);
 	asim_pool_finish(&s->reqs);
+	edge_finish(&s->edge);
+}
+
+/* load_spike: open-loop arrivals at rate x factor (a closed loop is not
+ * changed: its users set their own pace). The pending arrival is drawn
+ * again at the new rate (exact for Poisson arrivals, which are memoryless;
+ * evenly spaced ones restart their grid at the change). A ramp rises in 16
+ * steps. */
+static void respike(struct asim_component *c, struct client *s)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	double level = 1.0;
+	for (uint32_t i = 0; i < s->nspikes; i++) {
+		const struct spike_on *sp = &s->spikes[i];
+		double x = sp->ramp && now - sp->start < sp->ramp
+		                   ? (double)(now - sp->start) / (double)sp->ramp
+		                   : 1.0;
+		level *= 1.0 + (sp->factor - 1.0) * x;
+	}
+	s->spike = level;
+	if (s->closed || !asim_cancel(k, s->next))
+		return;
+	s->spike_base = now;
+	s->spike_index = s->arrival_index;
+	s->next = asim_schedule(k, next_arrival_delay(s, now), c->id, EV_ARRIVE, 0, 0, NULL);
+}
+
+static void fault(struct asim_component *c, const struct asim_fault *f, bool active)
+{
+	struct client *s = c->state;
+	if (f->kind != ASIM_FAULT_LOAD_SPIKE)
+		return;
+	if (active) {
+		if (s->nspikes == sizeof s->spikes / sizeof s->spikes[0])
+			return; /* more than 8 at once: the rest are ignored */
+		s->spikes[s->nspikes++] = (struct spike_on){f->start, f->ramp, f->factor, f->id};
+		for (int i = 1; f->ramp && i < 16; i++)
+			asim_schedule(c->kernel, f->ramp * i / 16, c->id, EV_SPIKE_TICK, 0, 0, NULL);
+	} else {
+		for (uint32_t i = 0; i < s->nspikes; i++) {
+			if (s->spikes[i].id == f->id) {
+				s->spikes[i] = s->spikes[--s->nspikes];
+				break;
+			}
+		}
+	}
+	respike(c, s);
 }
 
 const struct asim_model_ops asim_client_ops = {
@@ -420,4 +590,6 @@ const struct asim_model_ops asim_client_ops = {
 	.report = report,
 	.destroy = destroy,
 	.edges = edges,
+	.faults = ASIM_FAULT_BIT(ASIM_FAULT_LOAD_SPIKE),
+	.fault = fault,
 };

@@ -53,7 +53,8 @@ struct asim_component *model_target(struct asim_component *c, const struct asim_
 
 static const char *const backoff_names[] = {"constant", "exponential", NULL};
 static const char *const jitter_names[] = {"none", "full", "equal", "decorrelated", NULL};
-static const char *const retry_keys[] = {"max", "backoff", "base", "cap", "jitter", NULL};
+static const char *const retry_keys[] = {"max", "backoff", "base", "cap", "jitter", "budget",
+                                           NULL};
 
 bool retry_policy_parse(const struct asim_cfg *map, const char *key, struct retry_policy *out,
                         struct asim_diag *d)
@@ -236,4 +237,133 @@ void ptr_ring_free(struct ptr_ring *q)
 {
 	free(q->v);
 	*q = (struct ptr_ring){0};
+}
+
+enum inst_edge inst_fault_apply(struct inst_fault *fs, const struct asim_fault *f, bool active,
+                                asim_time now)
+{
+	switch (f->kind) {
+	case ASIM_FAULT_CRASH:
+	case ASIM_FAULT_ZONE_LOSS:
+		if (f->kind == ASIM_FAULT_ZONE_LOSS)
+			fs->gone += active ? 1 : -1;
+		if (active) {
+			if (fs->down++ == 0) {
+				fs->epoch++;
+				return EDGE_DOWN;
+			}
+		} else if (fs->down && --fs->down == 0) {
+			return EDGE_UP;
+		}
+		return EDGE_NONE;
+	case ASIM_FAULT_PAUSE:
+		if (active) {
+			if (fs->paused++ == 0) {
+				fs->paused_at = now;
+				return EDGE_PAUSED;
+			}
+		} else if (fs->paused && --fs->paused == 0) {
+			return EDGE_RESUMED;
+		}
+		return EDGE_NONE;
+	case ASIM_FAULT_CONSUMER_STALL:
+		if (active)
+			return fs->stalled++ == 0 ? EDGE_STALLED : EDGE_NONE;
+		return fs->stalled && --fs->stalled == 0 ? EDGE_UNSTALLED : EDGE_NONE;
+	case ASIM_FAULT_SLOW:
+		if (active) {
+			fs->factor = fs->slowed++ ? fs->factor * f->factor : f->factor;
+			fs->added = fs->slowed > 1 ? fs->added + f->added : f->added;
+		} else if (fs->slowed && --fs->slowed) {
+			fs->factor /= f->factor;
+			fs->added -= f->added;
+		}
+		return EDGE_NONE;
+	case ASIM_FAULT_ERROR_RATE: {
+		/* Independent faults: a request survives all of them with the
+		 * product of (1 - p); certain ones are counted apart so that
+		 * ending one never divides by zero. */
+		bool certain = f->probability >= 1.0;
+		if (active) {
+			if (fs->erroring++ == 0)
+				fs->ok_prob = 1.0;
+			if (certain)
+				fs->certain++;
+			else
+				fs->ok_prob *= 1.0 - f->probability;
+		} else if (fs->erroring) {
+			if (--fs->erroring == 0)
+				fs->certain = 0, fs->ok_prob = 1.0;
+			else if (certain)
+				fs->certain--;
+			else
+				fs->ok_prob /= 1.0 - f->probability;
+		}
+		return EDGE_NONE;
+	}
+	default:
+		return EDGE_NONE;
+	}
+}
+
+bool held_push(struct held_list *h, uint16_t type, uint16_t inst, void *p, asim_time left)
+{
+	if (h->n == h->cap) {
+		uint32_t cap = h->cap ? h->cap * 2 : 16;
+		struct held *v = realloc(h->v, (size_t)cap * sizeof *v);
+		if (!v)
+			return false;
+		h->v = v;
+		h->cap = cap;
+	}
+	h->v[h->n++] = (struct held){.p = p, .left = left, .type = type, .inst = inst};
+	return true;
+}
+
+void held_release(struct held_list *h, struct asim_component *c)
+{
+	/* In the order held, so that equal remainders keep their order. */
+	for (uint32_t i = 0; i < h->n; i++)
+		asim_schedule(c->kernel, h->v[i].left, c->id, h->v[i].type, h->v[i].inst, 0,
+		              h->v[i].p);
+	h->n = 0;
+}
+
+void held_free(struct held_list *h)
+{
+	free(h->v);
+	*h = (struct held_list){0};
+}
+
+void model_clock_apply(struct model_clock *clk, const struct asim_fault *f, bool active,
+                       asim_time now)
+{
+	if (f->kind != ASIM_FAULT_CLOCK_SKEW)
+		return;
+	/* Fold the drift so far into the base, then change the rate. */
+	clk->base += (asim_time)(clk->drift * (double)(now - clk->ref));
+	clk->ref = now;
+	if (active) {
+		clk->skewed++;
+		clk->base += f->offset;
+		clk->drift += f->drift;
+		return;
+	}
+	if (!clk->skewed)
+		return;
+	/* The end of a skew is a clock step back to true time for this
+	 * fault's share: its offset and what its drift accumulated. */
+	clk->base -= f->offset + (asim_time)(f->drift * (double)(now - f->start));
+	clk->drift -= f->drift;
+	if (--clk->skewed == 0)
+		*clk = (struct model_clock){0};
+}
+
+asim_time model_local_time(const struct model_clock *clocks, uint32_t inst, asim_time now)
+{
+	if (!clocks || !clocks[inst].skewed)
+		return now;
+	const struct model_clock *clk = &clocks[inst];
+	asim_time t = now + clk->base + (asim_time)(clk->drift * (double)(now - clk->ref));
+	return t > 0 ? t : 0;
 }

@@ -71,4 +71,88 @@ void *ptr_ring_pop(struct ptr_ring *q);
 void *ptr_ring_pop_back(struct ptr_ring *q);
 void ptr_ring_free(struct ptr_ring *q);
 
+
+/* Faults (fault.h) as one instance of a model sees them: counters rather
+ * than flags, so that overlapping faults end exactly as they started. */
+struct inst_fault {
+	uint16_t down;     /* crash and zone_loss faults active */
+	uint16_t gone;     /* zone_loss among them: requests vanish, not refused */
+	uint16_t paused, stalled, slowed, erroring;
+	uint16_t certain;  /* error_rate faults with probability 1 */
+	uint32_t epoch;    /* bumped at each crash: work begun before it is lost */
+	double factor;     /* slow: product of factors (valid while slowed) */
+	asim_time added;   /* slow: sum of added times */
+	double ok_prob;    /* error_rate: product of (1 - p) of the others */
+	asim_time paused_at; /* when the current pause began */
+};
+
+/* What an instance must do after inst_fault_apply. */
+enum inst_edge {
+	EDGE_NONE,
+	EDGE_DOWN,    /* the first crash began: drop its work, bump the epoch */
+	EDGE_UP,      /* the last crash ended: the instance restarts, cold */
+	EDGE_PAUSED,  /* the first pause began */
+	EDGE_RESUMED, /* the last pause ended: release what it held */
+	EDGE_STALLED, /* the first consumer_stall began */
+	EDGE_UNSTALLED,
+};
+
+/* Applies the start (active) or end of f at now to one instance's counters
+ * for the kinds crash, zone_loss, pause, slow, error_rate and
+ * consumer_stall (others leave it untouched) and says which edge it
+ * crossed. */
+enum inst_edge inst_fault_apply(struct inst_fault *fs, const struct asim_fault *f, bool active,
+                                asim_time now);
+
+/* A service time t as a slowed instance takes it: t * factor + added. */
+static inline asim_time inst_fault_time(const struct inst_fault *fs, asim_time t)
+{
+	if (!fs->slowed)
+		return t;
+	double v = (double)t * fs->factor + (double)fs->added;
+	return v < 9.0e18 ? (asim_time)v : (asim_time)9000000000000000000;
+}
+
+/* Whether an erroring instance answers this request ASIM_ERROR; draws from r
+ * only while an error_rate fault is active. */
+static inline bool inst_fault_error(const struct inst_fault *fs, gsl_rng *r)
+{
+	if (!fs->erroring)
+		return false;
+	return fs->certain || gsl_rng_uniform(r) >= fs->ok_prob;
+}
+
+/* Events a paused instance holds back: each is scheduled again at the end of
+ * the pause, `left` after it (the work it still had to do). Grows by
+ * doubling; nothing is allocated per event once it has grown. */
+struct held {
+	void *p;
+	asim_time left;
+	uint16_t type, inst;
+};
+struct held_list {
+	struct held *v;
+	uint32_t n, cap;
+};
+bool held_push(struct held_list *h, uint16_t type, uint16_t inst, void *p, asim_time left);
+/* Schedules every held event for component c again (after its `left`) and
+ * empties the list. */
+void held_release(struct held_list *h, struct asim_component *c);
+void held_free(struct held_list *h);
+
+/* clock_skew: an instance's clock reads now + offset + drift * (time since
+ * the skew began). A model that supports the fault keeps one per instance
+ * (zeroed: exact) and reads it through model_local_time. */
+struct model_clock {
+	uint16_t skewed;
+	asim_time base;  /* offset accumulated up to ref */
+	asim_time ref;   /* when drift was last folded into base */
+	double drift;    /* sum of the active faults' drifts */
+};
+void model_clock_apply(struct model_clock *clk, const struct asim_fault *f, bool active,
+                       asim_time now);
+/* The time instance inst of a component reads on its own clock; clocks may
+ * be NULL (no skew anywhere). Never negative. */
+asim_time model_local_time(const struct model_clock *clocks, uint32_t inst, asim_time now);
+
 #endif

@@ -31,6 +31,7 @@ struct fwd {
 	struct asim_call *in, *out;
 	struct asim_timer timer;
 	uint16_t inst;
+	uint32_t epoch; /* its instance's epoch when admitted (faults) */
 };
 
 struct gateway {
@@ -46,6 +47,8 @@ struct gateway {
 	uint64_t concurrency; /* 0: no cap */
 	asim_time timeout;    /* 0: none beyond the request's deadline */
 	uint64_t in_flight;
+	struct inst_fault *fs; /* per instance; made at the first fault */
+	gsl_rng *r_fault;
 	gsl_rng *r_auth, *r_route;
 	struct asim_tw in_flight_tw;
 	struct asim_pool fwds;
@@ -152,6 +155,10 @@ static void forward(struct asim_component *c, struct gateway *s, struct fwd *f)
 {
 	struct asim_kernel *k = c->kernel;
 	struct asim_call *in = f->in;
+	if (s->fs && (f->epoch != s->fs[f->inst].epoch || inst_fault_error(&s->fs[f->inst], s->r_fault))) {
+		relay(c, s, f, ASIM_ERROR); /* lost in a crash (dropped there), or an injected error */
+		return;
+	}
 	struct asim_call *out = asim_call_new(k);
 	if (!out)
 		return; /* out of memory: the kernel stops the run */
@@ -190,6 +197,14 @@ static void arrive(struct asim_component *c, struct gateway *s, struct asim_call
 	bool measuring = asim_measuring_at(k, now);
 	if (measuring)
 		s->arrived++;
+	if (s->fs && s->fs[inst].down) {
+		/* Refused by a crashed process; nothing at all from a lost host. */
+		if (s->fs[inst].gone)
+			asim_call_drop(k, in);
+		else
+			asim_call_reply(k, in, ASIM_UNREACHABLE);
+		return;
+	}
 	/* The cap is checked first so that a request turned away for lack of
 	 * room does not also spend a token. */
 	if (s->concurrency && s->in_flight >= s->concurrency) {
@@ -211,11 +226,14 @@ static void arrive(struct asim_component *c, struct gateway *s, struct asim_call
 	}
 	f->in = in;
 	f->inst = inst;
+	f->epoch = s->fs ? s->fs[inst].epoch : 0;
 	if (measuring)
 		s->admitted++;
 	s->in_flight++;
 	asim_tw_set(&s->in_flight_tw, now, (double)s->in_flight);
 	asim_time auth = s->has_auth ? asim_dist_sample(&s->auth_time, s->r_auth) : 0;
+	if (s->fs)
+		auth = inst_fault_time(&s->fs[inst], auth);
 	if (auth > 0)
 		asim_schedule(k, auth, c->id, EV_AUTHED, inst, 0, f);
 	else
@@ -231,7 +249,10 @@ static void relay(struct asim_component *c, struct gateway *s, struct fwd *f,
 		s->failed++;
 	s->in_flight--;
 	asim_tw_set(&s->in_flight_tw, asim_now(k), (double)s->in_flight);
-	asim_call_reply(k, f->in, st);
+	if (s->fs && f->epoch != s->fs[f->inst].epoch)
+		asim_call_drop(k, f->in); /* admitted before a crash: lost with it */
+	else
+		asim_call_reply(k, f->in, st);
 	asim_pool_put(&s->fwds, f);
 }
 
@@ -312,6 +333,28 @@ static void destroy(struct asim_component *c)
 	struct gateway *s = c->state;
 	asim_dist_finish(&s->auth_time);
 	asim_pool_finish(&s->fwds);
+	free(s->fs);
+}
+
+/* Faults, per instance: a crash refuses new requests (drops them under a
+ * zone loss) and loses those admitted before it, whose answers are dropped
+ * when they come; slow stretches auth_time; error_rate answers ASIM_ERROR
+ * after authentication, without forwarding. The limits stay shared. */
+static void fault(struct asim_component *c, const struct asim_fault *f, bool active)
+{
+	struct gateway *s = c->state;
+	if (!s->fs) {
+		s->fs = calloc(c->instances, sizeof *s->fs);
+		if (!s->fs) {
+			asim_kernel_stop(c->kernel);
+			return;
+		}
+	}
+	if (f->kind == ASIM_FAULT_ERROR_RATE && !s->r_fault)
+		s->r_fault = asim_kernel_rng(c->kernel, c->name, "faults");
+	for (uint32_t i = 0; i < c->instances; i++)
+		if (asim_fault_hits(f, i))
+			inst_fault_apply(&s->fs[i], f, active, asim_now(c->kernel));
 }
 
 const struct asim_model_ops asim_gateway_ops = {
@@ -325,4 +368,7 @@ const struct asim_model_ops asim_gateway_ops = {
 	.report = report,
 	.destroy = destroy,
 	.edges = edges,
+	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
+	          ASIM_FAULT_BIT(ASIM_FAULT_SLOW) | ASIM_FAULT_BIT(ASIM_FAULT_ERROR_RATE),
+	.fault = fault,
 };

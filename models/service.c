@@ -21,6 +21,7 @@
 #include "archsim/dist.h"
 #include "archsim/pool.h"
 #include "common.h"
+#include "resilience.h"
 
 struct leg;
 
@@ -32,16 +33,24 @@ struct job {
 	uint8_t fail;      /* last failure in the current step (wait: first) */
 	uint32_t step, end; /* current and end top-level step of the plan */
 	struct leg *legs;  /* calls awaited, for cancelling the rest of a group */
+	uint32_t epoch;    /* the instance's epoch when it arrived (faults) */
 };
 
-/* One call in flight that a job waits for. */
+/* One call that a job waits for, through its retries and hedge. */
 struct leg {
 	struct job *job;
-	struct asim_call *call;
-	struct asim_timer timer;
+	struct asim_call *call;  /* the attempt in flight, or NULL */
+	struct asim_call *hcall; /* its hedge in flight, or NULL */
+	struct asim_timer timer; /* the attempt's deadline, or the wait before a retry */
+	struct asim_timer htimer; /* when to hedge */
 	struct leg *next;
 	uint32_t step;
+	uint32_t attempt;
+	asim_time sent, prev_backoff;
 };
+
+/* Set in a call's tag (with the step index) for a hedge. */
+#define LEG_HEDGE 0x80000000u
 
 enum call_kind { CALL_SYNC, CALL_EMIT, CALL_GROUP };
 enum { ON_ERROR_FAIL, ON_ERROR_IGNORE };
@@ -57,23 +66,32 @@ struct step {
 	uint32_t target, target_instances;
 	uint32_t callee;   /* index into callees */
 	double probability;
-	asim_time timeout; /* 0: none */
+	asim_time timeout; /* 0: none; per attempt */
 	uint32_t first, n; /* CALL_GROUP */
+	struct edge_policy pol; /* CALL_SYNC: retries, breaker, hedge */
 };
 
 struct plan {
 	uint32_t first, n; /* top-level steps */
 };
 
+/* The figures and resilience state of the edge to one component, shared by
+ * the calls to it (configured by the first of them) and by all instances. */
 struct callee {
 	uint32_t comp;
+	uint32_t policy_step; /* the step whose policy it follows */
+	bool has_policy;
 	uint64_t sent, ok, failed[ASIM_STATUS_COUNT];
+	struct edge_stats es;
 };
 
 struct instance {
 	uint32_t busy;
 	struct ptr_ring queue; /* of struct job * */
 	struct asim_tw busy_tw, queue_tw;
+	struct inst_fault f;
+	struct held_list held; /* work frozen by a pause */
+	struct codel codel;
 };
 
 struct service {
@@ -81,7 +99,7 @@ struct service {
 	uint64_t queue_cap; /* UINT64_MAX: unbounded */
 	struct asim_dist service_time, post_time;
 	bool has_post;
-	gsl_rng *r_service, *r_calls, *r_route;
+	gsl_rng *r_service, *r_calls, *r_route, *r_fault;
 	struct instance *inst;
 	struct asim_pool jobs, legs;
 
@@ -93,21 +111,26 @@ struct service {
 	struct plan plan_all, plan_op[ASIM_MAX_OPS];
 	struct callee *callees;
 	uint32_t ncallees;
+	struct shed_cfg shed;
+	int health_op; /* probes of a balancer's health check, answered at once */
 
 	/* Measured after warm-up. */
 	uint64_t arrived, served, rejected, waited, failed[ASIM_STATUS_COUNT];
+	uint64_t expired;  /* queued requests skipped: deadline passed or caller gone */
+	uint64_t shed_dropped; /* dropped by the queue delay target (CoDel) */
+	uint64_t wasted;   /* served although the caller had given up */
 	struct asim_hist response, wait;
 };
 
-enum { EV_SERVED = EV_MODEL_BASE, EV_POST, EV_CALL_TIMEOUT };
+enum { EV_SERVED = EV_MODEL_BASE, EV_POST, EV_CALL_TIMEOUT, EV_CALL_RETRY, EV_CALL_HEDGE };
 
 static const char *const service_keys[] = {
 	"kind", "instances", "zones", "zone", "concurrency", "queue", "service_time",
-	"post_time", "calls", NULL,
+	"post_time", "calls", "queue_policy", "queue_delay_target", "queue_delay_interval", NULL,
 };
 static const char *const call_keys[] = {
 	"target", "read", "write", "emit", "parallel", "wait", "probability", "timeout",
-	"on_error", NULL,
+	"on_error", "retries", "breaker", "hedge", NULL,
 };
 static const char *const on_error_names[] = {"fail", "ignore", NULL};
 static const char *const wait_names[] = {"all", "first", NULL};
@@ -198,8 +221,8 @@ static bool parse_item(struct asim_component *c, struct service *s, const struct
 	if (!strcmp(form, "emit")) {
 		/* Nobody waits for an emitted message, so a timeout or an error
 		 * policy would have nothing to act on. */
-		static const char *const moot[] = {"timeout", "on_error"};
-		for (size_t i = 0; i < 2; i++) {
+		static const char *const moot[] = {"timeout", "on_error", "retries", "breaker", "hedge"};
+		for (size_t i = 0; i < sizeof moot / sizeof moot[0]; i++) {
 			const struct asim_cfg *m = asim_cfg_get(it, moot[i]);
 			if (m) {
 				asim_diag_error(d, m->mark,
@@ -210,6 +233,17 @@ static bool parse_item(struct asim_component *c, struct service *s, const struct
 		}
 	}
 	if (!strcmp(form, "parallel")) {
+		/* A group's children carry their own policies. */
+		static const char *const own[] = {"retries", "breaker", "hedge"};
+		for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+			const struct asim_cfg *m = asim_cfg_get(it, own[i]);
+			if (m) {
+				asim_diag_error(d, m->mark,
+				                "'%s' applies to the calls of a 'parallel' group in '%s', not to the group",
+				                own[i], c->name);
+				return false;
+			}
+		}
 		if (in_group) {
 			asim_diag_error(d, val->mark, "a 'parallel' group in '%s' cannot hold another group",
 			                c->name);
@@ -234,6 +268,8 @@ static bool parse_item(struct asim_component *c, struct service *s, const struct
 	if (!t)
 		return false;
 	st.kind = !strcmp(form, "emit") ? CALL_EMIT : CALL_SYNC;
+	if (st.kind == CALL_SYNC && !edge_policy_parse(it, &st.pol, d))
+		return false;
 	if (!strcmp(form, "read"))
 		st.only_op = ASIM_OP_READ;
 	else if (!strcmp(form, "write"))
@@ -314,6 +350,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		s->queue_cap = (uint64_t)cap;
 	}
 	ok &= asim_cfg_dist(map, "service_time", ASIM_REQUIRED, &s->service_time, d);
+	ok &= shed_parse(map, &s->shed, d);
 	s->has_post = asim_cfg_get(map, "post_time") != NULL;
 	ok &= asim_cfg_dist(map, "post_time", ASIM_OPTIONAL, &s->post_time, d);
 	const struct asim_cfg *calls = asim_cfg_get(map, "calls");
@@ -328,6 +365,20 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		return false;
 	}
 	struct asim_kernel *k = c->kernel;
+	for (uint32_t i = 0; i < c->instances; i++)
+		codel_init(&s->inst[i].codel);
+	s->health_op = asim_kernel_op(k, "health");
+	for (uint32_t i = 0; i < s->nsteps; i++) {
+		struct callee *e = &s->callees[s->steps[i].callee];
+		if (s->steps[i].kind != CALL_SYNC || e->has_policy)
+			continue;
+		e->has_policy = true;
+		e->policy_step = i;
+		if (!edge_init(&e->es, &s->steps[i].pol, asim_kernel_warmup(k))) {
+			asim_diag_error(d, map->mark, "out of memory for the calls of '%s'", c->name);
+			return false;
+		}
+	}
 	s->r_service = asim_kernel_rng(k, c->name, "service");
 	if (s->nsteps) {
 		s->r_calls = asim_kernel_rng(k, c->name, "calls");
@@ -357,8 +408,8 @@ static void begin(struct asim_component *c, struct service *s, struct job *j)
 	asim_tw_set(&in->busy_tw, asim_now(k), in->busy);
 	if (asim_measuring_at(k, j->arrived))
 		asim_hist_record(&s->wait, asim_now(k) - j->arrived);
-	asim_schedule(k, asim_dist_sample(&s->service_time, s->r_service), c->id, EV_SERVED,
-	              j->inst, 0, j);
+	asim_schedule(k, inst_fault_time(&in->f, asim_dist_sample(&s->service_time, s->r_service)),
+	              c->id, EV_SERVED, j->inst, 0, j);
 }
 
 static void arrive(struct asim_component *c, struct service *s, struct asim_call *call,
@@ -368,9 +419,25 @@ static void arrive(struct asim_component *c, struct service *s, struct asim_call
 	asim_time now = asim_now(k);
 	struct instance *in = &s->inst[inst];
 	bool measuring = asim_measuring_at(k, now);
+	if (call->op == s->health_op) {
+		/* A health probe costs no service time and skips the queue, as a
+		 * liveness endpoint served by its own thread. */
+		asim_call_reply(k, call, ASIM_OK);
+		return;
+	}
 	if (measuring)
 		s->arrived++;
-	if (in->busy >= s->concurrency && in->queue.len >= s->queue_cap) {
+	if (in->f.down) {
+		/* A crashed process refuses connections; a lost host answers
+		 * nothing at all. */
+		if (in->f.gone)
+			asim_call_drop(k, call);
+		else
+			asim_call_reply(k, call, ASIM_UNREACHABLE);
+		return;
+	}
+	bool can_start = in->busy < s->concurrency && !in->f.paused;
+	if (!can_start && in->queue.len >= s->queue_cap) {
 		if (measuring)
 			s->rejected++;
 		asim_call_reply(k, call, ASIM_REJECTED);
@@ -384,7 +451,8 @@ static void arrive(struct asim_component *c, struct service *s, struct asim_call
 	j->call = call;
 	j->arrived = now;
 	j->inst = inst;
-	if (in->busy < s->concurrency) {
+	j->epoch = in->f.epoch;
+	if (can_start) {
 		begin(c, s, j);
 		return;
 	}
@@ -398,6 +466,41 @@ static void arrive(struct asim_component *c, struct service *s, struct asim_call
 	asim_tw_set(&in->queue_tw, now, in->queue.len);
 }
 
+/* The next request to serve on in: the newest (lifo) or oldest (fifo) of
+ * the queue, skipping those nobody waits for any more (their deadline has
+ * passed or their caller gave up: serving them would be wasted work) and
+ * those the queue delay target drops. */
+static struct job *next_job(struct asim_component *c, struct service *s, struct instance *in)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	struct job *j;
+	while ((j = s->shed.lifo ? ptr_ring_pop_back(&in->queue) : ptr_ring_pop(&in->queue))) {
+		bool measuring = asim_measuring_at(k, j->arrived);
+		if (asim_call_abandoned(j->call) || j->call->deadline <= now) {
+			if (measuring)
+				s->expired++;
+			asim_call_reply(k, j->call, ASIM_TIMEOUT);
+			asim_pool_put(&s->jobs, j);
+			continue;
+		}
+		if (codel_drop(&in->codel, &s->shed, now, now - j->arrived)) {
+			if (measuring)
+				s->shed_dropped++;
+			asim_call_reply(k, j->call, ASIM_REJECTED);
+			asim_pool_put(&s->jobs, j);
+			continue;
+		}
+		break;
+	}
+	if (!in->queue.len)
+		codel_empty(&in->codel);
+	return j;
+}
+
+static void lost_job(struct asim_component *c, struct service *s, struct job *j);
+static bool held_back(struct asim_component *c, struct service *s, struct job *j, uint16_t type);
+
 /* Answers the request and frees its server for the next one in line. */
 static void finish_job(struct asim_component *c, struct service *s, struct job *j,
                        enum asim_status st)
@@ -405,6 +508,10 @@ static void finish_job(struct asim_component *c, struct service *s, struct job *
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
 	struct instance *in = &s->inst[j->inst];
+	if (j->epoch != in->f.epoch) {
+		lost_job(c, s, j); /* begun before a crash */
+		return;
+	}
 	if (asim_measuring_at(k, j->arrived)) {
 		if (st == ASIM_OK) {
 			s->served++;
@@ -412,16 +519,17 @@ static void finish_job(struct asim_component *c, struct service *s, struct job *
 		} else {
 			s->failed[st]++;
 		}
+		if (asim_call_abandoned(j->call))
+			s->wasted++;
 	}
 	asim_call_reply(k, j->call, st);
 	asim_pool_put(&s->jobs, j);
 	in->busy--;
 	asim_tw_set(&in->busy_tw, now, in->busy);
-	struct job *next = ptr_ring_pop(&in->queue);
-	if (next) {
-		asim_tw_set(&in->queue_tw, now, in->queue.len);
+	struct job *next = in->f.paused ? NULL : next_job(c, s, in);
+	asim_tw_set(&in->queue_tw, now, in->queue.len);
+	if (next)
 		begin(c, s, next);
-	}
 }
 
 static bool applies(struct service *s, const struct step *st, uint16_t op)
@@ -442,69 +550,116 @@ static void count_result(struct service *s, const struct step *st, enum asim_sta
 		s->callees[st->callee].failed[status]++;
 }
 
-/* Sends the call of step at (a plain call or an emit). Returns the status
- * when it fails before leaving (the deadline has already passed), or
- * ASIM_STATUS_COUNT when it was sent. */
-static enum asim_status send_leg(struct asim_component *c, struct service *s, struct job *j,
-                                 uint32_t at)
+/* Makes and sends one call of step at for job j, due by deadline: an
+ * emit, an attempt, or (hedge) the attempt's hedge, sent to another
+ * instance than avoid when there are several. */
+static struct asim_call *make_call(struct asim_component *c, struct service *s, struct job *j,
+                                   uint32_t at, asim_time deadline, uint64_t token,
+                                   uint32_t hedge, int avoid)
 {
 	struct asim_kernel *k = c->kernel;
 	const struct step *st = &s->steps[at];
 	const struct asim_call *in = j->call;
-	asim_time now = asim_now(k);
-	/* Calls are counted by when they leave, and their results with them,
-	 * so that sent and answered agree across the end of warm-up. */
-	bool measuring = asim_measuring_at(k, now);
-	asim_time deadline = in->deadline;
-	asim_time expiry;
-	if (st->kind == CALL_EMIT) {
-		/* An emitted event is processed on its own schedule, after the
-		 * request may be long answered, so the user's deadline does not
-		 * bind it. */
-		deadline = ASIM_TIME_MAX;
-	} else if (st->timeout && asim_time_add(now, st->timeout, &expiry) && expiry < deadline) {
-		deadline = expiry;
-	}
-	if (measuring)
-		s->callees[st->callee].sent++;
-	if (deadline <= now) {
-		/* gRPC fails a call whose deadline has passed without sending it. */
-		count_result(s, st, ASIM_TIMEOUT, measuring);
-		return ASIM_TIMEOUT;
-	}
 	struct asim_call *out = asim_call_new(k);
 	if (!out)
-		return ASIM_ERROR; /* out of memory: the kernel stops the run */
+		return NULL; /* out of memory: the kernel stops the run */
 	out->op = in->op;
 	out->key = in->key;
 	out->request = in->request;
 	out->origin = in->origin;
 	out->attempt = in->attempt;
 	out->deadline = deadline;
-	out->tag = at;
+	out->tag = at | hedge;
+	out->token = token;
 	uint16_t to_inst = 0;
-	if (st->target_instances > 1)
+	if (avoid >= 0 && st->target_instances > 1) {
+		to_inst = (uint16_t)gsl_rng_uniform_int(s->r_route, st->target_instances - 1);
+		if (to_inst >= avoid)
+			to_inst++;
+	} else if (st->target_instances > 1) {
 		to_inst = (uint16_t)gsl_rng_uniform_int(s->r_route, st->target_instances);
+	}
+	asim_call_send(k, out, c->id, j->inst, st->target, to_inst);
+	return out;
+}
+
+/* Sends the current attempt of leg l. Returns the status when it fails
+ * before leaving (its deadline has passed, or the breaker is open), or
+ * ASIM_STATUS_COUNT when it was sent. */
+static enum asim_status leg_attempt(struct asim_component *c, struct service *s, struct leg *l)
+{
+	struct asim_kernel *k = c->kernel;
+	const struct step *st = &s->steps[l->step];
+	struct callee *e = &s->callees[st->callee];
+	asim_time now = asim_now(k);
+	/* Calls are counted by when they leave, and their results with them,
+	 * so that sent and answered agree across the end of warm-up. */
+	bool measuring = asim_measuring_at(k, now);
+	asim_time deadline = l->job->call->deadline, expiry;
+	if (st->timeout && asim_time_add(now, st->timeout, &expiry) && expiry < deadline)
+		deadline = expiry;
+	if (measuring) {
+		e->sent++;
+		e->es.attempts++;
+	}
+	if (deadline <= now) {
+		/* gRPC fails a call whose deadline has passed without sending it. */
+		count_result(s, st, ASIM_TIMEOUT, measuring);
+		return ASIM_TIMEOUT;
+	}
+	if (st->pol.breaker.on && !breaker_allow(&e->es.breaker, &st->pol.breaker, now)) {
+		count_result(s, st, ASIM_UNREACHABLE, measuring);
+		return ASIM_UNREACHABLE;
+	}
+	l->call = make_call(c, s, l->job, l->step, deadline, (uint64_t)(uintptr_t)l, 0, -1);
+	if (!l->call)
+		return ASIM_ERROR;
+	l->sent = now;
+	if (deadline != ASIM_TIME_MAX)
+		l->timer = asim_schedule_at(k, deadline, c->id, EV_CALL_TIMEOUT, l->job->inst, 0, l);
+	asim_time h = hedge_delay(&e->es.hedge, &st->pol.hedge);
+	if (h != ASIM_TIME_MAX && (deadline == ASIM_TIME_MAX || h < deadline - now))
+		l->htimer = asim_schedule(k, h, c->id, EV_CALL_HEDGE, l->job->inst, 0, l);
+	return ASIM_STATUS_COUNT;
+}
+
+/* Sends the call of step at (a plain call or an emit). Returns the status
+ * when it fails before leaving (the deadline has already passed, or the
+ * breaker is open), or ASIM_STATUS_COUNT when it was sent. */
+static enum asim_status send_leg(struct asim_component *c, struct service *s, struct job *j,
+                                 uint32_t at)
+{
+	struct asim_kernel *k = c->kernel;
+	const struct step *st = &s->steps[at];
 	if (st->kind == CALL_EMIT) {
-		out->token = 0; /* its answer is only counted */
-		asim_call_send(k, out, c->id, j->inst, st->target, to_inst);
+		/* An emitted event is processed on its own schedule, after the
+		 * request may be long answered, so the user's deadline does not
+		 * bind it, and its answer is only counted. */
+		if (asim_measuring_at(k, asim_now(k)))
+			s->callees[st->callee].sent++;
+		make_call(c, s, j, at, ASIM_TIME_MAX, 0, 0, -1);
 		return ASIM_STATUS_COUNT;
 	}
+	struct callee *e = &s->callees[st->callee];
+	if (asim_measuring_at(k, asim_now(k)))
+		e->es.calls++;
+	if (st->pol.budget.on)
+		budget_deposit(&e->es.budget, &st->pol.budget);
 	struct leg *l = asim_pool_get(&s->legs);
 	if (!l) {
 		asim_kernel_stop(k);
 		return ASIM_ERROR;
 	}
 	l->job = j;
-	l->call = out;
 	l->step = at;
+	enum asim_status r = leg_attempt(c, s, l);
+	if (r != ASIM_STATUS_COUNT) {
+		asim_pool_put(&s->legs, l);
+		return r;
+	}
 	l->next = j->legs;
 	j->legs = l;
 	j->pending++;
-	out->token = (uint64_t)(uintptr_t)l;
-	asim_call_send(k, out, c->id, j->inst, st->target, to_inst);
-	if (deadline != ASIM_TIME_MAX)
-		l->timer = asim_schedule_at(k, deadline, c->id, EV_CALL_TIMEOUT, j->inst, 0, l);
 	return ASIM_STATUS_COUNT;
 }
 
@@ -517,7 +672,11 @@ static void abandon_legs(struct asim_component *c, struct service *s, struct job
 		struct leg *l = j->legs;
 		j->legs = l->next;
 		asim_cancel(k, l->timer);
-		asim_call_abandon(k, l->call);
+		asim_cancel(k, l->htimer);
+		if (l->call)
+			asim_call_abandon(k, l->call);
+		if (l->hcall)
+			asim_call_abandon(k, l->hcall);
 		asim_pool_put(&s->legs, l);
 	}
 	j->pending = 0;
@@ -613,6 +772,12 @@ static void run_steps(struct asim_component *c, struct service *s, struct job *j
 
 static void served(struct asim_component *c, struct service *s, struct job *j)
 {
+	if (held_back(c, s, j, EV_SERVED))
+		return;
+	if (inst_fault_error(&s->inst[j->inst].f, s->r_fault)) {
+		finish_job(c, s, j, ASIM_ERROR);
+		return;
+	}
 	/* The plain path, kept first and short: most services call nothing. */
 	if (!s->nsteps && !s->has_post) {
 		finish_job(c, s, j, ASIM_OK);
@@ -636,41 +801,118 @@ static void unlink_leg(struct job *j, struct leg *l)
 	}
 }
 
+static void leg_result(struct asim_component *c, struct service *s, struct job *j,
+                       uint32_t at, enum asim_status status);
+
+/* The attempt of leg l ended with status (none of its calls is left): it is
+ * retried when the policy, the budget and the deadline allow, or its result
+ * goes to the job. A call the breaker refused is not retried. */
+static void leg_end(struct asim_component *c, struct service *s, struct leg *l,
+                    enum asim_status status, bool retryable)
+{
+	struct asim_kernel *k = c->kernel;
+	struct job *j = l->job;
+	const struct step *st = &s->steps[l->step];
+	if (status != ASIM_OK && retryable && l->attempt < st->pol.retry.max) {
+		struct callee *e = &s->callees[st->callee];
+		asim_time now = asim_now(k);
+		asim_time wait = retry_backoff(&st->pol.retry, l->attempt + 1, l->prev_backoff,
+		                               s->r_calls);
+		asim_time at;
+		bool measuring = asim_measuring_at(k, now);
+		if (asim_time_add(now, wait, &at) && at < j->call->deadline &&
+		    edge_may_retry(&e->es, &st->pol, l->attempt + 1, now, measuring)) {
+			if (measuring)
+				e->es.retries++;
+			l->attempt++;
+			l->prev_backoff = wait;
+			l->timer = asim_schedule_at(k, at, c->id, EV_CALL_RETRY, j->inst, 0, l);
+			return;
+		}
+	}
+	unlink_leg(j, l);
+	uint32_t step = l->step;
+	asim_pool_put(&s->legs, l);
+	j->pending--;
+	leg_result(c, s, j, step, status);
+}
+
 static void answered(struct asim_component *c, struct service *s, struct asim_call *call)
 {
 	struct asim_kernel *k = c->kernel;
 	enum asim_status st = call->status;
-	const struct step *stp = &s->steps[call->tag];
+	bool hedge = call->tag & LEG_HEDGE;
+	const struct step *stp = &s->steps[call->tag & ~LEG_HEDGE];
+	bool measuring = asim_measuring_at(k, call->sent);
 	if (!call->token) {
-		count_result(s, stp, st, asim_measuring_at(k, call->sent));
+		count_result(s, stp, st, measuring);
 		asim_call_free(k, call);
 		return;
 	}
 	struct leg *l = (struct leg *)(uintptr_t)call->token;
-	struct job *j = l->job;
-	bool measuring = asim_measuring_at(k, call->sent);
-	asim_cancel(k, l->timer);
-	asim_call_free(k, call);
-	unlink_leg(j, l);
-	uint32_t at = l->step;
-	asim_pool_put(&s->legs, l);
-	j->pending--;
+	struct edge_stats *es = &s->callees[stp->callee].es;
+	asim_time now = asim_now(k);
 	count_result(s, stp, st, measuring);
-	leg_result(c, s, j, at, st);
+	hedge_observe(&es->hedge, &stp->pol.hedge, now - call->sent);
+	if (stp->pol.breaker.on)
+		breaker_record(&es->breaker, &stp->pol.breaker, now, st == ASIM_OK);
+	asim_call_free(k, call);
+	if (hedge)
+		l->hcall = NULL;
+	else
+		l->call = NULL;
+	struct asim_call *other = hedge ? l->call : l->hcall;
+	if (st != ASIM_OK && other)
+		return; /* the other call of the attempt may still succeed */
+	asim_cancel(k, l->timer);
+	asim_cancel(k, l->htimer);
+	if (other)
+		asim_call_abandon(k, other);
+	l->call = l->hcall = NULL;
+	if (st == ASIM_OK && hedge && measuring)
+		es->hedge.wins++;
+	leg_end(c, s, l, st, true);
 }
 
 static void call_timeout(struct asim_component *c, struct service *s, struct leg *l)
 {
 	struct asim_kernel *k = c->kernel;
-	struct job *j = l->job;
-	bool measuring = asim_measuring_at(k, l->call->sent);
-	asim_call_abandon(k, l->call);
-	unlink_leg(j, l);
-	uint32_t at = l->step;
-	asim_pool_put(&s->legs, l);
-	j->pending--;
-	count_result(s, &s->steps[at], ASIM_TIMEOUT, measuring);
-	leg_result(c, s, j, at, ASIM_TIMEOUT);
+	const struct step *stp = &s->steps[l->step];
+	bool measuring = asim_measuring_at(k, l->sent);
+	asim_cancel(k, l->htimer);
+	if (l->call)
+		asim_call_abandon(k, l->call);
+	if (l->hcall)
+		asim_call_abandon(k, l->hcall);
+	l->call = l->hcall = NULL;
+	count_result(s, stp, ASIM_TIMEOUT, measuring);
+	if (stp->pol.breaker.on)
+		breaker_record(&s->callees[stp->callee].es.breaker, &stp->pol.breaker, asim_now(k),
+		               false);
+	leg_end(c, s, l, ASIM_TIMEOUT, true);
+}
+
+static void call_retry(struct asim_component *c, struct service *s, struct leg *l)
+{
+	l->timer = (struct asim_timer){0};
+	enum asim_status r = leg_attempt(c, s, l);
+	if (r != ASIM_STATUS_COUNT)
+		leg_end(c, s, l, r, r != ASIM_UNREACHABLE);
+}
+
+static void call_hedge(struct asim_component *c, struct service *s, struct leg *l)
+{
+	struct asim_kernel *k = c->kernel;
+	const struct step *stp = &s->steps[l->step];
+	struct callee *e = &s->callees[stp->callee];
+	l->htimer = (struct asim_timer){0};
+	l->hcall = make_call(c, s, l->job, l->step, l->call->deadline, (uint64_t)(uintptr_t)l,
+	                     LEG_HEDGE, l->call->callee_inst);
+	if (asim_measuring_at(k, asim_now(k))) {
+		e->sent++;
+		e->es.attempts++;
+		e->es.hedge.sent++;
+	}
 }
 
 static void handle(struct asim_component *c, const struct asim_event *ev)
@@ -689,8 +931,15 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 	case EV_CALL_TIMEOUT:
 		call_timeout(c, s, ev->p);
 		break;
+	case EV_CALL_RETRY:
+		call_retry(c, s, ev->p);
+		break;
+	case EV_CALL_HEDGE:
+		call_hedge(c, s, ev->p);
+		break;
 	case EV_POST:
-		finish_job(c, s, ev->p, ASIM_OK);
+		if (!held_back(c, s, ev->p, EV_POST))
+			finish_job(c, s, ev->p, ASIM_OK);
 		break;
 	}
 }
@@ -726,6 +975,12 @@ static void report_calls(const struct asim_component *c, const struct service *s
 		asim_results_count(r, e->failed[ASIM_ERROR], "components.%s.calls.%s.error", n, to);
 		asim_results_count(r, e->failed[ASIM_UNREACHABLE], "components.%s.calls.%s.unreachable",
 		                   n, to);
+		if (e->has_policy) {
+			char prefix[160];
+			snprintf(prefix, sizeof prefix, "components.%s.calls.%s", n, to);
+			edge_report(&e->es, &s->steps[e->policy_step].pol, asim_now(c->kernel), r,
+			            prefix);
+		}
 	}
 	asim_results_count(r, sent, "components.%s.calls_sent", n);
 }
@@ -751,6 +1006,10 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->arrived, "components.%s.arrived", n);
 	asim_results_count(r, s->served, "components.%s.served", n);
 	asim_results_count(r, s->rejected, "components.%s.rejected", n);
+	asim_results_count(r, s->expired, "components.%s.expired", n);
+	asim_results_count(r, s->wasted, "components.%s.wasted", n);
+	if (s->shed.target)
+		asim_results_count(r, s->shed_dropped, "components.%s.shed", n);
 	asim_results_real(r, s->arrived ? (double)s->waited / (double)s->arrived : 0.0,
 	                  "components.%s.wait_probability", n);
 	asim_results_real(r, asim_hist_mean(&s->wait) / (double)ASIM_MS,
@@ -789,21 +1048,111 @@ static void sample(const struct asim_component *c, struct asim_results *r)
 	}
 	asim_results_real(r, queue, "%s.queue", c->name);
 	asim_results_real(r, busy, "%s.busy", c->name);
+	/* Breaker states as 0 closed, 1 open, 2 half-open, per edge. */
+	for (uint32_t i = 0; i < s->ncallees; i++) {
+		const struct callee *e = &s->callees[i];
+		if (e->has_policy && s->steps[e->policy_step].pol.breaker.on)
+			asim_results_real(r, e->es.breaker.state, "%s.breaker.%s", c->name,
+			                  asim_kernel_component(c->kernel, e->comp)->name);
+	}
 }
 
 static void destroy(struct asim_component *c)
 {
 	struct service *s = c->state;
 	if (s->inst)
-		for (uint32_t i = 0; i < c->instances; i++)
+		for (uint32_t i = 0; i < c->instances; i++) {
 			ptr_ring_free(&s->inst[i].queue);
+			held_free(&s->inst[i].held);
+		}
 	free(s->inst);
 	free(s->steps);
+	for (uint32_t i = 0; i < s->ncallees; i++)
+		edge_finish(&s->callees[i].es);
 	free(s->callees);
 	asim_dist_finish(&s->service_time);
 	asim_dist_finish(&s->post_time);
 	asim_pool_finish(&s->jobs);
 	asim_pool_finish(&s->legs);
+}
+
+/* Faults. A crash bumps the instance's epoch: work begun before it is lost
+ * when its next event comes up (lazily, as timers are cancelled), queued
+ * work at once; the instance restarts cold, with an empty queue. A pause
+ * holds each job's service or post time where it stands and starts nothing
+ * new; answers of downstream calls are still taken as they come. An error
+ * fault answers ASIM_ERROR after the request's own service time, before any
+ * downstream call. */
+static void lost_job(struct asim_component *c, struct service *s, struct job *j)
+{
+	abandon_legs(c, s, j);
+	asim_call_drop(c->kernel, j->call);
+	asim_pool_put(&s->jobs, j);
+}
+
+/* Whether job j's event of type must not run now: lost in a crash, or
+ * frozen by a pause (then held with the time it still had to go). */
+static bool held_back(struct asim_component *c, struct service *s, struct job *j, uint16_t type)
+{
+	struct instance *in = &s->inst[j->inst];
+	if (j->epoch != in->f.epoch) {
+		lost_job(c, s, j);
+		return true;
+	}
+	if (!in->f.paused)
+		return false;
+	asim_time now = asim_now(c->kernel);
+	if (!held_push(&in->held, type, j->inst, j, now - in->f.paused_at))
+		asim_kernel_stop(c->kernel);
+	return true;
+}
+
+static void crash(struct asim_component *c, struct service *s, uint16_t i)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	struct instance *in = &s->inst[i];
+	struct job *j;
+	while ((j = ptr_ring_pop(&in->queue)))
+		lost_job(c, s, j);
+	for (uint32_t h = 0; h < in->held.n; h++)
+		lost_job(c, s, in->held.v[h].p);
+	in->held.n = 0;
+	in->busy = 0;
+	asim_tw_set(&in->busy_tw, now, 0);
+	asim_tw_set(&in->queue_tw, now, 0);
+}
+
+static void resume(struct asim_component *c, struct service *s, uint16_t i)
+{
+	struct instance *in = &s->inst[i];
+	held_release(&in->held, c);
+	struct job *j;
+	while (in->busy < s->concurrency && (j = ptr_ring_pop(&in->queue))) {
+		asim_tw_set(&in->queue_tw, asim_now(c->kernel), in->queue.len);
+		begin(c, s, j);
+	}
+}
+
+static void fault(struct asim_component *c, const struct asim_fault *f, bool active)
+{
+	struct service *s = c->state;
+	if (f->kind == ASIM_FAULT_ERROR_RATE && !s->r_fault)
+		s->r_fault = asim_kernel_rng(c->kernel, c->name, "faults");
+	for (uint32_t i = 0; i < c->instances; i++) {
+		if (!asim_fault_hits(f, i))
+			continue;
+		switch (inst_fault_apply(&s->inst[i].f, f, active, asim_now(c->kernel))) {
+		case EDGE_DOWN:
+			crash(c, s, (uint16_t)i);
+			break;
+		case EDGE_RESUMED:
+			resume(c, s, (uint16_t)i);
+			break;
+		default:
+			break;
+		}
+	}
 }
 
 const struct asim_model_ops asim_service_ops = {
@@ -818,4 +1167,8 @@ const struct asim_model_ops asim_service_ops = {
 	.destroy = destroy,
 	.edges = edges,
 	.sample = sample,
+	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
+	          ASIM_FAULT_BIT(ASIM_FAULT_PAUSE) | ASIM_FAULT_BIT(ASIM_FAULT_SLOW) |
+	          ASIM_FAULT_BIT(ASIM_FAULT_ERROR_RATE),
+	.fault = fault,
 };

@@ -25,12 +25,14 @@ struct task {
 	struct asim_timer timer;
 	asim_time arrived;
 	uint16_t inst;
+	uint32_t epoch; /* its instance's epoch when it arrived (faults) */
 };
 
 struct instance {
 	uint32_t busy;
 	struct ptr_ring queue; /* of struct task * */
 	struct asim_tw busy_tw, queue_tw;
+	struct inst_fault f;
 };
 
 struct worker {
@@ -120,8 +122,8 @@ static void begin(struct asim_component *c, struct worker *s, struct task *t)
 	struct instance *in = &s->inst[t->inst];
 	in->busy++;
 	asim_tw_set(&in->busy_tw, asim_now(k), in->busy);
-	asim_schedule(k, asim_dist_sample(&s->service_time, s->r_service), c->id, EV_SERVED,
-	              t->inst, 0, t);
+	asim_schedule(k, inst_fault_time(&in->f, asim_dist_sample(&s->service_time, s->r_service)),
+	              c->id, EV_SERVED, t->inst, 0, t);
 }
 
 static void arrive(struct asim_component *c, struct worker *s, struct asim_call *call,
@@ -133,7 +135,15 @@ static void arrive(struct asim_component *c, struct worker *s, struct asim_call 
 	bool measuring = asim_measuring_at(k, now);
 	if (measuring)
 		s->arrived++;
-	if (in->busy >= s->concurrency && in->queue.len >= s->queue_cap) {
+	if (in->f.down) {
+		if (in->f.gone)
+			asim_call_drop(k, call);
+		else
+			asim_call_reply(k, call, ASIM_UNREACHABLE);
+		return;
+	}
+	bool can_start = in->busy < s->concurrency && !in->f.stalled;
+	if (!can_start && in->queue.len >= s->queue_cap) {
 		if (measuring)
 			s->rejected++;
 		asim_call_reply(k, call, ASIM_REJECTED);
@@ -147,7 +157,8 @@ static void arrive(struct asim_component *c, struct worker *s, struct asim_call 
 	t->in = call;
 	t->arrived = now;
 	t->inst = inst;
-	if (in->busy < s->concurrency) {
+	t->epoch = in->f.epoch;
+	if (can_start) {
 		begin(c, s, t);
 		return;
 	}
@@ -165,6 +176,12 @@ static void complete(struct asim_component *c, struct worker *s, struct task *t,
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
 	struct instance *in = &s->inst[t->inst];
+	if (t->epoch != in->f.epoch) {
+		/* Begun before a crash: lost with it. */
+		asim_call_drop(k, t->in);
+		asim_pool_put(&s->tasks, t);
+		return;
+	}
 	if (asim_measuring_at(k, now)) {
 		if (st == ASIM_OK) {
 			s->processed++;
@@ -181,7 +198,7 @@ static void complete(struct asim_component *c, struct worker *s, struct task *t,
 	asim_pool_put(&s->tasks, t);
 	in->busy--;
 	asim_tw_set(&in->busy_tw, now, in->busy);
-	struct task *next = ptr_ring_pop(&in->queue);
+	struct task *next = in->f.stalled ? NULL : ptr_ring_pop(&in->queue);
 	if (next) {
 		asim_tw_set(&in->queue_tw, now, in->queue.len);
 		begin(c, s, next);
@@ -191,7 +208,7 @@ static void complete(struct asim_component *c, struct worker *s, struct task *t,
 static void served(struct asim_component *c, struct worker *s, struct task *t)
 {
 	struct asim_kernel *k = c->kernel;
-	if (!s->has_target) {
+	if (!s->has_target || t->epoch != s->inst[t->inst].f.epoch) {
 		complete(c, s, t, ASIM_OK);
 		return;
 	}
@@ -306,6 +323,43 @@ static void destroy(struct asim_component *c)
 	asim_pool_finish(&s->tasks);
 }
 
+/* Faults, per instance. A crash loses the tasks it holds (queued ones at
+ * once, running ones when their next event comes up) and refuses new ones
+ * (drops them under a zone loss) until the restart, which is cold.
+ * consumer_stall stops the instance taking tasks: they queue, the running
+ * ones finish. slow stretches service times. */
+static void fault(struct asim_component *c, const struct asim_fault *f, bool active)
+{
+	struct worker *s = c->state;
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	for (uint32_t i = 0; i < c->instances; i++) {
+		if (!asim_fault_hits(f, i))
+			continue;
+		struct instance *in = &s->inst[i];
+		struct task *t;
+		switch (inst_fault_apply(&in->f, f, active, now)) {
+		case EDGE_DOWN:
+			while ((t = ptr_ring_pop(&in->queue))) {
+				asim_call_drop(k, t->in);
+				asim_pool_put(&s->tasks, t);
+			}
+			in->busy = 0;
+			asim_tw_set(&in->busy_tw, now, 0);
+			asim_tw_set(&in->queue_tw, now, 0);
+			break;
+		case EDGE_UNSTALLED:
+			while (!in->f.down && in->busy < s->concurrency && (t = ptr_ring_pop(&in->queue))) {
+				asim_tw_set(&in->queue_tw, now, in->queue.len);
+				begin(c, s, t);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 const struct asim_model_ops asim_worker_ops = {
 	.kind = "worker",
 	.summary = "async workers: concurrency, service time, optional target call, idempotence",
@@ -317,4 +371,7 @@ const struct asim_model_ops asim_worker_ops = {
 	.report = report,
 	.edges = edges,
 	.destroy = destroy,
+	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
+	          ASIM_FAULT_BIT(ASIM_FAULT_SLOW) | ASIM_FAULT_BIT(ASIM_FAULT_CONSUMER_STALL),
+	.fault = fault,
 };

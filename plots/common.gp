@@ -9,6 +9,8 @@ if (ext eq "svg") {
 } else {
 	set terminal pngcairo size 1000,520 enhanced font "sans,11" background rgb "white"
 }
+# Fault labels carry underscores ("zone_loss a"): plain text, no subscripts.
+set termoption noenhanced
 set datafile separator comma
 set datafile missing "NaN"
 set grid lw 0.5 lc rgb "#dddddd"

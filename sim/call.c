@@ -61,8 +61,12 @@ void asim_call_send(struct asim_kernel *k, struct asim_call *call, uint32_t from
 	call->callee = to;
 	call->callee_inst = to_inst;
 	call->sent = k->now;
-	asim_schedule(k, net_delay(k, from, from_inst, to, to_inst), to, ASIM_EV_REQUEST, to_inst,
-	              0, call);
+	asim_time d = net_delay(k, from, from_inst, to, to_inst);
+	if (d == ASIM_NET_LOST) {
+		call->flags |= ASIM_CALL_CALLEE_DONE;
+		return;
+	}
+	asim_schedule(k, d, to, ASIM_EV_REQUEST, to_inst, 0, call);
 }
 
 void asim_call_reply(struct asim_kernel *k, struct asim_call *call, enum asim_status status)
@@ -74,9 +78,11 @@ void asim_call_reply(struct asim_kernel *k, struct asim_call *call, enum asim_st
 			asim_pool_put(&k->calls, call);
 		return;
 	}
+	asim_time d = net_delay(k, call->callee, call->callee_inst, call->caller, call->caller_inst);
+	if (d == ASIM_NET_LOST)
+		return; /* the caller's abandon frees it, as after a drop */
 	call->flags |= ASIM_CALL_IN_FLIGHT;
-	asim_schedule(k, net_delay(k, call->callee, call->callee_inst, call->caller, call->caller_inst),
-	              call->caller, ASIM_EV_RESPONSE, call->caller_inst, 0, call);
+	asim_schedule(k, d, call->caller, ASIM_EV_RESPONSE, call->caller_inst, 0, call);
 }
 
 void asim_call_drop(struct asim_kernel *k, struct asim_call *call)

@@ -86,7 +86,13 @@ static inline bool asim_call_abandoned(const struct asim_call *call)
 }
 
 /* One-way network delay for a message between two instances; 0 unless the
- * scenario defines a network (see asim_kernel_set_network). */
+ * scenario defines a network (see asim_kernel_set_network). A function may
+ * return ASIM_NET_LOST for a message the network loses (a partition, packet
+ * loss): a lost request never reaches its callee and a lost response never
+ * reaches its caller. Either way the callee's side of the record is done, as
+ * after asim_call_drop, and the caller learns nothing: it must time out (its
+ * abandon then frees the record). */
+#define ASIM_NET_LOST ASIM_TIME_MAX
 typedef asim_time (*asim_net_delay_fn)(void *net, struct asim_kernel *k, uint32_t from,
                                        uint16_t from_inst, uint32_t to, uint16_t to_inst);
 void asim_kernel_set_network(struct asim_kernel *k, asim_net_delay_fn fn, void *net);

@@ -1,0 +1,333 @@
+/* The fault timeline: parsing and its exact diagnostics, each fault kind's
+ * effect on a small system with exact or statistically bounded
+ * expectations, the network's lost messages, the fault windows written for
+ * plots, and the zone-loss scenarios' qualitative outcome. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "faults.h"
+#include "scenario.h"
+#include "series.h"
+
+static const char head[] =
+	"name: t\n"
+	"duration: 1m\n"
+	"zones: [a, b]\n"
+	"components:\n"
+	"  users: {kind: client, rate: 100/s, target: api}\n"
+	"  api: {kind: service, instances: 4, zones: [a, b], service_time: 1ms}\n"
+	"  cache: {kind: cache, capacity: 10}\n"
+	"faults:\n";
+
+static const struct {
+	const char *fault, *diag;
+} bad[] = {
+	{"  - {kind: crsh, component: api, at: 10s}",
+	 "t.yaml:9:12: error: expected one of zone_loss, crash, pause, slow, partition, latency, loss, error_rate, load_spike, cache_flush, replication_pause, consumer_stall, clock_skew for 'kind', got 'crsh' (did you mean 'crash'?)"},
+	{"  - {kind: crash, component: apj, at: 10s}",
+	 "t.yaml:9:30: error: 'component' of a fault names unknown component 'apj' (did you mean 'api'?)"},
+	{"  - {kind: pause, component: cache, at: 10s}",
+	 "t.yaml:9:30: error: 'cache' (a cache) does not support fault 'pause' (it supports: zone_loss, crash, cache_flush)"},
+	{"  - {kind: crash, component: api, at: 2m}",
+	 "t.yaml:9:39: error: 'at' is past the end of the scenario (duration 1m)"},
+	{"  - {kind: crash, component: api, at: 50s, for: 20s}",
+	 "t.yaml:9:49: error: 'for' runs past the end of the scenario (duration 1m; leave it out to last until the end)"},
+	{"  - {kind: crash, component: api, at: 10s, for: 0s}",
+	 "t.yaml:9:49: error: 'for' must be between 1ns and 366d, got '0s'"},
+	{"  - {kind: crash, component: api, at: 10s, for: -5s}",
+	 "t.yaml:9:49: error: 'for' must not be negative, got '-5s'"},
+	{"  - {kind: slow, component: api, at: 10s, for: 10s, every: 5s, factor: 2}",
+	 "t.yaml:9:60: error: 'every' must be longer than 'for': occurrences would overlap"},
+	{"  - {kind: slow, component: api, at: 10s, factr: 2}",
+	 "t.yaml:9:43: error: unknown key 'factr' in 'faults[0] (slow)' (did you mean 'factor'?)"},
+	{"  - {kind: crash, component: api, instances: 5, at: 10s}",
+	 "t.yaml:9:46: error: 'instances' must be between 1 and 4, got '5'"},
+	{"  - {kind: zone_loss, zone: q, at: 10s}",
+	 "t.yaml:9:29: error: unknown zone 'q' in a fault (zones are listed in 'zones' at the top)"},
+	{"  - {kind: crash, at: 10s}", "t.yaml:9:5: error: a 'crash' fault needs 'component' or 'zone'"},
+	{"  - {kind: crash, component: api, at: 10s, every: 5s}",
+	 "t.yaml:9:51: error: 'every' needs 'for' (how long each occurrence lasts)"},
+	{"  - {kind: crash, component: api, at: 10s, for: 5s, restart_after: 1s}",
+	 "t.yaml:9:68: error: a crash takes 'restart_after' or 'for' (how long it lasts), not both"},
+	{"  - {kind: slow, component: api, at: 10s}",
+	 "t.yaml:9:5: error: a 'slow' fault needs 'factor' or 'added' (or both)"},
+};
+
+START_TEST(faults_diagnostics)
+{
+	char text[2048], got[1024];
+	snprintf(text, sizeof text, "%s%s\n", head, bad[_i].fault);
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = asim_scenario_load_buffer("t.yaml", text, strlen(text), NULL, &d);
+	ck_assert_ptr_null(s);
+	ck_assert_uint_ge(asim_diag_count(&d), 1);
+	asim_diag_format(&d, 0, got, sizeof got);
+	ck_assert_str_eq(got, bad[_i].diag);
+	asim_diag_finish(&d);
+}
+END_TEST
+
+/* Loads text, runs replication 0, and returns the results (caller frees). */
+static struct asim_results *run(const char *text, bool *judged)
+{
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = asim_scenario_load_buffer("t.yaml", text, strlen(text), NULL, &d);
+	if (!s) {
+		asim_diag_print(&d, stderr);
+		ck_abort_msg("scenario did not load");
+	}
+	struct asim_results *r = malloc(sizeof *r);
+	asim_results_init(r);
+	ck_assert_int_eq(asim_scenario_run(s, 0, r, &d), ASIM_RUN_DONE);
+	bool ok = asim_scenario_judge(s, r);
+	if (judged)
+		*judged = ok;
+	asim_scenario_free(s);
+	asim_diag_finish(&d);
+	return r;
+}
+
+static void done(struct asim_results *r)
+{
+	asim_results_finish(r);
+	free(r);
+}
+
+static double num(const struct asim_results *r, const char *path)
+{
+	return asim_results_num(r, path, NAN);
+}
+
+/* Round robin over 4 instances, evenly spaced arrivals: while one instance
+ * is down exactly a quarter of the requests are refused, none after. */
+START_TEST(faults_crash_quarter_unreachable)
+{
+	const char *text =
+		"duration: 30s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 1000/s, arrivals: constant, timeout: 100ms, target: lb}\n"
+		"  lb: {kind: load_balancer, policy: round_robin, targets: api}\n"
+		"  api: {kind: service, instances: 4, concurrency: 4, service_time: 1ms}\n"
+		"faults:\n"
+		"  - {kind: crash, component: api, instances: [2], at: 10s, for: 10s}\n";
+	struct asim_results *r = run(text, NULL);
+	double unreachable = num(r, "failures.unreachable");
+	ck_assert_msg(fabs(unreachable - 2500) <= 1, "unreachable %g", unreachable);
+	/* At most the one request in service at the crash is lost (and times out). */
+	ck_assert_double_le(num(r, "failures.timeout"), 1);
+	ck_assert_double_eq(num(r, "failures.error"), 0);
+	done(r);
+}
+END_TEST
+
+START_TEST(faults_slow_quadruples)
+{
+	const char *text =
+		"duration: 20s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 100/s, target: api}\n"
+		"  api: {kind: service, concurrency: 1000, service_time: 2ms}\n"
+		"faults:\n"
+		"  - {kind: slow, component: api, factor: 4, at: 0s}\n";
+	struct asim_results *r = run(text, NULL);
+	ck_assert_double_eq_tol(num(r, "latency_ms.mean"), 8.0, 1e-9);
+	done(r);
+	const char *added =
+		"duration: 20s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 100/s, target: api}\n"
+		"  api: {kind: service, concurrency: 1000, service_time: 2ms}\n"
+		"faults:\n"
+		"  - {kind: slow, component: api, factor: 2, added: 1ms, at: 0s}\n"
+		"  - {kind: slow, component: api, factor: 3, at: 0s}\n";
+	r = run(added, NULL);
+	/* Overlapping faults multiply factors and add times: 2ms * 6 + 1ms. */
+	ck_assert_double_eq_tol(num(r, "latency_ms.mean"), 13.0, 1e-9);
+	done(r);
+}
+END_TEST
+
+START_TEST(faults_error_rate_share)
+{
+	const char *text =
+		"duration: 100s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 200/s, target: api}\n"
+		"  api: {kind: service, concurrency: 1000, service_time: 1ms}\n"
+		"faults:\n"
+		"  - {kind: error_rate, component: api, probability: 0.2, at: 0s}\n";
+	struct asim_results *r = run(text, NULL);
+	double n = num(r, "requests"), e = num(r, "failures.error");
+	double sd = sqrt(n * 0.2 * 0.8);
+	ck_assert_msg(fabs(e - 0.2 * n) <= 5 * sd, "errors %g of %g", e, n);
+	done(r);
+}
+END_TEST
+
+/* A partition between the client's zone and the service's: every call is
+ * lost and times out; oneway from b to a loses the answers only. */
+START_TEST(faults_partition_times_out)
+{
+#define PARTITION_FMT \
+	"duration: 10s\n" \
+	"zones: [a, b]\n" \
+	"components:\n" \
+	"  users: {kind: client, rate: 100/s, timeout: 50ms, zone: a, target: api}\n" \
+	"  api: {kind: service, concurrency: 100, service_time: 1ms, zone: b}\n" \
+	"faults:\n" \
+	"  - {kind: partition, between: %s, at: 0s}\n"
+	const char *groups[] = {"[[a], [b]]", "[[b], [users]], oneway: true", "[[a], [b]], oneway: true"};
+	for (int i = 0; i < 3; i++) {
+		char text[1024];
+		snprintf(text, sizeof text, PARTITION_FMT, groups[i]);
+		struct asim_results *r = run(text, NULL);
+		ck_assert_double_eq(num(r, "succeeded"), 0);
+		ck_assert_double_eq(num(r, "failures.timeout"), num(r, "requests"));
+		ck_assert_double_gt(num(r, "network.lost_messages"), 0);
+		/* oneway b -> users: the requests get through and are served. */
+		if (i == 1)
+			ck_assert_double_ge(num(r, "components.api.served"), num(r, "requests"));
+		else
+			ck_assert_double_eq(num(r, "components.api.arrived"), 0);
+		done(r);
+	}
+}
+END_TEST
+
+START_TEST(faults_loss_share)
+{
+	const char *text =
+		"duration: 100s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 200/s, timeout: 50ms, target: api}\n"
+		"  api: {kind: service, concurrency: 100, service_time: 1ms}\n"
+		"faults:\n"
+		"  - {kind: loss, from: users, to: api, oneway: true, probability: 10%, at: 0s}\n";
+	struct asim_results *r = run(text, NULL);
+	double n = num(r, "requests"), t = num(r, "failures.timeout");
+	ck_assert_msg(fabs(t - 0.1 * n) <= 5 * sqrt(n * 0.09), "lost %g of %g", t, n);
+	done(r);
+}
+END_TEST
+
+START_TEST(faults_load_spike_doubles)
+{
+	const char *text =
+		"duration: 100s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 200/s, target: api}\n"
+		"  api: {kind: service, concurrency: 1000, service_time: 1ms}\n"
+		"faults:\n"
+		"  - {kind: load_spike, component: users, factor: 2, at: 50s, for: 50s}\n";
+	struct asim_results *r = run(text, NULL);
+	/* 200/s for 50s then 400/s for 50s: 30000 expected, Poisson. */
+	double n = num(r, "requests");
+	ck_assert_msg(fabs(n - 30000) <= 5 * sqrt(30000), "requests %g", n);
+	done(r);
+}
+END_TEST
+
+START_TEST(faults_windows_and_labels)
+{
+	const char *text =
+		"name: w\n"
+		"duration: 60s\n"
+		"zones: [a, b]\n"
+		"components:\n"
+		"  users: {kind: client, rate: 100/s, target: api}\n"
+		"  api: {kind: service, instances: 4, zones: [a, b], service_time: 1ms}\n"
+		"faults:\n"
+		"  - {kind: slow, component: api, factor: 4, at: 5s, for: 2s, every: 20s}\n"
+		"  - {kind: zone_loss, zone: a, at: 10s, for: 5s}\n"
+		"  - {kind: crash, component: api, instances: 50%, at: 50s}\n";
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = asim_scenario_load_buffer("w.yaml", text, strlen(text), NULL, &d);
+	ck_assert_ptr_nonnull(s);
+	struct asim_series ser;
+	asim_series_init(&ser);
+	struct asim_results r;
+	asim_results_init(&r);
+	ck_assert_int_eq(asim_series_run(s, 0, &ser, &r, &d), ASIM_RUN_DONE);
+	ck_assert_uint_eq(ser.nfaults, 5);
+	static const struct {
+		asim_time start, end;
+		const char *label;
+	} want[] = {
+		{5 * ASIM_S, 7 * ASIM_S, "slow api x4"},
+		{10 * ASIM_S, 15 * ASIM_S, "zone_loss a"},
+		{25 * ASIM_S, 27 * ASIM_S, "slow api x4"},
+		{45 * ASIM_S, 47 * ASIM_S, "slow api x4"},
+		{50 * ASIM_S, 60 * ASIM_S, "crash api 2/4"},
+	};
+	for (size_t i = 0; i < 5; i++) {
+		ck_assert_int_eq(ser.faults[i].start, want[i].start);
+		ck_assert_int_eq(ser.faults[i].end, want[i].end);
+		ck_assert_str_eq(ser.faults[i].label, want[i].label);
+	}
+	asim_results_finish(&r);
+	asim_series_finish(&ser);
+	asim_scenario_free(s);
+	asim_diag_finish(&d);
+}
+END_TEST
+
+/* The flagship under the loss of zone a fails its SLOs; the spread-out
+ * design meets them. */
+START_TEST(faults_zone_loss_fixed_meets_slo)
+{
+	const char *files[] = {"scenarios/failures/zone-loss.yaml",
+	                       "scenarios/failures/zone-loss-fixed.yaml"};
+	const char *root = getenv("ARCHSIM_SOURCE_ROOT");
+	for (int i = 0; i < 2; i++) {
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", root ? root : ".", files[i]);
+		struct asim_diag d;
+		asim_diag_init(&d);
+		struct asim_scenario *s = asim_scenario_load(path, NULL, &d);
+		ck_assert_ptr_nonnull(s);
+		struct asim_results r;
+		asim_results_init(&r);
+		ck_assert_int_eq(asim_scenario_run(s, 0, &r, &d), ASIM_RUN_DONE);
+		bool ok = asim_scenario_judge(s, &r);
+		ck_assert_msg(ok == (i == 1), "%s: SLOs %s", files[i], ok ? "met" : "failed");
+		if (i == 0)
+			ck_assert_double_lt(asim_results_num(&r, "availability", 1), 0.9);
+		asim_results_finish(&r);
+		asim_scenario_free(s);
+		asim_diag_finish(&d);
+	}
+}
+END_TEST
+
+static Suite *faults_suite(void)
+{
+	Suite *s = suite_create("faults");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, faults_diagnostics, 0, (int)(sizeof bad / sizeof bad[0]));
+	tcase_add_test(tc, faults_crash_quarter_unreachable);
+	tcase_add_test(tc, faults_slow_quadruples);
+	tcase_add_test(tc, faults_error_rate_share);
+	tcase_add_test(tc, faults_partition_times_out);
+	tcase_add_test(tc, faults_loss_share);
+	tcase_add_test(tc, faults_load_spike_doubles);
+	tcase_add_test(tc, faults_windows_and_labels);
+	tcase_add_test(tc, faults_zone_loss_fixed_meets_slo);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(faults_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
