@@ -30,20 +30,40 @@
  * per instance. It is exact while keys are below the table size (the clients
  * number keys from 0); beyond it, keys sharing a slot share a version
  * stream, which can only over-count stale reads under async replication
- * (sync and quorum guarantees hold per slot). Memory is fixed at configure. */
+ * (sync and quorum guarantees hold per slot). Memory is fixed at configure.
+ *
+ * Leadership and failover (`failover:`, `leadership:`): see leadership.h.
+ * The primary is then whichever instance leads, writes go to it (or to an
+ * old primary that still believes it leads, from callers in its zone), and
+ * applies of a deposed primary's log are ignored.
+ *
+ * Read-your-writes (`read_from: primary_after_write`): reads go to replicas
+ * in turn, except reads of a key that the same client (the logical request
+ * id's client part) wrote within `sticky_window` (default 1s), which go to
+ * the primary. Other clients may still read stale.
+ *
+ * Duplicates: a table of `version_slots` request ids, indexed by a hash of
+ * the id (a later id sharing an entry evicts an older one), remembers each
+ * committed write. A write whose request id is already there is a retry of
+ * a write that took effect: with `idempotency: true` it is answered with the
+ * first one's version and not applied again; without, it is applied again
+ * and counted as a duplicate write. Redeliveries to a worker are the
+ * worker's to count, so writes from workers are not counted here. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "archsim/dist.h"
 #include "archsim/pool.h"
 #include "common.h"
+#include "leadership.h"
 
 #define MAX_REPLICAS 63
 
 enum { REPL_ASYNC, REPL_SYNC, REPL_QUORUM };
 static const char *const replication_names[] = {"async", "sync", "quorum", NULL};
-enum { FROM_PRIMARY, FROM_REPLICAS, FROM_NEAREST };
-static const char *const read_from_names[] = {"primary", "replicas", "nearest", NULL};
+enum { FROM_PRIMARY, FROM_REPLICAS, FROM_NEAREST, FROM_RYW };
+static const char *const read_from_names[] = {"primary", "replicas", "nearest",
+                                              "primary_after_write", NULL};
 
 struct op {
 	struct asim_call *call;
@@ -54,6 +74,8 @@ struct op {
 	uint64_t version;       /* write: assigned at commit; read: newest seen */
 	uint32_t parts;         /* read: jobs outstanding; write: applies pending */
 	uint32_t acks;          /* write: instances holding it */
+	uint64_t epoch;         /* write: the leadership epoch it was committed in */
+	uint16_t inst;          /* write: the instance it went to */
 	bool write, rejected, answered;
 };
 
@@ -66,7 +88,7 @@ struct job {
 struct apply {
 	struct op *op; /* sync and quorum writes waiting for acks; else NULL */
 	uint32_t slot;
-	uint64_t version;
+	uint64_t version, epoch, gen;
 	asim_time committed;
 };
 
@@ -94,17 +116,25 @@ struct database {
 	struct instance *inst;
 	struct asim_pool ops, jobs, applies;
 
+	struct leadership lead;
+	bool idempotency;
+	asim_time sticky;       /* read_from: primary_after_write */
+	uint64_t *seen_req, *seen_version; /* [hash(request) & (nslots - 1)] */
+	uint64_t *writer;       /* [slot]: client of the last write, + 1 */
+	asim_time *written_at;  /* [slot] */
+
 	/* Measured after warm-up. */
 	uint64_t reads, writes, rejected, stale_reads;
+	uint64_t duplicates, deduplicated, no_primary, refused;
 	struct asim_hist lag_hist, staleness, wait_hist;
 };
 
-enum { EV_SERVED = EV_MODEL_BASE, EV_APPLY };
+enum { EV_SERVED = EV_MODEL_BASE, EV_APPLY, EV_LEAD };
 
 static const char *const db_keys[] = {
 	"kind", "zone", "zones", "connections", "wait_queue", "read_time", "write_time",
 	"replicas", "replication", "replication_lag", "read_from", "write_quorum", "read_quorum",
-	"version_slots", NULL,
+	"version_slots", "failover", "leadership", "idempotency", "sticky_window", NULL,
 };
 
 /* `zone: a` puts every instance in a; `zones: [a, b]` spreads the primary
@@ -182,6 +212,16 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	ok &= asim_cfg_dist(map, "replication_lag", ASIM_OPTIONAL, &s->lag, d);
 	ok &= asim_cfg_choice(map, "read_from", ASIM_OPTIONAL, read_from_names, &s->read_from, d);
 	ok &= asim_cfg_int(map, "version_slots", ASIM_OPTIONAL, 1, INT64_C(1) << 24, &slots, d);
+	ok &= asim_cfg_bool(map, "idempotency", ASIM_OPTIONAL, &s->idempotency, d);
+	s->sticky = ASIM_S;
+	ok &= asim_cfg_time(map, "sticky_window", ASIM_OPTIONAL, 0, 24 * ASIM_HOUR, &s->sticky, d);
+	if (ok && asim_cfg_get(map, "sticky_window") && s->read_from != FROM_RYW) {
+		asim_diag_error(d, asim_cfg_get(map, "sticky_window")->mark,
+		                "'sticky_window' applies only to 'read_from: primary_after_write' in '%s'",
+		                c->name);
+		ok = false;
+	}
+	ok &= lead_configure(&s->lead, c, map, d);
 	if (!ok)
 		return false;
 	uint32_t n = (uint32_t)replicas + 1;
@@ -218,7 +258,15 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->acked = calloc(s->nslots, sizeof *s->acked);
 	s->acked_at = calloc(s->nslots, sizeof *s->acked_at);
 	s->inst = calloc(n, sizeof *s->inst);
-	if (!s->applied || !s->acked || !s->acked_at || !s->inst) {
+	s->seen_req = calloc(s->nslots, sizeof *s->seen_req);
+	s->seen_version = calloc(s->nslots, sizeof *s->seen_version);
+	if (s->read_from == FROM_RYW) {
+		s->writer = calloc(s->nslots, sizeof *s->writer);
+		s->written_at = calloc(s->nslots, sizeof *s->written_at);
+	}
+	if (!s->applied || !s->acked || !s->acked_at || !s->inst || !s->seen_req ||
+	    !s->seen_version || (s->read_from == FROM_RYW && (!s->writer || !s->written_at)) ||
+	    !lead_init(&s->lead, c, s->applied, s->acked, s->nslots)) {
 		asim_diag_error(d, map->mark, "out of memory for the version table of '%s'", c->name);
 		return false;
 	}
@@ -242,6 +290,7 @@ static void start(struct asim_component *c)
 		asim_tw_init(&s->inst[i].busy_tw, 0, 0);
 		asim_tw_init(&s->inst[i].wait_tw, 0, 0);
 	}
+	lead_start(&s->lead, c, EV_LEAD);
 }
 
 static void begin(struct asim_component *c, struct database *s, struct job *j)
@@ -319,17 +368,40 @@ static void submit(struct asim_component *c, struct database *s, struct op *op, 
 	asim_tw_set(&in->wait_tw, asim_now(k), in->wait.len);
 }
 
+/* The next instance in turn other than the primary, skipping instances
+ * known to be down; the primary when every other one is down. */
 static uint16_t next_replica(struct database *s)
 {
-	s->rr = s->rr % s->replicas + 1;
-	return (uint16_t)s->rr;
+	uint32_t n = s->replicas + 1;
+	for (uint32_t step = 0; step < n; step++) {
+		do
+			s->rr = (s->rr + 1) % n;
+		while (s->rr == s->lead.leader);
+		if (lead_up(&s->lead, s->rr))
+			return (uint16_t)s->rr;
+	}
+	return lead_up(&s->lead, s->rr) ? (uint16_t)s->rr : s->lead.leader;
+}
+
+/* The client part of a logical request id (see client.c), + 1. */
+static uint64_t client_of(const struct asim_call *call)
+{
+	return (call->request >> 40) + 1;
 }
 
 static uint16_t route_read(struct asim_component *c, struct database *s,
                            const struct asim_call *call)
 {
+	uint16_t leader = s->lead.leader;
 	if (s->read_from == FROM_PRIMARY)
-		return 0;
+		return leader;
+	if (s->read_from == FROM_RYW) {
+		uint32_t slot = (uint32_t)(call->key & (s->nslots - 1));
+		if (s->writer[slot] == client_of(call) &&
+		    asim_now(c->kernel) - s->written_at[slot] <= s->sticky)
+			return leader;
+		return next_replica(s);
+	}
 	if (s->read_from == FROM_REPLICAS || !c->zone)
 		return next_replica(s);
 	const struct asim_component *from = asim_kernel_component(c->kernel, call->caller);
@@ -343,8 +415,8 @@ static uint16_t route_read(struct asim_component *c, struct database *s,
 			return (uint16_t)r;
 		}
 	}
-	if (c->zone[0] == z)
-		return 0;
+	if (c->zone[leader] == z)
+		return leader;
 	return next_replica(s);
 }
 
@@ -366,7 +438,21 @@ static void request(struct asim_component *c, struct database *s, struct asim_ca
 		if (measuring)
 			s->writes++;
 		op->parts = 0;
-		submit(c, s, op, 0);
+		const struct asim_component *from = asim_kernel_component(k, call->caller);
+		uint16_t z = from && from->zone ? from->zone[call->caller_inst] : 0;
+		int to = lead_route_write(&s->lead, c, z);
+		if (to < 0) {
+			if (measuring)
+				s->no_primary++;
+			answer(c, s, op, ASIM_UNREACHABLE);
+			return;
+		}
+		op->inst = (uint16_t)to;
+		if (s->read_from == FROM_RYW) {
+			s->writer[op->slot] = client_of(call);
+			s->written_at[op->slot] = now;
+		}
+		submit(c, s, op, (uint16_t)to);
 		return;
 	}
 	if (measuring)
@@ -406,9 +492,30 @@ static bool write_acknowledged(const struct database *s, const struct op *op)
 	}
 }
 
+/* The primary that had the write went down before acknowledging it: no
+ * answer ever comes (the caller times out), and nothing was promised. */
+static void lose(struct asim_component *c, struct database *s, struct op *op)
+{
+	op->answered = true;
+	asim_call_drop(c->kernel, op->call);
+	op->call = NULL;
+	if (op->parts == 0)
+		asim_pool_put(&s->ops, op);
+}
+
 static void acknowledge(struct asim_component *c, struct database *s, struct op *op)
 {
 	asim_time now = asim_now(c->kernel);
+	if (!lead_up(&s->lead, op->inst)) {
+		lose(c, s, op);
+		return;
+	}
+	/* A write still waiting for its replicas when its primary was deposed
+	 * was never acknowledged: the client hears an error. */
+	if (op->epoch != s->lead.epoch || op->inst != s->lead.leader) {
+		answer(c, s, op, ASIM_ERROR);
+		return;
+	}
 	if (op->version > s->acked[op->slot]) {
 		s->acked[op->slot] = op->version;
 		s->acked_at[op->slot] = now;
@@ -416,14 +523,67 @@ static void acknowledge(struct asim_component *c, struct database *s, struct op 
 	answer(c, s, op, ASIM_OK);
 }
 
+static uint32_t req_slot(const struct database *s, uint64_t request)
+{
+	request ^= request >> 31;
+	request *= UINT64_C(0x9e3779b97f4a7c15);
+	return (uint32_t)(request >> 32) & (s->nslots - 1);
+}
+
+/* A write whose request id was committed before: answered with the first
+ * version under idempotency (true returned), else counted and applied. */
+static bool duplicate(struct asim_component *c, struct database *s, struct op *op)
+{
+	const struct asim_call *call = op->call;
+	if (!call->request)
+		return false;
+	uint32_t h = req_slot(s, call->request);
+	if (s->seen_req[h] != call->request)
+		return false;
+	bool measuring = asim_measuring_at(c->kernel, op->arrived);
+	if (s->idempotency) {
+		if (measuring)
+			s->deduplicated++;
+		op->version = s->seen_version[h];
+		answer(c, s, op, ASIM_OK);
+		return true;
+	}
+	const struct asim_component *from = asim_kernel_component(c->kernel, call->caller);
+	if (measuring && from && strcmp(from->ops->kind, "worker")) {
+		s->duplicates++;
+		asim_kernel_outcome(c->kernel)->duplicate_writes++;
+	}
+	return false;
+}
+
 static void commit(struct asim_component *c, struct database *s, struct op *op)
 {
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
-	op->version = ++s->applied[op->slot];
+	if (!lead_may_commit(&s->lead, c, op->inst)) {
+		if (asim_measuring_at(k, op->arrived))
+			s->refused++;
+		answer(c, s, op, ASIM_ERROR);
+		return;
+	}
+	if (duplicate(c, s, op))
+		return;
+	op->version = ++s->applied[(size_t)op->inst * s->nslots + op->slot];
+	op->epoch = s->lead.epoch;
 	op->acks = 1;
+	uint32_t h = req_slot(s, op->call->request);
+	s->seen_req[h] = op->call->request;
+	s->seen_version[h] = op->version;
+	if (op->inst != s->lead.leader) {
+		/* An old primary that believes it leads: its replicas follow the
+		 * new one, so it acknowledges alone, and its write will vanish. */
+		answer(c, s, op, ASIM_OK);
+		return;
+	}
 	bool waits = s->replication != REPL_ASYNC;
-	for (uint32_t r = 1; r <= s->replicas; r++) {
+	for (uint32_t r = 0; r <= s->replicas; r++) {
+		if (r == op->inst)
+			continue;
 		struct apply *a = asim_pool_get(&s->applies);
 		if (!a) {
 			asim_kernel_stop(k);
@@ -432,6 +592,8 @@ static void commit(struct asim_component *c, struct database *s, struct op *op)
 		a->op = waits ? op : NULL;
 		a->slot = op->slot;
 		a->version = op->version;
+		a->epoch = op->epoch;
+		a->gen = s->lead.gen;
 		a->committed = now;
 		if (waits)
 			op->parts++;
@@ -447,7 +609,11 @@ static void applied(struct asim_component *c, struct database *s, struct apply *
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
 	uint64_t *v = &s->applied[(size_t)r * s->nslots + a->slot];
-	if (a->version > *v)
+	/* What a primary had not shipped when it went down never arrives, and
+	 * a deposed primary's log is not applied: the instances follow the new
+	 * primary's history, and the instance that leads now keeps its own. */
+	bool voided = a->epoch != s->lead.epoch || a->gen != s->lead.gen;
+	if (!voided && r != s->lead.leader && a->version > *v)
 		*v = a->version;
 	if (asim_measuring_at(k, a->committed))
 		asim_hist_record(&s->lag_hist, now - a->committed);
@@ -455,10 +621,13 @@ static void applied(struct asim_component *c, struct database *s, struct apply *
 	asim_pool_put(&s->applies, a);
 	if (!op)
 		return;
-	op->acks++;
+	if (!voided)
+		op->acks++;
 	op->parts--;
 	if (!op->answered && write_acknowledged(s, op))
 		acknowledge(c, s, op);
+	else if (!op->answered && op->parts == 0)
+		lose(c, s, op); /* its replicas will never all hold it */
 	else if (op->answered && op->parts == 0)
 		asim_pool_put(&s->ops, op);
 }
@@ -506,6 +675,13 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 	case EV_APPLY:
 		applied(c, s, ev->p, ev->inst);
 		break;
+	case ASIM_EV_RESPONSE:
+		lead_handle(&s->lead, c, ev, EV_LEAD);
+		break;
+	default:
+		if (ev->type >= EV_LEAD && ev->type < EV_LEAD + LEAD_EV_COUNT)
+			lead_handle(&s->lead, c, ev, EV_LEAD);
+		break;
 	}
 }
 
@@ -517,6 +693,13 @@ static void warmup_end(struct asim_component *c)
 		asim_tw_reset(&s->inst[i].busy_tw, now);
 		asim_tw_reset(&s->inst[i].wait_tw, now);
 	}
+	lead_warmup_end(&s->lead, c);
+}
+
+static void finish(struct asim_component *c)
+{
+	struct database *s = c->state;
+	lead_finish(&s->lead, c);
 }
 
 static void put_ms(struct asim_results *r, const struct asim_hist *h, const char *name,
@@ -561,10 +744,22 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->stale_reads, "components.%s.stale_reads", n);
 	put_ms(r, &s->staleness, n, "staleness_ms");
 	put_ms(r, &s->lag_hist, n, "replication_lag_ms");
+	asim_results_count(r, s->duplicates, "components.%s.duplicate_writes", n);
+	asim_results_count(r, s->deduplicated, "components.%s.deduplicated", n);
+	asim_results_count(r, s->no_primary, "components.%s.no_primary", n);
+	asim_results_count(r, s->refused, "components.%s.refused_writes", n);
+	lead_report(&s->lead, c, r);
 	/* Requests (or quorum parts) served per instance, the primary first:
 	 * shows where read_from sent the reads. */
 	for (uint32_t i = 0; i < c->instances; i++)
 		asim_results_count(r, s->inst[i].served, "components.%s.served[%u]", n, i);
+}
+
+/* Leadership's share of the fault hook: who is up, whose clock is off. */
+static void fault(struct asim_component *c, const struct asim_fault *f, bool active)
+{
+	struct database *s = c->state;
+	lead_fault(&s->lead, c, f, active, EV_LEAD);
 }
 
 static void destroy(struct asim_component *c)
@@ -577,6 +772,11 @@ static void destroy(struct asim_component *c)
 	free(s->applied);
 	free(s->acked);
 	free(s->acked_at);
+	free(s->seen_req);
+	free(s->seen_version);
+	free(s->writer);
+	free(s->written_at);
+	lead_destroy(&s->lead);
 	asim_dist_finish(&s->read_time);
 	asim_dist_finish(&s->write_time);
 	asim_dist_finish(&s->lag);
@@ -593,6 +793,10 @@ const struct asim_model_ops asim_database_ops = {
 	.start = start,
 	.handle = handle,
 	.warmup_end = warmup_end,
+	.finish = finish,
 	.report = report,
 	.destroy = destroy,
+	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
+	          ASIM_FAULT_BIT(ASIM_FAULT_PAUSE) | ASIM_FAULT_BIT(ASIM_FAULT_CLOCK_SKEW),
+	.fault = fault,
 };

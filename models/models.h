@@ -12,5 +12,6 @@ extern const struct asim_model_ops asim_cache_ops;
 extern const struct asim_model_ops asim_database_ops;
 extern const struct asim_model_ops asim_queue_ops;
 extern const struct asim_model_ops asim_worker_ops;
+extern const struct asim_model_ops asim_coordinator_ops;
 
 #endif

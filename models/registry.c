@@ -13,6 +13,7 @@ static const struct asim_model_ops *const kinds[] = {
 	&asim_database_ops,
 	&asim_queue_ops,
 	&asim_worker_ops,
+	&asim_coordinator_ops,
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])

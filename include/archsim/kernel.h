@@ -184,6 +184,12 @@ struct asim_outcome {
 	struct asim_hist latency;               /* successful, ns */
 	/* Correctness invariants, counted by the data models. */
 	uint64_t stale_reads, duplicate_writes, conflicting_writes, lost_writes;
+	/* Coordination invariants: leader changes, time with two instances
+	 * accepting writes as leaders, locks whose holder died holding them and
+	 * the time until their TTL freed them, and keys whose two copies
+	 * disagree (drift, counted by whichever model keeps both copies). */
+	uint64_t leader_changes, lock_leaks, drift;
+	asim_time two_leader, lock_leak;
 	struct asim_hist latency_op[ASIM_MAX_OPS];
 	/* The current time window, for time series: counted warm-up or not, and
 	 * reset by whoever steps the run window by window (cli/series.c). */

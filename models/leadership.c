@@ -1,0 +1,549 @@
+#include "leadership.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const failover_keys[] = {"detection", "policy", "fencing", NULL};
+static const char *const policy_names[] = {"promote_most_caught_up", "none", NULL};
+static const char *const leadership_keys[] = {
+	"coordinator", "lease_ttl", "renew_every", "fencing", NULL,
+};
+
+bool lead_configure(struct leadership *L, struct asim_component *c, const struct asim_cfg *map,
+                    struct asim_diag *d)
+{
+	const struct asim_cfg *fo = asim_cfg_get(map, "failover");
+	const struct asim_cfg *ld = asim_cfg_get(map, "leadership");
+	L->mode = LEAD_FIXED;
+	L->promote = true;
+	if (fo && ld) {
+		asim_diag_error(d, ld->mark,
+		                "'%s' has both 'failover' and 'leadership': give one (a lease decides failover)",
+		                c->name);
+		return false;
+	}
+	if (fo) {
+		if (!asim_cfg_expect_map(fo, "failover", failover_keys, d))
+			return false;
+		int policy = 0;
+		L->detection = 10 * ASIM_S;
+		bool ok = asim_cfg_time(fo, "detection", ASIM_OPTIONAL, 0, 24 * ASIM_HOUR,
+		                        &L->detection, d);
+		ok &= asim_cfg_choice(fo, "policy", ASIM_OPTIONAL, policy_names, &policy, d);
+		ok &= asim_cfg_bool(fo, "fencing", ASIM_OPTIONAL, &L->fencing, d);
+		L->promote = policy == 0;
+		L->mode = LEAD_FAILOVER;
+		return ok;
+	}
+	if (ld) {
+		if (!asim_cfg_expect_map(ld, "leadership", leadership_keys, d))
+			return false;
+		L->ttl = 10 * ASIM_S;
+		L->renew_every = 3 * ASIM_S;
+		bool ok = asim_cfg_time(ld, "lease_ttl", ASIM_OPTIONAL, ASIM_MS, 24 * ASIM_HOUR, &L->ttl,
+		                        d);
+		ok &= asim_cfg_time(ld, "renew_every", ASIM_OPTIONAL, ASIM_MS, 24 * ASIM_HOUR,
+		                    &L->renew_every, d);
+		ok &= asim_cfg_bool(ld, "fencing", ASIM_OPTIONAL, &L->fencing, d);
+		struct asim_component *co = model_target(c, ld, "coordinator", d);
+		if (!ok || !co)
+			return false;
+		if (strcmp(co->ops->kind, "coordinator")) {
+			asim_diag_error(d, asim_cfg_get(ld, "coordinator")->mark,
+			                "'coordinator' of '%s' must name a coordinator, not a %s", c->name,
+			                co->ops->kind);
+			return false;
+		}
+		if (L->renew_every >= L->ttl) {
+			asim_diag_error(d, asim_cfg_get(ld, "renew_every") ? asim_cfg_get(ld, "renew_every")->mark
+			                                                   : ld->mark,
+			                "'renew_every' of '%s' must be shorter than 'lease_ttl'", c->name);
+			return false;
+		}
+		L->coordinator = co->id;
+		/* The lease's name in the coordinator: apart from data keys. */
+		L->lease_key = (UINT64_C(1) << 63) | c->id;
+		L->mode = LEAD_LEASE;
+	}
+	return true;
+}
+
+bool lead_init(struct leadership *L, struct asim_component *c, uint64_t *applied,
+               uint64_t *acked, uint32_t nslots)
+{
+	L->n = c->instances;
+	L->applied = applied;
+	L->acked = acked;
+	L->nslots = nslots;
+	L->inst = calloc(L->n, sizeof *L->inst);
+	return L->inst != NULL;
+}
+
+static bool measuring(const struct asim_component *c)
+{
+	return asim_measuring_at(c->kernel, asim_now(c->kernel));
+}
+
+/* Adds the part of [*since, now) after warm-up to *total. */
+static void account(const struct asim_component *c, asim_time *since, asim_time *total)
+{
+	asim_time now = asim_now(c->kernel), from = *since;
+	if (from == ASIM_TIME_MAX)
+		return;
+	asim_time w = asim_kernel_warmup(c->kernel);
+	if (from < w)
+		from = w;
+	if (now > from)
+		*total += now - from;
+	*since = now;
+}
+
+/* Re-evaluates the two accounts after any change of who is up or believes. */
+static void recount(struct leadership *L, const struct asim_component *c)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < L->n; i++)
+		n += !L->inst[i].down && L->inst[i].believes;
+	asim_time now = asim_now(c->kernel);
+	if (n >= 2 && L->two_since == ASIM_TIME_MAX)
+		L->two_since = now;
+	else if (n < 2 && L->two_since != ASIM_TIME_MAX) {
+		account(c, &L->two_since, &L->two_leader);
+		L->two_since = ASIM_TIME_MAX;
+	}
+	L->leaders_up = n;
+	const struct lead_inst *p = &L->inst[L->leader];
+	bool writable = !p->down && p->believes;
+	if (!writable && L->unavail_since == ASIM_TIME_MAX)
+		L->unavail_since = now;
+	else if (writable && L->unavail_since != ASIM_TIME_MAX) {
+		account(c, &L->unavail_since, &L->unavailable);
+		L->unavail_since = ASIM_TIME_MAX;
+	}
+}
+
+static uint64_t *row(const struct leadership *L, uint32_t i)
+{
+	return L->applied + (size_t)i * L->nslots;
+}
+
+/* An instance rejoins as a replica: it drops what the primary lacks and
+ * catches up, as a rewind and a resync from the primary's log would. */
+static void resync(struct leadership *L, uint32_t i)
+{
+	if (i != L->leader)
+		memcpy(row(L, i), row(L, L->leader), L->nslots * sizeof(uint64_t));
+}
+
+/* The up instance holding the most data (the lowest index on a tie),
+ * among those not leading already when candidates is set. */
+static int most_caught_up(const struct leadership *L, bool candidates)
+{
+	int best = -1;
+	uint64_t best_sum = 0;
+	for (uint32_t i = 0; i < L->n; i++) {
+		if (L->inst[i].down || (candidates && L->inst[i].believes))
+			continue;
+		uint64_t sum = 0;
+		const uint64_t *r = row(L, i);
+		for (uint32_t s = 0; s < L->nslots; s++)
+			sum += r[s];
+		if (best < 0 || sum > best_sum) {
+			best = (int)i;
+			best_sum = sum;
+		}
+	}
+	return best;
+}
+
+/* Instance i becomes the primary of epoch. */
+static void promote(struct leadership *L, struct asim_component *c, uint16_t i, uint64_t epoch)
+{
+	uint16_t old = L->leader;
+	L->epoch = epoch;
+	L->inst[i].believes = true;
+	L->inst[i].epoch = epoch;
+	L->need_leader = false;
+	if (i != old) {
+		bool m = measuring(c);
+		if (m)
+			L->changes++;
+		uint64_t *nr = row(L, i);
+		uint64_t lost = 0;
+		for (uint32_t s = 0; s < L->nslots; s++) {
+			if (L->acked[s] > nr[s]) {
+				lost += L->acked[s] - nr[s];
+				L->acked[s] = nr[s];
+			}
+			for (uint32_t r = 0; r < L->n; r++) {
+				uint64_t *v = &L->applied[(size_t)r * L->nslots + s];
+				if (r != i && !(r == old && L->inst[old].believes) && *v > nr[s])
+					*v = nr[s];
+			}
+		}
+		if (m) {
+			L->lost += lost;
+			asim_kernel_outcome(c->kernel)->lost_writes += lost;
+		}
+		L->leader = i;
+	}
+	recount(L, c);
+}
+
+static void stop_believing(struct leadership *L, struct asim_component *c, uint32_t i)
+{
+	struct lead_inst *p = &L->inst[i];
+	if (!p->believes)
+		return;
+	p->believes = false;
+	asim_cancel(c->kernel, p->expiry_timer);
+	asim_cancel(c->kernel, p->demote_timer);
+	resync(L, i);
+	recount(L, c);
+}
+
+/* The true time at which instance i's clock reads `at`. */
+static asim_time local_to_true(const struct lead_inst *p, asim_time at)
+{
+	if (!p->skew_offset && p->skew_drift == 0)
+		return at;
+	double t = ((double)at - (double)p->skew_offset + p->skew_drift * (double)p->skew_from) /
+	           (1.0 + p->skew_drift);
+	if (!(t < (double)ASIM_TIME_MAX))
+		return ASIM_TIME_MAX;
+	return t < 0 ? 0 : (asim_time)t;
+}
+
+static void arm_expiry(struct leadership *L, struct asim_component *c, uint32_t i,
+                       uint16_t ev_base)
+{
+	struct lead_inst *p = &L->inst[i];
+	asim_cancel(c->kernel, p->expiry_timer);
+	p->expiry_timer = (struct asim_timer){0};
+	if (!p->believes || L->mode != LEAD_LEASE)
+		return;
+	asim_time at = local_to_true(p, p->expiry), now = asim_now(c->kernel);
+	if (at == ASIM_TIME_MAX)
+		return;
+	p->expiry_timer = asim_schedule_at(c->kernel, at > now ? at : now, c->id,
+	                                   (uint16_t)(ev_base + LEAD_EV_EXPIRY), (uint16_t)i, 0, NULL);
+}
+
+static void lease_request(struct leadership *L, struct asim_component *c, uint32_t i,
+                          uint16_t ev_base)
+{
+	struct asim_kernel *k = c->kernel;
+	struct lead_inst *p = &L->inst[i];
+	if (p->pending || p->down)
+		return;
+	struct asim_call *call = asim_call_new(k);
+	if (!call)
+		return;
+	int op = asim_kernel_op(k, "acquire");
+	call->op = (uint16_t)(op < 0 ? 0 : op);
+	call->key = L->lease_key;
+	call->request = ((uint64_t)c->id << 16 | i) + 1;
+	call->version = (uint64_t)L->ttl;
+	call->token = i;
+	call->origin = asim_now(k);
+	call->deadline = asim_now(k) + L->renew_every;
+	p->pending = call;
+	asim_call_send(k, call, c->id, (uint16_t)i, L->coordinator,
+	               (uint16_t)(i % L->coord_instances));
+	p->timeout_timer = asim_schedule(k, L->renew_every, c->id,
+	                                 (uint16_t)(ev_base + LEAD_EV_TIMEOUT), (uint16_t)i, 0, call);
+}
+
+void lead_start(struct leadership *L, struct asim_component *c, uint16_t ev_base)
+{
+	L->two_since = ASIM_TIME_MAX;
+	L->unavail_since = ASIM_TIME_MAX;
+	L->leader = 0;
+	if (L->mode != LEAD_LEASE) {
+		L->inst[0].believes = true;
+		L->leaders_up = 1;
+		return;
+	}
+	L->coord_instances = asim_kernel_component(c->kernel, L->coordinator)->instances;
+	if (!L->coord_instances)
+		L->coord_instances = 1;
+	/* Instance 0 asks first; every instance then ticks every renew_every,
+	 * renewing when it leads and campaigning when the lease has lapsed. */
+	lease_request(L, c, 0, ev_base);
+	for (uint32_t i = 0; i < L->n; i++)
+		asim_schedule(c->kernel, L->renew_every, c->id, (uint16_t)(ev_base + LEAD_EV_RENEW),
+		              (uint16_t)i, 0, NULL);
+	recount(L, c);
+}
+
+bool lead_up(const struct leadership *L, uint32_t i)
+{
+	return i < L->n && !L->inst[i].down;
+}
+
+int lead_route_write(const struct leadership *L, const struct asim_component *c, uint16_t z)
+{
+	if (L->mode == LEAD_FIXED)
+		return 0;
+	/* Callers beside an old primary that still believes it leads keep
+	 * writing to it (their connections are there; across a partition it is
+	 * all they can reach); the others follow the new primary. */
+	if (L->leaders_up >= 2 && c->zone && c->zone[L->leader] != z) {
+		for (uint32_t i = 0; i < L->n; i++)
+			if (i != L->leader && !L->inst[i].down && L->inst[i].believes && c->zone[i] == z)
+				return (int)i;
+	}
+	const struct lead_inst *p = &L->inst[L->leader];
+	return !p->down && p->believes ? L->leader : -1;
+}
+
+bool lead_may_commit(struct leadership *L, struct asim_component *c, uint16_t i)
+{
+	if (L->mode == LEAD_FIXED)
+		return true;
+	const struct lead_inst *p = &L->inst[i];
+	if (p->down || !p->believes)
+		return false;
+	if (i == L->leader)
+		return true;
+	if (L->fencing && p->epoch < L->epoch) {
+		if (measuring(c))
+			L->fenced++;
+		return false;
+	}
+	if (measuring(c)) {
+		L->conflicting++;
+		asim_kernel_outcome(c->kernel)->conflicting_writes++;
+	}
+	return true;
+}
+
+static void detect(struct leadership *L, struct asim_component *c)
+{
+	if (!L->inst[L->leader].down || !L->promote)
+		return;
+	int best = most_caught_up(L, false);
+	if (best < 0) {
+		L->need_leader = true;
+		return;
+	}
+	promote(L, c, (uint16_t)best, L->epoch + 1);
+}
+
+static void response(struct leadership *L, struct asim_component *c, struct asim_call *call,
+                     uint16_t ev_base)
+{
+	struct asim_kernel *k = c->kernel;
+	uint32_t i = (uint32_t)call->token;
+	enum asim_status st = call->status;
+	uint64_t token = call->version;
+	asim_time expiry = call->origin;
+	asim_call_free(k, call);
+	if (i >= L->n)
+		return;
+	struct lead_inst *p = &L->inst[i];
+	asim_cancel(k, p->timeout_timer);
+	p->pending = NULL;
+	if (p->down)
+		return;
+	if (st != ASIM_OK) {
+		/* Refused: another instance holds the lease. */
+		if (measuring(c))
+			L->refused++;
+		stop_believing(L, c, i);
+		return;
+	}
+	if (expiry > L->seen_expiry)
+		L->seen_expiry = expiry;
+	p->expiry = expiry;
+	if (token > L->epoch || (i == L->leader && !p->believes)) {
+		promote(L, c, (uint16_t)i, token);
+	} else {
+		p->believes = true;
+		p->epoch = token;
+		recount(L, c);
+	}
+	arm_expiry(L, c, i, ev_base);
+}
+
+static void tick(struct leadership *L, struct asim_component *c, uint32_t i, uint16_t ev_base)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_schedule(k, L->renew_every, c->id, (uint16_t)(ev_base + LEAD_EV_RENEW), (uint16_t)i, 0,
+	              NULL);
+	struct lead_inst *p = &L->inst[i];
+	if (p->down || p->pending)
+		return;
+	if (p->believes) {
+		lease_request(L, c, i, ev_base);
+		return;
+	}
+	/* Candidates watch the lease: the most caught-up one campaigns once the
+	 * lease it last saw has lapsed. */
+	if (asim_now(k) < L->seen_expiry)
+		return;
+	int best = most_caught_up(L, true);
+	if (best == (int)i)
+		lease_request(L, c, i, ev_base);
+}
+
+void lead_handle(struct leadership *L, struct asim_component *c, const struct asim_event *ev,
+                 uint16_t ev_base)
+{
+	if (ev->type == ASIM_EV_RESPONSE) {
+		response(L, c, ev->p, ev_base);
+		return;
+	}
+	uint32_t i = ev->inst;
+	switch (ev->type - ev_base) {
+	case LEAD_EV_DETECT:
+		detect(L, c);
+		break;
+	case LEAD_EV_RENEW:
+		tick(L, c, i, ev_base);
+		break;
+	case LEAD_EV_TIMEOUT:
+		if (L->inst[i].pending == ev->p) {
+			asim_call_abandon(c->kernel, ev->p);
+			L->inst[i].pending = NULL;
+		}
+		break;
+	case LEAD_EV_EXPIRY:
+		L->inst[i].expiry_timer = (struct asim_timer){0};
+		stop_believing(L, c, i);
+		break;
+	case LEAD_EV_DEMOTE:
+		L->inst[i].demote_timer = (struct asim_timer){0};
+		stop_believing(L, c, i);
+		break;
+	}
+}
+
+static void went_down(struct leadership *L, struct asim_component *c, uint32_t i,
+                      uint16_t ev_base)
+{
+	struct lead_inst *p = &L->inst[i];
+	struct asim_kernel *k = c->kernel;
+	if (p->pending) {
+		asim_cancel(k, p->timeout_timer);
+		asim_call_abandon(k, p->pending);
+		p->pending = NULL;
+	}
+	if (i == L->leader)
+		L->gen++;
+	if (L->mode == LEAD_FAILOVER && i == L->leader) {
+		asim_cancel(k, L->detect_timer);
+		L->detect_timer = asim_schedule(k, L->detection, c->id,
+		                                (uint16_t)(ev_base + LEAD_EV_DETECT), 0, 0, NULL);
+	}
+}
+
+static void came_up(struct leadership *L, struct asim_component *c, uint32_t i,
+                    uint16_t ev_base)
+{
+	struct lead_inst *p = &L->inst[i];
+	if (i == L->leader)
+		return;
+	if (L->mode == LEAD_FAILOVER) {
+		if (L->need_leader && L->promote) {
+			promote(L, c, (uint16_t)i, L->epoch + 1);
+			return;
+		}
+		/* A deposed primary back from a crash or zone loss believes it
+		 * leads until health checks tell it otherwise. */
+		if (p->believes) {
+			asim_cancel(c->kernel, p->demote_timer);
+			p->demote_timer = asim_schedule(c->kernel, L->detection, c->id,
+			                                (uint16_t)(ev_base + LEAD_EV_DEMOTE), (uint16_t)i,
+			                                0, NULL);
+		} else {
+			resync(L, i);
+		}
+	} else if (L->mode == LEAD_LEASE) {
+		/* Its lease may look valid still, by its own clock. */
+		arm_expiry(L, c, i, ev_base);
+		if (!p->believes)
+			resync(L, i);
+	}
+}
+
+void lead_fault(struct leadership *L, struct asim_component *c, const struct asim_fault *f,
+                bool active, uint16_t ev_base)
+{
+	if (!L->inst)
+		return;
+	asim_time now = asim_now(c->kernel);
+	for (uint32_t i = 0; i < L->n; i++) {
+		if (!asim_fault_hits(f, i))
+			continue;
+		struct lead_inst *p = &L->inst[i];
+		switch (f->kind) {
+		case ASIM_FAULT_CLOCK_SKEW:
+			/* The latest skew wins; its end puts the clock right. */
+			p->skew_offset = active ? f->offset : 0;
+			p->skew_drift = active ? f->drift : 0;
+			p->skew_from = now;
+			arm_expiry(L, c, i, ev_base);
+			break;
+		case ASIM_FAULT_CRASH:
+		case ASIM_FAULT_ZONE_LOSS:
+		case ASIM_FAULT_PAUSE:
+			if (active) {
+				if (p->down++ == 0)
+					went_down(L, c, i, ev_base);
+			} else if (p->down && --p->down == 0) {
+				came_up(L, c, i, ev_base);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	recount(L, c);
+}
+
+void lead_warmup_end(struct leadership *L, struct asim_component *c)
+{
+	asim_time now = asim_now(c->kernel);
+	if (L->two_since != ASIM_TIME_MAX)
+		L->two_since = now;
+	if (L->unavail_since != ASIM_TIME_MAX)
+		L->unavail_since = now;
+}
+
+void lead_finish(struct leadership *L, struct asim_component *c)
+{
+	if (L->mode == LEAD_FIXED)
+		return;
+	account(c, &L->two_since, &L->two_leader);
+	account(c, &L->unavail_since, &L->unavailable);
+	struct asim_outcome *o = asim_kernel_outcome(c->kernel);
+	o->leader_changes += L->changes;
+	o->two_leader += L->two_leader;
+}
+
+void lead_report(const struct leadership *L, const struct asim_component *c,
+                 struct asim_results *r)
+{
+	if (L->mode == LEAD_FIXED)
+		return;
+	const char *n = c->name;
+	asim_results_string(r, L->mode == LEAD_LEASE ? "lease" : "failover",
+	                    "components.%s.leadership", n);
+	asim_results_count(r, L->leader, "components.%s.primary", n);
+	asim_results_count(r, L->epoch, "components.%s.epoch", n);
+	asim_results_count(r, L->changes, "components.%s.leader_changes", n);
+	asim_results_count(r, L->lost, "components.%s.lost_writes", n);
+	asim_results_count(r, L->conflicting, "components.%s.conflicting_writes", n);
+	asim_results_count(r, L->fenced, "components.%s.fenced_writes", n);
+	asim_results_real(r, asim_time_to_seconds(L->two_leader), "components.%s.two_leader_s", n);
+	asim_results_real(r, asim_time_to_seconds(L->unavailable),
+	                  "components.%s.write_unavailable_s", n);
+}
+
+void lead_destroy(struct leadership *L)
+{
+	free(L->inst);
+	L->inst = NULL;
+}

@@ -1,0 +1,99 @@
+/* Leadership of a replicated database: which instance accepts writes, how a
+ * replica replaces a failed primary, and what that costs in data (internal
+ * to the models; the database embeds one and calls these hooks).
+ *
+ * Modes, from the database's mapping:
+ * - fixed (neither key): instance 0 is the primary for ever.
+ * - `failover: {detection: 10s, policy: promote_most_caught_up | none,
+ *   fencing: false}`: when the primary is down (crash, zone loss) for
+ *   `detection`, the up instance holding the most data is promoted. An old
+ *   primary that comes back still believes it leads until it learns of the
+ *   new one, `detection` later: meanwhile two instances accept writes.
+ * - `leadership: {coordinator: NAME, lease_ttl: 10s, renew_every: 3s,
+ *   fencing: false}`: the primary holds a lease from a coordinator component
+ *   and renews it every renew_every; the most caught-up other instance
+ *   campaigns once the lease it last saw has lapsed. An instance believes it
+ *   leads until the lease's expiry, an absolute time of the coordinator, as
+ *   read on its own clock (clock_skew faults move it), or until a renewal is
+ *   refused. Renewals travel as calls, so partitions and a coordinator
+ *   without a majority stop them.
+ *
+ * Promotion: writes acknowledged by the old primary that the new one does
+ * not hold are lost (async replication loses the lag window; sync and
+ * quorum lose none); the other instances drop what the new primary lacks.
+ * An instance that believes it leads while another is the leader accepts
+ * conflicting writes from the callers in its zone, unless `fencing` is on:
+ * then the storage refuses writes of an older epoch (token). */
+#ifndef ARCHSIM_MODELS_LEADERSHIP_H
+#define ARCHSIM_MODELS_LEADERSHIP_H
+
+#include "common.h"
+
+enum lead_mode { LEAD_FIXED, LEAD_FAILOVER, LEAD_LEASE };
+
+struct lead_inst {
+	uint32_t down;
+	bool believes;      /* accepts writes as the primary */
+	uint64_t epoch;     /* the epoch it was granted */
+	asim_time expiry;   /* lease: the coordinator's expiry it holds */
+	asim_time skew_offset, skew_from;
+	double skew_drift;
+	struct asim_call *pending; /* lease request in flight */
+	struct asim_timer expiry_timer, timeout_timer, demote_timer;
+};
+
+struct leadership {
+	enum lead_mode mode;
+	bool promote, fencing;
+	asim_time detection, ttl, renew_every;
+	uint32_t coordinator, coord_instances;
+	uint64_t lease_key;
+
+	uint32_t n, nslots;
+	uint16_t leader;
+	bool need_leader;
+	uint64_t epoch;
+	uint64_t gen; /* bumped when the primary goes down: its unshipped log is lost */
+	asim_time seen_expiry; /* latest lease expiry any grant showed */
+	uint64_t *applied, *acked; /* the database's tables, borrowed */
+	struct lead_inst *inst;
+	struct asim_timer detect_timer;
+
+	/* Measured after warm-up (times clipped to it). */
+	uint64_t changes, lost, conflicting, fenced, refused;
+	uint32_t leaders_up;
+	asim_time two_leader, two_since, unavailable, unavail_since;
+};
+
+/* Event types the leadership uses, from base; the database forwards them
+ * (and every ASIM_EV_RESPONSE, which only lease requests cause). */
+enum { LEAD_EV_DETECT, LEAD_EV_RENEW, LEAD_EV_TIMEOUT, LEAD_EV_EXPIRY, LEAD_EV_DEMOTE,
+       LEAD_EV_COUNT };
+
+/* Parses `failover` and `leadership` of the database's mapping. */
+bool lead_configure(struct leadership *L, struct asim_component *c, const struct asim_cfg *map,
+                    struct asim_diag *d);
+/* Allocates per-instance state once the instances and tables exist. */
+bool lead_init(struct leadership *L, struct asim_component *c, uint64_t *applied,
+               uint64_t *acked, uint32_t nslots);
+void lead_start(struct leadership *L, struct asim_component *c, uint16_t ev_base);
+bool lead_up(const struct leadership *L, uint32_t i);
+/* The instance a write from a caller in zone z goes to, or -1 when no
+ * instance accepts writes. */
+int lead_route_write(const struct leadership *L, const struct asim_component *c, uint16_t z);
+/* At commit on instance i: false when the write must be refused (not the
+ * primary any more, or fenced). Counts conflicting writes. */
+bool lead_may_commit(struct leadership *L, struct asim_component *c, uint16_t i);
+void lead_handle(struct leadership *L, struct asim_component *c, const struct asim_event *ev,
+                 uint16_t ev_base);
+/* Crash, zone_loss, pause (down) and clock_skew of instances. */
+void lead_fault(struct leadership *L, struct asim_component *c, const struct asim_fault *f,
+                bool active, uint16_t ev_base);
+void lead_warmup_end(struct leadership *L, struct asim_component *c);
+/* Closes the time accounts and adds the invariants to the kernel's outcome. */
+void lead_finish(struct leadership *L, struct asim_component *c);
+void lead_report(const struct leadership *L, const struct asim_component *c,
+                 struct asim_results *r);
+void lead_destroy(struct leadership *L);
+
+#endif

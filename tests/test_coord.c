@@ -1,0 +1,532 @@
+/* Reliability and coordination: database failover (lost writes, split
+ * brain, fencing), the coordinator (majority, leases), read-your-writes and
+ * idempotency keys, each on a scripted timeline of requests and faults. The
+ * faults are applied by calling the models' fault hooks at scripted times,
+ * as the fault engine does. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archsim/call.h"
+#include "archsim/kernel.h"
+#include "archsim/results.h"
+#include "load.h"
+#include "models.h"
+#include "scenario.h"
+
+#define MS ASIM_MS
+#define S ASIM_S
+#define R ASIM_OP_READ
+#define W ASIM_OP_WRITE
+
+struct row {
+	asim_time at;
+	uint16_t op;
+	uint64_t key, request; /* request 0: the row's index + 1 */
+};
+
+struct got {
+	bool done;
+	enum asim_status status;
+	asim_time at;
+	uint64_t version;
+};
+
+/* A scripted fault: at `at`, the fault hook of `target` for `inst`. */
+struct frow {
+	asim_time at;
+	const char *target;
+	enum asim_fault_kind kind;
+	int inst; /* -1: all */
+	bool active;
+	asim_time offset;
+};
+
+#define MAX_FAULTS 8
+
+struct driver {
+	const struct row *rows;
+	struct got *got;
+	size_t n;
+	uint32_t target;
+	const struct frow *faults;
+	size_t nfaults;
+	struct asim_fault f[MAX_FAULTS];
+	uint8_t hit[MAX_FAULTS][16];
+};
+
+enum { DRV_SEND = ASIM_EV_USER + 3, DRV_FAULT };
+
+static void drv_start(struct asim_component *c)
+{
+	struct driver *s = c->state;
+	for (size_t i = 0; i < s->n; i++)
+		asim_schedule_at(c->kernel, s->rows[i].at, c->id, DRV_SEND, 0, i, NULL);
+	for (size_t i = 0; i < s->nfaults; i++)
+		asim_schedule_at(c->kernel, s->faults[i].at, c->id, DRV_FAULT, 0, i, NULL);
+}
+
+static void drv_handle(struct asim_component *c, const struct asim_event *ev)
+{
+	struct driver *s = c->state;
+	struct asim_kernel *k = c->kernel;
+	if (ev->type == DRV_SEND) {
+		const struct row *r = &s->rows[ev->a];
+		struct asim_call *call = asim_call_new(k);
+		ck_assert_ptr_nonnull(call);
+		call->op = r->op;
+		call->key = r->key;
+		call->request = r->request ? r->request : ev->a + 1;
+		call->origin = asim_now(k);
+		call->token = ev->a;
+		asim_call_send(k, call, c->id, 0, s->target, 0);
+	} else if (ev->type == DRV_FAULT) {
+		const struct frow *fr = &s->faults[ev->a];
+		struct asim_component *t = asim_kernel_find(k, fr->target);
+		ck_assert_ptr_nonnull(t);
+		struct asim_fault *f = &s->f[ev->a];
+		*f = (struct asim_fault){.kind = fr->kind, .id = (uint32_t)ev->a,
+		                         .offset = fr->offset};
+		if (fr->inst >= 0) {
+			s->hit[ev->a][fr->inst] = 1;
+			f->affected = s->hit[ev->a];
+			f->naffected = 16;
+		}
+		t->ops->fault(t, f, fr->active);
+	} else if (ev->type == ASIM_EV_RESPONSE) {
+		struct asim_call *call = ev->p;
+		struct got *g = &s->got[call->token];
+		*g = (struct got){true, (enum asim_status)call->status, asim_now(k), call->version};
+		asim_call_free(k, call);
+	}
+}
+
+static const struct asim_model_ops driver_ops = {
+	.kind = "driver",
+	.summary = "scripted test caller",
+	.state_size = sizeof(struct driver),
+	.start = drv_start,
+	.handle = drv_handle,
+};
+
+struct rig {
+	struct asim_kernel *k;
+	struct asim_doc *doc;
+	struct asim_diag d;
+	struct asim_results r;
+	struct got *got;
+};
+
+/* yaml is a scenario's `components:` mapping without the driver; "m" is
+ * the component the driver calls. Zones a and b; the driver is in a. */
+static void rig_build(struct rig *g, const char *yaml, const struct row *rows, size_t n,
+                      const struct frow *faults, size_t nf)
+{
+	memset(g, 0, sizeof *g);
+	asim_diag_init(&g->d);
+	asim_results_init(&g->r);
+	g->k = asim_kernel_create(42, 0);
+	ck_assert_ptr_nonnull(g->k);
+	static const char *const zones[] = {"a", "b", "c"};
+	ck_assert(asim_kernel_set_zones(g->k, zones, 3));
+	g->doc = asim_doc_load_buffer("t.yaml", yaml, strlen(yaml), &g->d);
+	ck_assert_ptr_nonnull(g->doc);
+	struct asim_component *drv = asim_kernel_add(g->k, "drv", &driver_ops);
+	const struct asim_cfg *comps = g->doc->root;
+	for (size_t i = 0; i < comps->n; i++) {
+		const char *kind = asim_cfg_get(comps->pairs[i].value, "kind")->text;
+		ck_assert_ptr_nonnull(asim_kernel_add(g->k, comps->pairs[i].key, asim_model_find(kind)));
+	}
+	for (size_t i = 0; i < comps->n; i++) {
+		struct asim_component *c = asim_kernel_find(g->k, comps->pairs[i].key);
+		bool ok = c->ops->configure(c, comps->pairs[i].value, &g->d);
+		if (!ok)
+			asim_diag_print(&g->d, stderr);
+		ck_assert(ok);
+	}
+	struct driver *s = drv->state;
+	g->got = calloc(n ? n : 1, sizeof *g->got);
+	s->rows = rows;
+	s->got = g->got;
+	s->n = n;
+	s->faults = faults;
+	s->nfaults = nf;
+	ck_assert_uint_le(nf, MAX_FAULTS);
+	s->target = asim_kernel_find(g->k, "m")->id;
+}
+
+static void rig_run(struct rig *g, asim_time until)
+{
+	ck_assert_int_eq(asim_kernel_run(g->k, until), ASIM_RUN_DONE);
+	asim_kernel_finish(g->k);
+	for (size_t i = 0; i < asim_kernel_count(g->k); i++) {
+		const struct asim_component *c = asim_kernel_component(g->k, (uint32_t)i);
+		if (c->ops->report)
+			c->ops->report(c, &g->r);
+	}
+}
+
+static double num(const struct rig *g, const char *path)
+{
+	const struct asim_value *v = asim_results_get(&g->r, path);
+	ck_assert_msg(v != NULL, "no result %s", path);
+	return v->num;
+}
+
+static void rig_free(struct rig *g)
+{
+	ck_assert_uint_eq(asim_call_live(g->k) <= 8, true);
+	asim_kernel_destroy(g->k);
+	asim_doc_free(g->doc);
+	asim_diag_finish(&g->d);
+	asim_results_finish(&g->r);
+	free(g->got);
+}
+
+/* Writes of keys 1, 2 and 3 commit at 1ms, 501ms and 551ms; the replica
+ * applies each 100ms later. The primary crashes at 600ms, before key 2's
+ * and key 3's applies land, and the replica is promoted at 1.6s. Async
+ * acknowledged them at commit: both are lost, and reads of them after the
+ * failover see nothing. Sync never acknowledged them (the caller heard
+ * nothing), so nothing acknowledged is lost. */
+static const struct row failover_rows[] = {
+	{0, W, 1, 0}, {500 * MS, W, 2, 0}, {550 * MS, W, 3, 0},
+	{2 * S, R, 1, 0}, {2 * S, R, 2, 0}, {2 * S, W, 2, 0},
+};
+static const struct frow crash_primary[] = {
+	{600 * MS, "m", ASIM_FAULT_CRASH, 0, true, 0},
+};
+static const struct {
+	const char *yaml;
+	uint64_t lost;
+	enum asim_status write2;
+} failover_cases[] = {
+	{"m: {kind: database, replicas: 1, replication: async, replication_lag: 100ms,\n"
+	 "    read_time: 1ms, write_time: 1ms, failover: {detection: 1s}}\n", 2, ASIM_OK},
+	{"m: {kind: database, replicas: 1, replication: sync, replication_lag: 100ms,\n"
+	 "    read_time: 1ms, write_time: 1ms, failover: {detection: 1s}}\n", 0, 0},
+};
+
+START_TEST(coord_failover_loses_lag_window)
+{
+	struct rig g;
+	rig_build(&g, failover_cases[_i].yaml, failover_rows, 6, crash_primary, 1);
+	rig_run(&g, 3 * S);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->lost_writes, failover_cases[_i].lost);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->leader_changes, 1);
+	ck_assert_uint_eq(num(&g, "components.m.primary"), 1);
+	ck_assert_uint_eq(num(&g, "components.m.lost_writes"), failover_cases[_i].lost);
+	/* Writes were impossible from the crash to the promotion. */
+	ck_assert_double_eq_tol(num(&g, "components.m.write_unavailable_s"), 1.0, 1e-9);
+	ck_assert(g.got[0].done && g.got[0].status == ASIM_OK);
+	ck_assert_uint_eq(g.got[3].version, 1); /* key 1 survived */
+	ck_assert_uint_eq(g.got[4].version, 0); /* key 2: lost or never acknowledged */
+	ck_assert(g.got[5].done && g.got[5].status == ASIM_OK);
+	ck_assert_uint_eq(g.got[5].version, 1); /* the new primary's history */
+	if (failover_cases[_i].lost) {
+		ck_assert(g.got[1].done && g.got[1].status == ASIM_OK);
+	} else {
+		ck_assert(!g.got[1].done && !g.got[2].done); /* dropped by the crash */
+	}
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->stale_reads, 0);
+	rig_free(&g);
+}
+END_TEST
+
+/* The primary (zone a) crashes at 100ms; the replica (zone b) is promoted at
+ * 1.1s. The old primary is back at 3s believing it leads, until it learns
+ * otherwise at 4s: the driver, in zone a, writes to it at 3.2s and 3.5s.
+ * Without fencing both are accepted (conflicting writes, 1s with two
+ * leaders); with fencing its old epoch is refused. At 4.5s the driver's
+ * write goes to the new primary. */
+static const struct row split_rows[] = {
+	{0, W, 1, 0}, {3200 * MS, W, 1, 0}, {3500 * MS, W, 2, 0}, {4500 * MS, W, 1, 0},
+};
+static const struct frow split_faults[] = {
+	{100 * MS, "m", ASIM_FAULT_CRASH, 0, true, 0},
+	{3 * S, "m", ASIM_FAULT_CRASH, 0, false, 0},
+};
+static const struct {
+	const char *fencing;
+	uint64_t conflicting;
+	enum asim_status st;
+} split_cases[] = {
+	{"false", 2, ASIM_OK},
+	{"true", 0, ASIM_ERROR},
+};
+
+START_TEST(coord_split_brain_and_fencing)
+{
+	char yaml[512];
+	snprintf(yaml, sizeof yaml,
+	         "m: {kind: database, replicas: 1, zones: [a, b], replication_lag: 10ms,\n"
+	         "    read_time: 1ms, write_time: 1ms,\n"
+	         "    failover: {detection: 1s, fencing: %s}}\n",
+	         split_cases[_i].fencing);
+	struct rig g;
+	rig_build(&g, yaml, split_rows, 4, split_faults, 2);
+	rig_run(&g, 6 * S);
+	const struct asim_outcome *o = asim_kernel_outcome(g.k);
+	ck_assert_uint_eq(o->conflicting_writes, split_cases[_i].conflicting);
+	ck_assert_int_eq(g.got[1].status, split_cases[_i].st);
+	ck_assert_int_eq(g.got[2].status, split_cases[_i].st);
+	ck_assert_int_eq(o->two_leader, 1 * S);
+	ck_assert_uint_eq(o->leader_changes, 1);
+	ck_assert_uint_eq(o->lost_writes, 0); /* key 1's write was replicated */
+	ck_assert_int_eq(g.got[3].status, ASIM_OK);
+	ck_assert_uint_eq(g.got[3].version, 2);
+	ck_assert_uint_eq(num(&g, "components.m.fenced_writes"), split_cases[_i].conflicting ? 0 : 2);
+	rig_free(&g);
+}
+END_TEST
+
+/* A lease-led database and a 3-node coordinator: two nodes crash at 1s, so
+ * renewals get no answer, the primary's lease runs out by its clock, and no
+ * one can be granted it again: writes stop (stalled progress) until a node
+ * returns at 8s and the primary takes the lease back. */
+static const struct row quorum_rows[] = {
+	{500 * MS, W, 1, 0}, {5 * S, W, 1, 0}, {9 * S, W, 1, 0},
+};
+static const struct frow quorum_faults[] = {
+	{1 * S, "coord", ASIM_FAULT_CRASH, 1, true, 0},
+	{1 * S, "coord", ASIM_FAULT_CRASH, 2, true, 0},
+	{8 * S, "coord", ASIM_FAULT_CRASH, 2, false, 0},
+};
+
+START_TEST(coord_majority_loss_stops_grants)
+{
+	struct rig g;
+	rig_build(&g,
+	          "coord: {kind: coordinator, nodes: 3}\n"
+	          "m: {kind: database, replicas: 1, read_time: 1ms, write_time: 1ms,\n"
+	          "    leadership: {coordinator: coord, lease_ttl: 2s, renew_every: 500ms}}\n",
+	          quorum_rows, 3, quorum_faults, 3);
+	rig_run(&g, 10 * S);
+	ck_assert_int_eq(g.got[0].status, ASIM_OK);
+	ck_assert_int_eq(g.got[1].status, ASIM_UNREACHABLE);
+	ck_assert_int_eq(g.got[2].status, ASIM_OK);
+	ck_assert_double_eq_tol(num(&g, "components.coord.stalled_s"), 7.0, 1e-9);
+	ck_assert_uint_eq(num(&g, "components.coord.grants"), 2);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->leader_changes, 0);
+	/* The last renewal granted before 1s was sent at 500ms and committed
+	 * 1ms later: the lease ran out at 2.501s. The primary campaigns on
+	 * every other tick (each request waits renew_every for an answer): at
+	 * 8s, committed at 8.001s. Add the first grant's 1ms at the start. */
+	ck_assert_double_eq_tol(num(&g, "components.m.write_unavailable_s"), 5.501, 1e-9);
+	rig_free(&g);
+}
+END_TEST
+
+/* A clock that runs 5s behind makes a partitioned-off primary believe its
+ * lease for 5s longer: here its coordinator node crashes under it (the
+ * other two keep a majority), the replica takes the lease, and the old
+ * primary accepts the driver's writes meanwhile unless fencing refuses. */
+static const struct row skew_rows[] = {
+	{0, W, 1, 0}, {6 * S, W, 1, 0}, {7 * S, W, 2, 0},
+};
+static const struct frow skew_faults[] = {
+	{500 * MS, "m", ASIM_FAULT_CLOCK_SKEW, 0, true, -5 * S},
+	{1 * S, "coord", ASIM_FAULT_CRASH, 0, true, 0},
+};
+static const struct {
+	const char *fencing;
+	uint64_t conflicting;
+} skew_cases[] = {{"false", 2}, {"true", 0}};
+
+START_TEST(coord_lease_clock_skew)
+{
+	char yaml[512];
+	snprintf(yaml, sizeof yaml,
+	         "coord: {kind: coordinator, nodes: 3, zones: [a, b, c]}\n"
+	         "m: {kind: database, replicas: 1, zones: [a, b], read_time: 1ms, write_time: 1ms,\n"
+	         "    leadership: {coordinator: coord, lease_ttl: 2s, renew_every: 500ms,\n"
+	         "                 fencing: %s}}\n",
+	         skew_cases[_i].fencing);
+	struct rig g;
+	rig_build(&g, yaml, skew_rows, 3, skew_faults, 2);
+	rig_run(&g, 12 * S);
+	const struct asim_outcome *o = asim_kernel_outcome(g.k);
+	ck_assert_uint_eq(o->leader_changes, 1);
+	ck_assert_uint_eq(o->conflicting_writes, skew_cases[_i].conflicting);
+	ck_assert_int_gt(o->two_leader, 0);
+	rig_free(&g);
+}
+END_TEST
+
+/* Read-your-writes: a write of key 1 at 0 reaches the replica at 101ms; the
+ * same client reads it at 50ms. From the replicas that read is stale; with
+ * primary_after_write it goes to the primary. Key 2, never written by this
+ * client recently, is read from the replica either way. */
+static const struct row ryw_rows[] = {
+	{0, W, 1, 0}, {50 * MS, R, 1, 0}, {50 * MS, R, 2, 0},
+};
+static const struct {
+	const char *read_from;
+	uint64_t stale, served0;
+} ryw_cases[] = {
+	{"replicas", 1, 1},
+	{"primary_after_write", 0, 2},
+};
+
+START_TEST(coord_read_your_writes)
+{
+	char yaml[512];
+	snprintf(yaml, sizeof yaml,
+	         "m: {kind: database, replicas: 1, replication_lag: 100ms, read_from: %s,\n"
+	         "    read_time: 1ms, write_time: 1ms}\n",
+	         ryw_cases[_i].read_from);
+	struct rig g;
+	rig_build(&g, yaml, ryw_rows, 3, NULL, 0);
+	rig_run(&g, 1 * S);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->stale_reads, ryw_cases[_i].stale);
+	ck_assert_uint_eq(num(&g, "components.m.served[0]"), ryw_cases[_i].served0);
+	ck_assert_uint_eq(g.got[1].version, ryw_cases[_i].stale ? 0 : 1);
+	rig_free(&g);
+}
+END_TEST
+
+/* A write retried with the same request id (the first attempt succeeded but
+ * its caller timed out) is a second write of the same intent. */
+static const struct row dup_rows[] = {
+	{0, W, 1, 7}, {10 * MS, W, 1, 7}, {20 * MS, W, 1, 8},
+};
+static const struct {
+	const char *idempotency;
+	uint64_t dups, v2, v3;
+} dup_cases[] = {{"false", 1, 2, 3}, {"true", 0, 1, 2}};
+
+START_TEST(coord_idempotency_keys)
+{
+	char yaml[256];
+	snprintf(yaml, sizeof yaml,
+	         "m: {kind: database, read_time: 1ms, write_time: 1ms, idempotency: %s}\n",
+	         dup_cases[_i].idempotency);
+	struct rig g;
+	rig_build(&g, yaml, dup_rows, 3, NULL, 0);
+	rig_run(&g, 1 * S);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->duplicate_writes, dup_cases[_i].dups);
+	ck_assert_uint_eq(g.got[0].version, 1);
+	ck_assert_uint_eq(g.got[1].version, dup_cases[_i].v2);
+	ck_assert_uint_eq(g.got[2].version, dup_cases[_i].v3);
+	rig_free(&g);
+}
+END_TEST
+
+/* Exact messages for the new settings. */
+static const struct {
+	const char *yaml, *first;
+} bad[] = {
+	{"m: {kind: database, read_time: 1ms, write_time: 1ms, failover: {detection: 1s},\n"
+	 "    leadership: {coordinator: m}}\n",
+	 "t.yaml:2:17: error: 'm' has both 'failover' and 'leadership': give one (a lease decides failover)"},
+	{"m: {kind: database, read_time: 1ms, write_time: 1ms, failover: {policy: random}}\n",
+	 "t.yaml:1:73: error: expected one of promote_most_caught_up, none for 'policy', got 'random'"},
+	{"c: {kind: coordinator}\n"
+	 "m: {kind: database, read_time: 1ms, write_time: 1ms,\n"
+	 "    leadership: {coordinator: c, lease_ttl: 2s, renew_every: 3s}}\n",
+	 "t.yaml:3:62: error: 'renew_every' of 'm' must be shorter than 'lease_ttl'"},
+	{"m: {kind: database, read_time: 1ms, write_time: 1ms, sticky_window: 1s}\n",
+	 "t.yaml:1:69: error: 'sticky_window' applies only to 'read_from: primary_after_write' in 'm'"},
+};
+
+START_TEST(coord_config_errors)
+{
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct asim_diag d;
+		asim_diag_init(&d);
+		struct asim_kernel *k = asim_kernel_create(1, 0);
+		struct asim_doc *doc = asim_doc_load_buffer("t.yaml", bad[i].yaml, strlen(bad[i].yaml), &d);
+		ck_assert_ptr_nonnull(doc);
+		const struct asim_cfg *comps = doc->root;
+		for (size_t j = 0; j < comps->n; j++)
+			asim_kernel_add(k, comps->pairs[j].key,
+			                asim_model_find(asim_cfg_get(comps->pairs[j].value, "kind")->text));
+		bool ok = true;
+		for (size_t j = 0; j < comps->n; j++) {
+			struct asim_component *c = asim_kernel_find(k, comps->pairs[j].key);
+			ok &= c->ops->configure(c, comps->pairs[j].value, &d);
+		}
+		ck_assert(!ok);
+		char buf[256];
+		asim_diag_format(&d, 0, buf, sizeof buf);
+		ck_assert_str_eq(buf, bad[i].first);
+		asim_diag_finish(&d);
+		asim_doc_free(doc);
+		asim_kernel_destroy(k);
+	}
+}
+END_TEST
+
+/* Each failure pair: the broken design fails an SLO, the fixed one meets
+ * them all, for the reason the pair is about. */
+static const struct {
+	const char *name, *invariant;
+} pairs[] = {
+	{"split-brain", "invariants.conflicting_writes"},
+	{"stale-replicas", "invariants.stale_reads"},
+	{"duplicate-writes", "invariants.duplicate_writes"},
+	{"quorum-loss", "components.db.write_unavailable_s"},
+};
+
+static double run_file(const char *name, bool *ok, const char *path_of)
+{
+	const char *root = getenv("ARCHSIM_SOURCE_ROOT");
+	char path[512];
+	snprintf(path, sizeof path, "%s/scenarios/failures/%s.yaml", root ? root : ".", name);
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *sc = asim_scenario_load(path, NULL, &d);
+	if (!sc)
+		asim_diag_print(&d, stderr);
+	ck_assert_ptr_nonnull(sc);
+	struct asim_results r;
+	asim_results_init(&r);
+	ck_assert_int_eq(asim_scenario_run(sc, 0, &r, &d), ASIM_RUN_DONE);
+	*ok = asim_scenario_judge(sc, &r);
+	double v = asim_results_num(&r, path_of, -1);
+	asim_results_finish(&r);
+	asim_scenario_free(sc);
+	asim_diag_finish(&d);
+	return v;
+}
+
+START_TEST(coord_failure_pairs)
+{
+	char fixed[64];
+	snprintf(fixed, sizeof fixed, "%s-fixed", pairs[_i].name);
+	bool ok_broken, ok_fixed;
+	double broken = run_file(pairs[_i].name, &ok_broken, pairs[_i].invariant);
+	double good = run_file(fixed, &ok_fixed, pairs[_i].invariant);
+	ck_assert_msg(!ok_broken, "%s meets its SLOs", pairs[_i].name);
+	ck_assert_msg(ok_fixed, "%s fails an SLO", fixed);
+	ck_assert_msg(broken > good, "%s: %s %g, fixed %g", pairs[_i].name, pairs[_i].invariant,
+	              broken, good);
+}
+END_TEST
+
+static Suite *coord_suite(void)
+{
+	Suite *s = suite_create("coord");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, coord_failover_loses_lag_window, 0, 2);
+	tcase_add_loop_test(tc, coord_split_brain_and_fencing, 0, 2);
+	tcase_add_test(tc, coord_majority_loss_stops_grants);
+	tcase_add_loop_test(tc, coord_lease_clock_skew, 0, 2);
+	tcase_add_loop_test(tc, coord_read_your_writes, 0, 2);
+	tcase_add_loop_test(tc, coord_idempotency_keys, 0, 2);
+	tcase_add_test(tc, coord_config_errors);
+	tcase_add_loop_test(tc, coord_failure_pairs, 0, (int)(sizeof pairs / sizeof pairs[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(coord_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
