@@ -421,8 +421,13 @@ static void arrive(struct asim_component *c, struct service *s, struct asim_call
 	bool measuring = asim_measuring_at(k, now);
 	if (call->op == s->health_op) {
 		/* A health probe costs no service time and skips the queue, as a
-		 * liveness endpoint served by its own thread. */
-		asim_call_reply(k, call, ASIM_OK);
+		 * liveness endpoint served by its own thread; a crashed instance
+		 * does not answer it, nor does a paused one (the prober's timeout
+		 * sees to both). */
+		if (in->f.down || in->f.paused)
+			asim_call_drop(k, call);
+		else
+			asim_call_reply(k, call, ASIM_OK);
 		return;
 	}
 	if (measuring)
