@@ -17,6 +17,8 @@
 #include "network.h"
 #include "peer.h"
 #include "resilience.h"
+#include "scenario.h"
+#include "series.h"
 
 /* The driver: sends `count` requests to `target`, one every `interval`
  * from time 0, each with op `op` and an optional `deadline` (relative), and
@@ -675,6 +677,80 @@ START_TEST(lb_zone_aware_prefers_its_zone)
 }
 END_TEST
 
+/* ---- the failure pairs of scenarios/failures ---- */
+
+/* Runs scenarios/failures/NAME.yaml stepped by windows (as a faulted run
+ * always is, for its recovery figures) and returns the figure at path (-1
+ * when absent); *ok says whether every SLO held. */
+static double run_pair_file(const char *name, const char *path_of, bool *ok)
+{
+	const char *root = getenv("ARCHSIM_SOURCE_ROOT");
+	char path[512];
+	snprintf(path, sizeof path, "%s/scenarios/failures/%s.yaml", root ? root : ".", name);
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *sc = asim_scenario_load(path, NULL, &d);
+	if (!sc)
+		asim_diag_print(&d, stderr);
+	ck_assert_ptr_nonnull(sc);
+	struct asim_results r;
+	struct asim_series ser;
+	asim_results_init(&r);
+	asim_series_init(&ser);
+	ck_assert_int_eq(asim_series_run(sc, 0, &ser, &r, &d), ASIM_RUN_DONE);
+	*ok = asim_scenario_judge(sc, &r);
+	double v = asim_results_num(&r, path_of, -1);
+	asim_series_finish(&ser);
+	asim_results_finish(&r);
+	asim_scenario_free(sc);
+	asim_diag_finish(&d);
+	return v;
+}
+
+/* Each pair: the broken design fails an SLO and the fixed one meets them,
+ * and the figure at path moves the way the pair is about (broken above
+ * fixed, or below when the fix adds something: shedding, hedging, an open
+ * breaker). */
+static const struct {
+	const char *name, *path;
+	bool broken_higher;
+} pairs[] = {
+	{"retry-storm", "recovery.load_spike_users_x3.metastable", true},
+	{"retry-storm", "components.users.retry_amplification", true},
+	{"queue-buildup", "latency_ms.p99", true},
+	{"queue-buildup", "components.api.shed", false},
+	{"tail-latency", "latency_ms.p99", true},
+	{"tail-latency", "components.users.hedge_wins", false},
+	{"stalled-progress", "components.api.calls.recs.breaker.short_circuited", false},
+	{"stalled-progress", "failures.timeout", true},
+};
+
+START_TEST(failure_pairs)
+{
+	char fixed[64];
+	snprintf(fixed, sizeof fixed, "%s-fixed", pairs[_i].name);
+	bool ok_broken, ok_fixed;
+	double broken = run_pair_file(pairs[_i].name, pairs[_i].path, &ok_broken);
+	double good = run_pair_file(fixed, pairs[_i].path, &ok_fixed);
+	ck_assert_msg(!ok_broken, "%s meets its SLOs", pairs[_i].name);
+	ck_assert_msg(ok_fixed, "%s fails an SLO", fixed);
+	ck_assert_msg(pairs[_i].broken_higher ? broken > good : broken < good, "%s: %s %g, fixed %g",
+	              pairs[_i].name, pairs[_i].path, broken, good);
+}
+END_TEST
+
+START_TEST(retry_storm_fixed_recovers_in_bound)
+{
+	bool ok;
+	double rec = run_pair_file("retry-storm-fixed", "recovery.load_spike_users_x3.recovery_s", &ok);
+	ck_assert(ok);
+	ck_assert_msg(rec >= 0 && rec <= 10, "recovery_s %g", rec);
+	double meta =
+		run_pair_file("retry-storm", "recovery.load_spike_users_x3.recovered", &ok);
+	ck_assert_double_eq(meta, 0);
+}
+END_TEST
+
 static Suite *resilience_suite(void)
 {
 	Suite *s = suite_create("resilience");
@@ -699,6 +775,11 @@ static Suite *resilience_suite(void)
 	tcase_add_test(tc, lb_no_backend_in_rotation_is_unreachable);
 	tcase_add_test(tc, lb_outlier_ejection);
 	tcase_add_test(tc, lb_zone_aware_prefers_its_zone);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("scenarios");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, failure_pairs, 0, (int)(sizeof pairs / sizeof pairs[0]));
+	tcase_add_test(tc, retry_storm_fixed_recovers_in_bound);
 	suite_add_tcase(s, tc);
 	return s;
 }
