@@ -10,12 +10,19 @@
  * Floyd's bottom-up pop (walk the hole to a leaf, then sift the last entry
  * up) was tried and dropped: it lost by 1.5x in the hold benchmark when the
  * increment distribution shifts, because the last entry is then often early
- * and climbs most of the way back. */
+ * and climbs most of the way back.
+ *
+ * Past LADDER_ON entries the queue moves into a ladder queue (ladder.c): at
+ * a million entries a heap operation costs several cache misses, a ladder
+ * operation about one. Below LADDER_OFF it moves back, so a small queue
+ * keeps the heap's few instructions; the gap between the two keeps a queue
+ * that hovers near one size from moving back and forth. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "archsim/evq.h"
+#include "ladder.h"
 
 /* Entry 1 (the first group of siblings) starts a cache line; entry 0 ends the
  * line before it. HEAP_OFFSET is where entry 0 sits inside the allocation. */
@@ -25,19 +32,14 @@ enum { LINE = 64, HEAP_OFFSET = LINE - sizeof(struct asim_evq_entry) };
  * only add instructions. */
 enum { PREFETCH_MIN = 16384 };
 
-_Static_assert(sizeof(struct asim_evq_entry) == 24, "evq entry layout");
+/* Measured with bench/hold: the ladder wins from a few ten thousand entries. */
+enum { LADDER_ON = 1 << 15, LADDER_OFF = 1 << 12 };
 
-/* (time, seq) order as one 128-bit unsigned comparison: times are never
- * negative, so the packed key orders exactly like the pair, and the compiler
- * turns it into a compare and a subtract-with-borrow with no branch. This
- * measured faster than the two-part test in the hold benchmark. */
-__extension__ typedef unsigned __int128 key128;
+_Static_assert(sizeof(struct asim_evq_entry) == 24, "evq entry layout");
 
 static inline int before(const struct asim_evq_entry *a, const struct asim_evq_entry *b)
 {
-	key128 ka = (key128)(uint64_t)a->time << 64 | a->seq;
-	key128 kb = (key128)(uint64_t)b->time << 64 | b->seq;
-	return ka < kb;
+	return asim_evq_before(a, b);
 }
 
 static void *raw_of(struct asim_evq_entry *heap)
@@ -53,6 +55,7 @@ void asim_evq_init(struct asim_evq *q)
 void asim_evq_finish(struct asim_evq *q)
 {
 	free(raw_of(q->heap));
+	asim_ladder_destroy(q->ladder);
 	*q = (struct asim_evq){0};
 }
 
@@ -76,19 +79,111 @@ static bool grow_to(struct asim_evq *q, size_t n)
 		memcpy(heap, q->heap, q->size * sizeof(*heap));
 	free(raw_of(q->heap));
 	q->heap = heap;
+	q->first = heap;
 	q->capacity = cap;
 	return true;
 }
 
 bool asim_evq_reserve(struct asim_evq *q, size_t n)
 {
+	if (q->ladder)
+		return true;
 	return grow_to(q, n);
+}
+
+static void sift_down(struct asim_evq_entry *h, size_t n, size_t i);
+
+/* Heap to ladder. The heap's storage is freed: memory follows the structure
+ * in use. */
+static bool to_ladder(struct asim_evq *q)
+{
+	struct asim_ladder *l = asim_ladder_create();
+	if (!l)
+		return false;
+	for (size_t i = 0; i < q->size; i++) {
+		if (!asim_ladder_push(l, &q->heap[i])) {
+			asim_ladder_destroy(l);
+			return false;
+		}
+	}
+	bool nomem;
+	const struct asim_evq_entry *first = asim_ladder_min(l, &nomem);
+	if (nomem) {
+		asim_ladder_destroy(l);
+		return false;
+	}
+	free(raw_of(q->heap));
+	q->heap = NULL;
+	q->capacity = 0;
+	q->ladder = l;
+	q->first = first;
+	return true;
+}
+
+/* Ladder to heap: drain, then heapify bottom-up (Floyd), O(n). */
+static bool to_heap(struct asim_evq *q)
+{
+	struct asim_ladder *l = q->ladder;
+	q->ladder = NULL;
+	size_t n = q->size;
+	q->size = 0;
+	if (!grow_to(q, n ? n : 1)) {
+		q->ladder = l;
+		q->size = n;
+		return false;
+	}
+	asim_ladder_drain(l, q->heap);
+	asim_ladder_destroy(l);
+	q->size = n;
+	q->first = q->heap;
+	q->nomem = false;
+	for (size_t i = n > 1 ? (n - 2) / 4 + 1 : 0; i-- > 0;)
+		sift_down(q->heap, n, i);
+	return true;
+}
+
+bool asim_evq_set_mode(struct asim_evq *q, enum asim_evq_mode mode)
+{
+	if (mode == ASIM_EVQ_LADDER && !q->ladder && !to_ladder(q))
+		return false;
+	if (mode == ASIM_EVQ_HEAP && q->ladder && !to_heap(q))
+		return false;
+	q->mode = mode;
+	return true;
+}
+
+size_t asim_evq_bytes(const struct asim_evq *q)
+{
+	size_t bytes = q->capacity * sizeof(*q->heap);
+	if (q->ladder)
+		bytes += asim_ladder_bytes(q->ladder);
+	return bytes;
+}
+
+static bool ladder_push(struct asim_evq *q, asim_time time, uint64_t seq, uint32_t slot)
+{
+	struct asim_evq_entry e = {.time = time, .seq = seq, .slot = slot};
+	if (!asim_ladder_push(q->ladder, &e))
+		return false;
+	q->size++;
+	bool nomem;
+	q->first = asim_ladder_min(q->ladder, &nomem);
+	q->nomem |= nomem;
+	return true;
 }
 
 bool asim_evq_push(struct asim_evq *q, asim_time time, uint64_t seq, uint32_t slot)
 {
-	if (q->size == q->capacity && !grow_to(q, q->size + 1))
-		return false;
+	if (q->ladder)
+		return ladder_push(q, time, seq, slot);
+	if (q->size == q->capacity || q->size >= LADDER_ON) {
+		if (q->mode == ASIM_EVQ_LADDER || (q->mode == ASIM_EVQ_AUTO && q->size >= LADDER_ON)) {
+			if (to_ladder(q))
+				return ladder_push(q, time, seq, slot);
+		}
+		if (q->size == q->capacity && !grow_to(q, q->size + 1))
+			return false;
+	}
 	struct asim_evq_entry e = {.time = time, .seq = seq, .slot = slot};
 	struct asim_evq_entry *h = q->heap;
 	size_t i = q->size++;
@@ -103,22 +198,14 @@ bool asim_evq_push(struct asim_evq *q, asim_time time, uint64_t seq, uint32_t sl
 	return true;
 }
 
-bool asim_evq_pop(struct asim_evq *q, struct asim_evq_entry *out)
+/* Moves h[i] down to its place among the n entries of the heap. In a large
+ * heap the lower levels are not in cache, so the grandchildren (sixteen
+ * consecutive entries whose place depends only on the index) are fetched
+ * while the children are compared: two misses then overlap. */
+static void sift_down(struct asim_evq_entry *h, size_t n, size_t i)
 {
-	if (!q->size)
-		return false;
-	struct asim_evq_entry *h = q->heap;
-	*out = h[0];
-	size_t n = --q->size;
-	if (!n)
-		return true;
-	/* In a large heap the lower levels are not in cache, so the
-	 * grandchildren (sixteen consecutive entries whose place depends only
-	 * on the index) are fetched while the children are compared: two
-	 * misses then overlap. */
-	struct asim_evq_entry last = h[n];
+	struct asim_evq_entry last = h[i];
 	bool big = n > PREFETCH_MIN;
-	size_t i = 0;
 	for (;;) {
 		size_t c = 4 * i + 1;
 		size_t m;
@@ -146,5 +233,35 @@ bool asim_evq_pop(struct asim_evq *q, struct asim_evq_entry *out)
 		i = m;
 	}
 	h[i] = last;
+}
+
+static bool ladder_pop(struct asim_evq *q, struct asim_evq_entry *out)
+{
+	if (!q->size || !q->first)
+		return false;
+	*out = *q->first;
+	asim_ladder_pop_min(q->ladder);
+	q->size--;
+	if (q->mode == ASIM_EVQ_AUTO && q->size < LADDER_OFF && to_heap(q))
+		return true;
+	bool nomem;
+	q->first = asim_ladder_min(q->ladder, &nomem);
+	q->nomem |= nomem;
+	return true;
+}
+
+bool asim_evq_pop(struct asim_evq *q, struct asim_evq_entry *out)
+{
+	if (q->ladder)
+		return ladder_pop(q, out);
+	if (!q->size)
+		return false;
+	struct asim_evq_entry *h = q->heap;
+	*out = h[0];
+	size_t n = --q->size;
+	if (n) {
+		h[0] = h[n];
+		sift_down(h, n, 0);
+	}
 	return true;
 }

@@ -1,6 +1,7 @@
 /* The pending-event set against a sorted reference. */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "archsim/evq.h"
 
@@ -173,6 +174,263 @@ START_TEST(evq_empty_pop_and_peek)
 }
 END_TEST
 
+/* The reference for the larger tests: a sorted array, insertion by binary
+ * search. Obviously right, and fast enough for a few thousand entries. */
+struct sorted_ref {
+	struct asim_evq_entry *e;
+	size_t head, n, cap;
+};
+
+static void sref_push(struct sorted_ref *r, struct asim_evq_entry x)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 1024;
+		r->e = realloc(r->e, r->cap * sizeof(*r->e));
+		ck_assert_ptr_nonnull(r->e);
+	}
+	size_t lo = r->head, hi = r->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp_entry(&x, &r->e[mid]) < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	memmove(&r->e[lo + 1], &r->e[lo], (r->n - lo) * sizeof(x));
+	r->e[lo] = x;
+	r->n++;
+}
+
+static struct asim_evq_entry sref_pop(struct sorted_ref *r)
+{
+	struct asim_evq_entry x = r->e[r->head++];
+	if (r->head == r->n)
+		r->head = r->n = 0;
+	return x;
+}
+
+static size_t sref_size(const struct sorted_ref *r)
+{
+	return r->n - r->head;
+}
+
+/* Increments of several shapes, so that rungs are made and spilled: ties,
+ * narrow and wide uniform, and heavy-tailed (a random power of two scale). */
+static asim_time draw_increment(uint64_t *rs, int shape)
+{
+	uint64_t x = next_rand(rs);
+	switch (shape) {
+	case 0: return (asim_time)(x % 3);
+	case 1: return (asim_time)(x % 1000);
+	case 2: return (asim_time)(x % (UINT64_C(1) << 40));
+	default: return (asim_time)((x >> 8) % (UINT64_C(1) << (x % 48)));
+	}
+}
+
+static void expect_same(struct asim_evq *q, struct sorted_ref *r)
+{
+	struct asim_evq_entry got;
+	ck_assert(asim_evq_pop(q, &got));
+	struct asim_evq_entry want = sref_pop(r);
+	ck_assert_int_eq(got.time, want.time);
+	ck_assert_uint_eq(got.seq, want.seq);
+	ck_assert_uint_eq(got.slot, want.slot);
+}
+
+/* Random interleavings of pushes and pops on each structure, in phases that
+ * grow, hover and shrink, against the sorted reference. Pushes are never
+ * before the last pop, as in the kernel, except in the last shape of
+ * round 3, which pushes anywhere from 0. */
+static void run_phases(enum asim_evq_mode mode, int rounds, size_t scale)
+{
+	uint64_t rs = 0x853c49e6748fea9bULL + (uint64_t)mode;
+	for (int round = 0; round < rounds; round++) {
+		struct asim_evq q;
+		asim_evq_init(&q);
+		ck_assert(asim_evq_set_mode(&q, mode));
+		struct sorted_ref r = {0};
+		int shape = round % 4;
+		bool anywhere = round % 8 == 7;
+		uint64_t seq = 1;
+		asim_time floor = 0;
+		static const unsigned push_pct[] = {90, 50, 20, 55, 100, 0};
+		for (size_t ph = 0; ph < sizeof(push_pct) / sizeof(push_pct[0]); ph++) {
+			size_t ops = scale / 2 + next_rand(&rs) % scale;
+			for (size_t i = 0; i < ops; i++) {
+				if (next_rand(&rs) % 100 < push_pct[ph]) {
+					asim_time base = anywhere ? (asim_time)(next_rand(&rs) % 2 ? 0 : floor) : floor;
+					asim_time t = base + draw_increment(&rs, shape);
+					struct asim_evq_entry e = {t, seq++, (uint32_t)next_rand(&rs)};
+					ck_assert(asim_evq_push(&q, e.time, e.seq, e.slot));
+					sref_push(&r, e);
+				} else if (sref_size(&r)) {
+					floor = r.e[r.head].time;
+					expect_same(&q, &r);
+				} else {
+					struct asim_evq_entry got;
+					ck_assert(!asim_evq_pop(&q, &got));
+				}
+				ck_assert_uint_eq(asim_evq_size(&q), sref_size(&r));
+				if (sref_size(&r)) {
+					const struct asim_evq_entry *top = asim_evq_peek(&q);
+					ck_assert_ptr_nonnull(top);
+					ck_assert_uint_eq(top->seq, r.e[r.head].seq);
+				} else {
+					ck_assert_ptr_null(asim_evq_peek(&q));
+				}
+			}
+		}
+		while (sref_size(&r))
+			expect_same(&q, &r);
+		ck_assert(!q.nomem);
+		free(r.e);
+		asim_evq_finish(&q);
+	}
+}
+
+START_TEST(evq_ladder_random_phases_match_reference)
+{
+	run_phases(ASIM_EVQ_LADDER, 64, 3000);
+}
+END_TEST
+
+/* A textbook binary heap, the reference where the sorted array would be
+ * too slow (tens of thousands of entries at random places). */
+struct bin_ref {
+	struct asim_evq_entry *h;
+	size_t n;
+};
+
+static void bref_push(struct bin_ref *r, struct asim_evq_entry e)
+{
+	size_t i = r->n++;
+	for (; i > 0 && cmp_entry(&e, &r->h[(i - 1) / 2]) < 0; i = (i - 1) / 2)
+		r->h[i] = r->h[(i - 1) / 2];
+	r->h[i] = e;
+}
+
+static struct asim_evq_entry bref_pop(struct bin_ref *r)
+{
+	struct asim_evq_entry top = r->h[0], last = r->h[--r->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= r->n)
+			break;
+		if (c + 1 < r->n && cmp_entry(&r->h[c + 1], &r->h[c]) < 0)
+			c++;
+		if (cmp_entry(&r->h[c], &last) >= 0)
+			break;
+		r->h[i] = r->h[c];
+		i = c;
+	}
+	r->h[i] = last;
+	return top;
+}
+
+START_TEST(evq_auto_switches_both_ways_in_order)
+{
+	/* Up past the switch to the ladder, down below the switch back, up
+	 * again, then drained; interleaved pops and pushes throughout. */
+	static const struct {
+		unsigned push_pct;
+		size_t ops;
+	} phases[] = {{100, 40000}, {50, 20000}, {5, 45000}, {95, 45000}, {50, 20000}, {0, 50000}};
+	for (int shape = 0; shape < 4; shape++) {
+		uint64_t rs = 77 + (uint64_t)shape, seq = 1;
+		struct asim_evq q;
+		asim_evq_init(&q);
+		struct bin_ref r = {malloc(200000 * sizeof(*r.h)), 0};
+		ck_assert_ptr_nonnull(r.h);
+		asim_time floor = 0;
+		bool was_ladder = false, back_to_heap = false;
+		for (size_t ph = 0; ph < sizeof(phases) / sizeof(phases[0]); ph++) {
+			for (size_t i = 0; i < phases[ph].ops; i++) {
+				if (next_rand(&rs) % 100 < phases[ph].push_pct) {
+					struct asim_evq_entry e = {floor + draw_increment(&rs, shape), seq++,
+					                           (uint32_t)i};
+					ck_assert(asim_evq_push(&q, e.time, e.seq, e.slot));
+					bref_push(&r, e);
+				} else if (r.n) {
+					struct asim_evq_entry got, want = bref_pop(&r);
+					ck_assert(asim_evq_pop(&q, &got));
+					ck_assert_int_eq(got.time, want.time);
+					ck_assert_uint_eq(got.seq, want.seq);
+					ck_assert_uint_eq(got.slot, want.slot);
+					floor = got.time;
+				}
+				ck_assert_uint_eq(asim_evq_size(&q), r.n);
+				was_ladder |= q.ladder != NULL;
+				back_to_heap |= was_ladder && q.ladder == NULL;
+			}
+		}
+		ck_assert(was_ladder);
+		ck_assert(back_to_heap);
+		ck_assert_uint_eq(asim_evq_size(&q), 0);
+		free(r.h);
+		asim_evq_finish(&q);
+	}
+}
+END_TEST
+
+START_TEST(evq_ladder_equal_times_pop_by_seq)
+{
+	/* Thousands of entries at a few instants: buckets that cannot be split. */
+	struct asim_evq q;
+	asim_evq_init(&q);
+	ck_assert(asim_evq_set_mode(&q, ASIM_EVQ_LADDER));
+	enum { N = 5000 };
+	for (uint64_t i = 1; i <= N; i++)
+		ck_assert(asim_evq_push(&q, (asim_time)(i % 3) * 1000, i, (uint32_t)i));
+	for (uint64_t k = 0; k < 3; k++) {
+		uint64_t prev = 0;
+		uint64_t count = (N + (3 - k) % 3) / 3; /* i in 1..N with i % 3 == k */
+		for (uint64_t i = 0; i < count; i++) {
+			struct asim_evq_entry e;
+			ck_assert(asim_evq_pop(&q, &e));
+			ck_assert_int_eq(e.time, (asim_time)k * 1000);
+			ck_assert_uint_gt(e.seq, prev);
+			ck_assert_uint_eq(e.seq % 3, k);
+			prev = e.seq;
+		}
+	}
+	ck_assert_uint_eq(asim_evq_size(&q), 0);
+	asim_evq_finish(&q);
+}
+END_TEST
+
+START_TEST(evq_ladder_memory_stays_bounded)
+{
+	/* A long hold run whose increments alternate between heavy-tailed and
+	 * narrow, so rungs of all sizes come and go: the storage stays within a
+	 * few words per entry, and settles rather than creeping up. */
+	enum { N = 20000, ROUNDS = 60 };
+	struct asim_evq q;
+	asim_evq_init(&q);
+	ck_assert(asim_evq_set_mode(&q, ASIM_EVQ_LADDER));
+	uint64_t rs = 99, seq = 1;
+	for (uint32_t i = 0; i < N; i++)
+		ck_assert(asim_evq_push(&q, draw_increment(&rs, 3), seq++, i));
+	size_t middle = 0, late = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		for (uint32_t i = 0; i < N; i++) {
+			struct asim_evq_entry e;
+			ck_assert(asim_evq_pop(&q, &e));
+			ck_assert(asim_evq_push(&q, e.time + draw_increment(&rs, 3 - round % 2 * 2), seq++,
+			                        e.slot));
+		}
+		size_t bytes = asim_evq_bytes(&q);
+		ck_assert_uint_le(bytes, (size_t)N * 256);
+		if (round >= ROUNDS / 3 && round < 2 * ROUNDS / 3 && bytes > middle)
+			middle = bytes;
+		if (round >= 2 * ROUNDS / 3 && bytes > late)
+			late = bytes;
+	}
+	ck_assert_uint_le(late, middle + middle / 4);
+	asim_evq_finish(&q);
+}
+END_TEST
+
 static Suite *evq_suite(void)
 {
 	Suite *s = suite_create("evq");
@@ -183,6 +441,10 @@ static Suite *evq_suite(void)
 	tcase_add_test(tc, evq_large_queue_drains_in_order);
 	tcase_add_test(tc, evq_reserve_then_push_does_not_grow);
 	tcase_add_test(tc, evq_empty_pop_and_peek);
+	tcase_add_test(tc, evq_ladder_random_phases_match_reference);
+	tcase_add_test(tc, evq_auto_switches_both_ways_in_order);
+	tcase_add_test(tc, evq_ladder_equal_times_pop_by_seq);
+	tcase_add_test(tc, evq_ladder_memory_stays_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
