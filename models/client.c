@@ -523,6 +523,15 @@ static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
 	return 1;
 }
 
+/* The breaker's state per window (0 closed, 1 open, 2 half-open), when
+ * there is one. */
+static void sample(const struct asim_component *c, struct asim_results *r)
+{
+	const struct client *s = c->state;
+	if (s->pol.breaker.on)
+		asim_results_real(r, s->edge.breaker.state, "%s.breaker", c->name);
+}
+
 static void destroy(struct asim_component *c)
 {
 	struct client *s = c->state;
@@ -590,6 +599,7 @@ const struct asim_model_ops asim_client_ops = {
 	.report = report,
 	.destroy = destroy,
 	.edges = edges,
+	.sample = sample,
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_LOAD_SPIKE),
 	.fault = fault,
 };

@@ -25,6 +25,7 @@
 #include "archsim/dist.h"
 #include "archsim/pool.h"
 #include "common.h"
+#include "resilience.h"
 
 /* One admitted request: the call in, the call forwarded, its expiry. */
 struct fwd {
@@ -52,6 +53,8 @@ struct gateway {
 	gsl_rng *r_auth, *r_route;
 	struct asim_tw in_flight_tw;
 	struct asim_pool fwds;
+	struct breaker_cfg bcfg; /* toward the target; off unless `breaker:` */
+	struct breaker brk;
 
 	/* Measured after warm-up. */
 	uint64_t arrived, admitted, rate_limited, rejected_concurrency, failed, timed_out;
@@ -61,7 +64,7 @@ enum { EV_AUTHED = EV_MODEL_BASE, EV_EXPIRED };
 
 static const char *const gateway_keys[] = {
 	"kind", "instances", "zones", "zone", "auth_time", "rate_limit", "concurrency", "timeout",
-	"target", NULL,
+	"target", "breaker", NULL,
 };
 static const char *const limit_keys[] = {"rate", "burst", NULL};
 
@@ -119,6 +122,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	ok &= asim_cfg_dist(map, "auth_time", ASIM_OPTIONAL, &s->auth_time, d);
 	ok &= configure_limit(c, s, map, d);
 	ok &= asim_cfg_time(map, "timeout", ASIM_OPTIONAL, ASIM_NS, 24 * ASIM_HOUR, &s->timeout, d);
+	ok &= breaker_parse(map, "breaker", &s->bcfg, d);
 	struct asim_component *t = model_target(c, map, "target", d);
 	if (!t || !ok)
 		return false;
@@ -127,6 +131,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->target_instances = t->instances;
 	s->r_auth = asim_kernel_rng(c->kernel, c->name, "auth");
 	s->r_route = asim_kernel_rng(c->kernel, c->name, "route");
+	breaker_init(&s->brk, &s->bcfg, asim_kernel_warmup(c->kernel));
 	asim_kernel_pool_init(c->kernel, &s->fwds, sizeof(struct fwd), 1024);
 	return true;
 }
@@ -157,6 +162,10 @@ static void forward(struct asim_component *c, struct gateway *s, struct fwd *f)
 	struct asim_call *in = f->in;
 	if (s->fs && (f->epoch != s->fs[f->inst].epoch || inst_fault_error(&s->fs[f->inst], s->r_fault))) {
 		relay(c, s, f, ASIM_ERROR); /* lost in a crash (dropped there), or an injected error */
+		return;
+	}
+	if (s->bcfg.on && !breaker_allow(&s->brk, &s->bcfg, asim_now(k))) {
+		relay(c, s, f, ASIM_UNREACHABLE); /* the breaker is open: fail fast */
 		return;
 	}
 	struct asim_call *out = asim_call_new(k);
@@ -262,6 +271,8 @@ static void answered(struct asim_component *c, struct gateway *s, struct asim_ca
 	struct fwd *f = (struct fwd *)(uintptr_t)out->token;
 	enum asim_status st = out->status;
 	asim_cancel(k, f->timer);
+	if (s->bcfg.on)
+		breaker_record(&s->brk, &s->bcfg, asim_now(k), st == ASIM_OK);
 	f->in->version = out->version;
 	asim_call_free(k, out);
 	relay(c, s, f, st);
@@ -273,6 +284,8 @@ static void expired(struct asim_component *c, struct gateway *s, struct fwd *f)
 	asim_call_abandon(k, f->out);
 	if (asim_measuring_at(k, asim_now(k)))
 		s->timed_out++;
+	if (s->bcfg.on)
+		breaker_record(&s->brk, &s->bcfg, asim_now(k), false);
 	relay(c, s, f, ASIM_TIMEOUT);
 }
 
@@ -313,6 +326,13 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->rejected_concurrency, "components.%s.rejected_concurrency", n);
 	asim_results_count(r, s->failed, "components.%s.failed", n);
 	asim_results_count(r, s->timed_out, "components.%s.timed_out", n);
+	if (s->bcfg.on) {
+		asim_results_string(r, breaker_state_name(s->brk.state), "components.%s.breaker.state", n);
+		asim_results_count(r, s->brk.short_circuited, "components.%s.breaker.short_circuited", n);
+		asim_results_count(r, s->brk.opened, "components.%s.breaker.opened", n);
+		asim_results_real(r, asim_time_to_seconds(breaker_open_time(&s->brk, asim_now(c->kernel))),
+		                  "components.%s.breaker.open_s", n);
+	}
 	double mean = asim_tw_mean(&s->in_flight_tw, asim_now(c->kernel));
 	asim_results_real(r, mean, "components.%s.in_flight_mean", n);
 	asim_results_count(r, (uint64_t)s->in_flight_tw.max, "components.%s.in_flight_max", n);

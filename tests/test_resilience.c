@@ -398,6 +398,56 @@ START_TEST(client_budget_caps_retries)
 }
 END_TEST
 
+START_TEST(client_breaker_fails_fast)
+{
+	static const struct peer_row err[] = {{ASIM_MS, ASIM_ERROR, 0}};
+	struct asim_kernel *k = build(
+		"components:\n"
+		"  u: {kind: client, rate: 100/s, arrivals: constant, requests: 100, target: p,\n"
+		"      breaker: {consecutive_failures: 3, open_for: 10s}}\n"
+		"  p: {kind: peer}\n");
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	struct peer_state *p = state(k, "p");
+	p->rows = err;
+	p->nrows = 1;
+	run(k, 5 * ASIM_S);
+	ck_assert_uint_eq(p->nseen, 3);
+	const struct asim_outcome *o = asim_kernel_outcome(k);
+	ck_assert_uint_eq(o->failed_error, 3);
+	ck_assert_uint_eq(o->failed_unreachable, 97);
+	ck_assert_uint_eq((uint64_t)figure(k, "u", "breaker.short_circuited"), 97);
+	struct asim_results r;
+	asim_results_init(&r);
+	const struct asim_component *c = asim_kernel_find(k, "u");
+	c->ops->sample(c, &r);
+	ck_assert_double_eq(asim_results_num(&r, "u.breaker", -1), BREAKER_OPEN);
+	asim_results_finish(&r);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(gateway_breaker_fails_fast)
+{
+	struct asim_kernel *k = build(
+		"components:\n"
+		"  drv: {kind: driver, target: gw, count: 50, interval: 100ms}\n"
+		"  gw: {kind: gateway, timeout: 50ms, target: p,\n"
+		"       breaker: {consecutive_failures: 2, open_for: 1s, half_open_probes: 1}}\n"
+		"  p: {kind: peer}\n");
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	struct peer_state *p = state(k, "p");
+	p->silent = true;
+	run(k, 10 * ASIM_S);
+	/* Two timeouts open it (at 150ms); a probe each second then times
+	 * out and reopens it. */
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->got[ASIM_TIMEOUT], p->nseen);
+	ck_assert_uint_eq(d->got[ASIM_UNREACHABLE], 50 - p->nseen);
+	ck_assert_uint_eq(p->nseen, 2 + 4);
+	teardown(k);
+}
+END_TEST
+
 START_TEST(service_call_retries_and_budget)
 {
 	static const struct peer_row err[] = {{ASIM_MS, ASIM_ERROR, 0}};
@@ -764,6 +814,8 @@ static Suite *resilience_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("models");
 	tcase_add_test(tc, client_budget_caps_retries);
+	tcase_add_test(tc, client_breaker_fails_fast);
+	tcase_add_test(tc, gateway_breaker_fails_fast);
 	tcase_add_test(tc, service_call_retries_and_budget);
 	tcase_add_test(tc, service_breaker_opens_and_half_opens);
 	tcase_add_test(tc, service_lifo_serves_the_newest);
