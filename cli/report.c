@@ -64,6 +64,10 @@ static void print_components(const struct asim_results *r, FILE *out)
 			const struct asim_value *v = &r->v[j];
 			if (strncmp(v->path, prefix, plen) || !strcmp(v->path + plen, "kind"))
 				continue;
+			/* Zero counts (no timeouts, no rejections...) are noise in a
+			 * table a person reads; the JSON keeps every figure. */
+			if (v->kind == ASIM_VAL_COUNT && v->num == 0)
+				continue;
 			if (col == 4) {
 				fprintf(out, "\n  %-14s %-14s", "", "");
 				col = 0;

@@ -202,7 +202,10 @@ static bool enqueue(struct asim_component *c, struct queue *s, const struct asim
 	struct msg *m = asim_pool_get(&s->msgs);
 	if (!m)
 		return false;
-	m->id = ++s->next_id;
+	/* Message ids live in the queue's own namespace (its component id in
+	 * the high bits, as clients do for request ids), so a consumer's write
+	 * never shares an idempotency key with a client request's. */
+	m->id = ((uint64_t)c->id << 40) | ++s->next_id;
 	m->key = call->key;
 	m->op = call->op;
 	m->enqueued = now;
