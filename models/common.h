@@ -31,6 +31,11 @@ struct asim_component *model_target(struct asim_component *c, const struct asim_
 struct asim_component *model_target_node(struct asim_component *c, const struct asim_cfg *node,
                                          const char *key, struct asim_diag *d);
 
+/* A fencing token travels in a write's call->version; this bit asks the
+ * store to refuse it when it has seen a newer token for the key (see
+ * worker.c's locks and database.c). */
+#define MODEL_FENCE_CHECK (UINT64_C(1) << 63)
+
 /* Retry policy of a caller, as in the gRPC retry design and AWS's
  * "exponential backoff and jitter": at most max retries after the first try,
  * the n-th waiting base * 2^(n-1) (exponential) or base (constant), capped,

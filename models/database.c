@@ -48,7 +48,37 @@
  * a write that took effect: with `idempotency: true` it is answered with the
  * first one's version and not applied again; without, it is applied again
  * and counted as a duplicate write. Redeliveries to a worker are the
- * worker's to count, so writes from workers are not counted here. */
+ * worker's to count, so writes from workers are not counted here.
+ *
+ * Fencing tokens: a write whose call->version is non-zero carries the
+ * fencing token of a lock (worker.c's `lock:`). The database remembers the
+ * newest token per version slot; a write with an older one comes from a
+ * holder whose lock has passed to another that already wrote. With
+ * MODEL_FENCE_CHECK set it is refused (ASIM_ERROR, counted as fenced);
+ * without, it lands and counts as a conflicting write.
+ *
+ * Faults: `pause` freezes an instance (its connections hold their work and
+ * new work waits behind them; it neither serves nor applies until the pause
+ * ends); `replication_pause` on replicas stops them applying the primary's
+ * log: the lag grows, the writes pile up, and they drain when it ends.
+ *
+ * Secondary index and drift (`index: {queue: NAME, conditional: true,
+ * reconcile_every: 30s, settle: 10s}`): a derived copy of the data (a search
+ * index, a read model) fed asynchronously. Each write committed by the
+ * primary ships a change (op "index", the key, its version in
+ * call->version) to the queue and does not wait for it (a change feed:
+ * what the queue refuses or loses never arrives); the queue's consumers
+ * (workers targeting this database) apply it with op "index". The index is
+ * kept here beside the primary's versions, at no connection cost; it is a
+ * separate store that only the feed writes. A `conditional` apply keeps the
+ * newer version (an idempotent upsert); otherwise the last change to arrive
+ * wins, and a late redelivery sets the index back. With `reconcile_every`,
+ * a periodic job compares the two copies and repairs each key the index has
+ * wrong whose last write is older than `settle`.
+ * Drift is the number of version slots whose index version differs from the
+ * primary's at the end of the run, among those last written more than
+ * `settle` before the end (changes still in the pipeline are lag, not
+ * drift); it is added to the outcome's drift. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +127,20 @@ struct instance {
 	struct ptr_ring wait; /* of struct job * */
 	struct asim_tw busy_tw, wait_tw;
 	uint64_t served;
+	uint16_t paused, repl_paused; /* fault counters */
+	asim_time paused_at;
+	struct held_list held;      /* work frozen by a pause */
+	struct held_list repl_held; /* applies frozen by a pause of either kind */
+};
+
+struct db_index {
+	bool on, conditional;
+	uint32_t queue, queue_instances;
+	int op;
+	asim_time reconcile_every, settle;
+	uint64_t *v; /* [slot]: version the index holds */
+	/* Measured after warm-up, but for drift (the end state). */
+	uint64_t shipped, applied, ignored, regressed, repaired, drift;
 };
 
 struct database {
@@ -122,20 +166,52 @@ struct database {
 	uint64_t *seen_req, *seen_version; /* [hash(request) & (nslots - 1)] */
 	uint64_t *writer;       /* [slot]: client of the last write, + 1 */
 	asim_time *written_at;  /* [slot] */
+	uint64_t *fence;        /* [slot]: newest fencing token; made at the first */
+	struct db_index index;
 
 	/* Measured after warm-up. */
 	uint64_t reads, writes, rejected, stale_reads;
 	uint64_t duplicates, deduplicated, no_primary, refused;
+	uint64_t lock_conflicts, lock_fenced;
 	struct asim_hist lag_hist, staleness, wait_hist;
 };
 
-enum { EV_SERVED = EV_MODEL_BASE, EV_APPLY, EV_LEAD };
+enum { EV_SERVED = EV_MODEL_BASE, EV_APPLY, EV_RECONCILE, EV_LEAD };
 
 static const char *const db_keys[] = {
 	"kind", "zone", "zones", "connections", "wait_queue", "read_time", "write_time",
 	"replicas", "replication", "replication_lag", "read_from", "write_quorum", "read_quorum",
-	"version_slots", "failover", "leadership", "idempotency", "sticky_window", NULL,
+	"version_slots", "failover", "leadership", "idempotency", "sticky_window", "index", NULL,
 };
+static const char *const index_keys[] = {"queue", "conditional", "reconcile_every", "settle",
+                                         NULL};
+
+static bool configure_index(struct asim_component *c, struct db_index *x,
+                            const struct asim_cfg *map, struct asim_diag *d)
+{
+	const struct asim_cfg *ix = asim_cfg_get(map, "index");
+	if (!ix)
+		return true;
+	if (!asim_cfg_expect_map(ix, "index", index_keys, d))
+		return false;
+	x->conditional = true;
+	x->settle = 10 * ASIM_S;
+	bool ok = asim_cfg_bool(ix, "conditional", ASIM_OPTIONAL, &x->conditional, d);
+	ok &= asim_cfg_time(ix, "reconcile_every", ASIM_OPTIONAL, ASIM_MS, 24 * ASIM_HOUR,
+	                    &x->reconcile_every, d);
+	ok &= asim_cfg_time(ix, "settle", ASIM_OPTIONAL, 0, 24 * ASIM_HOUR, &x->settle, d);
+	struct asim_component *q = model_target(c, ix, "queue", d);
+	if (!ok || !q)
+		return false;
+	x->queue = q->id;
+	x->op = asim_kernel_op(c->kernel, "index");
+	if (x->op < 0) {
+		asim_diag_error(d, ix->mark, "too many operation names (at most %d)", ASIM_MAX_OPS);
+		return false;
+	}
+	x->on = true;
+	return true;
+}
 
 /* `zone: a` puts every instance in a; `zones: [a, b]` spreads the primary
  * and then the replicas over the list in turn. */
@@ -222,6 +298,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		ok = false;
 	}
 	ok &= lead_configure(&s->lead, c, map, d);
+	ok &= configure_index(c, &s->index, map, d);
 	if (!ok)
 		return false;
 	uint32_t n = (uint32_t)replicas + 1;
@@ -264,8 +341,11 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		s->writer = calloc(s->nslots, sizeof *s->writer);
 		s->written_at = calloc(s->nslots, sizeof *s->written_at);
 	}
+	if (s->index.on)
+		s->index.v = calloc(s->nslots, sizeof *s->index.v);
 	if (!s->applied || !s->acked || !s->acked_at || !s->inst || !s->seen_req ||
 	    !s->seen_version || (s->read_from == FROM_RYW && (!s->writer || !s->written_at)) ||
+	    (s->index.on && !s->index.v) ||
 	    !lead_init(&s->lead, c, s->applied, s->acked, s->nslots)) {
 		asim_diag_error(d, map->mark, "out of memory for the version table of '%s'", c->name);
 		return false;
@@ -291,6 +371,12 @@ static void start(struct asim_component *c)
 		asim_tw_init(&s->inst[i].wait_tw, 0, 0);
 	}
 	lead_start(&s->lead, c, EV_LEAD);
+	if (s->index.on) {
+		s->index.queue_instances = asim_kernel_component(c->kernel, s->index.queue)->instances;
+		if (s->index.reconcile_every)
+			asim_schedule(c->kernel, s->index.reconcile_every, c->id, EV_RECONCILE, 0, 0,
+			              NULL);
+	}
 }
 
 static void begin(struct asim_component *c, struct database *s, struct job *j)
@@ -302,7 +388,13 @@ static void begin(struct asim_component *c, struct database *s, struct job *j)
 	if (asim_measuring_at(k, j->arrived))
 		asim_hist_record(&s->wait_hist, asim_now(k) - j->arrived);
 	const struct asim_dist *t = j->op->write ? &s->write_time : &s->read_time;
-	asim_schedule(k, asim_dist_sample(t, s->r_service), c->id, EV_SERVED, j->inst, 0, j);
+	asim_time took = asim_dist_sample(t, s->r_service);
+	if (in->paused) {
+		if (!held_push(&in->held, EV_SERVED, j->inst, j, took))
+			asim_kernel_stop(k);
+		return;
+	}
+	asim_schedule(k, took, c->id, EV_SERVED, j->inst, 0, j);
 }
 
 static void answer(struct asim_component *c, struct database *s, struct op *op,
@@ -420,10 +512,103 @@ static uint16_t route_read(struct asim_component *c, struct database *s,
 	return next_replica(s);
 }
 
+/* A change from the feed reaches the index. */
+static void index_apply(struct asim_component *c, struct database *s, struct asim_call *call)
+{
+	struct db_index *x = &s->index;
+	if (!x->on) {
+		asim_call_reply(c->kernel, call, ASIM_ERROR);
+		return;
+	}
+	bool measuring = asim_measuring_at(c->kernel, asim_now(c->kernel));
+	uint64_t *v = &x->v[call->key & (s->nslots - 1)];
+	if (call->version > *v || (!x->conditional && call->version != *v)) {
+		if (measuring) {
+			x->applied++;
+			x->regressed += call->version < *v;
+		}
+		*v = call->version;
+	} else if (measuring) {
+		x->ignored++;
+	}
+	asim_call_reply(c->kernel, call, ASIM_OK);
+}
+
+/* Ships a committed write to the index's queue, without waiting. */
+static void index_ship(struct asim_component *c, struct database *s, const struct op *op)
+{
+	struct asim_kernel *k = c->kernel;
+	struct asim_call *call = asim_call_new(k);
+	if (!call)
+		return;
+	call->op = (uint16_t)s->index.op;
+	call->key = op->call->key;
+	call->version = op->version;
+	call->request = op->call->request;
+	call->origin = asim_now(k);
+	if (asim_measuring_at(k, call->origin))
+		s->index.shipped++;
+	asim_call_send(k, call, c->id, op->inst, s->index.queue, 0);
+	asim_call_abandon(k, call);
+}
+
+/* The newest version the primary holds for each slot, against the index:
+ * repairs (reconciliation) or counts (drift) the slots that differ and were
+ * last written at least settle ago. */
+static uint64_t index_compare(struct asim_component *c, struct database *s, bool repair)
+{
+	struct db_index *x = &s->index;
+	asim_time now = asim_now(c->kernel);
+	const uint64_t *p = s->applied + (size_t)s->lead.leader * s->nslots;
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		if (x->v[i] == p[i] || now - s->acked_at[i] < x->settle)
+			continue;
+		n++;
+		if (repair)
+			x->v[i] = p[i];
+	}
+	return n;
+}
+
+/* At commit: the fencing token of a lock holder's write against the newest
+ * one seen for the key. False when the write must be refused. */
+static bool fence_ok(struct asim_component *c, struct database *s, struct op *op)
+{
+	uint64_t token = op->call->version & ~MODEL_FENCE_CHECK;
+	if (!s->fence) {
+		s->fence = calloc(s->nslots, sizeof *s->fence);
+		if (!s->fence) {
+			asim_kernel_stop(c->kernel);
+			return true;
+		}
+	}
+	uint64_t *f = &s->fence[op->slot];
+	if (token >= *f) {
+		*f = token;
+		return true;
+	}
+	bool measuring = asim_measuring_at(c->kernel, op->arrived);
+	if (op->call->version & MODEL_FENCE_CHECK) {
+		if (measuring)
+			s->lock_fenced++;
+		return false;
+	}
+	if (measuring) {
+		s->lock_conflicts++;
+		asim_kernel_outcome(c->kernel)->conflicting_writes++;
+	}
+	return true;
+}
+
 static void request(struct asim_component *c, struct database *s, struct asim_call *call)
 {
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
+	if (s->index.on && call->op == s->index.op) {
+		index_apply(c, s, call);
+		return;
+	}
 	struct op *op = asim_pool_get(&s->ops);
 	if (!op) {
 		asim_kernel_stop(k);
@@ -566,9 +751,15 @@ static void commit(struct asim_component *c, struct database *s, struct op *op)
 		answer(c, s, op, ASIM_ERROR);
 		return;
 	}
+	if (op->call->version && !fence_ok(c, s, op)) {
+		answer(c, s, op, ASIM_ERROR);
+		return;
+	}
 	if (duplicate(c, s, op))
 		return;
 	op->version = ++s->applied[(size_t)op->inst * s->nslots + op->slot];
+	if (s->index.on && op->inst == s->lead.leader)
+		index_ship(c, s, op);
 	op->epoch = s->lead.epoch;
 	op->acks = 1;
 	uint32_t h = req_slot(s, op->call->request);
@@ -662,10 +853,39 @@ static void served(struct asim_component *c, struct database *s, struct job *j)
 		read_done(c, s, op);
 }
 
+/* Holds back work and applies of a paused instance, and applies of a
+ * replica whose replication is paused; true when it did. */
+static bool held_back(struct asim_component *c, struct database *s, const struct asim_event *ev)
+{
+	if (ev->inst >= c->instances || (ev->type != EV_SERVED && ev->type != EV_APPLY))
+		return false;
+	struct instance *in = &s->inst[ev->inst];
+	bool ok = true;
+	if (ev->type == EV_SERVED && in->paused)
+		ok = held_push(&in->held, EV_SERVED, ev->inst, ev->p,
+		               asim_now(c->kernel) - in->paused_at);
+	else if (ev->type == EV_APPLY && (in->paused || in->repl_paused))
+		ok = held_push(&in->repl_held, EV_APPLY, ev->inst, ev->p, 0);
+	else
+		return false;
+	if (!ok)
+		asim_kernel_stop(c->kernel);
+	return true;
+}
+
 static void handle(struct asim_component *c, const struct asim_event *ev)
 {
 	struct database *s = c->state;
+	if (held_back(c, s, ev))
+		return;
 	switch (ev->type) {
+	case EV_RECONCILE:
+		if (asim_measuring_at(c->kernel, asim_now(c->kernel)))
+			s->index.repaired += index_compare(c, s, true);
+		else
+			index_compare(c, s, true);
+		asim_schedule(c->kernel, s->index.reconcile_every, c->id, EV_RECONCILE, 0, 0, NULL);
+		break;
 	case ASIM_EV_REQUEST:
 		request(c, s, ev->p);
 		break;
@@ -700,6 +920,10 @@ static void finish(struct asim_component *c)
 {
 	struct database *s = c->state;
 	lead_finish(&s->lead, c);
+	if (s->index.on) {
+		s->index.drift = index_compare(c, s, false);
+		asim_kernel_outcome(c->kernel)->drift += s->index.drift;
+	}
 }
 
 static void put_ms(struct asim_results *r, const struct asim_hist *h, const char *name,
@@ -748,6 +972,19 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->deduplicated, "components.%s.deduplicated", n);
 	asim_results_count(r, s->no_primary, "components.%s.no_primary", n);
 	asim_results_count(r, s->refused, "components.%s.refused_writes", n);
+	if (s->fence || s->lock_conflicts) {
+		asim_results_count(r, s->lock_conflicts, "components.%s.lock_conflicting_writes", n);
+		asim_results_count(r, s->lock_fenced, "components.%s.lock_fenced_writes", n);
+	}
+	if (s->index.on) {
+		const struct db_index *x = &s->index;
+		asim_results_count(r, x->shipped, "components.%s.index.shipped", n);
+		asim_results_count(r, x->applied, "components.%s.index.applied", n);
+		asim_results_count(r, x->ignored, "components.%s.index.ignored", n);
+		asim_results_count(r, x->regressed, "components.%s.index.regressed", n);
+		asim_results_count(r, x->repaired, "components.%s.index.repaired", n);
+		asim_results_count(r, x->drift, "components.%s.index.drift", n);
+	}
 	lead_report(&s->lead, c, r);
 	/* Requests (or quorum parts) served per instance, the primary first:
 	 * shows where read_from sent the reads. */
@@ -759,16 +996,58 @@ static void report(const struct asim_component *c, struct asim_results *r)
 static void fault(struct asim_component *c, const struct asim_fault *f, bool active)
 {
 	struct database *s = c->state;
+	if (f->kind == ASIM_FAULT_PAUSE || f->kind == ASIM_FAULT_REPLICATION_PAUSE) {
+		asim_time now = asim_now(c->kernel);
+		for (uint32_t i = 0; i < c->instances; i++) {
+			if (!asim_fault_hits(f, i))
+				continue;
+			struct instance *in = &s->inst[i];
+			uint16_t *n = f->kind == ASIM_FAULT_PAUSE ? &in->paused : &in->repl_paused;
+			if (active) {
+				if ((*n)++ == 0 && f->kind == ASIM_FAULT_PAUSE)
+					in->paused_at = now;
+				continue;
+			}
+			if (!*n || --*n)
+				continue;
+			/* The pause is over: its work resumes, and the applies it
+			 * held back drain, in the order they came. */
+			if (f->kind == ASIM_FAULT_PAUSE)
+				held_release(&in->held, c);
+			if (!in->paused && !in->repl_paused)
+				held_release(&in->repl_held, c);
+		}
+		if (f->kind == ASIM_FAULT_REPLICATION_PAUSE)
+			return;
+	}
 	lead_fault(&s->lead, c, f, active, EV_LEAD);
+}
+
+static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
+{
+	const struct database *s = c->state;
+	size_t n = 0;
+	if (s->lead.mode == LEAD_LEASE && n < max)
+		to[n] = s->lead.coordinator;
+	n += s->lead.mode == LEAD_LEASE;
+	if (s->index.on && n < max)
+		to[n] = s->index.queue;
+	n += s->index.on;
+	return n;
 }
 
 static void destroy(struct asim_component *c)
 {
 	struct database *s = c->state;
 	if (s->inst)
-		for (uint32_t i = 0; i < c->instances; i++)
+		for (uint32_t i = 0; i < c->instances; i++) {
 			ptr_ring_free(&s->inst[i].wait);
+			held_free(&s->inst[i].held);
+			held_free(&s->inst[i].repl_held);
+		}
 	free(s->inst);
+	free(s->fence);
+	free(s->index.v);
 	free(s->applied);
 	free(s->acked);
 	free(s->acked_at);
@@ -797,6 +1076,8 @@ const struct asim_model_ops asim_database_ops = {
 	.report = report,
 	.destroy = destroy,
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
-	          ASIM_FAULT_BIT(ASIM_FAULT_PAUSE) | ASIM_FAULT_BIT(ASIM_FAULT_CLOCK_SKEW),
+	          ASIM_FAULT_BIT(ASIM_FAULT_PAUSE) | ASIM_FAULT_BIT(ASIM_FAULT_CLOCK_SKEW) |
+	          ASIM_FAULT_BIT(ASIM_FAULT_REPLICATION_PAUSE),
 	.fault = fault,
+	.edges = edges,
 };

@@ -136,6 +136,15 @@ static void resync(struct leadership *L, uint32_t i)
 		memcpy(row(L, i), row(L, L->leader), L->nslots * sizeof(uint64_t));
 }
 
+static uint64_t data_sum(const struct leadership *L, uint32_t i)
+{
+	uint64_t sum = 0;
+	const uint64_t *r = row(L, i);
+	for (uint32_t s = 0; s < L->nslots; s++)
+		sum += r[s];
+	return sum;
+}
+
 /* The up instance holding the most data (the lowest index on a tie),
  * among those not leading already when candidates is set. */
 static int most_caught_up(const struct leadership *L, bool candidates)
@@ -379,12 +388,15 @@ static void tick(struct leadership *L, struct asim_component *c, uint32_t i, uin
 		lease_request(L, c, i, ev_base);
 		return;
 	}
-	/* Candidates watch the lease: the most caught-up one campaigns once the
-	 * lease it last saw has lapsed. */
+	/* Candidates watch the lease: once the lease they last saw has lapsed,
+	 * every one holding as much data as the most caught-up campaigns, and
+	 * the coordinator grants whichever request it commits first (a race,
+	 * as in an etcd or Consul election): with jittery links the winner
+	 * varies, so a lease that keeps lapsing changes hands. */
 	if (asim_now(k) < L->seen_expiry)
 		return;
 	int best = most_caught_up(L, true);
-	if (best == (int)i)
+	if (best >= 0 && (best == (int)i || data_sum(L, i) == data_sum(L, (uint32_t)best)))
 		lease_request(L, c, i, ev_base);
 }
 

@@ -27,7 +27,22 @@
  * once more than needed: the worker model counts that as a duplicate.
  *
  * Consumer lag is the age of the oldest unacknowledged message; its time
- * average is integrated exactly (it grows linearly between events). */
+ * average is integrated exactly (it grows linearly between events).
+ *
+ * A message carries its producer's call->version to the consumer (a change
+ * feed's source version).
+ *
+ * Faults: `consumer_stall` stops deliveries (messages pile up; the backlog
+ * drains when it ends). `crash` (or a zone loss) takes the broker down:
+ * producers' calls are dropped unanswered (they time out) and consumers'
+ * answers are lost, so what they were processing is delivered again after
+ * the ack timeout. Unless `durable: true` (messages on disk, replicated),
+ * the broker also loses every unacknowledged message it holds in memory
+ * that is not out at a consumer: each counts as a lost write (outcome
+ * lost_writes). A message out at a consumer at the crash is forgotten
+ * once its answer or its ack timeout comes: its work was done, but never
+ * acknowledged. A broker restarts with its durable messages and delivers
+ * them again. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,8 +55,9 @@ struct msg {
 	struct asim_call *call;  /* the delivery in flight, or NULL */
 	struct asim_timer timer; /* its ack (visibility) timeout */
 	uint32_t partition, deliveries;
+	uint64_t version;
 	uint16_t op, consumer;
-	bool acked;
+	bool acked, orphan; /* orphan: out at a consumer when a non-durable broker crashed */
 };
 
 struct partition {
@@ -62,10 +78,12 @@ struct queue {
 	struct ptr_ring blocked; /* producers' calls waiting for a place */
 	uint64_t stored, next_id;
 	struct asim_pool msgs;
+	bool durable;
+	struct inst_fault f;
 
 	/* Measured after warm-up. */
 	uint64_t produced, rejected, blocked_calls, delivered, redelivered, acked, nacked,
-		ack_timeouts;
+		ack_timeouts, lost, dropped;
 	struct asim_tw backlog;
 	asim_time lag_start, lag_last, lag_max;
 	double lag_area; /* integral of the lag, ns * ns */
@@ -75,7 +93,7 @@ enum { EV_ACK_TIMEOUT = EV_MODEL_BASE };
 
 static const char *const queue_keys[] = {
 	"kind", "zone", "partitions", "capacity", "when_full", "consumers", "ack_timeout",
-	"prefetch", NULL,
+	"prefetch", "durable", NULL,
 };
 
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
@@ -99,6 +117,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	ok &= asim_cfg_time(map, "ack_timeout", ASIM_OPTIONAL, ASIM_US, 24 * ASIM_HOUR,
 	                    &s->ack_timeout, d);
 	ok &= asim_cfg_int(map, "prefetch", ASIM_OPTIONAL, 1, 1000000, &prefetch, d);
+	ok &= asim_cfg_bool(map, "durable", ASIM_OPTIONAL, &s->durable, d);
 	struct asim_component *t = model_target(c, map, "consumers", d);
 	if (!t || !ok)
 		return false;
@@ -154,6 +173,7 @@ static void deliver(struct asim_component *c, struct queue *s, struct msg *m, ui
 		return;
 	call->op = m->op;
 	call->key = m->key;
+	call->version = m->version;
 	call->request = m->id;
 	call->attempt = m->deliveries;
 	call->origin = m->enqueued;
@@ -176,7 +196,7 @@ static void deliver(struct asim_component *c, struct queue *s, struct msg *m, ui
 /* Fills consumer instance i's free slots from its partitions in turn. */
 static void dispatch(struct asim_component *c, struct queue *s, uint32_t i)
 {
-	if (i >= s->nparts)
+	if (i >= s->nparts || s->f.down || s->f.stalled)
 		return;
 	uint32_t mine = (s->nparts - i + s->ncons - 1) / s->ncons;
 	while (s->inflight[i] < s->prefetch) {
@@ -207,7 +227,9 @@ static bool enqueue(struct asim_component *c, struct queue *s, const struct asim
 	 * never shares an idempotency key with a client request's. */
 	m->id = ((uint64_t)c->id << 40) | ++s->next_id;
 	m->key = call->key;
+	m->version = call->version;
 	m->op = call->op;
+	m->orphan = false;
 	m->enqueued = now;
 	m->partition = (uint32_t)(call->key % s->nparts);
 	lag_advance(s, now);
@@ -229,6 +251,12 @@ static void produce(struct asim_component *c, struct queue *s, struct asim_call 
 {
 	struct asim_kernel *k = c->kernel;
 	bool measuring = asim_measuring_at(k, asim_now(k));
+	if (s->f.down) {
+		if (measuring)
+			s->dropped++;
+		asim_call_drop(k, call);
+		return;
+	}
 	if (s->stored >= s->capacity || s->blocked.len) {
 		if (s->when_full == FULL_REJECT) {
 			if (measuring)
@@ -277,6 +305,77 @@ static void acked(struct asim_component *c, struct queue *s, struct msg *m)
 	}
 }
 
+/* A message the broker no longer has: it leaves the arrival-order ring
+ * like an acknowledged one, uncounted. */
+static void forget(struct asim_component *c, struct queue *s, struct msg *m)
+{
+	asim_time now = asim_now(c->kernel);
+	lag_advance(s, now);
+	m->acked = true;
+	m->orphan = false;
+	s->stored--;
+	asim_tw_set(&s->backlog, now, (double)s->stored);
+	while (oldest(s) && oldest(s)->acked)
+		asim_pool_put(&s->msgs, ptr_ring_pop(&s->order));
+}
+
+/* A non-durable broker crashes: what it holds in memory is gone. */
+static void crash_lose(struct asim_component *c, struct queue *s)
+{
+	struct asim_kernel *k = c->kernel;
+	bool measuring = asim_measuring_at(k, asim_now(k));
+	uint64_t lost = 0;
+	for (uint32_t p = 0; p < s->nparts; p++) {
+		s->part[p].ready.len = s->part[p].ready.head = 0;
+		s->part[p].retry.len = s->part[p].retry.head = 0;
+	}
+	for (uint32_t j = 0; j < s->order.len; j++) {
+		struct msg *m = s->order.v[(s->order.head + j) & (s->order.cap - 1)];
+		if (m->acked)
+			continue;
+		if (m->call) {
+			m->orphan = true; /* forgotten at its answer or ack timeout */
+			continue;
+		}
+		asim_cancel(k, m->timer);
+		m->acked = true;
+		s->stored--;
+		lost++;
+	}
+	lag_advance(s, asim_now(k));
+	while (oldest(s) && oldest(s)->acked)
+		asim_pool_put(&s->msgs, ptr_ring_pop(&s->order));
+	asim_tw_set(&s->backlog, asim_now(k), (double)s->stored);
+	/* Blocked producers were never answered: the crash drops them. */
+	struct asim_call *call;
+	while ((call = ptr_ring_pop(&s->blocked)))
+		asim_call_drop(k, call);
+	if (measuring) {
+		s->lost += lost;
+		asim_kernel_outcome(k)->lost_writes += lost;
+	}
+}
+
+static void fault(struct asim_component *c, const struct asim_fault *f, bool active)
+{
+	struct queue *s = c->state;
+	if (!s->part || !asim_fault_hits(f, 0))
+		return;
+	switch (inst_fault_apply(&s->f, f, active, asim_now(c->kernel))) {
+	case EDGE_DOWN:
+		if (!s->durable)
+			crash_lose(c, s);
+		break;
+	case EDGE_UP:
+	case EDGE_UNSTALLED:
+		for (uint32_t i = 0; i < s->ncons; i++)
+			dispatch(c, s, i);
+		break;
+	default:
+		break;
+	}
+}
+
 static void answered(struct asim_component *c, struct queue *s, struct asim_call *call)
 {
 	struct asim_kernel *k = c->kernel;
@@ -286,7 +385,13 @@ static void answered(struct asim_component *c, struct queue *s, struct asim_call
 	m->call = NULL;
 	uint32_t i = m->consumer;
 	s->inflight[i]--;
-	if (st == ASIM_OK) {
+	if (m->orphan) {
+		asim_cancel(k, m->timer);
+		forget(c, s, m);
+	} else if (s->f.down) {
+		/* The answer reaches a broker that is down: lost; the ack
+		 * timeout delivers the message again. */
+	} else if (st == ASIM_OK) {
 		asim_cancel(k, m->timer);
 		acked(c, s, m);
 	} else if (asim_measuring_at(k, asim_now(k))) {
@@ -304,6 +409,10 @@ static void ack_timeout(struct asim_component *c, struct queue *s, struct msg *m
 		s->inflight[m->consumer]--;
 		if (asim_measuring_at(k, asim_now(k)))
 			s->ack_timeouts++;
+	}
+	if (m->orphan) {
+		forget(c, s, m);
+		return;
 	}
 	if (!ptr_ring_push(&s->part[m->partition].retry, m)) {
 		asim_kernel_stop(k);
@@ -374,6 +483,8 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->acked, "components.%s.acked", n);
 	asim_results_count(r, s->nacked, "components.%s.nacked", n);
 	asim_results_count(r, s->ack_timeouts, "components.%s.ack_timeouts", n);
+	asim_results_count(r, s->lost, "components.%s.lost", n);
+	asim_results_count(r, s->dropped, "components.%s.dropped", n);
 }
 
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
@@ -412,4 +523,7 @@ const struct asim_model_ops asim_queue_ops = {
 	.report = report,
 	.edges = edges,
 	.destroy = destroy,
+	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
+	          ASIM_FAULT_BIT(ASIM_FAULT_CONSUMER_STALL),
+	.fault = fault,
 };

@@ -12,7 +12,29 @@
  * caller will deliver it again, so the effect happens twice. Unless the
  * worker is `idempotent`, each such completion counts as a duplicate write.
  * Workers do not check for abandonment before starting: a consumer holding a
- * message cannot see that its visibility timeout has passed. */
+ * message cannot see that its visibility timeout has passed.
+ *
+ * Locks (`lock: {coordinator: NAME, ttl: 5s, fencing: false, retry: 50ms,
+ * timeout: 1s}`): before processing a task for key K, the task acquires the
+ * lock named K from the coordinator (op "acquire", holder = the task) and
+ * keeps its thread while it waits: a refusal is retried every `retry`, an
+ * unanswered request is given up after `timeout` and sent again, and a task
+ * whose caller has gone stops waiting. Granted, it processes, writes to its
+ * target carrying the fencing token in call->version (with MODEL_FENCE_CHECK
+ * set under `fencing: true`, asking the store to refuse a token older than
+ * one it has seen for the key), and releases the lock whatever the answer.
+ * A holder that crashes forgets its lock: the coordinator keeps it until its
+ * TTL, and the instance counts a lock leak and the time from the crash to
+ * the lease's expiry (outcome lock_leaks, lock_leak). A paused holder (GC
+ * pause) keeps processing after the pause as if it still held the lock; if
+ * the TTL ran out meanwhile, another task may have taken it, and the late
+ * write is a conflicting write unless the store fences it. Without a lock,
+ * call->version carries the task's own version (a change feed's source
+ * version) to the target.
+ *
+ * Pause: a paused instance holds back every event of its own (work, answers,
+ * timers, arrivals) and runs them when the pause ends, work with the time it
+ * still had to do. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,9 +44,13 @@
 
 struct task {
 	struct asim_call *in, *out;
+	struct asim_call *lock;  /* acquire request in flight, or NULL */
 	struct asim_timer timer;
-	asim_time arrived;
+	asim_time arrived, began;
+	uint64_t holder, token;  /* lock: the task's holder id and its grant */
+	asim_time expiry;        /* the lock's expiry, as the coordinator set it */
 	uint16_t inst;
+	bool holding;            /* holds its lock */
 	uint32_t epoch; /* its instance's epoch when it arrived (faults) */
 };
 
@@ -33,6 +59,15 @@ struct instance {
 	struct ptr_ring queue; /* of struct task * */
 	struct asim_tw busy_tw, queue_tw;
 	struct inst_fault f;
+	struct held_list held; /* events frozen by a pause */
+	asim_time down_at;     /* the last crash's start */
+};
+
+struct lock_cfg {
+	bool on, fencing;
+	uint32_t coordinator, coord_instances;
+	asim_time ttl, retry, timeout;
+	int op_acquire, op_release;
 };
 
 struct worker {
@@ -45,18 +80,60 @@ struct worker {
 	gsl_rng *r_service, *r_route;
 	struct instance *inst;
 	struct asim_pool tasks;
+	struct lock_cfg lock;
+	uint64_t holder_seq;
 
 	/* Measured after warm-up. */
 	uint64_t arrived, processed, failed, rejected, duplicates;
-	struct asim_hist latency;
+	uint64_t lock_grants, lock_refusals, lock_timeouts, lock_leaks;
+	asim_time lock_leak;
+	struct asim_hist latency, lock_wait;
 };
 
-enum { EV_SERVED = EV_MODEL_BASE, EV_TARGET_TIMEOUT };
+enum { EV_SERVED = EV_MODEL_BASE, EV_TARGET_TIMEOUT, EV_LOCK_RETRY, EV_LOCK_TIMEOUT };
 
 static const char *const worker_keys[] = {
 	"kind", "instances", "zones", "zone", "concurrency", "queue", "service_time", "target",
-	"timeout", "idempotent", NULL,
+	"timeout", "idempotent", "lock", NULL,
 };
+static const char *const lock_keys[] = {"coordinator", "ttl", "fencing", "retry", "timeout",
+                                        NULL};
+
+static bool configure_lock(struct asim_component *c, struct worker *s,
+                           const struct asim_cfg *map, struct asim_diag *d)
+{
+	const struct asim_cfg *lk = asim_cfg_get(map, "lock");
+	if (!lk)
+		return true;
+	if (!asim_cfg_expect_map(lk, "lock", lock_keys, d))
+		return false;
+	struct lock_cfg *L = &s->lock;
+	L->ttl = 10 * ASIM_S;
+	L->retry = 50 * ASIM_MS;
+	L->timeout = ASIM_S;
+	bool ok = asim_cfg_time(lk, "ttl", ASIM_OPTIONAL, ASIM_MS, 24 * ASIM_HOUR, &L->ttl, d);
+	ok &= asim_cfg_time(lk, "retry", ASIM_OPTIONAL, ASIM_US, ASIM_HOUR, &L->retry, d);
+	ok &= asim_cfg_time(lk, "timeout", ASIM_OPTIONAL, ASIM_US, ASIM_HOUR, &L->timeout, d);
+	ok &= asim_cfg_bool(lk, "fencing", ASIM_OPTIONAL, &L->fencing, d);
+	struct asim_component *co = model_target(c, lk, "coordinator", d);
+	if (!ok || !co)
+		return false;
+	if (strcmp(co->ops->kind, "coordinator")) {
+		asim_diag_error(d, asim_cfg_get(lk, "coordinator")->mark,
+		                "'coordinator' of '%s' must name a coordinator, not a %s", c->name,
+		                co->ops->kind);
+		return false;
+	}
+	L->coordinator = co->id;
+	L->op_acquire = asim_kernel_op(c->kernel, "acquire");
+	L->op_release = asim_kernel_op(c->kernel, "release");
+	if (L->op_acquire < 0 || L->op_release < 0) {
+		asim_diag_error(d, lk->mark, "too many operation names (at most %d)", ASIM_MAX_OPS);
+		return false;
+	}
+	L->on = true;
+	return true;
+}
 
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
 {
@@ -77,6 +154,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	ok &= asim_cfg_dist(map, "service_time", ASIM_REQUIRED, &s->service_time, d);
 	ok &= asim_cfg_time(map, "timeout", ASIM_OPTIONAL, ASIM_NS, 24 * ASIM_HOUR, &s->timeout, d);
 	ok &= asim_cfg_bool(map, "idempotent", ASIM_OPTIONAL, &s->idempotent, d);
+	ok &= configure_lock(c, s, map, d);
 	if (asim_cfg_get(map, "target")) {
 		struct asim_component *t = model_target(c, map, "target", d);
 		if (t) {
@@ -102,6 +180,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->r_route = asim_kernel_rng(c->kernel, c->name, "route");
 	asim_kernel_pool_init(c->kernel, &s->tasks, sizeof(struct task), 1024);
 	asim_hist_init(&s->latency);
+	asim_hist_init(&s->lock_wait);
 	return true;
 }
 
@@ -110,10 +189,60 @@ static void start(struct asim_component *c)
 	struct worker *s = c->state;
 	if (s->has_target)
 		s->target_instances = asim_kernel_component(c->kernel, s->target)->instances;
+	if (s->lock.on) {
+		s->lock.coord_instances =
+			asim_kernel_component(c->kernel, s->lock.coordinator)->instances;
+		if (!s->lock.coord_instances)
+			s->lock.coord_instances = 1;
+	}
 	for (uint32_t i = 0; i < c->instances; i++) {
 		asim_tw_init(&s->inst[i].busy_tw, 0, 0);
 		asim_tw_init(&s->inst[i].queue_tw, 0, 0);
 	}
+}
+
+static void process(struct asim_component *c, struct worker *s, struct task *t)
+{
+	struct instance *in = &s->inst[t->inst];
+	asim_schedule(c->kernel,
+	              inst_fault_time(&in->f, asim_dist_sample(&s->service_time, s->r_service)),
+	              c->id, EV_SERVED, t->inst, 0, t);
+}
+
+static void acquire(struct asim_component *c, struct worker *s, struct task *t)
+{
+	struct asim_kernel *k = c->kernel;
+	struct asim_call *call = asim_call_new(k);
+	if (!call)
+		return;
+	call->op = (uint16_t)s->lock.op_acquire;
+	call->key = t->in->key;
+	call->request = t->holder;
+	call->version = (uint64_t)s->lock.ttl;
+	call->origin = asim_now(k);
+	call->token = (uint64_t)(uintptr_t)t;
+	t->lock = call;
+	asim_call_send(k, call, c->id, t->inst, s->lock.coordinator,
+	               (uint16_t)(t->holder % s->lock.coord_instances));
+	t->timer = asim_schedule(k, s->lock.timeout, c->id, EV_LOCK_TIMEOUT, t->inst, 0, t);
+}
+
+/* Fire and forget: the release needs no answer (a lost one lets the TTL
+ * free the lock), so the call is abandoned as soon as it is sent. */
+static void release(struct asim_component *c, struct worker *s, struct task *t)
+{
+	struct asim_kernel *k = c->kernel;
+	t->holding = false;
+	struct asim_call *call = asim_call_new(k);
+	if (!call)
+		return;
+	call->op = (uint16_t)s->lock.op_release;
+	call->key = t->in->key;
+	call->request = t->holder;
+	call->origin = asim_now(k);
+	asim_call_send(k, call, c->id, t->inst, s->lock.coordinator,
+	               (uint16_t)(t->holder % s->lock.coord_instances));
+	asim_call_abandon(k, call);
 }
 
 static void begin(struct asim_component *c, struct worker *s, struct task *t)
@@ -122,8 +251,13 @@ static void begin(struct asim_component *c, struct worker *s, struct task *t)
 	struct instance *in = &s->inst[t->inst];
 	in->busy++;
 	asim_tw_set(&in->busy_tw, asim_now(k), in->busy);
-	asim_schedule(k, inst_fault_time(&in->f, asim_dist_sample(&s->service_time, s->r_service)),
-	              c->id, EV_SERVED, t->inst, 0, t);
+	t->began = asim_now(k);
+	if (s->lock.on) {
+		t->holder = ((uint64_t)c->id << 48 | ++s->holder_seq) + 1;
+		acquire(c, s, t);
+		return;
+	}
+	process(c, s, t);
 }
 
 static void arrive(struct asim_component *c, struct worker *s, struct asim_call *call,
@@ -177,11 +311,22 @@ static void complete(struct asim_component *c, struct worker *s, struct task *t,
 	asim_time now = asim_now(k);
 	struct instance *in = &s->inst[t->inst];
 	if (t->epoch != in->f.epoch) {
-		/* Begun before a crash: lost with it. */
+		/* Begun before a crash: lost with it, and so is the lock it held,
+		 * which stays taken until its TTL runs out. */
+		if (t->holding && asim_measuring_at(k, in->down_at)) {
+			struct asim_outcome *o = asim_kernel_outcome(k);
+			asim_time left = t->expiry > in->down_at ? t->expiry - in->down_at : 0;
+			s->lock_leaks++;
+			s->lock_leak += left;
+			o->lock_leaks++;
+			o->lock_leak += left;
+		}
 		asim_call_drop(k, t->in);
 		asim_pool_put(&s->tasks, t);
 		return;
 	}
+	if (t->holding)
+		release(c, s, t);
 	if (asim_measuring_at(k, now)) {
 		if (st == ASIM_OK) {
 			s->processed++;
@@ -221,6 +366,9 @@ static void served(struct asim_component *c, struct worker *s, struct task *t)
 	out->origin = t->in->origin;
 	out->attempt = t->in->attempt;
 	out->deadline = t->in->deadline;
+	out->version = t->in->version;
+	if (t->holding)
+		out->version = t->token | (s->lock.fencing ? MODEL_FENCE_CHECK : 0);
 	out->token = (uint64_t)(uintptr_t)t;
 	t->out = out;
 	uint16_t inst = 0;
@@ -231,10 +379,72 @@ static void served(struct asim_component *c, struct worker *s, struct task *t)
 		t->timer = asim_schedule(k, s->timeout, c->id, EV_TARGET_TIMEOUT, t->inst, 0, t);
 }
 
+/* The coordinator's answer to a task's acquire. */
+static void lock_answer(struct asim_component *c, struct worker *s, struct asim_call *call)
+{
+	struct asim_kernel *k = c->kernel;
+	struct task *t = (struct task *)(uintptr_t)call->token;
+	enum asim_status st = call->status;
+	uint64_t token = call->version;
+	asim_time expiry = call->origin;
+	asim_call_free(k, call);
+	t->lock = NULL;
+	asim_cancel(k, t->timer);
+	t->timer = (struct asim_timer){0};
+	asim_time now = asim_now(k);
+	bool measuring = asim_measuring_at(k, now);
+	if (st == ASIM_OK) {
+		t->holding = true;
+		t->token = token;
+		t->expiry = expiry;
+		if (t->epoch != s->inst[t->inst].f.epoch) {
+			complete(c, s, t, ASIM_ERROR); /* granted to a holder that crashed */
+			return;
+		}
+		if (measuring) {
+			s->lock_grants++;
+			asim_hist_record(&s->lock_wait, now - t->began);
+		}
+		process(c, s, t);
+		return;
+	}
+	if (measuring)
+		s->lock_refusals++;
+	t->timer = asim_schedule(k, s->lock.retry, c->id, EV_LOCK_RETRY, t->inst, 0, t);
+}
+
+/* Waiting for a lock: try again, unless the task is lost or unwanted. */
+static void lock_retry(struct asim_component *c, struct worker *s, struct task *t)
+{
+	t->timer = (struct asim_timer){0};
+	if (t->epoch != s->inst[t->inst].f.epoch || asim_call_abandoned(t->in)) {
+		complete(c, s, t, ASIM_TIMEOUT);
+		return;
+	}
+	acquire(c, s, t);
+}
+
+/* Holds back an event of a paused instance; true when it did. */
+static bool held_back(struct asim_component *c, struct worker *s, const struct asim_event *ev)
+{
+	uint16_t i = ev->inst < c->instances ? ev->inst : 0;
+	struct instance *in = &s->inst[i];
+	if (!in->f.paused)
+		return false;
+	/* Work in progress resumes with what it had left when the pause
+	 * began; anything else is simply late. */
+	asim_time left = ev->type == EV_SERVED ? asim_now(c->kernel) - in->f.paused_at : 0;
+	if (!held_push(&in->held, ev->type, i, ev->p, left))
+		asim_kernel_stop(c->kernel);
+	return true;
+}
+
 static void handle(struct asim_component *c, const struct asim_event *ev)
 {
 	struct worker *s = c->state;
 	struct asim_kernel *k = c->kernel;
+	if (held_back(c, s, ev))
+		return;
 	switch (ev->type) {
 	case ASIM_EV_REQUEST:
 		arrive(c, s, ev->p, ev->inst < c->instances ? ev->inst : 0);
@@ -242,8 +452,26 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 	case EV_SERVED:
 		served(c, s, ev->p);
 		break;
+	case EV_LOCK_RETRY:
+		lock_retry(c, s, ev->p);
+		break;
+	case EV_LOCK_TIMEOUT: {
+		struct task *t = ev->p;
+		if (s->lock.on && t->lock) {
+			asim_call_abandon(k, t->lock);
+			t->lock = NULL;
+			if (asim_measuring_at(k, asim_now(k)))
+				s->lock_timeouts++;
+			lock_retry(c, s, t);
+		}
+		break;
+	}
 	case ASIM_EV_RESPONSE: {
 		struct asim_call *out = ev->p;
+		if (s->lock.on && out->callee == s->lock.coordinator) {
+			lock_answer(c, s, out);
+			break;
+		}
 		struct task *t = (struct task *)(uintptr_t)out->token;
 		enum asim_status st = out->status;
 		asim_cancel(k, t->timer);
@@ -255,6 +483,8 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 	}
 	case EV_TARGET_TIMEOUT: {
 		struct task *t = ev->p;
+		if (!t->out)
+			break; /* answered before it, both held back by a pause */
 		asim_call_abandon(k, t->out);
 		t->out = NULL;
 		complete(c, s, t, ASIM_TIMEOUT);
@@ -300,24 +530,40 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                  "components.%s.latency_ms.mean", n);
 	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(&s->latency, 0.99)),
 	                  "components.%s.latency_ms.p99", n);
+	if (!s->lock.on)
+		return;
+	asim_results_count(r, s->lock_grants, "components.%s.lock_grants", n);
+	asim_results_count(r, s->lock_refusals, "components.%s.lock_refusals", n);
+	asim_results_count(r, s->lock_timeouts, "components.%s.lock_timeouts", n);
+	asim_results_count(r, s->lock_leaks, "components.%s.lock_leaks", n);
+	asim_results_real(r, asim_time_to_seconds(s->lock_leak), "components.%s.lock_leak_s", n);
+	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(&s->lock_wait, 0.99)),
+	                  "components.%s.lock_wait_ms.p99", n);
+	asim_results_real(r, s->lock_wait.count ? asim_time_to_ms(s->lock_wait.max) : 0.0,
+	                  "components.%s.lock_wait_ms.max", n);
 }
 
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
 {
 	const struct worker *s = c->state;
-	if (!s->has_target)
-		return 0;
-	if (max > 0)
-		to[0] = s->target;
-	return 1;
+	size_t n = 0;
+	if (s->has_target && n < max)
+		to[n] = s->target;
+	n += s->has_target;
+	if (s->lock.on && n < max)
+		to[n] = s->lock.coordinator;
+	n += s->lock.on;
+	return n;
 }
 
 static void destroy(struct asim_component *c)
 {
 	struct worker *s = c->state;
 	if (s->inst)
-		for (uint32_t i = 0; i < c->instances; i++)
+		for (uint32_t i = 0; i < c->instances; i++) {
 			ptr_ring_free(&s->inst[i].queue);
+			held_free(&s->inst[i].held);
+		}
 	free(s->inst);
 	asim_dist_finish(&s->service_time);
 	asim_pool_finish(&s->tasks);
@@ -339,7 +585,11 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 		struct instance *in = &s->inst[i];
 		struct task *t;
 		switch (inst_fault_apply(&in->f, f, active, now)) {
+		case EDGE_RESUMED:
+			held_release(&in->held, c);
+			break;
 		case EDGE_DOWN:
+			in->down_at = now;
 			while ((t = ptr_ring_pop(&in->queue))) {
 				asim_call_drop(k, t->in);
 				asim_pool_put(&s->tasks, t);
@@ -372,6 +622,7 @@ const struct asim_model_ops asim_worker_ops = {
 	.edges = edges,
 	.destroy = destroy,
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
-	          ASIM_FAULT_BIT(ASIM_FAULT_SLOW) | ASIM_FAULT_BIT(ASIM_FAULT_CONSUMER_STALL),
+	          ASIM_FAULT_BIT(ASIM_FAULT_SLOW) | ASIM_FAULT_BIT(ASIM_FAULT_CONSUMER_STALL) |
+	          ASIM_FAULT_BIT(ASIM_FAULT_PAUSE),
 	.fault = fault,
 };

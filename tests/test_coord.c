@@ -467,6 +467,10 @@ static const struct {
 	{"stale-replicas", "invariants.stale_reads"},
 	{"duplicate-writes", "invariants.duplicate_writes"},
 	{"quorum-loss", "components.db.write_unavailable_s"},
+	{"leader-flapping", "invariants.leader_changes"},
+	{"lock-leaks", "invariants.lock_leak_s"},
+	{"inconsistent-reads", "invariants.stale_reads"},
+	{"drift", "invariants.drift"},
 };
 
 static double run_file(const char *name, bool *ok, const char *path_of)
@@ -505,6 +509,112 @@ START_TEST(coord_failure_pairs)
 }
 END_TEST
 
+/* A whole scenario from text: the figure at path after one run. */
+static double run_text(const char *yaml, const char *path)
+{
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *sc = asim_scenario_load_buffer("t.yaml", yaml, strlen(yaml), NULL, &d);
+	if (!sc)
+		asim_diag_print(&d, stderr);
+	ck_assert_ptr_nonnull(sc);
+	struct asim_results r;
+	asim_results_init(&r);
+	ck_assert_int_eq(asim_scenario_run(sc, 0, &r, &d), ASIM_RUN_DONE);
+	double v = asim_results_num(&r, path, -1);
+	asim_results_finish(&r);
+	asim_scenario_free(sc);
+	asim_diag_finish(&d);
+	return v;
+}
+
+/* Worker locks: two workers share 5 keys through a coordinator with a 1s
+ * TTL. Worker 0 crashes holding locks (leaks: the TTL frees each at most 1s
+ * later); worker 1 is paused for 3s, its locks expire and worker 0 takes
+ * them; its late writes after the pause conflict, unless fencing refuses
+ * them. */
+static const char lock_yaml[] =
+	"duration: 20s\n"
+	"components:\n"
+	"  jobs: {kind: client, rate: 200/s, keys: {count: 5}, mix: {write: 1}, timeout: 2s,\n"
+	"         target: w}\n"
+	"  w: {kind: worker, instances: 2, concurrency: 4, service_time: 20ms, target: db,\n"
+	"      idempotent: true, lock: {coordinator: co, ttl: 1s, fencing: %s}}\n"
+	"  co: {kind: coordinator, nodes: 3}\n"
+	"  db: {kind: database, read_time: 1ms, write_time: 1ms}\n"
+	"faults:\n"
+	"  - {kind: crash, component: w, instances: [0], at: 5s, for: 1s}\n"
+	"  - {kind: pause, component: w, instances: [1], at: 10s, for: 3s}\n";
+
+START_TEST(coord_worker_locks)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml, lock_yaml, _i ? "true" : "false");
+	double leaks = run_text(yaml, "invariants.lock_leaks");
+	double leak_s = run_text(yaml, "invariants.lock_leak_s");
+	double conflicting = run_text(yaml, "invariants.conflicting_writes");
+	double fenced = run_text(yaml, "components.db.lock_fenced_writes");
+	ck_assert_double_gt(leaks, 0);
+	ck_assert_double_le(leak_s, leaks * 1.0 + 1e-9); /* each at most the TTL */
+	ck_assert_double_gt(leak_s, 0);
+	if (_i) {
+		ck_assert_double_eq(conflicting, 0);
+		ck_assert_double_gt(fenced, 0);
+	} else {
+		ck_assert_double_gt(conflicting, 0);
+		ck_assert_double_eq(fenced, 0);
+	}
+	ck_assert_double_gt(run_text(yaml, "components.w.lock_refusals"), 0);
+}
+END_TEST
+
+/* A broker crash loses the messages it holds in memory (slow consumers
+ * keep a backlog), unless the queue is durable. */
+static const char queue_yaml[] =
+	"duration: 20s\n"
+	"components:\n"
+	"  p: {kind: client, rate: 100/s, mix: {write: 1}, timeout: 1s, target: q}\n"
+	"  q: {kind: queue, consumers: w, durable: %s}\n"
+	"  w: {kind: worker, concurrency: 1, service_time: 5ms, idempotent: true}\n"
+	"faults:\n"
+	"  - {kind: consumer_stall, component: q, at: 2s, for: 3s}\n"
+	"  - {kind: crash, component: q, at: 4s, for: 1s}\n";
+
+START_TEST(coord_queue_crash_durable)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml, queue_yaml, _i ? "true" : "false");
+	double lost = run_text(yaml, "invariants.lost_writes");
+	if (_i)
+		ck_assert_double_eq(lost, 0);
+	else
+		ck_assert_double_ge(lost, 150); /* 2s of a stalled backlog at 100/s */
+	/* The stall and the outage drain: nothing is left at the end. */
+	ck_assert_double_lt(run_text(yaml, "components.q.backlog_end"), 10);
+	ck_assert_double_gt(run_text(yaml, "components.q.dropped"), 50);
+}
+END_TEST
+
+/* A paused database serves nothing: callers with a 100ms timeout fail for
+ * the pause and recover after it. */
+START_TEST(coord_database_pause)
+{
+	static const char yaml[] =
+		"duration: 10s\n"
+		"components:\n"
+		"  u: {kind: client, rate: 100/s, mix: {read: 0.5, write: 0.5}, timeout: 100ms,\n"
+		"     target: db}\n"
+		"  db: {kind: database, replicas: 1, read_time: 1ms, write_time: 1ms}\n"
+		"faults:\n"
+		"  - {kind: pause, component: db, at: 2s, for: 2s}\n"
+		"  - {kind: replication_pause, component: db, instances: [1], at: 5s, for: 2s}\n";
+	double timeouts = run_text(yaml, "failures.timeout");
+	ck_assert_double_gt(timeouts, 150);
+	ck_assert_double_lt(timeouts, 250);
+	ck_assert_double_ge(run_text(yaml, "components.db.replication_lag_ms.max"), 1900);
+}
+END_TEST
+
 static Suite *coord_suite(void)
 {
 	Suite *s = suite_create("coord");
@@ -517,6 +627,9 @@ static Suite *coord_suite(void)
 	tcase_add_loop_test(tc, coord_read_your_writes, 0, 2);
 	tcase_add_loop_test(tc, coord_idempotency_keys, 0, 2);
 	tcase_add_test(tc, coord_config_errors);
+	tcase_add_loop_test(tc, coord_worker_locks, 0, 2);
+	tcase_add_loop_test(tc, coord_queue_crash_durable, 0, 2);
+	tcase_add_test(tc, coord_database_pause);
 	tcase_add_loop_test(tc, coord_failure_pairs, 0, (int)(sizeof pairs / sizeof pairs[0]));
 	suite_add_tcase(s, tc);
 	return s;
