@@ -151,7 +151,8 @@ void asim_report_text(const struct asim_results *r, FILE *out)
 			const struct asim_value *m = asim_results_get(r, path);
 			snprintf(path, sizeof path, "slo[%zu].ok", i);
 			bool ok = num(r, path) != 0;
-			bool latency = strcmp(m->str, "availability") && !strstr(m->str, "_");
+			bool latency = (m->str[0] == 'p' && m->str[1] >= '0' && m->str[1] <= '9') ||
+			               !strcmp(m->str, "mean");
 			snprintf(path, sizeof path, "slo[%zu].value", i);
 			const struct asim_value *v = asim_results_get(r, path);
 			snprintf(path, sizeof path, "slo[%zu].target", i);
