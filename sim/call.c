@@ -44,12 +44,12 @@ struct asim_call *asim_call_new(struct asim_kernel *k)
 		asim_kernel_fail(k, ASIM_RUN_INFLIGHT_LIMIT);
 		return NULL;
 	}
-	struct asim_call *call = asim_pool_get(&k->calls);
+	struct asim_call *call = asim_pool_take(&k->calls);
 	if (!call) {
 		asim_kernel_fail(k, ASIM_RUN_NOMEM);
 		return NULL;
 	}
-	call->deadline = ASIM_TIME_MAX;
+	*call = (struct asim_call){.deadline = ASIM_TIME_MAX};
 	return call;
 }
 
@@ -60,7 +60,7 @@ void asim_call_send(struct asim_kernel *k, struct asim_call *call, uint32_t from
 	call->caller_inst = from_inst;
 	call->callee = to;
 	call->callee_inst = to_inst;
-	call->sent = k->now;
+	call->sent = k->head.now;
 	asim_time d = net_delay(k, from, from_inst, to, to_inst);
 	if (d == ASIM_NET_LOST) {
 		call->flags |= ASIM_CALL_CALLEE_DONE;

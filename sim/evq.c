@@ -91,7 +91,7 @@ bool asim_evq_reserve(struct asim_evq *q, size_t n)
 	return grow_to(q, n);
 }
 
-static void sift_down(struct asim_evq_entry *h, size_t n, size_t i);
+static inline void sift_down(struct asim_evq_entry *h, size_t n, size_t i);
 
 /* Heap to ladder. The heap's storage is freed: memory follows the structure
  * in use. */
@@ -202,7 +202,8 @@ bool asim_evq_push(struct asim_evq *q, asim_time time, uint64_t seq, uint32_t sl
  * heap the lower levels are not in cache, so the grandchildren (sixteen
  * consecutive entries whose place depends only on the index) are fetched
  * while the children are compared: two misses then overlap. */
-static void sift_down(struct asim_evq_entry *h, size_t n, size_t i)
+static inline __attribute__((always_inline)) void sift_down(struct asim_evq_entry *h, size_t n,
+                                                            size_t i)
 {
 	struct asim_evq_entry last = h[i];
 	bool big = n > PREFETCH_MIN;

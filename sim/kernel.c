@@ -38,6 +38,8 @@ void asim_kernel_fail(struct asim_kernel *k, enum asim_run_status s)
 {
 	if (k->err == ASIM_RUN_DONE)
 		k->err = s;
+	/* Every later schedule then takes the slow path, which sees err. */
+	k->pending_cap = 0;
 }
 
 static char *dup_str(const char *s)
@@ -58,6 +60,7 @@ struct asim_kernel *asim_kernel_create(uint64_t seed, uint32_t replication)
 	k->replication = replication;
 	k->next_seq = 1;
 	k->free_slot = NO_SLOT;
+	k->pending_cap = SIZE_MAX;
 	asim_evq_init(&k->evq);
 	asim_kernel_pool_init(k, &k->calls, sizeof(struct asim_call), 1024);
 	k->fifo = malloc(FIFO_INITIAL * sizeof(*k->fifo));
@@ -177,11 +180,6 @@ bool asim_component_set_instances(struct asim_component *c, uint32_t n, const ui
 	return true;
 }
 
-asim_time asim_now(const struct asim_kernel *k)
-{
-	return k->now;
-}
-
 static bool grow_slots(struct asim_kernel *k)
 {
 	uint32_t old = k->nslots;
@@ -228,53 +226,72 @@ static inline void free_slot(struct asim_kernel *k, uint32_t s)
 	k->free_slot = s;
 }
 
-struct asim_timer asim_schedule_at(struct asim_kernel *k, asim_time at, uint32_t target,
-                                   uint16_t type, uint16_t inst, uint64_t a, void *p)
+/* The rare cases of a schedule, out of line so that the common one stays a
+ * few instructions: a sticky error, the pending limit, no free slot, a full
+ * FIFO. Returns false (with the error recorded) when the event cannot be
+ * scheduled. */
+static __attribute__((noinline)) bool make_room(struct asim_kernel *k, bool now)
 {
-	struct asim_timer none = {0, 0};
 	if (k->err)
-		return none;
-	assert(at >= k->now && "an event was scheduled in the past");
-	assert(target < k->ncomps && "an event was scheduled for no component");
-	if (k->max_pending && k->pending >= k->max_pending) {
+		return false;
+	if (k->pending >= k->pending_cap) {
 		asim_kernel_fail(k, ASIM_RUN_PENDING_LIMIT);
-		return none;
+		return false;
 	}
-	if (k->free_slot == NO_SLOT && !grow_slots(k)) {
+	if ((k->free_slot == NO_SLOT && !grow_slots(k)) ||
+	    (now && k->fifo_tail - k->fifo_head > k->fifo_mask && !grow_fifo(k))) {
 		asim_kernel_fail(k, ASIM_RUN_NOMEM);
-		return none;
+		return false;
 	}
+	return true;
+}
+
+static inline struct asim_timer schedule(struct asim_kernel *k, asim_time at, uint32_t target,
+                                         uint16_t type, uint16_t inst, uint64_t a, void *p)
+{
+	assert(at >= k->head.now && "an event was scheduled in the past");
+	assert(target < k->ncomps && "an event was scheduled for no component");
+	bool now = at == k->head.now;
+	/* A sticky error sets pending_cap to 0, so this one compare also
+	 * catches it. */
+	if (__builtin_expect(k->pending >= k->pending_cap || k->free_slot == NO_SLOT ||
+	                     (now && k->fifo_tail - k->fifo_head > k->fifo_mask), 0) &&
+	    !make_room(k, now))
+		return (struct asim_timer){0, 0};
 	uint32_t s = k->free_slot;
 	uint64_t seq = k->next_seq;
-	if (at == k->now) {
-		if (k->fifo_tail - k->fifo_head > k->fifo_mask && !grow_fifo(k)) {
-			asim_kernel_fail(k, ASIM_RUN_NOMEM);
-			return none;
-		}
+	if (now) {
 		k->fifo[k->fifo_tail++ & k->fifo_mask] = s;
 	} else if (!asim_evq_push(&k->evq, at, seq, s)) {
 		asim_kernel_fail(k, ASIM_RUN_NOMEM);
-		return none;
+		return (struct asim_timer){0, 0};
 	}
 	struct asim_slot *sl = &k->slots[s];
 	k->free_slot = sl->target;
 	*sl = (struct asim_slot){.seq = seq, .target = target, .type = type, .inst = inst,
 	                         .a = a, .p = p};
-	k->next_seq++;
+	k->next_seq = seq + 1;
 	k->pending++;
 	return (struct asim_timer){.seq = seq, .slot = s};
+}
+
+struct asim_timer asim_schedule_at(struct asim_kernel *k, asim_time at, uint32_t target,
+                                   uint16_t type, uint16_t inst, uint64_t a, void *p)
+{
+	return schedule(k, at, target, type, inst, a, p);
 }
 
 struct asim_timer asim_schedule(struct asim_kernel *k, asim_time delay, uint32_t target,
                                 uint16_t type, uint16_t inst, uint64_t a, void *p)
 {
-	asim_time at;
 	assert(delay >= 0 && "an event was scheduled with a negative delay");
-	if (!asim_time_add(k->now, delay, &at)) {
+	/* One unsigned compare catches both a negative delay and an overflow
+	 * (now is never negative). */
+	if ((uint64_t)delay > (uint64_t)(ASIM_TIME_MAX - k->head.now)) {
 		asim_kernel_fail(k, ASIM_RUN_TIME_OVERFLOW);
 		return (struct asim_timer){0, 0};
 	}
-	return asim_schedule_at(k, at, target, type, inst, a, p);
+	return schedule(k, k->head.now + delay, target, type, inst, a, p);
 }
 
 bool asim_cancel(struct asim_kernel *k, struct asim_timer t)
@@ -290,6 +307,9 @@ void asim_kernel_set_limits(struct asim_kernel *k, uint64_t max_events, size_t m
 {
 	k->max_events = max_events;
 	k->max_pending = max_pending;
+	if (!k->err)
+		k->pending_cap = max_pending ? max_pending : SIZE_MAX;
+	k->check_at = 0;
 }
 
 void asim_kernel_set_resource_limits(struct asim_kernel *k, size_t max_memory,
@@ -297,11 +317,12 @@ void asim_kernel_set_resource_limits(struct asim_kernel *k, size_t max_memory,
 {
 	k->max_memory = max_memory;
 	k->max_inflight = max_inflight;
+	k->check_at = 0;
 }
 
 size_t asim_kernel_memory(const struct asim_kernel *k)
 {
-	return (size_t)k->nslots * sizeof(*k->slots) + k->evq.capacity * sizeof(*k->evq.heap) +
+	return (size_t)k->nslots * sizeof(*k->slots) + asim_evq_bytes(&k->evq) +
 	       ((size_t)k->fifo_mask + 1) * sizeof(*k->fifo) + k->pool_bytes;
 }
 
@@ -314,25 +335,46 @@ void asim_kernel_pool_init(struct asim_kernel *k, struct asim_pool *p, size_t ob
 
 void asim_kernel_set_warmup(struct asim_kernel *k, asim_time warmup)
 {
-	k->warmup = warmup < 0 ? 0 : warmup;
+	k->head.warmup = warmup < 0 ? 0 : warmup;
 }
 
 asim_time asim_kernel_warmup(const struct asim_kernel *k)
 {
-	return k->warmup;
+	return k->head.warmup;
 }
 
 /* Time first reaches the warm-up instant: statistics restart there. */
 static void end_warmup(struct asim_kernel *k)
 {
 	k->warmed = true;
-	if (k->warmup > k->now)
-		k->now = k->warmup;
+	if (k->head.warmup > k->head.now)
+		k->head.now = k->head.warmup;
 	for (uint32_t i = 0; i < k->ncomps; i++) {
 		struct asim_component *c = k->comps[i];
 		if (c->ops->warmup_end)
 			c->ops->warmup_end(c);
 	}
+}
+
+/* The event and memory limits, looked at when the event count reaches
+ * check_at rather than on every event. Memory moves slowly next to events: a
+ * look every 1024 keeps the check off the hot path and still stops a runaway
+ * run within a few kilobytes of its limit. */
+static bool limits_ok(struct asim_kernel *k)
+{
+	if (k->max_events && k->events >= k->max_events) {
+		asim_kernel_fail(k, ASIM_RUN_EVENT_LIMIT);
+		return false;
+	}
+	if (k->max_memory && (k->events & 1023) == 0 && asim_kernel_memory(k) > k->max_memory) {
+		asim_kernel_fail(k, ASIM_RUN_MEMORY_LIMIT);
+		return false;
+	}
+	uint64_t at = k->max_events ? k->max_events : UINT64_MAX;
+	if (k->max_memory && (k->events | 1023) + 1 < at)
+		at = (k->events | 1023) + 1;
+	k->check_at = at;
+	return true;
 }
 
 /* The next event by (time, seq) among the FIFO head and the heap top, without
@@ -345,8 +387,8 @@ static inline bool next_event(const struct asim_kernel *k, asim_time *t, bool *f
 		 * clock cannot move past them, so their time is now. */
 		uint32_t s = k->fifo[k->fifo_head & k->fifo_mask];
 		uint64_t seq = k->slots[s].seq & ~ASIM_SLOT_CANCELLED;
-		*from_fifo = !(top && top->time == k->now && top->seq < seq);
-		*t = k->now;
+		*from_fifo = !(top && top->time == k->head.now && top->seq < seq);
+		*t = k->head.now;
 		return true;
 	}
 	if (!top)
@@ -377,7 +419,7 @@ enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 		asim_time t = 0;
 		bool from_fifo = false;
 		bool more = next_event(k, &t, &from_fifo) && t <= until;
-		if (!k->warmed && (more ? t >= k->warmup : k->warmup <= until)) {
+		if (!k->warmed && (more ? t >= k->head.warmup : k->head.warmup <= until)) {
 			end_warmup(k);
 			if (k->err)
 				return k->err;
@@ -393,6 +435,10 @@ enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 			struct asim_evq_entry e;
 			asim_evq_pop(&k->evq, &e);
 			s = e.slot;
+			/* The ladder could not prepare the next entry: this one
+			 * still runs, then the run stops. */
+			if (k->evq.nomem)
+				asim_kernel_fail(k, ASIM_RUN_NOMEM);
 		}
 		struct asim_slot *sl = &k->slots[s];
 		if (sl->seq & ASIM_SLOT_CANCELLED) {
@@ -405,7 +451,7 @@ enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 		 * reuse the same, cache-hot slot. */
 		free_slot(k, s);
 		k->pending--;
-		k->now = t;
+		k->head.now = t;
 		if (ev.type == ASIM_EV_RESPONSE) {
 			struct asim_call *call = ev.p;
 			call->flags &= (uint8_t)~ASIM_CALL_IN_FLIGHT;
@@ -415,18 +461,8 @@ enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 				continue;
 			}
 		}
-		if (k->max_events && k->events >= k->max_events) {
-			asim_kernel_fail(k, ASIM_RUN_EVENT_LIMIT);
+		if (k->events >= k->check_at && !limits_ok(k))
 			return k->err;
-		}
-		/* Memory moves slowly next to events: a look every 1024 keeps
-		 * the check off the hot path and still stops a runaway run within
-		 * a few kilobytes of its limit. */
-		if (k->max_memory && (k->events & 1023) == 0 &&
-		    asim_kernel_memory(k) > k->max_memory) {
-			asim_kernel_fail(k, ASIM_RUN_MEMORY_LIMIT);
-			return k->err;
-		}
 		k->events++;
 		struct asim_dispatch d = k->disp[ev.target];
 		assert(d.handle && "an event was sent to a component without a handle op");
@@ -434,8 +470,10 @@ enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 		if (k->err)
 			return k->err;
 	}
-	if (until > k->now)
-		k->now = until;
+	if (k->err)
+		return k->err;
+	if (until > k->head.now)
+		k->head.now = until;
 	return ASIM_RUN_DONE;
 }
 

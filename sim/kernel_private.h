@@ -44,7 +44,7 @@ struct asim_stream {
 };
 
 struct asim_kernel {
-	asim_time now;
+	struct asim_kernel_head head; /* first: kernel.h's inline accessors read it */
 	uint64_t next_seq;
 	enum asim_run_status err; /* sticky; ASIM_RUN_DONE while none */
 	bool stop, started, warmed, finished;
@@ -58,10 +58,11 @@ struct asim_kernel {
 	size_t pending;             /* scheduled and neither run nor cancelled */
 
 	uint64_t events, max_events;
+	uint64_t check_at;          /* look at the event and memory limits at this count */
 	size_t max_pending;
+	size_t pending_cap;         /* max_pending, or SIZE_MAX for none: one compare */
 	size_t max_memory, max_inflight;
 	size_t pool_bytes; /* chunks of the pools counted by asim_kernel_memory */
-	asim_time warmup;
 
 	struct asim_component **comps;
 	struct asim_dispatch *disp;

@@ -36,8 +36,10 @@ void asim_pool_finish(struct asim_pool *p);
 /* Slow path of asim_pool_get: adds a chunk. Returns false when out of memory. */
 bool asim_pool_grow(struct asim_pool *p);
 
-/* A zeroed object, or NULL when out of memory. */
-static inline void *asim_pool_get(struct asim_pool *p)
+/* An object with undefined contents, or NULL when out of memory: for a
+ * caller that initialises every field itself (a compound literal of known
+ * size is cheaper than a memset of the pool's run-time size). */
+static inline void *asim_pool_take(struct asim_pool *p)
 {
 	if (!p->free && !asim_pool_grow(p))
 		return NULL;
@@ -45,7 +47,15 @@ static inline void *asim_pool_get(struct asim_pool *p)
 	p->free = o->next;
 	if (++p->live > p->peak)
 		p->peak = p->live;
-	memset(o, 0, p->obj_size);
+	return o;
+}
+
+/* A zeroed object, or NULL when out of memory. */
+static inline void *asim_pool_get(struct asim_pool *p)
+{
+	void *o = asim_pool_take(p);
+	if (o)
+		memset(o, 0, p->obj_size);
 	return o;
 }
 
