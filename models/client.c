@@ -311,6 +311,9 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 {
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
+	/* One latency goes into four histograms: find its bucket once. */
+	asim_time latency = now - q->origin;
+	size_t bucket = asim_hist_bucket_of(latency);
 	if (asim_measuring_at(k, q->origin)) {
 		struct asim_outcome *o = s->outcome;
 		s->requests++;
@@ -320,9 +323,9 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 		if (st == ASIM_OK) {
 			s->succeeded++;
 			o->succeeded++;
-			asim_hist_record(&s->latency, now - q->origin);
-			asim_hist_record(&o->latency, now - q->origin);
-			asim_hist_record(&o->latency_op[q->op], now - q->origin);
+			asim_hist_add(&s->latency, bucket, latency);
+			asim_hist_add(&o->latency, bucket, latency);
+			asim_hist_add(&o->latency_op[q->op], bucket, latency);
 		} else {
 			s->failed[st]++;
 			switch (st) {
@@ -333,8 +336,8 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 			}
 		}
 	}
-	asim_window_finish(s->outcome, st == ASIM_OK, st == ASIM_REJECTED, q->attempt,
-	                   now - q->origin);
+	asim_window_finish_at(s->outcome, st == ASIM_OK, st == ASIM_REJECTED, q->attempt, latency,
+	                      bucket);
 	uint32_t user = q->user;
 	asim_pool_put(&s->reqs, q);
 	if (s->closed && (!s->limit || s->issued < s->limit))
@@ -364,6 +367,19 @@ static void attempt_failed(struct asim_component *c, struct client *s, struct re
 	finish_request(c, s, q, st);
 }
 
+/* A key in [0, n). gsl_rng_uniform_int takes n only up to the generator's
+ * range (2^32 - 1 for mt19937) and aborts beyond it, while up to 2^40 keys
+ * are allowed: there two raw 32-bit draws make 64 bits, whose modulo bias is
+ * below 2^-24. Within the range the draws are those of gsl_rng_uniform_int. */
+static uint64_t uniform_key(gsl_rng *r, uint64_t n)
+{
+	if (n <= gsl_rng_max(r) - gsl_rng_min(r))
+		return gsl_rng_uniform_int(r, (unsigned long)n);
+	uint64_t hi = (uint64_t)(gsl_rng_get(r) - gsl_rng_min(r)) & 0xffffffffu;
+	uint64_t lo = (uint64_t)(gsl_rng_get(r) - gsl_rng_min(r)) & 0xffffffffu;
+	return ((hi << 32) | lo) % n;
+}
+
 static void arrive(struct asim_component *c, struct client *s, uint64_t user)
 {
 	struct asim_kernel *k = c->kernel;
@@ -384,7 +400,7 @@ static void arrive(struct asim_component *c, struct client *s, uint64_t user)
 	q->op = s->op[s->nops > 1 ? gsl_ran_discrete(s->r_mix, s->mix) : 0];
 	if (s->key_count > 1)
 		q->key = s->zipf ? asim_zipf_sample(&s->zipf_keys, s->r_key) - 1
-		                 : gsl_rng_uniform_int(s->r_key, s->key_count);
+		                 : uniform_key(s->r_key, s->key_count);
 	q->deadline = ASIM_TIME_MAX;
 	if (s->deadline)
 		asim_time_add(now, s->deadline, &q->deadline);

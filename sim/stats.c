@@ -104,16 +104,6 @@ void asim_tw_init(struct asim_tw *tw, asim_time now, double value)
 	tw->max = value;
 }
 
-void asim_tw_set(struct asim_tw *tw, asim_time now, double value)
-{
-	assert(now >= tw->last);
-	tw->area += tw->value * (double)(now - tw->last);
-	tw->last = now;
-	tw->value = value;
-	if (value > tw->max)
-		tw->max = value;
-}
-
 void asim_tw_reset(struct asim_tw *tw, asim_time now)
 {
 	asim_tw_init(tw, now, tw->value);

@@ -214,21 +214,30 @@ struct asim_outcome {
 struct asim_outcome *asim_kernel_outcome(struct asim_kernel *k);
 
 /* Counts a finished logical request into the current window (ok: it
- * succeeded; rejected: its last attempt was rejected). */
-static inline void asim_window_finish(struct asim_outcome *o, bool ok, bool rejected,
-                                      uint32_t retries, asim_time latency)
+ * succeeded; rejected: its last attempt was rejected). latency >= 0 falls in
+ * histogram bucket (asim_hist_bucket_of), which the caller may have at hand. */
+static inline void asim_window_finish_at(struct asim_outcome *o, bool ok, bool rejected,
+                                         uint32_t retries, asim_time latency, size_t bucket)
 {
 	struct asim_window *w = &o->window;
 	w->finished++;
 	w->retries += retries;
 	if (ok) {
 		w->succeeded++;
-		asim_hist_record(&w->latency, latency);
+		asim_hist_add(&w->latency, bucket, latency);
 	} else if (rejected) {
 		w->rejected++;
 	} else {
 		w->failed++;
 	}
+}
+
+static inline void asim_window_finish(struct asim_outcome *o, bool ok, bool rejected,
+                                      uint32_t retries, asim_time latency)
+{
+	if (latency < 0)
+		latency = 0;
+	asim_window_finish_at(o, ok, rejected, retries, latency, asim_hist_bucket_of(latency));
 }
 
 #endif

@@ -54,18 +54,26 @@ static inline size_t asim_hist_bucket_of(int64_t value)
 	return ((size_t)shift << ASIM_HIST_SUB_BITS) + (size_t)(v >> shift);
 }
 
-/* Records a value; negative values are recorded as 0. */
-static inline void asim_hist_record(struct asim_hist *h, int64_t value)
+/* Records a value >= 0 whose bucket the caller computed with
+ * asim_hist_bucket_of(): one value recorded into several histograms (a
+ * client's, the run's, the operation's, the window's) finds its bucket once. */
+static inline void asim_hist_add(struct asim_hist *h, size_t bucket, int64_t value)
 {
-	if (value < 0)
-		value = 0;
-	h->bucket[asim_hist_bucket_of(value)]++;
+	h->bucket[bucket]++;
 	h->count++;
 	h->sum += (double)value;
 	if (value < h->min)
 		h->min = value;
 	if (value > h->max)
 		h->max = value;
+}
+
+/* Records a value; negative values are recorded as 0. */
+static inline void asim_hist_record(struct asim_hist *h, int64_t value)
+{
+	if (value < 0)
+		value = 0;
+	asim_hist_add(h, asim_hist_bucket_of(value), value);
 }
 /* Adds every sample of src into dst. */
 void asim_hist_merge(struct asim_hist *dst, const struct asim_hist *src);
@@ -89,7 +97,15 @@ struct asim_tw {
 /* Starts averaging at now with the current level value. */
 void asim_tw_init(struct asim_tw *tw, asim_time now, double value);
 /* The level changes to value at now (now is non-decreasing). */
-void asim_tw_set(struct asim_tw *tw, asim_time now, double value);
+/* Inline: services change their levels on every arrival and departure. */
+static inline void asim_tw_set(struct asim_tw *tw, asim_time now, double value)
+{
+	tw->area += tw->value * (double)(now - tw->last);
+	tw->last = now;
+	tw->value = value;
+	if (value > tw->max)
+		tw->max = value;
+}
 static inline void asim_tw_add(struct asim_tw *tw, asim_time now, double delta)
 {
 	asim_tw_set(tw, now, tw->value + delta);
