@@ -157,6 +157,10 @@ static const struct edge_case {
 	{"a service time longer than the run",
 	 "duration: 1s\ncomponents:\n  users: {kind: client, rate: 10/s, timeout: 1d, target: api}\n"
 	 "  api: {kind: service, service_time: 300d}\n"},
+	/* Found by the fuzzer: a uniform key beyond 2^32 made GSL abort. */
+	{"10^11 uniform keys",
+	 "duration: 1s\ncomponents:\n  users: {kind: client, rate: 100/s, keys: {count: 100000000000},\n"
+	 "          target: api}\n  api: {kind: service, service_time: 1ms}\n"},
 	{"availability SLOs of 0% and 100%",
 	 "duration: 1s\ncomponents:\n  users: {kind: client, rate: 10/s, target: api}\n"
 	 "  api: {kind: service, service_time: 1ms}\nslo: {availability: 0%, p99: 1ns}\n"},
