@@ -3,6 +3,7 @@
  * byte-identical results when rerun with the same seed. */
 #include <check.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,71 @@ START_TEST(scenario_overrides_apply)
 }
 END_TEST
 
+/* The flagship's request counts add up across components: what the balancer
+ * forwards the services receive, what the cache misses the database reads,
+ * what the services emit the queue takes and the workers process. Counts are
+ * taken after warm-up by each component at its own arrival, so requests in
+ * flight at the warm-up edge and at the end may differ by a few: the bound
+ * is 0.2% of the larger count. */
+static double get(const struct asim_results *r, const char *path)
+{
+	const struct asim_value *v = asim_results_get(r, path);
+	ck_assert_msg(v != NULL, "no %s", path);
+	return v->num;
+}
+
+static void assert_close(const char *what, double a, double b)
+{
+	double bound = 0.002 * (a > b ? a : b) + 2;
+	ck_assert_msg(fabs(a - b) <= bound, "%s: %.0f vs %.0f", what, a, b);
+}
+
+START_TEST(scenario_flagship_counts_consistent)
+{
+	struct asim_overrides ov = {.duration = getenv("ARCHSIM_VALGRIND") ? 12 * ASIM_S
+	                                                                   : 40 * ASIM_S};
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = load_rel("scenarios/seed-architecture.yaml", &ov, &d);
+	asim_diag_print(&d, stderr);
+	ck_assert_ptr_nonnull(s);
+	struct asim_results r;
+	asim_results_init(&r);
+	ck_assert_int_eq(asim_scenario_run(s, 0, &r, &d), ASIM_RUN_DONE);
+	double a_arrived = get(&r, "components.service_a.arrived");
+	double b_arrived = get(&r, "components.service_b.arrived");
+	assert_close("lb forwarded = services arrived", get(&r, "components.lb.forwarded"),
+	             a_arrived + b_arrived);
+	assert_close("gateway admitted = lb forwarded", get(&r, "components.edge.admitted"),
+	             get(&r, "components.lb.forwarded"));
+	double cache_calls = get(&r, "components.service_a.calls.cache.sent") +
+	                     get(&r, "components.service_b.calls.cache.sent");
+	double misses = get(&r, "components.cache.misses");
+	assert_close("cache lookups = service cache calls",
+	             get(&r, "components.cache.hits") + misses, cache_calls);
+	double db_calls = get(&r, "components.service_a.calls.db.sent") +
+	                  get(&r, "components.service_b.calls.db.sent");
+	double emitted = get(&r, "components.service_a.calls.events.sent") +
+	                 get(&r, "components.service_b.calls.events.sent");
+	assert_close("queue produced = services emitted", get(&r, "components.events.produced"),
+	             emitted);
+	assert_close("workers took = queue delivered", get(&r, "components.workers.arrived"),
+	             get(&r, "components.events.delivered"));
+	/* Every request emits one event and a worker replays it on the database
+	 * with the request's operation: the database reads once per cache miss
+	 * and once per read event, and writes once from the service and once
+	 * from the worker for every write. */
+	assert_close("db reads = cache misses + read events", get(&r, "components.db.reads"),
+	             misses + cache_calls);
+	assert_close("db writes = service writes + write events", get(&r, "components.db.writes"),
+	             2 * db_calls);
+	ck_assert(get(&r, "components.cache.hit_ratio") > 0.3);
+	asim_results_finish(&r);
+	asim_diag_finish(&d);
+	asim_scenario_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scenario");
@@ -210,6 +276,7 @@ int main(void)
 	tcase_add_test(tc, scenario_shipped_run_deterministically);
 	tcase_add_test(tc, scenario_seed_changes_results);
 	tcase_add_test(tc, scenario_overrides_apply);
+	tcase_add_test(tc, scenario_flagship_counts_consistent);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
