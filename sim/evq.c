@@ -236,6 +236,28 @@ static inline __attribute__((always_inline)) void sift_down(struct asim_evq_entr
 	h[i] = last;
 }
 
+size_t asim_evq_remove_if(struct asim_evq *q,
+                          bool (*drop)(void *ctx, const struct asim_evq_entry *e), void *ctx)
+{
+	bool was_ladder = q->ladder != NULL;
+	if (was_ladder && !to_heap(q))
+		return 0;
+	struct asim_evq_entry *h = q->heap;
+	size_t n = 0;
+	for (size_t i = 0; i < q->size; i++)
+		if (!drop(ctx, &h[i]))
+			h[n++] = h[i];
+	size_t removed = q->size - n;
+	q->size = n;
+	for (size_t i = n > 1 ? (n - 2) / 4 + 1 : 0; i-- > 0;)
+		sift_down(h, n, i);
+	/* Back to the ladder when it was one and is still large (pinned, or
+	 * past the switch); staying a heap is correct if that fails. */
+	if (was_ladder && (q->mode == ASIM_EVQ_LADDER || n >= LADDER_OFF))
+		to_ladder(q);
+	return removed;
+}
+
 static bool ladder_pop(struct asim_evq *q, struct asim_evq_entry *out)
 {
 	if (!q->size || !q->first)

@@ -14,7 +14,7 @@
 #include "archsim/rng.h"
 #include "kernel_private.h"
 
-enum { SLOTS_INITIAL = 256, FIFO_INITIAL = 256, NO_SLOT = UINT32_MAX };
+enum { SLOTS_INITIAL = 256, FIFO_INITIAL = 256, NO_SLOT = UINT32_MAX, CANCEL_FLOOR = 256 };
 
 static const char *const run_status_names[] = {
 	[ASIM_RUN_DONE] = "done",
@@ -61,6 +61,7 @@ struct asim_kernel *asim_kernel_create(uint64_t seed, uint32_t replication)
 	k->next_seq = 1;
 	k->free_slot = NO_SLOT;
 	k->pending_cap = SIZE_MAX;
+	k->cancel_floor = CANCEL_FLOOR;
 	asim_evq_init(&k->evq);
 	asim_kernel_pool_init(k, &k->calls, sizeof(struct asim_call), 1024);
 	k->fifo = malloc(FIFO_INITIAL * sizeof(*k->fifo));
@@ -294,12 +295,31 @@ struct asim_timer asim_schedule(struct asim_kernel *k, asim_time delay, uint32_t
 	return schedule(k, k->head.now + delay, target, type, inst, a, p);
 }
 
+static bool drop_cancelled(void *ctx, const struct asim_evq_entry *e)
+{
+	struct asim_kernel *k = ctx;
+	if (!(k->slots[e->slot].seq & ASIM_SLOT_CANCELLED))
+		return false;
+	free_slot(k, e->slot);
+	return true;
+}
+
 bool asim_cancel(struct asim_kernel *k, struct asim_timer t)
 {
 	if (!t.seq || t.slot >= k->nslots || k->slots[t.slot].seq != t.seq)
 		return false;
 	k->slots[t.slot].seq |= ASIM_SLOT_CANCELLED;
 	k->pending--;
+	/* Cancelled timers (timeouts that did not fire) would otherwise stay
+	 * in the queue until their time: in a busy run they outnumber the live
+	 * events many times over, and every one costs a pop. Clearing them out
+	 * once they are half the queue costs O(1) per cancel, amortised, and
+	 * keeps the queue's size and memory in proportion to the live events. */
+	if (++k->cancelled > k->cancel_floor && k->cancelled > asim_evq_size(&k->evq) / 2) {
+		k->cancelled -= asim_evq_remove_if(&k->evq, drop_cancelled, k);
+		/* Those left are in the FIFO, out of reach: wait for more. */
+		k->cancel_floor = k->cancelled + CANCEL_FLOOR;
+	}
 	return true;
 }
 
@@ -443,6 +463,7 @@ enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 		struct asim_slot *sl = &k->slots[s];
 		if (sl->seq & ASIM_SLOT_CANCELLED) {
 			free_slot(k, s);
+			k->cancelled--;
 			continue;
 		}
 		struct asim_event ev = {.time = t, .target = sl->target, .type = sl->type,

@@ -56,6 +56,8 @@ struct asim_kernel {
 	uint32_t fifo_mask;         /* capacity - 1 (a power of two) */
 	uint32_t fifo_head, fifo_tail;
 	size_t pending;             /* scheduled and neither run nor cancelled */
+	size_t cancelled;           /* cancelled and still queued (evq or FIFO) */
+	size_t cancel_floor;        /* clear them out of the evq only above this */
 
 	uint64_t events, max_events;
 	uint64_t check_at;          /* look at the event and memory limits at this count */

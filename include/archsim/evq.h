@@ -64,6 +64,13 @@ size_t asim_evq_bytes(const struct asim_evq *q);
 /* Inserts an entry. Returns false when out of memory (queue unchanged). */
 bool asim_evq_push(struct asim_evq *q, asim_time time, uint64_t seq, uint32_t slot);
 
+/* Removes every entry for which drop(ctx, entry) returns true, in time
+ * linear in the size; the others keep their order. Returns how many went
+ * (0 as well when out of memory, with nothing removed). The kernel uses it
+ * to clear out cancelled events when they outnumber the live ones. */
+size_t asim_evq_remove_if(struct asim_evq *q,
+                          bool (*drop)(void *ctx, const struct asim_evq_entry *e), void *ctx);
+
 /* Removes the smallest (time, seq) entry into *out. Returns false when empty.
  * In ladder mode, preparing the next entry can run out of memory: the entry
  * is still returned, and q->nomem is set (the queue then looks empty). */
