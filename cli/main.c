@@ -15,6 +15,7 @@
 #include "archsim_version.h"
 #include "compare.h"
 #include "graph.h"
+#include "mpi.h"
 #include "plot.h"
 #include "replicate.h"
 #include "report.h"
@@ -298,6 +299,14 @@ static int cmd_run(int argc, char **argv)
 	struct asim_scenario *s = load(path, &ov);
 	if (!s)
 		return EXIT_USAGE;
+	/* Under mpirun every rank gets here with the same scenario; rank 0
+	 * gathers the replications and alone prints and writes (cli/mpi.h). */
+	asim_mpi_start(&argc, &argv);
+	if (asim_mpi_rank() != 0) {
+		quiet = true;
+		json = NULL;
+		out = NULL;
+	}
 	struct asim_results r;
 	asim_results_init(&r);
 	struct asim_diag d;
@@ -333,7 +342,7 @@ static int cmd_run(int argc, char **argv)
 	asim_diag_finish(&d);
 	asim_results_finish(&r);
 	asim_scenario_free(s);
-	return code;
+	return asim_mpi_finish(code);
 }
 
 int main(int argc, char **argv)

@@ -1,4 +1,5 @@
 #include "replicate.h"
+#include "mpi.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,20 +18,27 @@ struct pool {
 	pthread_mutex_t lock;
 };
 
-static void run_one(struct pool *p, uint32_t i)
+enum asim_run_status asim_replicate_one(const struct asim_scenario *s, uint32_t i,
+                                        struct asim_series *series, struct asim_results *r,
+                                        struct asim_diag *d)
 {
-	if (i == 0 && p->series) {
-		p->status[i] = asim_series_run(p->s, i, p->series, &p->reps[i], &p->diags[i]);
-	} else if (asim_cfg_get(p->s->doc->root, "faults")) {
+	if (i == 0 && series)
+		return asim_series_run(s, i, series, r, d);
+	if (asim_cfg_get(s->doc->root, "faults")) {
 		/* Recovery after faults is judged on the time series, which a
 		 * stepped run gives without changing a single draw. */
 		struct asim_series ser;
 		asim_series_init(&ser);
-		p->status[i] = asim_series_run(p->s, i, &ser, &p->reps[i], &p->diags[i]);
+		enum asim_run_status st = asim_series_run(s, i, &ser, r, d);
 		asim_series_finish(&ser);
-	} else {
-		p->status[i] = asim_scenario_run(p->s, i, &p->reps[i], &p->diags[i]);
+		return st;
 	}
+	return asim_scenario_run(s, i, r, d);
+}
+
+static void run_one(struct pool *p, uint32_t i)
+{
+	p->status[i] = asim_replicate_one(p->s, i, p->series, &p->reps[i], &p->diags[i]);
 }
 
 static void *worker(void *arg)
@@ -223,7 +231,10 @@ enum asim_run_status asim_replicate(const struct asim_scenario *s, uint32_t jobs
 	}
 	for (uint32_t i = 0; i < n; i++)
 		asim_results_init(&reps[i]);
-	enum asim_run_status st = asim_replicate_runs(s, n, jobs, series, reps, d);
+	/* Under mpirun the ranks share the replications; rank 0 gets them all. */
+	enum asim_run_status st = asim_mpi_size() > 1
+	                              ? asim_mpi_replicate_runs(s, n, series, reps, d)
+	                              : asim_replicate_runs(s, n, jobs, series, reps, d);
 	asim_replicate_aggregate(reps, n, out);
 	asim_replicate_flag_low_samples(out);
 	for (uint32_t i = 0; i < n; i++)

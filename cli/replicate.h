@@ -33,6 +33,12 @@ enum asim_run_status asim_replicate_runs(const struct asim_scenario *s, uint32_t
                                          uint32_t jobs, struct asim_series *series,
                                          struct asim_results *reps, struct asim_diag *d);
 
+/* Runs replication i of s into r, as asim_replicate_runs does for each:
+ * recording its time series into series when i is 0 and series is not NULL. */
+enum asim_run_status asim_replicate_one(const struct asim_scenario *s, uint32_t i,
+                                        struct asim_series *series, struct asim_results *r,
+                                        struct asim_diag *d);
+
 /* Folds n replication results into out (initialised, empty) as described
  * above. */
 void asim_replicate_aggregate(const struct asim_results *reps, uint32_t n,
