@@ -1,63 +1,111 @@
 #!/bin/sh
 # Benchmarks: prints figures and ratios, asserts nothing.
-#   bench/run.sh [BUILD_DIR]      (default: build)
+#   bench/run.sh [BUILD_DIR]      (default: build; a release build is meant:
+#                                  meson setup build-rel -Dbuildtype=release)
 # 1. the pending-event set under the hold model (bench_hold);
 # 2. the bare C M/M/1 yardstick (bench_bare_mm1);
 # 3. the same M/M/1 through the real CLI, YAML and statistics
 #    (scenarios/validation/mm1-bench.yaml, 5 million customers), with its
 #    ns per event (one arrival or one departure, as in the yardstick), the
-#    ratio to the yardstick, and peak memory at 1 and 5 million customers.
+#    ratio to the yardstick, and peak memory at 1 and 5 million customers;
+# 4. instructions per customer of both under callgrind (when valgrind is
+#    installed; skip with BENCH_CALLGRIND=0): repeatable on a busy machine;
+# 5. the flagship (scenarios/seed-architecture.yaml) at 10,000 requests/s
+#    for 10 and 60 simulated minutes: wall and CPU time, events per second,
+#    and peak memory of each (flat memory means the two agree). Skip with
+#    BENCH_FLAGSHIP=0.
+# Times are best of 3, wall and CPU (user + system): on a shared machine the
+# CPU figure leaves out the time other processes had the core.
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
 bin=$build/cli/archsim
 
-echo "== hold model =="
+echo "== hold model (CPU ns per hold) =="
 "$build/bench/bench_hold"
 
 echo "== bare M/M/1 yardstick =="
 bare=$("$build/bench/bench_bare_mm1" 5000000)
 echo "$bare"
 
-echo "== M/M/1 through archsim =="
-python3 - "$bin" "$bare" <<'PY'
-import json, os, resource, subprocess, sys, tempfile, time
-bin, bare = sys.argv[1], sys.argv[2]
-bare_ns = None
-for line in bare.splitlines():
-    if line.startswith("ns_per_event:"):
-        bare_ns = float(line.split(":")[1])
+python3 - "$build" "$bare" <<'PY'
+import json, os, shutil, subprocess, sys, tempfile, time
+build, bare = sys.argv[1], sys.argv[2]
+bin = os.path.join(build, "cli", "archsim")
+figs = dict(l.split(": ", 1) for l in bare.splitlines() if ": " in l)
+bare_ns, bare_cpu_ns = float(figs["ns_per_event"]), float(figs["cpu_ns_per_event"])
 
-def run(customers):
-    scen = "scenarios/validation/mm1-bench.yaml"
-    src = open(scen).read().replace("requests: 5000000", f"requests: {customers}")
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "mm1.yaml")
-        open(path, "w").write(src)
+def timed(argv, reps=3):
+    """Best wall and CPU seconds over reps runs, and the largest peak RSS."""
+    best_wall = best_cpu = None
+    rss = 0
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        p = subprocess.Popen(argv)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 1):
+            sys.exit(f"{' '.join(argv)} failed: {code}")
+        cpu = ru.ru_utime + ru.ru_stime
+        best_wall = wall if best_wall is None else min(best_wall, wall)
+        best_cpu = cpu if best_cpu is None else min(best_cpu, cpu)
+        rss = max(rss, ru.ru_maxrss)
+    return best_wall, best_cpu, rss
+
+def mm1_file(d, customers):
+    src = open("scenarios/validation/mm1-bench.yaml").read()
+    path = os.path.join(d, f"mm1-{customers}.yaml")
+    open(path, "w").write(src.replace("requests: 5000000", f"requests: {customers}"))
+    return path
+
+print("== M/M/1 through archsim ==")
+with tempfile.TemporaryDirectory() as d:
+    for customers in (1000000, 5000000):
         out = os.path.join(d, "out.json")
-        best = None
-        for _ in range(3):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
-            p = subprocess.run([bin, "run", "-q", "--json", out, path])
-            wall = time.perf_counter() - t0
-            if p.returncode not in (0, 1):
-                sys.exit(f"archsim failed: {p.returncode}")
-            best = wall if best is None else min(best, wall)
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        wall, cpu, rss = timed([bin, "run", "-q", "--json", out, mm1_file(d, customers)])
         res = json.load(open(out))
-    return best, rss, res
+        events = 2 * customers  # one arrival and one departure per customer
+        ns, cpu_ns = wall * 1e9 / events, cpu * 1e9 / events
+        print(f"customers: {customers}")
+        print(f"  wall_s: {wall:.3f}  cpu_s: {cpu:.3f}")
+        print(f"  kernel_events: {res['events']}  ({res['events'] / cpu / 1e6:.1f} M kernel events per CPU s)")
+        print(f"  ns_per_event (arrival or departure): wall {ns:.1f}, cpu {cpu_ns:.1f}")
+        print(f"  ratio_to_bare_loop: wall {ns / bare_ns:.2f}, cpu {cpu_ns / bare_cpu_ns:.2f}")
+        print(f"  mean_response_ms: {res['latency_ms']['mean']:.3f} (theory 10)")
+        print(f"  peak_rss_kib: {rss}")
 
-for customers in (1000000, 5000000):
-    wall, rss, res = run(customers)
-    events = 2 * customers  # one arrival and one departure per customer
-    ns = wall * 1e9 / events
-    print(f"customers: {customers}")
-    print(f"  wall_s (best of 3): {wall:.3f}")
-    print(f"  kernel_events: {res['events']}  ({res['events'] / wall / 1e6:.1f} M kernel events/s)")
-    print(f"  ns_per_event (arrival or departure): {ns:.1f}")
-    if bare_ns:
-        print(f"  ratio_to_bare_loop: {ns / bare_ns:.2f}")
-    print(f"  mean_response_ms: {res['latency_ms']['mean']:.3f} (theory 10)")
-    print(f"  peak_rss_kib (max over runs so far): {rss}")
+    if os.environ.get("BENCH_CALLGRIND", "1") != "0" and shutil.which("valgrind"):
+        print("== instructions per customer (callgrind, 200000 customers) ==")
+        n = 200000
+        def instructions(argv):
+            cg = os.path.join(d, "cg.out")
+            p = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}"] + argv,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for line in p.stderr.splitlines():
+                if "Collected :" in line:
+                    return int(line.split(":")[-1])
+            sys.exit("callgrind gave no count")
+        bare_i = instructions([os.path.join(build, "bench", "bench_bare_mm1"), str(n)])
+        cli_i = instructions([bin, "run", "-q", "--json", os.path.join(d, "cg.json"), mm1_file(d, n)])
+        print(f"  bare: {bare_i / n:.0f}  archsim: {cli_i / n:.0f}  ratio: {cli_i / bare_i:.2f}")
+        print("  (archsim includes loading the YAML and the report: about 2 million in all)")
+
+    if os.environ.get("BENCH_FLAGSHIP", "1") != "0":
+        print("== flagship: seed-architecture at 10000 requests/s ==")
+        src = open("scenarios/seed-architecture.yaml").read()
+        flag = src.replace("rate: 2000/s, mix", "rate: 10000/s, mix")
+        if flag == src:
+            sys.exit("flagship: could not find the client's rate to change")
+        path = os.path.join(d, "seed-architecture-10k.yaml")
+        open(path, "w").write(flag)
+        for minutes in (10, 60):
+            out = os.path.join(d, "flag.json")
+            wall, cpu, rss = timed([bin, "run", "-q", "--duration", f"{minutes}m",
+                                    "--max-events", "2000000000", "--json", out, path], reps=1)
+            res = json.load(open(out))
+            print(f"simulated: {minutes} min")
+            print(f"  wall_s: {wall:.1f}  cpu_s: {cpu:.1f}")
+            print(f"  kernel_events: {res['events']}  ({res['events'] / cpu / 1e6:.2f} M per CPU s)")
+            print(f"  requests: {res['requests']}  peak_rss_kib: {rss}")
 PY

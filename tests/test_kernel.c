@@ -228,6 +228,47 @@ START_TEST(kernel_cancel_then_pop)
 }
 END_TEST
 
+START_TEST(kernel_mass_cancel_clears_queue_in_order)
+{
+	/* Enough cancelled timers to clear them out of the queue several times
+	 * over (the heap and the ladder both), interleaved with live events at
+	 * equal and distinct times: the live ones still run in (time, seq)
+	 * order, and stale handles stay harmless after their slots are reused. */
+	enum { N = 60000, KEEP = 16 }; /* 3750 live: the log holds 4096 */
+	struct asim_kernel *k = make(1, NULL, 0);
+	static struct asim_timer t[N];
+	for (uint64_t i = 0; i < N; i++)
+		t[i] = asim_schedule(k, 1 + (asim_time)((i * 7919) % 20000), 0, EV_PLAIN, 0, i, NULL);
+	size_t live = 0;
+	for (uint64_t i = 0; i < N; i++) {
+		if (i % KEEP == 0) {
+			live++;
+			continue;
+		}
+		ck_assert(asim_cancel(k, t[i]));
+	}
+	ck_assert_uint_eq(asim_kernel_pending(k), live);
+	for (uint64_t i = 1; i < N; i += KEEP)
+		ck_assert(!asim_cancel(k, t[i]));
+	nlog = 0;
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_DONE);
+	ck_assert_uint_eq(asim_kernel_events(k), live);
+	ck_assert_uint_eq(asim_kernel_pending(k), 0);
+	/* Only the kept ones ran, by time and then in the order scheduled. */
+	static uint64_t got[N];
+	ck_assert_uint_eq(event_order(got, N), live);
+	for (size_t j = 0; j < live; j++) {
+		ck_assert_uint_eq(got[j] % KEEP, 0);
+		if (j) {
+			asim_time ta = 1 + (asim_time)((got[j - 1] * 7919) % 20000);
+			asim_time tb = 1 + (asim_time)((got[j] * 7919) % 20000);
+			ck_assert(ta < tb || (ta == tb && got[j - 1] < got[j]));
+		}
+	}
+	asim_kernel_destroy(k);
+}
+END_TEST
+
 START_TEST(kernel_time_overflow_refused)
 {
 	struct asim_kernel *k = make(1, NULL, 0);
@@ -515,6 +556,7 @@ static Suite *kernel_suite(void)
 	tcase_add_test(tc, kernel_tie_order_zero_delay_before_start_and_chain);
 	tcase_add_test(tc, kernel_zero_delay_fifo_grows_in_order);
 	tcase_add_test(tc, kernel_cancel_then_pop);
+	tcase_add_test(tc, kernel_mass_cancel_clears_queue_in_order);
 	tcase_add_test(tc, kernel_time_overflow_refused);
 	tcase_add_test(tc, kernel_event_time_max_runs);
 	tcase_add_test(tc, kernel_event_limit);
