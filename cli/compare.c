@@ -12,7 +12,9 @@
 
 #include "archsim/cfg.h"
 #include "archsim/stats.h"
+#include "plot.h"
 #include "replicate.h"
+#include "series.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
 
@@ -31,12 +33,16 @@ static const char usage_compare[] =
 	"  -j, --jobs N          run N replications in parallel (same output)\n"
 	"  --seed N              the seed of both runs (default: the base's)\n"
 	"  --duration D          override both durations\n"
+	"  --set PATH=VALUE      override one value in both files (repeatable)\n"
 	"  --format F            text (default), json, markdown or junit\n"
 	"  --max-regression LIST thresholds such as p95=5%,availability=0.1pp,p99=20\n"
 	"                        (% of the base mean, percentage points, or absolute in\n"
 	"                        the metric's unit: ms, requests/s, count); default\n"
 	"                        " ASIM_DEFAULT_THRESHOLDS "\n"
 	"  -o, --output FILE     write the report to FILE instead of standard output\n"
+	"  --plot DIR            write replication 0 of each design to DIR/base and\n"
+	"                        DIR/candidate (as run --out) and overlay them:\n"
+	"                        compare_cdf and compare_p95 (PNG and SVG)\n"
 	"  -h, --help            show this help\n";
 
 /* The metrics compared: a short name, the results path, the direction. */
@@ -579,9 +585,58 @@ static bool write_file(const char *path, const struct report_job *j)
 	return ok;
 }
 
+/* A name as a gnuplot string literal can hold it. */
+static void plot_name(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s", name);
+	for (char *p = out; *p; p++)
+		if (*p == '\'' || *p == '"' || *p == '\\' || *p == '\n')
+			*p = '_';
+}
+
+/* compare --plot DIR: replication 0 of each design, as `run --out` writes
+ * it, into DIR/base and DIR/candidate, then the overlays. */
+static bool plot_both(const struct asim_scenario *base, const struct asim_scenario *cand,
+                      char **files, const char *dir)
+{
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "archsim: cannot create %s: %s\n", dir, strerror(errno));
+		return false;
+	}
+	const struct asim_scenario *s[2] = {base, cand};
+	static const char *const sub[2] = {"base", "candidate"};
+	bool ok = true;
+	for (int i = 0; i < 2 && ok; i++) {
+		struct asim_series ser;
+		asim_series_init(&ser);
+		struct asim_results r;
+		asim_results_init(&r);
+		struct asim_diag d;
+		asim_diag_init(&d);
+		enum asim_run_status st = asim_series_run(s[i], 0, &ser, &r, &d);
+		asim_diag_print(&d, stderr);
+		asim_scenario_judge(s[i], &r);
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, sub[i]);
+		ok = st != ASIM_RUN_NOMEM && !asim_diag_count(&d) &&
+		     asim_series_write(&ser, &r, path, files[i]);
+		asim_diag_finish(&d);
+		asim_results_finish(&r);
+		asim_series_finish(&ser);
+	}
+	if (!ok)
+		return false;
+	char bn[128], cn[128], vars[400];
+	plot_name(bn, sizeof bn, base->name);
+	plot_name(cn, sizeof cn, cand->name);
+	snprintf(vars, sizeof vars, "basename='%s'; candname='%s'", bn, cn);
+	/* As for run --plot, a missing gnuplot leaves the data and the code. */
+	return asim_plot_script(dir, "compare", vars) != ASIM_PLOT_FAILED;
+}
+
 int asim_compare_main(int argc, char **argv)
 {
-	enum { OPT_REPS = 256, OPT_SEED, OPT_DURATION, OPT_FORMAT, OPT_MAXREG };
+	enum { OPT_REPS = 256, OPT_SEED, OPT_DURATION, OPT_FORMAT, OPT_MAXREG, OPT_SET, OPT_PLOT };
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"reps", required_argument, NULL, OPT_REPS},
@@ -591,9 +646,13 @@ int asim_compare_main(int argc, char **argv)
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"max-regression", required_argument, NULL, OPT_MAXREG},
 		{"output", required_argument, NULL, 'o'},
+		{"set", required_argument, NULL, OPT_SET},
+		{"plot", required_argument, NULL, OPT_PLOT},
 		{0, 0, 0, 0},
 	};
 	struct asim_overrides ov = {0};
+	const char *sets[64];
+	const char *plot = NULL;
 	int64_t reps = 0, jobs = 1;
 	const char *format = "text", *spec = ASIM_DEFAULT_THRESHOLDS, *output = NULL;
 	int ch;
@@ -636,6 +695,15 @@ int asim_compare_main(int argc, char **argv)
 			break;
 		case 'o':
 			output = optarg;
+			break;
+		case OPT_SET:
+			if (ov.nsets == sizeof sets / sizeof sets[0])
+				return usage_error("at most %zu --set options", sizeof sets / sizeof sets[0]);
+			sets[ov.nsets++] = optarg;
+			ov.sets = sets;
+			break;
+		case OPT_PLOT:
+			plot = optarg;
 			break;
 		default:
 			return usage_error("%s", "unknown option");
@@ -691,6 +759,8 @@ int asim_compare_main(int argc, char **argv)
 		} else if (!write_report(stdout, &job)) {
 			code = EXIT_INTERNAL;
 		}
+		if (code == EXIT_OK && plot && !plot_both(base, cand, argv + optind, plot))
+			code = EXIT_INTERNAL;
 		if (code == EXIT_OK && !ok)
 			code = EXIT_FAILED;
 	}

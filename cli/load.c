@@ -752,10 +752,24 @@ void asim_doc_free(struct asim_doc *pub)
 	if (!pub)
 		return;
 	struct doc *doc = (struct doc *)pub;
+	asim_doc_free(doc->pub.adopted);
 	asim_cfg_free(doc->pub.root);
 	free(doc->pub.file);
 	free_blocks(doc->blocks);
 	free(doc);
+}
+
+void asim_doc_adopt(struct asim_doc *doc, struct asim_doc *other)
+{
+	struct asim_doc **p = &doc->adopted;
+	while (*p)
+		p = &(*p)->adopted;
+	*p = other;
+}
+
+bool asim_doc_rename(struct asim_doc *pub)
+{
+	return !pub->root || name_maps((struct doc *)pub, pub->root, "scenario", 0, false);
 }
 
 static void empty(struct loader *l)

@@ -8,6 +8,7 @@
 #ifndef ARCHSIM_CLI_LOAD_H
 #define ARCHSIM_CLI_LOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "archsim/cfg.h"
@@ -20,6 +21,10 @@
 struct asim_doc {
 	char *file;            /* owned; the name used in every mark */
 	struct asim_cfg *root; /* owned; a mapping */
+	/* Owned: documents whose nodes root now holds (the bases of `extends:`
+	 * and the values of --set, cli/merge.h), kept alive for their file
+	 * names and context names, which those nodes borrow. */
+	struct asim_doc *adopted;
 };
 
 /* Loads path. Returns NULL after reporting to d. */
@@ -27,7 +32,14 @@ struct asim_doc *asim_doc_load_file(const char *path, struct asim_diag *d);
 /* Loads len bytes of text; name is used in marks. */
 struct asim_doc *asim_doc_load_buffer(const char *name, const char *text, size_t len,
                                       struct asim_diag *d);
-/* NULL is accepted. */
+/* NULL is accepted. Frees the adopted documents too. */
 void asim_doc_free(struct asim_doc *doc);
+
+/* Makes doc own other (appended to doc->adopted's chain). */
+void asim_doc_adopt(struct asim_doc *doc, struct asim_doc *other);
+
+/* Names every mapping of doc->root again for messages ("users.retries"),
+ * after nodes were moved between trees. Returns false when out of memory. */
+bool asim_doc_rename(struct asim_doc *doc);
 
 #endif

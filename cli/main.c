@@ -21,6 +21,7 @@
 #include "report.h"
 #include "scenario.h"
 #include "series.h"
+#include "sweep.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
 
@@ -35,6 +36,8 @@ static const char usage_main[] =
 	"  graph FILE    print the topology of FILE as a mermaid flowchart\n"
 	"  compare BASE CANDIDATE\n"
 	"                compare two designs on common random numbers (CI, verdicts)\n"
+	"  sweep FILE --set PATH=LO..HI/STEP\n"
+	"                run FILE over a grid of one setting; --find-max for capacity\n"
 	"  plot DIR      draw PNG and SVG plots of the data `run --out DIR` wrote\n"
 	"\n"
 	"options:\n"
@@ -52,6 +55,8 @@ static const char usage_run[] =
 	"options:\n"
 	"  --seed N          override the scenario's seed\n"
 	"  --duration D      override the simulated duration (e.g. 30s, 10m)\n"
+	"  --set PATH=VALUE  override one value of FILE (repeatable), e.g.\n"
+	"                    --set components.users.rate=4000/s --set slo.p99=100ms\n"
 	"  --json FILE       also write the results as JSON to FILE\n"
 	"  --reps N          run N replications (streams keyed by replication index);\n"
 	"                    every figure becomes a mean with a 95% confidence interval\n"
@@ -62,14 +67,31 @@ static const char usage_run[] =
 	"  --plot DIR        as --out DIR, then draw plots there with gnuplot\n"
 	"  --max-events N    stop the run after N events (default 1e9, or `limits:`);\n"
 	"                    a run stopped at a limit reports what it had and exits 1\n"
-	"  -q, --quiet       print nothing on success (errors still go to stderr)\n"
+	"  -q, --quiet       print nothing on success (errors still go to stderr); a\n"
+	"                    progress bar is shown on stderr only when it is a terminal\n"
 	"  -h, --help        show this help\n";
 
 static const char usage_check[] =
-	"usage: archsim check FILE\n"
+	"usage: archsim check FILE [--set PATH=VALUE]...\n"
 	"\n"
 	"Validates FILE as `run` would, without simulating. Prints each problem as\n"
-	"FILE:LINE:COLUMN: error: MESSAGE and exits 2 when there is one, 0 otherwise.\n";
+	"FILE:LINE:COLUMN: error: MESSAGE and exits 2 when there is one, 0 otherwise.\n"
+	"--set overrides one value, as for run.\n";
+
+/* --set PATH=VALUE options, in order; PATH and VALUE as in cli/merge.h. */
+#define MAX_SETS 64
+struct sets {
+	const char *v[MAX_SETS];
+	size_t n;
+};
+
+static bool add_set(struct sets *sets, const char *arg)
+{
+	if (sets->n == MAX_SETS)
+		return false;
+	sets->v[sets->n++] = arg;
+	return true;
+}
 
 static int usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -135,18 +157,27 @@ static struct asim_scenario *load(const char *path, const struct asim_overrides 
 
 static int cmd_check(int argc, char **argv)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+	enum { OPT_SET = 256 };
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+	                                     {"set", required_argument, NULL, OPT_SET},
+	                                     {0, 0, 0, 0}};
+	struct sets sets = {0};
 	int ch;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h') {
 			fputs(usage_check, stdout);
 			return EXIT_OK;
 		}
+		if (ch == OPT_SET && add_set(&sets, optarg))
+			continue;
+		if (ch == OPT_SET)
+			return usage_error(usage_check, "at most %d --set options", MAX_SETS);
 		return usage_error(usage_check, "%s", "unknown option");
 	}
 	if (optind != argc - 1)
 		return usage_error(usage_check, "%s", "check needs exactly one FILE");
-	struct asim_scenario *s = load(argv[optind], NULL);
+	struct asim_overrides ov = {.sets = sets.v, .nsets = sets.n};
+	struct asim_scenario *s = load(argv[optind], &ov);
 	if (!s)
 		return EXIT_USAGE;
 	printf("%s: ok (%zu components)\n", argv[optind], s->components->n);
@@ -194,7 +225,7 @@ static int cmd_graph(int argc, char **argv)
 static int cmd_run(int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_DURATION, OPT_JSON, OPT_REPS, OPT_WINDOW, OPT_PLOT,
-	       OPT_MAX_EVENTS };
+	       OPT_MAX_EVENTS, OPT_SET };
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"quiet", no_argument, NULL, 'q'},
@@ -207,9 +238,11 @@ static int cmd_run(int argc, char **argv)
 		{"window", required_argument, NULL, OPT_WINDOW},
 		{"plot", required_argument, NULL, OPT_PLOT},
 		{"max-events", required_argument, NULL, OPT_MAX_EVENTS},
+		{"set", required_argument, NULL, OPT_SET},
 		{0, 0, 0, 0},
 	};
 	struct asim_overrides ov = {0};
+	struct sets sets = {0};
 	const char *json = NULL, *out = NULL;
 	bool quiet = false, plot = false;
 	int64_t jobs = 1;
@@ -267,6 +300,10 @@ static int cmd_run(int argc, char **argv)
 			ov.max_events = (uint64_t)n;
 			break;
 		}
+		case OPT_SET:
+			if (!add_set(&sets, optarg))
+				return usage_error(usage_run, "at most %d --set options", MAX_SETS);
+			break;
 		case OPT_PLOT: /* --plot DIR writes the data to DIR too */
 		case 'o':
 			plot |= ch == OPT_PLOT;
@@ -296,6 +333,8 @@ static int cmd_run(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	ov.sets = sets.v;
+	ov.nsets = sets.n;
 	struct asim_scenario *s = load(path, &ov);
 	if (!s)
 		return EXIT_USAGE;
@@ -313,7 +352,12 @@ static int cmd_run(int argc, char **argv)
 	asim_diag_init(&d);
 	struct asim_series series;
 	asim_series_init(&series);
+	struct asim_progress *bar =
+		quiet ? NULL : asim_progress_create(stderr, s->replications, s->duration);
+	s->progress = bar;
 	enum asim_run_status st = asim_replicate(s, (uint32_t)jobs, out ? &series : NULL, &r, &d);
+	s->progress = NULL;
+	asim_progress_destroy(bar);
 	asim_diag_print(&d, stderr);
 	int code = EXIT_OK;
 	if (asim_diag_count(&d) || st == ASIM_RUN_NOMEM || r.oom) {
@@ -375,6 +419,8 @@ int main(int argc, char **argv)
 		return asim_compare_main(argc - 1, argv + 1);
 	if (!strcmp(verb, "plot"))
 		return asim_plot_main(argc - 1, argv + 1);
+	if (!strcmp(verb, "sweep"))
+		return asim_sweep_main(argc - 1, argv + 1);
 	fprintf(stderr, "archsim: unknown command '%s'\n\n%s", verb, usage_main);
 	return EXIT_USAGE;
 }

@@ -182,6 +182,33 @@ enum asim_plot_status asim_plot_dir(const char *dir)
 	return ASIM_PLOT_OK;
 }
 
+enum asim_plot_status asim_plot_script(const char *dir, const char *script, const char *vars)
+{
+	if (strpbrk(dir, "'\"\\\n")) {
+		fprintf(stderr, "archsim: cannot plot into '%s': quotes and backslashes are not allowed\n",
+		        dir);
+		return ASIM_PLOT_NO_DATA;
+	}
+	if (!on_path("gnuplot")) {
+		fprintf(stderr,
+		        "archsim: gnuplot is not on PATH, so no plots were drawn; install it\n"
+		        "  (apt-get install gnuplot-nox). The data is in %s.\n", dir);
+		return ASIM_PLOT_NO_GNUPLOT;
+	}
+	const char *pd = plots_dir();
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s.gp", pd, script);
+	static const char *const exts[] = {"png", "svg"};
+	for (size_t e = 0; e < 2; e++) {
+		char setup[8192];
+		snprintf(setup, sizeof setup, "dir='%s'; plotdir='%s'; ext='%s'; %s", dir, pd, exts[e],
+		         vars);
+		if (!run_gnuplot(setup, path))
+			return ASIM_PLOT_FAILED;
+	}
+	return ASIM_PLOT_OK;
+}
+
 int asim_plot_main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};

@@ -16,6 +16,11 @@ enum asim_plot_status {
 /* Plots the data in dir. Prints the problem to stderr on failure. */
 enum asim_plot_status asim_plot_dir(const char *dir);
 
+/* Runs plots/<script>.gp for PNG and SVG with dir, plotdir and ext set, and
+ * vars (more gnuplot assignments, "" for none) before it: for plots of data
+ * other than a run's (sweep.gp, compare.gp). Prints the problem on failure. */
+enum asim_plot_status asim_plot_script(const char *dir, const char *script, const char *vars);
+
 /* The `archsim plot DIR` verb: returns the process exit code. */
 int asim_plot_main(int argc, char **argv);
 

@@ -6,6 +6,7 @@
 #include "archsim/call.h"
 #include "archsim/model.h"
 #include "faults.h"
+#include "merge.h"
 #include "network.h"
 
 static const char *const top_keys[] = {
@@ -280,9 +281,20 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 		asim_diag_error(d, (struct asim_mark){path, 0, 0}, "out of memory");
 		return NULL;
 	}
-	s->doc = text ? asim_doc_load_buffer(path, text, len, d) : asim_doc_load_file(path, d);
+	s->doc = asim_doc_load_extended(path, text, len, d);
 	if (!s->doc)
 		goto fail;
+	if (ov && ov->nsets) {
+		bool set_ok = true;
+		for (size_t i = 0; i < ov->nsets; i++)
+			set_ok &= asim_doc_set(s->doc, ov->sets[i], d);
+		if (!set_ok)
+			goto fail;
+		if (!asim_doc_rename(s->doc)) {
+			asim_diag_error(d, (struct asim_mark){path, 0, 0}, "out of memory");
+			goto fail;
+		}
+	}
 	const struct asim_cfg *root = s->doc->root;
 	if (!asim_cfg_expect_map(root, "scenario", top_keys, d))
 		goto fail;
@@ -479,7 +491,24 @@ enum asim_run_status asim_scenario_run(const struct asim_scenario *s, uint32_t r
 	struct asim_kernel *k = asim_scenario_build(s, rep, d);
 	if (!k)
 		return ASIM_RUN_NOMEM;
-	enum asim_run_status st = asim_kernel_run(k, s->duration);
+	enum asim_run_status st = ASIM_RUN_DONE;
+	if (!s->progress) {
+		st = asim_kernel_run(k, s->duration);
+	} else {
+		/* A stepped run is the same run: events at a step's end run in
+		 * that step, in the same order, and a step ends at the end of
+		 * warm-up too (as in cli/series.c), where the kernel ends it. */
+		asim_time step = s->duration / 100 > ASIM_MS ? s->duration / 100 : ASIM_MS;
+		for (asim_time t = 0; t < s->duration && st == ASIM_RUN_DONE;) {
+			asim_time end = s->duration - t > step ? t + step : s->duration;
+			if (t < s->warmup && s->warmup < end)
+				st = asim_kernel_run(k, s->warmup);
+			if (st == ASIM_RUN_DONE)
+				st = asim_kernel_run(k, end);
+			t = end;
+			asim_progress_update(s->progress, rep, t);
+		}
+	}
 	asim_kernel_finish(k);
 	asim_scenario_collect(s, k, st, r);
 	asim_kernel_destroy(k);

@@ -15,6 +15,7 @@
 #include "archsim/kernel.h"
 #include "archsim/results.h"
 #include "load.h"
+#include "progress.h"
 
 enum slo_kind { SLO_AT_MOST, SLO_AT_LEAST };
 
@@ -33,6 +34,8 @@ struct asim_overrides {
 	uint32_t replications;
 	asim_time window;
 	uint64_t max_events;   /* --max-events */
+	const char *const *sets; /* --set PATH=VALUE, applied in order (cli/merge.h) */
+	size_t nsets;
 };
 
 struct asim_scenario {
@@ -60,6 +63,9 @@ struct asim_scenario {
 	uint64_t max_pending;
 	uint64_t max_inflight; /* call records alive at once */
 	uint64_t max_memory;   /* bytes, as asim_kernel_memory() counts them */
+	/* Borrowed, NULL for none: runs report their simulated time to it
+	 * (cli/progress.h), replication i as run i. */
+	struct asim_progress *progress;
 };
 
 /* Defaults of `limits:`, high enough for any sensible run and low enough that

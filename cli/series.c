@@ -133,6 +133,7 @@ enum asim_run_status asim_series_run(const struct asim_scenario *s, uint32_t rep
 		}
 		window_reset(o);
 		t = end;
+		asim_progress_update(s->progress, rep, t);
 	}
 	asim_kernel_finish(k);
 	ser->cdf = o->latency;

@@ -138,6 +138,63 @@ expect_grep "stop reason in the JSON" '"stopped": "event limit reached"' "$tmp/l
 expect_exit 2 "bad --max-events" "$bin" run --max-events 0 tests/data/small.yaml
 expect_grep "--max-events wants a number" "max-events needs a whole number" "$tmp/err"
 
+# Design variants: extends, --set, sweep, compare --plot, the CI example.
+printf 'extends: %s/tests/data/small.yaml\ncomponents:\n  api: {instancs: 4}\n' "$root" >"$tmp/v-bad.yaml"
+expect_exit 2 "extends: error in the variant" "$bin" check "$tmp/v-bad.yaml"
+expect_grep "extends: diagnostic in the variant" "v-bad.yaml:3:9: error: unknown key 'instancs'" "$tmp/err"
+expect_exit 0 "compare a variant (CI example)" "$bin" compare --reps 3 --format markdown \
+	examples/ci/base.yaml examples/ci/candidate.yaml
+expect_grep "CI example markdown" "^| metric | base | candidate" "$tmp/out"
+expect_exit 0 "CI example junit" "$bin" compare --reps 3 --format junit \
+	examples/ci/base.yaml examples/ci/candidate.yaml
+expect_grep "CI example junit suite" "<testsuite" "$tmp/out"
+expect_exit 0 "--set on run" "$bin" run -q --set components.users.rate=500/s --set duration=5s \
+	--json "$tmp/set.json" tests/data/small.yaml
+expect_grep "--set applied" '"duration_s": 5' "$tmp/set.json"
+expect_exit 2 "--set path into nothing" "$bin" run --set components.nosuch.rate=5/s tests/data/small.yaml
+expect_grep "--set path named" "<--set components.nosuch.rate>: error: no 'nosuch' in 'components'" "$tmp/err"
+expect_exit 2 "--set bad value" "$bin" check --set users.rate=fast tests/data/small.yaml
+expect_grep "--set bad value named" "<--set users.rate>: error: expected a rate" "$tmp/err"
+expect_exit 2 "--set on compare" "$bin" compare --reps 2 --set slo.p99=x tests/data/small.yaml \
+	tests/data/small.yaml
+expect_exit 0 "sweep --help" "$bin" sweep --help
+expect_exit 2 "sweep without a grid" "$bin" sweep tests/data/small.yaml
+expect_exit 0 "sweep csv" "$bin" sweep -q --duration 4s --set users.rate=1000..3000/1000 \
+	tests/data/small.yaml -o "$tmp/sweep"
+expect_grep "sweep.csv header" "^value,x,p50_ms,p95_ms,p99_ms,availability,throughput_rps,ok" "$tmp/sweep/sweep.csv"
+expect_grep "sweep.csv unit" "^3000/s,3000," "$tmp/sweep/sweep.csv"
+expect_exit 0 "sweep json" "$bin" sweep --format json --duration 4s --set users.rate=1000,2000 \
+	tests/data/small.yaml
+if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out" 2>/dev/null; then
+	ok "sweep json parses"; else fail "sweep json parses"; fi
+expect_exit 0 "sweep --find-max" "$bin" sweep --duration 4s --find-max \
+	--set users.rate=1000..3000/1000 tests/data/small.yaml
+expect_grep "sweep reports the capacity" "largest users.rate meeting every SLO" "$tmp/out"
+expect_exit 1 "sweep --find-max finds nothing" "$bin" sweep --duration 4s --find-max \
+	--set slo.p99=1us --set users.rate=1000,2000 tests/data/small.yaml
+# The progress bar: nothing when stderr is not a terminal, a bar on one.
+expect_exit 0 "no progress off a terminal" "$bin" run --json "$tmp/p1.json" tests/data/small.yaml
+if [ -s "$tmp/err" ]; then fail "stderr empty off a terminal"; else ok "stderr empty off a terminal"; fi
+if command -v script >/dev/null 2>&1; then
+	script -qc "'$bin' run --duration 200s --json '$tmp/p2.json' tests/data/small.yaml >/dev/null" \
+		/dev/null >"$tmp/tty.txt" 2>&1
+	expect_grep "progress bar on a terminal" "% simulated" "$tmp/tty.txt"
+	"$bin" run -q --duration 200s --json "$tmp/p3.json" tests/data/small.yaml
+	if cmp -s "$tmp/p2.json" "$tmp/p3.json"; then ok "progress bar changes no result"; else
+		fail "progress bar changes no result"; fi
+fi
+if command -v gnuplot >/dev/null 2>&1; then
+	expect_exit 0 "sweep --plot" "$bin" sweep -q --duration 4s --set users.rate=1000..3000/1000 \
+		tests/data/small.yaml --plot "$tmp/sweep"
+	if [ -s "$tmp/sweep/sweep.png" ] && [ -s "$tmp/sweep/sweep.svg" ]; then ok "sweep plots written"; else
+		fail "sweep plots written"; fi
+	expect_exit 0 "compare --plot" "$bin" compare --reps 2 --plot "$tmp/cmp" \
+		examples/ci/base.yaml examples/ci/candidate.yaml
+	if [ -s "$tmp/cmp/compare_cdf.png" ] && [ -s "$tmp/cmp/compare_p95.svg" ] &&
+		[ -s "$tmp/cmp/candidate/series.csv" ]; then ok "compare plots written"; else
+		fail "compare plots written"; fi
+fi
+
 # Outputs: no temporary file left behind; no output over an input, by any path.
 if ls "$tmp" | grep -q '\.tmp'; then fail "no temporary files left"; else ok "no temporary files left"; fi
 mkdir -p "$tmp/in"
