@@ -21,7 +21,10 @@ set xlabel "swept value"
 set ylabel "p95 latency (ms)"
 set y2label "availability (%)"
 set yrange [0:*]
-set y2range [*:100.5]
+# At least a point of availability in view, so that 100% is not a flat line
+# on the bottom edge.
+stats data skip 1 using ($6 * 100) nooutput
+set y2range [(STATS_min < 99.5 ? STATS_min - 0.5 : 99) : 100.5]
 set y2tics
 if (numeric) {
 	plot data skip 1 using 2:4 with linespoints lw 2 pt 7 lc rgb "#ff7f0e" title "p95", \
