@@ -711,10 +711,8 @@ int asim_compare_main(int argc, char **argv)
 	}
 	if (optind != argc - 2)
 		return usage_error("%s", "compare needs BASE and CANDIDATE files");
-	struct stat so, si;
 	for (int i = 0; output && i < 2; i++)
-		if (stat(output, &so) == 0 && stat(argv[optind + i], &si) == 0 &&
-		    so.st_dev == si.st_dev && so.st_ino == si.st_ino) {
+		if (asim_same_file(output, argv[optind + i])) {
 			fprintf(stderr, "archsim: refusing to write --output over the scenario file %s\n",
 			        argv[optind + i]);
 			return EXIT_USAGE;

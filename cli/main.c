@@ -107,42 +107,6 @@ static int usage_error(const char *usage, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/* The same file (by device and inode), so that an output never overwrites an
- * input the user wrote. */
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
-
-/* Writes to a temporary name beside path and renames it into place, so a
- * reader never sees a half-written file. */
-static bool write_json(const char *path, const struct asim_results *r)
-{
-	size_t len = strlen(path) + 16;
-	char *tmp = malloc(len);
-	if (!tmp)
-		return false;
-	snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "archsim: cannot write %s: %s\n", path, strerror(errno));
-		free(tmp);
-		return false;
-	}
-	bool ok = asim_results_write_json(r, f);
-	ok &= fclose(f) == 0;
-	if (ok && rename(tmp, path) != 0)
-		ok = false;
-	if (!ok) {
-		fprintf(stderr, "archsim: cannot write %s: %s\n", path, strerror(errno));
-		remove(tmp);
-	}
-	free(tmp);
-	return ok;
-}
-
 static struct asim_scenario *load(const char *path, const struct asim_overrides *ov)
 {
 	struct asim_diag d;
@@ -318,7 +282,7 @@ static int cmd_run(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error(usage_run, "%s", "run needs exactly one FILE");
 	const char *path = argv[optind];
-	if (json && same_file(json, path)) {
+	if (json && asim_same_file(json, path)) {
 		fprintf(stderr, "archsim: refusing to write --json over the scenario file %s\n", path);
 		return EXIT_USAGE;
 	}
@@ -328,7 +292,7 @@ static int cmd_run(int argc, char **argv)
 	for (size_t i = 0; out && i < sizeof out_names / sizeof out_names[0]; i++) {
 		char p[4096];
 		snprintf(p, sizeof p, "%s/%s", out, out_names[i]);
-		if (same_file(p, path)) {
+		if (asim_same_file(p, path)) {
 			fprintf(stderr, "archsim: refusing to write %s over the scenario file\n", p);
 			return EXIT_USAGE;
 		}
@@ -373,7 +337,7 @@ static int cmd_run(int argc, char **argv)
 		}
 		if (!quiet)
 			asim_report_text(&r, stdout);
-		if (json && !write_json(json, &r))
+		if (json && !asim_write_atomic(json, asim_write_results_json, &r))
 			code = EXIT_INTERNAL;
 		if (out && !asim_series_write(&series, &r, out, path))
 			code = EXIT_INTERNAL;

@@ -260,12 +260,12 @@ static bool write_faults(FILE *f, const void *arg)
 	return !ferror(f);
 }
 
-static bool write_results(FILE *f, const void *arg)
+bool asim_write_results_json(FILE *f, const void *arg)
 {
 	return asim_results_write_json(arg, f);
 }
 
-static bool same_file(const char *a, const char *b)
+bool asim_same_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
 	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
@@ -281,7 +281,7 @@ bool asim_series_write(const struct asim_series *ser, const struct asim_results 
 	}
 	static const char *const names[] = {"series.csv", "cdf.csv", "faults.csv", "results.json"};
 	bool (*const writers[])(FILE *, const void *) = {write_series, write_cdf, write_faults,
-	                                                 write_results};
+	                                                 asim_write_results_json};
 	const void *args[] = {ser, &ser->cdf, ser, r};
 	bool ok = true;
 	for (size_t i = 0; i < 4 && ok; i++) {
@@ -292,7 +292,7 @@ bool asim_series_write(const struct asim_series *ser, const struct asim_results 
 			return false;
 		}
 		snprintf(path, len, "%s/%s", dir, names[i]);
-		if (input && same_file(path, input)) {
+		if (input && asim_same_file(path, input)) {
 			fprintf(stderr, "archsim: refusing to write %s over the scenario file\n", path);
 			ok = false;
 		} else {

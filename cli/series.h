@@ -68,4 +68,11 @@ bool asim_series_write(const struct asim_series *ser, const struct asim_results 
 bool asim_write_atomic(const char *path, bool (*writer)(FILE *f, const void *arg),
                        const void *arg);
 
+/* A writer for asim_write_atomic: arg is a const struct asim_results *. */
+bool asim_write_results_json(FILE *f, const void *arg);
+
+/* Whether a and b name the same existing file (device and inode), so that an
+ * output never replaces an input the user wrote. */
+bool asim_same_file(const char *a, const char *b);
+
 #endif
