@@ -12,7 +12,8 @@ if (ext eq "svg") {
 # Fault labels carry underscores ("zone_loss a"): plain text, no subscripts.
 set termoption noenhanced
 set datafile separator comma
-set datafile missing "NaN"
+# NaN (a window with no successful request) is left undefined, so lines break
+# there instead of bridging the gap as they would for a "missing" value.
 set grid lw 0.5 lc rgb "#dddddd"
 set key outside right top box opaque
 set border 3
