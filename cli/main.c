@@ -140,7 +140,8 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error(usage_check, "%s", "check needs exactly one FILE");
-	struct asim_overrides ov = {.sets = sets.v, .nsets = sets.n};
+	/* check never simulates, not even the pilot of `warmup: auto`. */
+	struct asim_overrides ov = {.sets = sets.v, .nsets = sets.n, .no_pilot = true};
 	struct asim_scenario *s = load(argv[optind], &ov);
 	if (!s)
 		return EXIT_USAGE;

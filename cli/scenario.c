@@ -8,6 +8,7 @@
 #include "faults.h"
 #include "merge.h"
 #include "network.h"
+#include "warmup.h"
 
 static const char *const top_keys[] = {
 	"name", "description", "seed", "duration", "warmup", "replications", "zones",
@@ -306,7 +307,12 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 	ok &= asim_cfg_int(root, "seed", ASIM_OPTIONAL, 0, INT64_MAX, &seed, d);
 	ok &= asim_cfg_time(root, "duration", ASIM_REQUIRED, ASIM_MS, 366 * 24 * ASIM_HOUR,
 	                    &s->duration, d);
-	ok &= asim_cfg_time(root, "warmup", ASIM_OPTIONAL, 0, 366 * 24 * ASIM_HOUR, &s->warmup, d);
+	const struct asim_cfg *wu = asim_cfg_get(root, "warmup");
+	if (wu && wu->type == ASIM_CFG_SCALAR && !strcmp(wu->text, "auto"))
+		s->warmup_auto = true;
+	else
+		ok &= asim_cfg_time(root, "warmup", ASIM_OPTIONAL, 0, 366 * 24 * ASIM_HOUR,
+		                    &s->warmup, d);
 	s->window = ASIM_S;
 	ok &= asim_cfg_time(root, "window", ASIM_OPTIONAL, ASIM_MS, 366 * 24 * ASIM_HOUR, &s->window,
 	                    d);
@@ -385,6 +391,8 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 		goto fail;
 	}
 	asim_kernel_destroy(k);
+	if (s->warmup_auto && !(ov && ov->no_pilot) && !asim_warmup_auto(s, d))
+		goto fail;
 	return s;
 fail:
 	asim_scenario_free(s);
@@ -526,6 +534,8 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	asim_results_count(r, 1, "replications");
 	asim_results_real(r, asim_time_to_seconds(s->duration), "duration_s");
 	asim_results_real(r, asim_time_to_seconds(s->warmup), "warmup_s");
+	if (s->warmup_auto)
+		asim_results_bool(r, true, "warmup_auto");
 	asim_results_count(r, asim_kernel_events(k), "events");
 	if (st != ASIM_RUN_DONE) {
 		asim_results_string(r, asim_run_status_str(st), "stopped");

@@ -35,6 +35,7 @@ struct asim_overrides {
 	asim_time window;
 	uint64_t max_events;   /* --max-events */
 	const char *const *sets; /* --set PATH=VALUE, applied in order (cli/merge.h) */
+	bool no_pilot;         /* `check`: leave `warmup: auto` unresolved (no run) */
 	size_t nsets;
 };
 
@@ -44,6 +45,7 @@ struct asim_scenario {
 	char *name_buf;       /* owned when derived from the file name */
 	uint64_t seed;
 	asim_time duration, warmup;
+	bool warmup_auto;     /* `warmup: auto`: warmup chosen by MSER-5 (warmup.h) */
 	uint32_t replications;
 	asim_time window;     /* of time series (`window:`, default 1s) */
 	const char **zones;   /* owned array of borrowed names */

@@ -96,6 +96,7 @@ static bool record_row(struct asim_series *ser, struct asim_kernel *k, const str
 		row->p50 = any ? asim_time_to_ms(asim_hist_quantile(&w->latency, 0.5)) : NAN;
 		row->p95 = any ? asim_time_to_ms(asim_hist_quantile(&w->latency, 0.95)) : NAN;
 		row->p99 = any ? asim_time_to_ms(asim_hist_quantile(&w->latency, 0.99)) : NAN;
+		row->mean = any ? asim_hist_mean(&w->latency) / (double)ASIM_MS : NAN;
 		for (size_t j = 0; j < ser->ncols; j++)
 			ser->vals[ser->nrows * ser->ncols + j] = asim_results_num(&sample, ser->cols[j], NAN);
 		ser->nrows++;

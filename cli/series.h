@@ -32,6 +32,7 @@ struct asim_series_row {
 	bool warmup; /* the window began before the end of warm-up */
 	double offered, completed, rejected, failed, retries;
 	double availability, p50, p95, p99; /* NaN when undefined */
+	double mean;                         /* ms; NaN when undefined (not in series.csv) */
 };
 
 struct asim_series {
