@@ -83,8 +83,11 @@ static void print_components(const struct asim_results *r, FILE *out)
 void asim_report_text(const struct asim_results *r, FILE *out)
 {
 	const struct asim_value *name = asim_results_get(r, "scenario");
-	fprintf(out, "scenario %s  seed %.0f  replications %.0f\n", name ? name->str : "?",
-	        num(r, "seed"), num(r, "replications"));
+	const struct asim_value *hash = asim_results_get(r, "scenario_hash");
+	const struct asim_value *version = asim_results_get(r, "version");
+	fprintf(out, "scenario %s (%s)  seed %.0f  replications %.0f  archsim %s\n",
+	        name ? name->str : "?", hash ? hash->str : "?", num(r, "seed"),
+	        num(r, "replications"), version ? version->str : "?");
 	fprintf(out, "simulated %gs (warm-up %gs excluded), %.0f events\n", num(r, "duration_s"),
 	        num(r, "warmup_s"), num(r, "events"));
 	const struct asim_value *stopped = asim_results_get(r, "stopped");

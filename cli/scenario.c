@@ -5,6 +5,7 @@
 
 #include "archsim/call.h"
 #include "archsim/model.h"
+#include "archsim_version.h"
 #include "faults.h"
 #include "merge.h"
 #include "network.h"
@@ -529,7 +530,11 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	const struct asim_outcome *o = asim_kernel_outcome(k);
 	double measured = asim_time_to_seconds(asim_now(k) - s->warmup);
 	uint64_t failed = o->requests - o->succeeded;
+	char hash[24];
+	snprintf(hash, sizeof hash, "%016llx", (unsigned long long)asim_cfg_hash(s->doc->root));
 	asim_results_string(r, s->name, "scenario");
+	asim_results_string(r, hash, "scenario_hash");
+	asim_results_string(r, ARCHSIM_VERSION, "version");
 	asim_results_count(r, s->seed, "seed");
 	asim_results_count(r, 1, "replications");
 	asim_results_real(r, asim_time_to_seconds(s->duration), "duration_s");

@@ -1068,3 +1068,41 @@ bool asim_cfg_choice(const struct asim_cfg *map, const char *key, enum asim_need
 		return false;
 	return !v || node_choice(v, key, choices, out, d);
 }
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+static uint64_t hash_node(uint64_t h, const struct asim_cfg *node)
+{
+	unsigned char tag = (unsigned char)node->type;
+	h = hash_bytes(h, &tag, 1);
+	switch (node->type) {
+	case ASIM_CFG_SCALAR:
+		/* The terminating NUL separates neighbours ("ab","c" vs "a","bc"). */
+		return hash_bytes(h, node->text, strlen(node->text) + 1);
+	case ASIM_CFG_MAP:
+		for (size_t i = 0; i < node->n; i++) {
+			h = hash_bytes(h, node->pairs[i].key, strlen(node->pairs[i].key) + 1);
+			h = hash_node(h, node->pairs[i].value);
+		}
+		return hash_bytes(h, "}", 1);
+	case ASIM_CFG_SEQ:
+		for (size_t i = 0; i < node->n; i++)
+			h = hash_node(h, node->items[i]);
+		return hash_bytes(h, "]", 1);
+	default:
+		return h;
+	}
+}
+
+uint64_t asim_cfg_hash(const struct asim_cfg *node)
+{
+	return node ? hash_node(UINT64_C(0xcbf29ce484222325), node) : 0;
+}

@@ -67,6 +67,11 @@ void asim_cfg_free(struct asim_cfg *node);
 const struct asim_cfg *asim_cfg_get(const struct asim_cfg *map, const char *key);
 const struct asim_cfg_pair *asim_cfg_pair(const struct asim_cfg *map, const char *key);
 
+/* A 64-bit fingerprint of a tree's content: types, keys and scalar text in
+ * order, not marks, so reformatting a file or moving comments leaves it
+ * unchanged while any change of a value changes it (FNV-1a). */
+uint64_t asim_cfg_hash(const struct asim_cfg *node);
+
 /* Describes a node's type for messages: "a mapping", "a list", "'abc'"... */
 const char *asim_cfg_type_name(const struct asim_cfg *node);
 
