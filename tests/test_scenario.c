@@ -267,6 +267,30 @@ START_TEST(scenario_flagship_counts_consistent)
 }
 END_TEST
 
+START_TEST(scenario_hash_is_content_not_format)
+{
+	static const char a[] = "x: {rate: 10/s, n: [1, 2]}\ny: ok\n";
+	static const char b[] = "# a comment\nx:\n  rate: 10/s\n  n:\n    - 1\n    - 2\ny: ok\n";
+	static const char c[] = "x: {rate: 11/s, n: [1, 2]}\ny: ok\n";
+	static const char e[] = "x: {rate: 10/s, n: [12]}\ny: ok\n";
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_doc *da = asim_doc_load_buffer("a", a, strlen(a), &d);
+	struct asim_doc *db = asim_doc_load_buffer("b", b, strlen(b), &d);
+	struct asim_doc *dc = asim_doc_load_buffer("c", c, strlen(c), &d);
+	struct asim_doc *de = asim_doc_load_buffer("e", e, strlen(e), &d);
+	ck_assert(da && db && dc && de);
+	ck_assert_uint_eq(asim_cfg_hash(da->root), asim_cfg_hash(db->root));
+	ck_assert_uint_ne(asim_cfg_hash(da->root), asim_cfg_hash(dc->root));
+	ck_assert_uint_ne(asim_cfg_hash(da->root), asim_cfg_hash(de->root));
+	asim_doc_free(da);
+	asim_doc_free(db);
+	asim_doc_free(dc);
+	asim_doc_free(de);
+	asim_diag_finish(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scenario");
@@ -277,6 +301,7 @@ int main(void)
 	tcase_add_test(tc, scenario_seed_changes_results);
 	tcase_add_test(tc, scenario_overrides_apply);
 	tcase_add_test(tc, scenario_flagship_counts_consistent);
+	tcase_add_test(tc, scenario_hash_is_content_not_format);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
