@@ -27,7 +27,11 @@
  * once more than needed: the worker model counts that as a duplicate.
  *
  * Consumer lag is the age of the oldest unacknowledged message; its time
- * average is integrated exactly (it grows linearly between events).
+ * average is integrated exactly (it grows linearly between events). The
+ * stored messages form a doubly linked list in arrival order, so the oldest
+ * is its head and an acknowledged message leaves it (and its record returns
+ * to the pool) at once, wherever it is: memory follows the backlog, not the
+ * lag.
  *
  * A message carries its producer's call->version to the consumer (a change
  * feed's source version).
@@ -50,6 +54,7 @@
 #include "common.h"
 
 struct msg {
+	struct msg *prev, *next; /* stored messages in arrival order */
 	uint64_t id, key;
 	asim_time enqueued;
 	struct asim_call *call;  /* the delivery in flight, or NULL */
@@ -57,7 +62,7 @@ struct msg {
 	uint32_t partition, deliveries;
 	uint64_t version;
 	uint16_t op, consumer;
-	bool acked, orphan; /* orphan: out at a consumer when a non-durable broker crashed */
+	bool orphan; /* out at a consumer when a non-durable broker crashed */
 };
 
 struct partition {
@@ -74,7 +79,7 @@ struct queue {
 	asim_time ack_timeout;
 	struct partition *part;
 	uint32_t *inflight, *rr; /* per consumer instance */
-	struct ptr_ring order;   /* stored messages in arrival order, for the oldest */
+	struct msg *first, *last; /* stored messages in arrival order */
 	struct ptr_ring blocked; /* producers' calls waiting for a place */
 	uint64_t stored, next_id;
 	struct asim_pool msgs;
@@ -147,7 +152,34 @@ static void start(struct asim_component *c)
 
 static struct msg *oldest(const struct queue *s)
 {
-	return s->order.len ? s->order.v[s->order.head] : NULL;
+	return s->first;
+}
+
+static void link_last(struct queue *s, struct msg *m)
+{
+	m->next = NULL;
+	m->prev = s->last;
+	if (s->last)
+		s->last->next = m;
+	else
+		s->first = m;
+	s->last = m;
+}
+
+/* A message no longer stored: nothing refers to it any more (it is in no
+ * partition's ring, and its delivery and timer are over), so its record
+ * goes back to the pool. */
+static void unlink_free(struct queue *s, struct msg *m)
+{
+	if (m->prev)
+		m->prev->next = m->next;
+	else
+		s->first = m->next;
+	if (m->next)
+		m->next->prev = m->prev;
+	else
+		s->last = m->prev;
+	asim_pool_put(&s->msgs, m);
 }
 
 /* Adds the lag integral over (lag_last, now]: the oldest message does not
@@ -233,12 +265,11 @@ static bool enqueue(struct asim_component *c, struct queue *s, const struct asim
 	m->enqueued = now;
 	m->partition = (uint32_t)(call->key % s->nparts);
 	lag_advance(s, now);
-	if (!ptr_ring_push(&s->order, m)) {
+	if (!ptr_ring_push(&s->part[m->partition].ready, m)) {
 		asim_pool_put(&s->msgs, m);
 		return false;
 	}
-	if (!ptr_ring_push(&s->part[m->partition].ready, m))
-		return false;
+	link_last(s, m);
 	s->stored++;
 	asim_tw_set(&s->backlog, now, (double)s->stored);
 	if (asim_measuring_at(k, now))
@@ -282,15 +313,11 @@ static void acked(struct asim_component *c, struct queue *s, struct msg *m)
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
 	lag_advance(s, now);
-	m->acked = true;
+	unlink_free(s, m);
 	s->stored--;
 	asim_tw_set(&s->backlog, now, (double)s->stored);
 	if (asim_measuring_at(k, now))
 		s->acked++;
-	/* Messages leave the arrival-order ring only from its head, so an acked
-	 * message behind an older unacked one waits there (its record too). */
-	while (oldest(s) && oldest(s)->acked)
-		asim_pool_put(&s->msgs, ptr_ring_pop(&s->order));
 	while (s->stored < s->capacity && s->blocked.len) {
 		struct asim_call *call = ptr_ring_pop(&s->blocked);
 		if (asim_call_abandoned(call)) {
@@ -305,18 +332,15 @@ static void acked(struct asim_component *c, struct queue *s, struct msg *m)
 	}
 }
 
-/* A message the broker no longer has: it leaves the arrival-order ring
- * like an acknowledged one, uncounted. */
+/* A message the broker no longer has: it leaves like an acknowledged one,
+ * uncounted. */
 static void forget(struct asim_component *c, struct queue *s, struct msg *m)
 {
 	asim_time now = asim_now(c->kernel);
 	lag_advance(s, now);
-	m->acked = true;
-	m->orphan = false;
+	unlink_free(s, m);
 	s->stored--;
 	asim_tw_set(&s->backlog, now, (double)s->stored);
-	while (oldest(s) && oldest(s)->acked)
-		asim_pool_put(&s->msgs, ptr_ring_pop(&s->order));
 }
 
 /* A non-durable broker crashes: what it holds in memory is gone. */
@@ -329,22 +353,19 @@ static void crash_lose(struct asim_component *c, struct queue *s)
 		s->part[p].ready.len = s->part[p].ready.head = 0;
 		s->part[p].retry.len = s->part[p].retry.head = 0;
 	}
-	for (uint32_t j = 0; j < s->order.len; j++) {
-		struct msg *m = s->order.v[(s->order.head + j) & (s->order.cap - 1)];
-		if (m->acked)
-			continue;
+	/* The lag up to the crash is the age of the oldest message before it. */
+	lag_advance(s, asim_now(k));
+	for (struct msg *m = s->first, *next; m; m = next) {
+		next = m->next;
 		if (m->call) {
 			m->orphan = true; /* forgotten at its answer or ack timeout */
 			continue;
 		}
 		asim_cancel(k, m->timer);
-		m->acked = true;
+		unlink_free(s, m);
 		s->stored--;
 		lost++;
 	}
-	lag_advance(s, asim_now(k));
-	while (oldest(s) && oldest(s)->acked)
-		asim_pool_put(&s->msgs, ptr_ring_pop(&s->order));
 	asim_tw_set(&s->backlog, asim_now(k), (double)s->stored);
 	/* Blocked producers were never answered: the crash drops them. */
 	struct asim_call *call;
@@ -506,7 +527,6 @@ static void destroy(struct asim_component *c)
 	free(s->part);
 	free(s->inflight);
 	free(s->rr);
-	ptr_ring_free(&s->order);
 	ptr_ring_free(&s->blocked);
 	asim_pool_finish(&s->msgs);
 }
