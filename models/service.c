@@ -113,14 +113,20 @@ struct service {
 	uint32_t ncallees;
 	struct shed_cfg shed;
 	int health_op; /* probes of a balancer's health check, answered at once */
+	bool plain;    /* no calls and no post_time: served means answered */
 
 	/* Measured after warm-up. */
 	uint64_t arrived, served, rejected, waited, failed[ASIM_STATUS_COUNT];
 	uint64_t expired;  /* queued requests skipped: deadline passed or caller gone */
 	uint64_t shed_dropped; /* dropped by the queue delay target (CoDel) */
 	uint64_t wasted;   /* served although the caller had given up */
-	struct asim_hist response, wait;
+	struct asim_hist response;
+	/* Only the mean wait is reported: a count and a sum (as a histogram
+	 * would keep them) spare a bucket per request. */
+	uint64_t wait_n;
+	double wait_sum;
 };
+
 
 enum { EV_SERVED = EV_MODEL_BASE, EV_POST, EV_CALL_TIMEOUT, EV_CALL_RETRY, EV_CALL_HEDGE };
 
@@ -387,7 +393,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	asim_kernel_pool_init(c->kernel, &s->jobs, sizeof(struct job), 1024);
 	asim_kernel_pool_init(c->kernel, &s->legs, sizeof(struct leg), 1024);
 	asim_hist_init(&s->response);
-	asim_hist_init(&s->wait);
+	s->plain = !s->nsteps && !s->has_post;
 	return true;
 }
 
@@ -400,16 +406,26 @@ static void start(struct asim_component *c)
 	}
 }
 
-static void begin(struct asim_component *c, struct service *s, struct job *j)
+/* Starts serving j on in, whose server the caller has counted busy. */
+static void serve(struct asim_component *c, struct service *s, struct instance *in,
+                  struct job *j)
 {
 	struct asim_kernel *k = c->kernel;
-	struct instance *in = &s->inst[j->inst];
-	in->busy++;
-	asim_tw_set(&in->busy_tw, asim_now(k), in->busy);
-	if (asim_measuring_at(k, j->arrived))
-		asim_hist_record(&s->wait, asim_now(k) - j->arrived);
+	asim_time now = asim_now(k);
+	if (asim_measuring_at(k, j->arrived)) {
+		s->wait_n++;
+		s->wait_sum += (double)(now - j->arrived);
+	}
 	asim_schedule(k, inst_fault_time(&in->f, asim_dist_sample(&s->service_time, s->r_service)),
 	              c->id, EV_SERVED, j->inst, 0, j);
+}
+
+static void begin(struct asim_component *c, struct service *s, struct job *j)
+{
+	struct instance *in = &s->inst[j->inst];
+	in->busy++;
+	asim_tw_set(&in->busy_tw, asim_now(c->kernel), in->busy);
+	serve(c, s, in, j);
 }
 
 static void arrive(struct asim_component *c, struct service *s, struct asim_call *call,
@@ -448,15 +464,12 @@ static void arrive(struct asim_component *c, struct service *s, struct asim_call
 		asim_call_reply(k, call, ASIM_REJECTED);
 		return;
 	}
-	struct job *j = asim_pool_get(&s->jobs);
+	struct job *j = asim_pool_take(&s->jobs);
 	if (!j) {
 		asim_kernel_stop(k);
 		return;
 	}
-	j->call = call;
-	j->arrived = now;
-	j->inst = inst;
-	j->epoch = in->f.epoch;
+	*j = (struct job){.call = call, .arrived = now, .inst = inst, .epoch = in->f.epoch};
 	if (can_start) {
 		begin(c, s, j);
 		return;
@@ -489,7 +502,7 @@ static struct job *next_job(struct asim_component *c, struct service *s, struct 
 			asim_pool_put(&s->jobs, j);
 			continue;
 		}
-		if (codel_drop(&in->codel, &s->shed, now, now - j->arrived)) {
+		if (s->shed.target && codel_drop(&in->codel, &s->shed, now, now - j->arrived)) {
 			if (measuring)
 				s->shed_dropped++;
 			asim_call_reply(k, j->call, ASIM_REJECTED);
@@ -498,7 +511,7 @@ static struct job *next_job(struct asim_component *c, struct service *s, struct 
 		}
 		break;
 	}
-	if (!in->queue.len)
+	if (!in->queue.len && s->shed.target)
 		codel_empty(&in->codel);
 	return j;
 }
@@ -529,12 +542,19 @@ static void finish_job(struct asim_component *c, struct service *s, struct job *
 	}
 	asim_call_reply(k, j->call, st);
 	asim_pool_put(&s->jobs, j);
-	in->busy--;
-	asim_tw_set(&in->busy_tw, now, in->busy);
 	struct job *next = in->f.paused ? NULL : next_job(c, s, in);
-	asim_tw_set(&in->queue_tw, now, in->queue.len);
+	/* With a next job the server stays busy. Setting the level one lower
+	 * and back at the same instant adds nothing to its area (a level times
+	 * 0 ns), so one set at the unchanged level gives the same bits. */
+	if (!next)
+		in->busy--;
+	asim_tw_set(&in->busy_tw, now, in->busy);
+	/* An empty queue that stays empty adds 0 to its area however long
+	 * ago it was last set: nothing to record. */
+	if (in->queue.len || in->queue_tw.value != 0)
+		asim_tw_set(&in->queue_tw, now, in->queue.len);
 	if (next)
-		begin(c, s, next);
+		serve(c, s, in, next);
 }
 
 static bool applies(struct service *s, const struct step *st, uint16_t op)
@@ -777,14 +797,16 @@ static void run_steps(struct asim_component *c, struct service *s, struct job *j
 
 static void served(struct asim_component *c, struct service *s, struct job *j)
 {
-	if (held_back(c, s, j, EV_SERVED))
+	const struct instance *in = &s->inst[j->inst];
+	/* held_back's own tests, inline: a job is rarely lost or paused. */
+	if ((j->epoch != in->f.epoch || in->f.paused) && held_back(c, s, j, EV_SERVED))
 		return;
-	if (inst_fault_error(&s->inst[j->inst].f, s->r_fault)) {
+	if (inst_fault_error(&in->f, s->r_fault)) {
 		finish_job(c, s, j, ASIM_ERROR);
 		return;
 	}
 	/* The plain path, kept first and short: most services call nothing. */
-	if (!s->nsteps && !s->has_post) {
+	if (s->plain) {
 		finish_job(c, s, j, ASIM_OK);
 		return;
 	}
@@ -1017,7 +1039,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 		asim_results_count(r, s->shed_dropped, "components.%s.shed", n);
 	asim_results_real(r, s->arrived ? (double)s->waited / (double)s->arrived : 0.0,
 	                  "components.%s.wait_probability", n);
-	asim_results_real(r, asim_hist_mean(&s->wait) / (double)ASIM_MS,
+	asim_results_real(r, (s->wait_n ? s->wait_sum / (double)s->wait_n : 0.0) / (double)ASIM_MS,
 	                  "components.%s.wait_ms_mean", n);
 	asim_results_real(r, asim_hist_mean(&s->response) / (double)ASIM_MS,
 	                  "components.%s.latency_ms.mean", n);

@@ -61,6 +61,11 @@ void asim_call_send(struct asim_kernel *k, struct asim_call *call, uint32_t from
 	call->callee = to;
 	call->callee_inst = to_inst;
 	call->sent = k->head.now;
+	/* Without a network the request is due now: the FIFO takes it. */
+	if (!k->net_fn) {
+		asim_kernel_schedule_now(k, to, ASIM_EV_REQUEST, to_inst, call);
+		return;
+	}
 	asim_time d = net_delay(k, from, from_inst, to, to_inst);
 	if (d == ASIM_NET_LOST) {
 		call->flags |= ASIM_CALL_CALLEE_DONE;
@@ -76,6 +81,11 @@ void asim_call_reply(struct asim_kernel *k, struct asim_call *call, enum asim_st
 	if (call->flags & ASIM_CALL_CALLER_DONE) {
 		if (!(call->flags & ASIM_CALL_IN_FLIGHT))
 			asim_pool_put(&k->calls, call);
+		return;
+	}
+	if (!k->net_fn) {
+		call->flags |= ASIM_CALL_IN_FLIGHT;
+		asim_kernel_schedule_now(k, call->caller, ASIM_EV_RESPONSE, call->caller_inst, call);
 		return;
 	}
 	asim_time d = net_delay(k, call->callee, call->callee_inst, call->caller, call->caller_inst);

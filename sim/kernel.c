@@ -14,7 +14,8 @@
 #include "archsim/rng.h"
 #include "kernel_private.h"
 
-enum { SLOTS_INITIAL = 256, FIFO_INITIAL = 256, NO_SLOT = UINT32_MAX, CANCEL_FLOOR = 256 };
+enum { SLOTS_INITIAL = 256, FIFO_INITIAL = 256, CANCEL_FLOOR = 256 };
+#define NO_SLOT ASIM_NO_SLOT
 
 static const char *const run_status_names[] = {
 	[ASIM_RUN_DONE] = "done",
@@ -227,11 +228,8 @@ static inline void free_slot(struct asim_kernel *k, uint32_t s)
 	k->free_slot = s;
 }
 
-/* The rare cases of a schedule, out of line so that the common one stays a
- * few instructions: a sticky error, the pending limit, no free slot, a full
- * FIFO. Returns false (with the error recorded) when the event cannot be
- * scheduled. */
-static __attribute__((noinline)) bool make_room(struct asim_kernel *k, bool now)
+/* Out of line so that the common schedule stays a few instructions. */
+__attribute__((noinline)) bool asim_kernel_make_room(struct asim_kernel *k, bool now)
 {
 	if (k->err)
 		return false;
@@ -253,11 +251,7 @@ static inline struct asim_timer schedule(struct asim_kernel *k, asim_time at, ui
 	assert(at >= k->head.now && "an event was scheduled in the past");
 	assert(target < k->ncomps && "an event was scheduled for no component");
 	bool now = at == k->head.now;
-	/* A sticky error sets pending_cap to 0, so this one compare also
-	 * catches it. */
-	if (__builtin_expect(k->pending >= k->pending_cap || k->free_slot == NO_SLOT ||
-	                     (now && k->fifo_tail - k->fifo_head > k->fifo_mask), 0) &&
-	    !make_room(k, now))
+	if (__builtin_expect(asim_kernel_cramped(k, now), 0) && !asim_kernel_make_room(k, now))
 		return (struct asim_timer){0, 0};
 	uint32_t s = k->free_slot;
 	uint64_t seq = k->next_seq;
@@ -418,6 +412,87 @@ static inline bool next_event(const struct asim_kernel *k, asim_time *t, bool *f
 	return true;
 }
 
+/* Takes the next event's slot out of the FIFO or the queue. */
+static inline __attribute__((always_inline)) uint32_t take(struct asim_kernel *k, bool from_fifo)
+{
+	if (from_fifo)
+		return k->fifo[k->fifo_head++ & k->fifo_mask];
+	struct asim_evq_entry e;
+	asim_evq_pop(&k->evq, &e);
+	/* The ladder could not prepare the next entry: this one still runs,
+	 * then the run stops. */
+	if (k->evq.nomem)
+		asim_kernel_fail(k, ASIM_RUN_NOMEM);
+	return e.slot;
+}
+
+/* Runs the event of slot s (taken out of the queue), due at t. Returns false
+ * when the run must stop with k->err. */
+static inline __attribute__((always_inline)) bool run_slot(struct asim_kernel *k, uint32_t s,
+                                                           asim_time t)
+{
+	struct asim_slot *sl = &k->slots[s];
+	if (sl->seq & ASIM_SLOT_CANCELLED) {
+		free_slot(k, s);
+		k->cancelled--;
+		return true;
+	}
+	struct asim_event ev = {.time = t, .target = sl->target, .type = sl->type,
+	                        .inst = sl->inst, .a = sl->a, .p = sl->p};
+	/* Freeing the slot before dispatch lets the handler's next schedule
+	 * reuse the same, cache-hot slot. */
+	free_slot(k, s);
+	k->pending--;
+	k->head.now = t;
+	if (ev.type == ASIM_EV_RESPONSE) {
+		struct asim_call *call = ev.p;
+		call->flags &= (uint8_t)~ASIM_CALL_IN_FLIGHT;
+		/* The caller gave up: drop the stale answer unseen. */
+		if (call->flags & ASIM_CALL_CALLER_DONE) {
+			asim_pool_put(&k->calls, call);
+			return true;
+		}
+	}
+	if (k->events >= k->check_at && !limits_ok(k))
+		return false;
+	k->events++;
+	struct asim_dispatch d = k->disp[ev.target];
+	assert(d.handle && "an event was sent to a component without a handle op");
+	d.handle(d.c, &ev);
+	return !k->err;
+}
+
+/* Runs events due at or before limit while there are any and nothing asks
+ * the run to stop; the end of warm-up and the end of the run are left to
+ * the caller, which sets limit before both. Returns false on a sticky
+ * error. */
+static bool run_until(struct asim_kernel *k, asim_time limit)
+{
+	while (!k->stop) {
+		const struct asim_evq_entry *top = asim_evq_peek(&k->evq);
+		bool from_fifo;
+		asim_time t;
+		if (k->fifo_head != k->fifo_tail) {
+			/* FIFO entries were scheduled at the current instant, and
+			 * the clock cannot move past them, so their time is now. */
+			t = k->head.now;
+			if (t > limit)
+				return true;
+			uint32_t s = k->fifo[k->fifo_head & k->fifo_mask];
+			from_fifo = !(top && top->time == t &&
+			              top->seq < (k->slots[s].seq & ~ASIM_SLOT_CANCELLED));
+		} else {
+			if (!top || top->time > limit)
+				return true;
+			t = top->time;
+			from_fifo = false;
+		}
+		if (!run_slot(k, take(k, from_fifo), t))
+			return false;
+	}
+	return true;
+}
+
 enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 {
 	if (k->err)
@@ -434,6 +509,12 @@ enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 			return k->err;
 	}
 	for (;;) {
+		/* Most events run in run_until, which need not look at the end
+		 * of warm-up: it stops before it. The loop below then takes one
+		 * step at a time, as it would without run_until. */
+		asim_time limit = !k->warmed && k->head.warmup <= until ? k->head.warmup - 1 : until;
+		if (!run_until(k, limit))
+			return k->err;
 		if (k->stop)
 			return ASIM_RUN_STOPPED;
 		asim_time t = 0;
@@ -448,47 +529,7 @@ enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 		}
 		if (!more)
 			break;
-		uint32_t s;
-		if (from_fifo) {
-			s = k->fifo[k->fifo_head++ & k->fifo_mask];
-		} else {
-			struct asim_evq_entry e;
-			asim_evq_pop(&k->evq, &e);
-			s = e.slot;
-			/* The ladder could not prepare the next entry: this one
-			 * still runs, then the run stops. */
-			if (k->evq.nomem)
-				asim_kernel_fail(k, ASIM_RUN_NOMEM);
-		}
-		struct asim_slot *sl = &k->slots[s];
-		if (sl->seq & ASIM_SLOT_CANCELLED) {
-			free_slot(k, s);
-			k->cancelled--;
-			continue;
-		}
-		struct asim_event ev = {.time = t, .target = sl->target, .type = sl->type,
-		                        .inst = sl->inst, .a = sl->a, .p = sl->p};
-		/* Freeing the slot before dispatch lets the handler's next schedule
-		 * reuse the same, cache-hot slot. */
-		free_slot(k, s);
-		k->pending--;
-		k->head.now = t;
-		if (ev.type == ASIM_EV_RESPONSE) {
-			struct asim_call *call = ev.p;
-			call->flags &= (uint8_t)~ASIM_CALL_IN_FLIGHT;
-			/* The caller gave up: drop the stale answer unseen. */
-			if (call->flags & ASIM_CALL_CALLER_DONE) {
-				asim_pool_put(&k->calls, call);
-				continue;
-			}
-		}
-		if (k->events >= k->check_at && !limits_ok(k))
-			return k->err;
-		k->events++;
-		struct asim_dispatch d = k->disp[ev.target];
-		assert(d.handle && "an event was sent to a component without a handle op");
-		d.handle(d.c, &ev);
-		if (k->err)
+		if (!run_slot(k, take(k, from_fifo), t))
 			return k->err;
 	}
 	if (k->err)

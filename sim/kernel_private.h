@@ -92,4 +92,38 @@ struct asim_kernel {
 /* Records the first sticky error; later ones are ignored. */
 void asim_kernel_fail(struct asim_kernel *k, enum asim_run_status s);
 
+enum { ASIM_NO_SLOT = UINT32_MAX };
+
+/* The rare cases of a schedule (kernel.c): a sticky error, the pending
+ * limit, no free slot, a full FIFO. Returns false (with the error recorded)
+ * when the event cannot be scheduled. */
+bool asim_kernel_make_room(struct asim_kernel *k, bool now);
+
+/* Whether a schedule must go through asim_kernel_make_room first. A sticky
+ * error sets pending_cap to 0, so the first compare also catches it. */
+static inline bool asim_kernel_cramped(const struct asim_kernel *k, bool now)
+{
+	return k->pending >= k->pending_cap || k->free_slot == ASIM_NO_SLOT ||
+	       (now && k->fifo_tail - k->fifo_head > k->fifo_mask);
+}
+
+/* Schedules an event due now through the FIFO: what asim_schedule does
+ * with a zero delay, for the call protocol's hand-offs (a message with no
+ * network delay), shared here so that call.c need not go through the
+ * general path's time checks and queue push. */
+static inline void asim_kernel_schedule_now(struct asim_kernel *k, uint32_t target, uint16_t type,
+                                            uint16_t inst, void *p)
+{
+	if (__builtin_expect(asim_kernel_cramped(k, true), 0) && !asim_kernel_make_room(k, true))
+		return;
+	uint32_t s = k->free_slot;
+	uint64_t seq = k->next_seq;
+	k->fifo[k->fifo_tail++ & k->fifo_mask] = s;
+	struct asim_slot *sl = &k->slots[s];
+	k->free_slot = sl->target;
+	*sl = (struct asim_slot){.seq = seq, .target = target, .type = type, .inst = inst, .p = p};
+	k->next_seq = seq + 1;
+	k->pending++;
+}
+
 #endif
