@@ -33,7 +33,7 @@ enum { LINE = 64, HEAP_OFFSET = LINE - sizeof(struct asim_evq_entry) };
 enum { PREFETCH_MIN = 16384 };
 
 /* Measured with bench/hold: the ladder wins from a few ten thousand entries. */
-enum { LADDER_ON = 1 << 15, LADDER_OFF = 1 << 12 };
+enum { LADDER_ON = ASIM_EVQ_LADDER_ON, LADDER_OFF = 1 << 12 };
 
 _Static_assert(sizeof(struct asim_evq_entry) == 24, "evq entry layout");
 
@@ -172,7 +172,7 @@ static bool ladder_push(struct asim_evq *q, asim_time time, uint64_t seq, uint32
 	return true;
 }
 
-bool asim_evq_push(struct asim_evq *q, asim_time time, uint64_t seq, uint32_t slot)
+bool asim_evq_push_slow(struct asim_evq *q, asim_time time, uint64_t seq, uint32_t slot)
 {
 	if (q->ladder)
 		return ladder_push(q, time, seq, slot);

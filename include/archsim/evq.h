@@ -61,8 +61,36 @@ bool asim_evq_set_mode(struct asim_evq *q, enum asim_evq_mode mode);
 /* Bytes of storage the queue holds, in use or kept for reuse. */
 size_t asim_evq_bytes(const struct asim_evq *q);
 
-/* Inserts an entry. Returns false when out of memory (queue unchanged). */
-bool asim_evq_push(struct asim_evq *q, asim_time time, uint64_t seq, uint32_t slot);
+/* The queue is a heap below this many entries (see evq.c). */
+#define ASIM_EVQ_LADDER_ON (1 << 15)
+
+/* asim_evq_push's cases other than a heap with room: the ladder, growing
+ * the heap, and moving into the ladder. */
+bool asim_evq_push_slow(struct asim_evq *q, asim_time time, uint64_t seq, uint32_t slot);
+
+/* Inserts an entry. Returns false when out of memory (queue unchanged).
+ * Inline for its common case, a heap with room: the kernel schedules
+ * through it on every timed event, and a call's register saves cost as much
+ * as the sift of a small heap. */
+static inline bool asim_evq_push(struct asim_evq *q, asim_time time, uint64_t seq, uint32_t slot)
+{
+	if (q->ladder || q->size == q->capacity || q->size >= ASIM_EVQ_LADDER_ON)
+		return asim_evq_push_slow(q, time, seq, slot);
+	struct asim_evq_entry *h = q->heap;
+	size_t i = q->size++;
+	/* (time, seq) order; times are never negative. */
+	while (i > 0) {
+		size_t parent = (i - 1) >> 2;
+		const struct asim_evq_entry *p = &h[parent];
+		if ((uint64_t)time > (uint64_t)p->time ||
+		    ((uint64_t)time == (uint64_t)p->time && seq >= p->seq))
+			break;
+		h[i] = *p;
+		i = parent;
+	}
+	h[i] = (struct asim_evq_entry){.time = time, .seq = seq, .slot = slot};
+	return true;
+}
 
 /* Removes every entry for which drop(ctx, entry) returns true, in time
  * linear in the size; the others keep their order. Returns how many went
