@@ -88,8 +88,9 @@ void asim_report_text(const struct asim_results *r, FILE *out)
 	fprintf(out, "scenario %s (%s)  seed %.0f  replications %.0f  archsim %s\n",
 	        name ? name->str : "?", hash ? hash->str : "?", num(r, "seed"),
 	        num(r, "replications"), version ? version->str : "?");
-	fprintf(out, "simulated %gs (warm-up %gs excluded), %.0f events\n", num(r, "duration_s"),
-	        num(r, "warmup_s"), num(r, "events"));
+	const struct asim_value *fp = asim_results_get(r, "fingerprint");
+	fprintf(out, "simulated %gs (warm-up %gs excluded), %.0f events, trajectory %s\n",
+	        num(r, "duration_s"), num(r, "warmup_s"), num(r, "events"), fp ? fp->str : "?");
 	const struct asim_value *stopped = asim_results_get(r, "stopped");
 	if (stopped)
 		fprintf(out, "WARNING: the run stopped early, at %gs simulated: %s "

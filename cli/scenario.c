@@ -542,6 +542,9 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	if (s->warmup_auto)
 		asim_results_bool(r, true, "warmup_auto");
 	asim_results_count(r, asim_kernel_events(k), "events");
+	char fp[24];
+	snprintf(fp, sizeof fp, "%016llx", (unsigned long long)asim_kernel_fingerprint(k));
+	asim_results_string(r, fp, "fingerprint");
 	if (st != ASIM_RUN_DONE) {
 		asim_results_string(r, asim_run_status_str(st), "stopped");
 		asim_results_real(r, asim_time_to_seconds(asim_now(k)), "stopped_at_s");

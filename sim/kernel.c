@@ -60,6 +60,7 @@ struct asim_kernel *asim_kernel_create(uint64_t seed, uint32_t replication)
 	k->seed = seed;
 	k->replication = replication;
 	k->next_seq = 1;
+	k->fingerprint = UINT64_C(0xcbf29ce484222325);
 	k->free_slot = NO_SLOT;
 	k->pending_cap = SIZE_MAX;
 	k->cancel_floor = CANCEL_FLOOR;
@@ -456,6 +457,12 @@ static inline __attribute__((always_inline)) bool run_slot(struct asim_kernel *k
 	if (k->events >= k->check_at && !limits_ok(k))
 		return false;
 	k->events++;
+	/* Two runs that dispatch the same events at the same times to the same
+	 * components end with the same fingerprint; any divergence of the
+	 * trajectory changes it (with overwhelming probability). */
+	k->fingerprint = (k->fingerprint ^ (uint64_t)t) * UINT64_C(0x100000001b3);
+	k->fingerprint = (k->fingerprint ^ ((uint64_t)ev.target << 16 | ev.type)) *
+	                 UINT64_C(0x100000001b3);
 	struct asim_dispatch d = k->disp[ev.target];
 	assert(d.handle && "an event was sent to a component without a handle op");
 	d.handle(d.c, &ev);
@@ -559,6 +566,11 @@ void asim_kernel_stop(struct asim_kernel *k)
 uint64_t asim_kernel_events(const struct asim_kernel *k)
 {
 	return k->events;
+}
+
+uint64_t asim_kernel_fingerprint(const struct asim_kernel *k)
+{
+	return k->fingerprint;
 }
 
 size_t asim_kernel_pending(const struct asim_kernel *k)

@@ -60,6 +60,7 @@ struct asim_kernel {
 	size_t cancel_floor;        /* clear them out of the evq only above this */
 
 	uint64_t events, max_events;
+	uint64_t fingerprint; /* FNV-style fold of every dispatched (time, target, type) */
 	uint64_t check_at;          /* look at the event and memory limits at this count */
 	size_t max_pending;
 	size_t pending_cap;         /* max_pending, or SIZE_MAX for none: one compare */

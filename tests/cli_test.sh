@@ -60,7 +60,7 @@ expect_exit 0 "json run 2" "$bin" run -q --json "$tmp/b.json" tests/data/small.y
 expect_exit 0 "json other seed" "$bin" run -q --seed 12 --json "$tmp/c.json" tests/data/small.yaml
 if cmp -s "$tmp/a.json" "$tmp/b.json"; then ok "same seed, identical JSON"; else fail "same seed, identical JSON"; fi
 if cmp -s "$tmp/a.json" "$tmp/c.json"; then fail "another seed differs"; else ok "another seed differs"; fi
-for key in '"scenario"' '"seed"' '"replications"' '"duration_s"' '"warmup_s"' '"events"' \
+for key in '"scenario"' '"scenario_hash"' '"version"' '"fingerprint"' '"seed"' '"replications"' '"duration_s"' '"warmup_s"' '"events"' \
 	'"requests"' '"succeeded"' '"failed"' '"availability"' '"latency_ms"' '"p999"' \
 	'"throughput_rps"' '"retry_amplification"' '"failures"' '"unreachable"' '"components"' \
 	'"utilization"' '"queue_mean"' '"invariants"' '"stale_reads"' '"slo"' '"ok"'; do

@@ -158,6 +158,10 @@ void asim_kernel_stop(struct asim_kernel *k);
 
 /* Events processed so far (cancelled ones excluded) and pending now. */
 uint64_t asim_kernel_events(const struct asim_kernel *k);
+/* A fingerprint of the trajectory so far: a hash folded over the time,
+ * target and type of every event dispatched, so two runs can be proven to
+ * have followed the same events without comparing logs. */
+uint64_t asim_kernel_fingerprint(const struct asim_kernel *k);
 size_t asim_kernel_pending(const struct asim_kernel *k);
 uint64_t asim_kernel_seed(const struct asim_kernel *k);
 uint32_t asim_kernel_replication(const struct asim_kernel *k);
