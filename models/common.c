@@ -367,3 +367,43 @@ asim_time model_local_time(const struct model_clock *clocks, uint32_t inst, asim
 	asim_time t = now + clk->base + (asim_time)(clk->drift * (double)(now - clk->ref));
 	return t > 0 ? t : 0;
 }
+
+static struct load_levels *levels_at(struct load_levels *first, size_t stride, uint32_t i)
+{
+	return (struct load_levels *)((char *)first + (size_t)i * stride);
+}
+
+void load_levels_init(struct load_levels *first, size_t stride, uint32_t n, asim_time now)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		asim_tw_init(&levels_at(first, stride, i)->busy, now, 0);
+		asim_tw_init(&levels_at(first, stride, i)->queue, now, 0);
+	}
+}
+
+void load_levels_reset(struct load_levels *first, size_t stride, uint32_t n, asim_time now)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		asim_tw_reset(&levels_at(first, stride, i)->busy, now);
+		asim_tw_reset(&levels_at(first, stride, i)->queue, now);
+	}
+}
+
+void load_levels_report(const struct asim_component *c, const struct load_levels *first,
+                        size_t stride, uint32_t servers, struct asim_results *r)
+{
+	asim_time now = asim_now(c->kernel);
+	double busy = 0, queue = 0, queue_max = 0;
+	for (uint32_t i = 0; i < c->instances; i++) {
+		const struct load_levels *lv =
+			(const struct load_levels *)((const char *)first + (size_t)i * stride);
+		busy += asim_tw_mean(&lv->busy, now);
+		queue += asim_tw_mean(&lv->queue, now);
+		if (lv->queue.max > queue_max)
+			queue_max = lv->queue.max;
+	}
+	asim_results_real(r, busy / ((double)c->instances * servers), "components.%s.utilization",
+	                  c->name);
+	asim_results_real(r, queue, "components.%s.queue_mean", c->name);
+	asim_results_count(r, (uint64_t)queue_max, "components.%s.queue_max", c->name);
+}

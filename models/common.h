@@ -65,6 +65,20 @@ asim_time retry_backoff(const struct retry_policy *p, uint32_t n, asim_time prev
 bool model_instances(struct asim_component *c, const struct asim_cfg *map, uint32_t max,
                      struct asim_diag *d);
 
+/* The time-averaged load of one instance: busy servers and queue length.
+ * Services and workers keep one inside each of their instance records; the
+ * helpers below reach instance i's at (char *)first + i * stride, so each
+ * model keeps its own record layout. */
+struct load_levels {
+	struct asim_tw busy, queue;
+};
+void load_levels_init(struct load_levels *first, size_t stride, uint32_t n, asim_time now);
+void load_levels_reset(struct load_levels *first, size_t stride, uint32_t n, asim_time now);
+/* Adds "components.NAME.utilization" (busy over n x servers), "queue_mean"
+ * (summed over instances) and "queue_max" (the largest of any instance). */
+void load_levels_report(const struct asim_component *c, const struct load_levels *first,
+                        size_t stride, uint32_t servers, struct asim_results *r);
+
 /* A growable FIFO of pointers (a ring), for waiting requests. Allocates only
  * when it grows past its high-water mark. */
 struct ptr_ring {

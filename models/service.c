@@ -88,7 +88,7 @@ struct callee {
 struct instance {
 	uint32_t busy;
 	struct ptr_ring queue; /* of struct job * */
-	struct asim_tw busy_tw, queue_tw;
+	struct load_levels lv;
 	struct inst_fault f;
 	struct held_list held; /* work frozen by a pause */
 	struct codel codel;
@@ -400,10 +400,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 static void start(struct asim_component *c)
 {
 	struct service *s = c->state;
-	for (uint32_t i = 0; i < c->instances; i++) {
-		asim_tw_init(&s->inst[i].busy_tw, 0, 0);
-		asim_tw_init(&s->inst[i].queue_tw, 0, 0);
-	}
+	load_levels_init(&s->inst[0].lv, sizeof s->inst[0], c->instances, 0);
 }
 
 /* Starts serving j on in, whose server the caller has counted busy. */
@@ -424,7 +421,7 @@ static void begin(struct asim_component *c, struct service *s, struct job *j)
 {
 	struct instance *in = &s->inst[j->inst];
 	in->busy++;
-	asim_tw_set(&in->busy_tw, asim_now(c->kernel), in->busy);
+	asim_tw_set(&in->lv.busy, asim_now(c->kernel), in->busy);
 	serve(c, s, in, j);
 }
 
@@ -481,7 +478,7 @@ static void arrive(struct asim_component *c, struct service *s, struct asim_call
 	}
 	if (measuring)
 		s->waited++;
-	asim_tw_set(&in->queue_tw, now, in->queue.len);
+	asim_tw_set(&in->lv.queue, now, in->queue.len);
 }
 
 /* The next request to serve on in: the newest (lifo) or oldest (fifo) of
@@ -548,11 +545,11 @@ static void finish_job(struct asim_component *c, struct service *s, struct job *
 	 * 0 ns), so one set at the unchanged level gives the same bits. */
 	if (!next)
 		in->busy--;
-	asim_tw_set(&in->busy_tw, now, in->busy);
+	asim_tw_set(&in->lv.busy, now, in->busy);
 	/* An empty queue that stays empty adds 0 to its area however long
 	 * ago it was last set: nothing to record. */
-	if (in->queue.len || in->queue_tw.value != 0)
-		asim_tw_set(&in->queue_tw, now, in->queue.len);
+	if (in->queue.len || in->lv.queue.value != 0)
+		asim_tw_set(&in->lv.queue, now, in->queue.len);
 	if (next)
 		serve(c, s, in, next);
 }
@@ -975,10 +972,7 @@ static void warmup_end(struct asim_component *c)
 {
 	struct service *s = c->state;
 	asim_time now = asim_now(c->kernel);
-	for (uint32_t i = 0; i < c->instances; i++) {
-		asim_tw_reset(&s->inst[i].busy_tw, now);
-		asim_tw_reset(&s->inst[i].queue_tw, now);
-	}
+	load_levels_reset(&s->inst[0].lv, sizeof s->inst[0], c->instances, now);
 }
 
 static void report_calls(const struct asim_component *c, const struct service *s,
@@ -1015,21 +1009,10 @@ static void report_calls(const struct asim_component *c, const struct service *s
 static void report(const struct asim_component *c, struct asim_results *r)
 {
 	const struct service *s = c->state;
-	asim_time now = asim_now(c->kernel);
-	double busy = 0, queue = 0, queue_max = 0;
-	for (uint32_t i = 0; i < c->instances; i++) {
-		busy += asim_tw_mean(&s->inst[i].busy_tw, now);
-		queue += asim_tw_mean(&s->inst[i].queue_tw, now);
-		if (s->inst[i].queue_tw.max > queue_max)
-			queue_max = s->inst[i].queue_tw.max;
-	}
 	const char *n = c->name;
 	asim_results_string(r, "service", "components.%s.kind", n);
 	asim_results_count(r, c->instances, "components.%s.instances", n);
-	asim_results_real(r, busy / ((double)c->instances * s->concurrency),
-	                  "components.%s.utilization", n);
-	asim_results_real(r, queue, "components.%s.queue_mean", n);
-	asim_results_count(r, (uint64_t)queue_max, "components.%s.queue_max", n);
+	load_levels_report(c, &s->inst[0].lv, sizeof s->inst[0], s->concurrency, r);
 	asim_results_count(r, s->arrived, "components.%s.arrived", n);
 	asim_results_count(r, s->served, "components.%s.served", n);
 	asim_results_count(r, s->rejected, "components.%s.rejected", n);
@@ -1070,8 +1053,8 @@ static void sample(const struct asim_component *c, struct asim_results *r)
 	const struct service *s = c->state;
 	double busy = 0, queue = 0;
 	for (uint32_t i = 0; i < c->instances; i++) {
-		busy += s->inst[i].busy_tw.value;
-		queue += s->inst[i].queue_tw.value;
+		busy += s->inst[i].lv.busy.value;
+		queue += s->inst[i].lv.queue.value;
 	}
 	asim_results_real(r, queue, "%s.queue", c->name);
 	asim_results_real(r, busy, "%s.busy", c->name);
@@ -1146,8 +1129,8 @@ static void crash(struct asim_component *c, struct service *s, uint16_t i)
 		lost_job(c, s, in->held.v[h].p);
 	in->held.n = 0;
 	in->busy = 0;
-	asim_tw_set(&in->busy_tw, now, 0);
-	asim_tw_set(&in->queue_tw, now, 0);
+	asim_tw_set(&in->lv.busy, now, 0);
+	asim_tw_set(&in->lv.queue, now, 0);
 }
 
 static void resume(struct asim_component *c, struct service *s, uint16_t i)
@@ -1156,7 +1139,7 @@ static void resume(struct asim_component *c, struct service *s, uint16_t i)
 	held_release(&in->held, c);
 	struct job *j;
 	while (in->busy < s->concurrency && (j = ptr_ring_pop(&in->queue))) {
-		asim_tw_set(&in->queue_tw, asim_now(c->kernel), in->queue.len);
+		asim_tw_set(&in->lv.queue, asim_now(c->kernel), in->queue.len);
 		begin(c, s, j);
 	}
 }

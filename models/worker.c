@@ -57,7 +57,7 @@ struct task {
 struct instance {
 	uint32_t busy;
 	struct ptr_ring queue; /* of struct task * */
-	struct asim_tw busy_tw, queue_tw;
+	struct load_levels lv;
 	struct inst_fault f;
 	struct held_list held; /* events frozen by a pause */
 	asim_time down_at;     /* the last crash's start */
@@ -195,10 +195,7 @@ static void start(struct asim_component *c)
 		if (!s->lock.coord_instances)
 			s->lock.coord_instances = 1;
 	}
-	for (uint32_t i = 0; i < c->instances; i++) {
-		asim_tw_init(&s->inst[i].busy_tw, 0, 0);
-		asim_tw_init(&s->inst[i].queue_tw, 0, 0);
-	}
+	load_levels_init(&s->inst[0].lv, sizeof s->inst[0], c->instances, 0);
 }
 
 static void process(struct asim_component *c, struct worker *s, struct task *t)
@@ -250,7 +247,7 @@ static void begin(struct asim_component *c, struct worker *s, struct task *t)
 	struct asim_kernel *k = c->kernel;
 	struct instance *in = &s->inst[t->inst];
 	in->busy++;
-	asim_tw_set(&in->busy_tw, asim_now(k), in->busy);
+	asim_tw_set(&in->lv.busy, asim_now(k), in->busy);
 	t->began = asim_now(k);
 	if (s->lock.on) {
 		t->holder = ((uint64_t)c->id << 48 | ++s->holder_seq) + 1;
@@ -301,7 +298,7 @@ static void arrive(struct asim_component *c, struct worker *s, struct asim_call 
 		asim_kernel_stop(k);
 		return;
 	}
-	asim_tw_set(&in->queue_tw, now, in->queue.len);
+	asim_tw_set(&in->lv.queue, now, in->queue.len);
 }
 
 static void complete(struct asim_component *c, struct worker *s, struct task *t,
@@ -342,10 +339,10 @@ static void complete(struct asim_component *c, struct worker *s, struct task *t,
 	asim_call_reply(k, t->in, st);
 	asim_pool_put(&s->tasks, t);
 	in->busy--;
-	asim_tw_set(&in->busy_tw, now, in->busy);
+	asim_tw_set(&in->lv.busy, now, in->busy);
 	struct task *next = in->f.stalled ? NULL : ptr_ring_pop(&in->queue);
 	if (next) {
-		asim_tw_set(&in->queue_tw, now, in->queue.len);
+		asim_tw_set(&in->lv.queue, now, in->queue.len);
 		begin(c, s, next);
 	}
 }
@@ -497,30 +494,16 @@ static void warmup_end(struct asim_component *c)
 {
 	struct worker *s = c->state;
 	asim_time now = asim_now(c->kernel);
-	for (uint32_t i = 0; i < c->instances; i++) {
-		asim_tw_reset(&s->inst[i].busy_tw, now);
-		asim_tw_reset(&s->inst[i].queue_tw, now);
-	}
+	load_levels_reset(&s->inst[0].lv, sizeof s->inst[0], c->instances, now);
 }
 
 static void report(const struct asim_component *c, struct asim_results *r)
 {
 	const struct worker *s = c->state;
-	asim_time now = asim_now(c->kernel);
-	double busy = 0, queue = 0, queue_max = 0;
-	for (uint32_t i = 0; i < c->instances; i++) {
-		busy += asim_tw_mean(&s->inst[i].busy_tw, now);
-		queue += asim_tw_mean(&s->inst[i].queue_tw, now);
-		if (s->inst[i].queue_tw.max > queue_max)
-			queue_max = s->inst[i].queue_tw.max;
-	}
 	const char *n = c->name;
 	asim_results_string(r, "worker", "components.%s.kind", n);
 	asim_results_count(r, c->instances, "components.%s.instances", n);
-	asim_results_real(r, busy / ((double)c->instances * s->concurrency),
-	                  "components.%s.utilization", n);
-	asim_results_real(r, queue, "components.%s.queue_mean", n);
-	asim_results_count(r, (uint64_t)queue_max, "components.%s.queue_max", n);
+	load_levels_report(c, &s->inst[0].lv, sizeof s->inst[0], s->concurrency, r);
 	asim_results_count(r, s->arrived, "components.%s.arrived", n);
 	asim_results_count(r, s->processed, "components.%s.processed", n);
 	asim_results_count(r, s->failed, "components.%s.failed", n);
@@ -595,12 +578,12 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 				asim_pool_put(&s->tasks, t);
 			}
 			in->busy = 0;
-			asim_tw_set(&in->busy_tw, now, 0);
-			asim_tw_set(&in->queue_tw, now, 0);
+			asim_tw_set(&in->lv.busy, now, 0);
+			asim_tw_set(&in->lv.queue, now, 0);
 			break;
 		case EDGE_UNSTALLED:
 			while (!in->f.down && in->busy < s->concurrency && (t = ptr_ring_pop(&in->queue))) {
-				asim_tw_set(&in->queue_tw, now, in->queue.len);
+				asim_tw_set(&in->lv.queue, now, in->queue.len);
 				begin(c, s, t);
 			}
 			break;
