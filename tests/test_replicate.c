@@ -14,36 +14,7 @@
 #include "plot.h"
 #include "replicate.h"
 #include "series.h"
-
-static char tmpdir[256];
-
-static void make_tmpdir(void)
-{
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/asim-rep-XXXXXX", base && *base ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void remove_tree(void)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-/* Writes text to tmpdir/name and returns the path (static buffer per slot). */
-static const char *write_file(const char *name, const char *text)
-{
-	static char paths[4][512];
-	static int slot;
-	char *p = paths[slot++ % 4];
-	snprintf(p, 512, "%s/%s", tmpdir, name);
-	FILE *f = fopen(p, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	return p;
-}
+#include "tmpdir.h"
 
 static struct asim_scenario *load(const char *path, const struct asim_overrides *ov)
 {
@@ -80,7 +51,7 @@ static const char poisson_yaml[] =
 
 START_TEST(replicate_ci_covers_the_true_rate)
 {
-	make_tmpdir();
+	make_tmpdir("asim-rep");
 	const char *path = write_file("poisson.yaml", poisson_yaml);
 	int covered = 0, cases = 200;
 	for (int seed = 1; seed <= cases; seed++) {
@@ -135,7 +106,7 @@ static const char *queue_file(const char *name, int servers, const char *p95)
 
 START_TEST(replicate_parallel_equals_serial)
 {
-	make_tmpdir();
+	make_tmpdir("asim-rep");
 	struct asim_overrides ov = {.replications = 6};
 	struct asim_scenario *s = load(queue_file("q.yaml", 1, "50ms"), &ov);
 	struct asim_results a, b, c;
@@ -212,7 +183,7 @@ static const char *field(const struct asim_results *r, long i, const char *f, do
 
 START_TEST(compare_more_servers_is_better)
 {
-	make_tmpdir();
+	make_tmpdir("asim-rep");
 	struct asim_scenario *base = load(queue_file("base.yaml", 1, "50ms"), NULL);
 	struct asim_overrides ov = {.has_seed = true, .seed = base->seed};
 	struct asim_scenario *cand = load(queue_file("cand.yaml", 2, "50ms"), &ov);
@@ -268,7 +239,7 @@ static int compare_cli(const char *a, const char *b, const char *extra)
 
 START_TEST(compare_exit_codes)
 {
-	make_tmpdir();
+	make_tmpdir("asim-rep");
 	const char *one = queue_file("one.yaml", 1, "50ms");
 	const char *two = queue_file("two.yaml", 2, "50ms");
 	const char *strict = queue_file("strict.yaml", 2, "100us");
@@ -307,7 +278,7 @@ static void run_series(const char *yaml_path, struct asim_series *ser, struct as
 
 START_TEST(series_rows_and_headers)
 {
-	make_tmpdir();
+	make_tmpdir("asim-rep");
 	/* 20 s in 500 ms windows: 40 rows, the first 4 (2 s) of warm-up. */
 	char text[1024];
 	snprintf(text, sizeof text, queue_yaml, 1, "50ms");
@@ -366,7 +337,7 @@ START_TEST(plot_smoke)
 		fprintf(stderr, "plot_smoke: gnuplot is not on PATH, skipped\n");
 		return;
 	}
-	make_tmpdir();
+	make_tmpdir("asim-rep");
 	char text[1024];
 	snprintf(text, sizeof text, queue_yaml, 1, "50ms");
 	const char *path = write_file("p.yaml", text);

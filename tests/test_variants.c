@@ -11,35 +11,7 @@
 #include "merge.h"
 #include "scenario.h"
 #include "sweep.h"
-
-static char tmpdir[256];
-
-static void make_tmpdir(void)
-{
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/asim-var-XXXXXX", base && *base ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void remove_tree(void)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *write_file(const char *name, const char *text)
-{
-	static char paths[4][512];
-	static int slot;
-	char *p = paths[slot++ % 4];
-	snprintf(p, 512, "%s/%s", tmpdir, name);
-	FILE *f = fopen(p, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	return p;
-}
+#include "tmpdir.h"
 
 static const char base_yaml[] =
 	"name: base\n"
@@ -70,7 +42,7 @@ static const char *first_error(const char *path, const char *const *sets, size_t
 
 START_TEST(extends_merges_maps_and_replaces_the_rest)
 {
-	make_tmpdir();
+	make_tmpdir("asim-var");
 	write_file("base.yaml", base_yaml);
 	const char *v = write_file("variant.yaml",
 	                           "extends: base.yaml\n"
@@ -111,7 +83,7 @@ END_TEST
 
 START_TEST(extends_diagnostics_point_at_each_file)
 {
-	make_tmpdir();
+	make_tmpdir("asim-var");
 	write_file("base.yaml", base_yaml);
 	const char *v = write_file("variant.yaml",
 	                           "extends: base.yaml\n"
@@ -135,7 +107,7 @@ END_TEST
 
 START_TEST(extends_chain_and_cycle)
 {
-	make_tmpdir();
+	make_tmpdir("asim-var");
 	write_file("base.yaml", base_yaml);
 	write_file("mid.yaml", "extends: base.yaml\ncomponents:\n  api: {instances: 3}\n");
 	const char *top = write_file("top.yaml", "extends: ./mid.yaml\nduration: 1s\n");
@@ -167,7 +139,7 @@ END_TEST
 
 START_TEST(set_good_values)
 {
-	make_tmpdir();
+	make_tmpdir("asim-var");
 	const char *p = write_file("base.yaml", base_yaml);
 	const char *sets[] = {"components.users.rate=400/s", "users.timeout=2s", "slo.p99=100ms",
 	                      "duration=3s", "components.api.instances=5"};
@@ -207,7 +179,7 @@ static const struct {
 
 START_TEST(set_bad_paths_and_values)
 {
-	make_tmpdir();
+	make_tmpdir("asim-var");
 	const char *p = write_file("base.yaml", base_yaml);
 	const char *sets[] = {bad_sets[_i].set};
 	const char *e = first_error(p, sets, 1);
@@ -255,7 +227,7 @@ static const char capacity_yaml[] =
 
 START_TEST(sweep_finds_the_capacity)
 {
-	make_tmpdir();
+	make_tmpdir("asim-var");
 	const char *p = write_file("cap.yaml", capacity_yaml);
 	struct asim_sweep sw = {.file = p, .axis = "users.rate=100..1000/100", .jobs = 1,
 	                        .find_max = true};
