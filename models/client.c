@@ -5,7 +5,9 @@
  * Latency is measured from the intended start of the logical request, so the
  * time spent in retries and backoff counts, and a slow system cannot hide
  * queueing by delaying arrivals (no coordinated omission). */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -37,6 +39,12 @@ struct client {
 	double rate;            /* open loop: arrivals per second */
 	uint64_t users;         /* closed loop */
 	struct asim_dist think; /* closed loop */
+	/* Closed loop under load_spike: users x spike users keep going. Every
+	 * user below active has a loop going; one at or above it (after a
+	 * spike ends) leaves at its next arrival, once its request is done. */
+	uint64_t active;
+	uint64_t *looping;      /* bit u: user u has a loop going */
+	uint64_t looping_words;
 	uint64_t limit;         /* logical requests to issue; 0: no limit */
 	asim_time timeout, deadline;
 	struct edge_policy pol; /* retries (budget), breaker, hedge toward the target */
@@ -388,10 +396,49 @@ static uint64_t uniform_key(gsl_rng *r, uint64_t n)
 	return ((hi << 32) | lo) % n;
 }
 
+static bool looping(const struct client *s, uint64_t user)
+{
+	return user / 64 < s->looping_words && (s->looping[user / 64] >> (user % 64)) & 1;
+}
+
+static void set_looping(struct client *s, uint64_t user, bool on)
+{
+	uint64_t bit = UINT64_C(1) << (user % 64);
+	s->looping[user / 64] = on ? s->looping[user / 64] | bit : s->looping[user / 64] & ~bit;
+}
+
+/* Room in the looping bitmap for users [0, n). */
+static bool looping_room(struct client *s, uint64_t n)
+{
+	uint64_t words = (n + 63) / 64;
+	if (words <= s->looping_words)
+		return true;
+	uint64_t *w = realloc(s->looping, words * sizeof(*w));
+	if (!w)
+		return false;
+	memset(w + s->looping_words, 0, (words - s->looping_words) * sizeof(*w));
+	s->looping = w;
+	s->looping_words = words;
+	return true;
+}
+
+/* A closed-loop user's loop begins: its first request after a think time. */
+static void start_user(struct asim_component *c, struct client *s, uint64_t user)
+{
+	set_looping(s, user, true);
+	asim_schedule(c->kernel, asim_dist_sample(&s->think, s->r_think), c->id, EV_ARRIVE, 0, user,
+	              NULL);
+}
+
 static void arrive(struct asim_component *c, struct client *s, uint64_t user)
 {
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
+	if (s->closed && user >= s->active) {
+		/* An extra user of a spike that has ended leaves. */
+		set_looping(s, user, false);
+		return;
+	}
 	if (s->limit && s->issued >= s->limit)
 		return;
 	s->issued++;
@@ -427,9 +474,13 @@ static void start(struct asim_component *c)
 	struct client *s = c->state;
 	struct asim_kernel *k = c->kernel;
 	if (s->closed) {
+		s->active = s->users;
+		if (!looping_room(s, s->users)) {
+			asim_kernel_stop(k);
+			return;
+		}
 		for (uint64_t u = 0; u < s->users; u++)
-			asim_schedule(k, asim_dist_sample(&s->think, s->r_think), c->id, EV_ARRIVE, 0, u,
-			              NULL);
+			start_user(c, s, u);
 	} else {
 		s->next = asim_schedule(k, next_arrival_delay(s, 0), c->id, EV_ARRIVE, 0, 0, NULL);
 	}
@@ -564,17 +615,19 @@ static void destroy(struct asim_component *c)
 {
 	struct client *s = c->state;
 	asim_dist_finish(&s->think);
+	free(s->looping);
 	if (s->mix)
 		gsl_ran_discrete_free(s->mix);
 	asim_pool_finish(&s->reqs);
 	edge_finish(&s->edge);
 }
 
-/* load_spike: open-loop arrivals at rate x factor (a closed loop is not
- * changed: its users set their own pace). The pending arrival is drawn
- * again at the new rate (exact for Poisson arrivals, which are memoryless;
- * evenly spaced ones restart their grid at the change). A ramp rises in 16
- * steps. */
+/* load_spike: open-loop arrivals at rate x factor, or a closed loop with
+ * users x factor users (rounded; the extra ones start after a think time,
+ * and leave after their request in flight once the spike ends). The
+ * pending open-loop arrival is drawn again at the new rate (exact for
+ * Poisson arrivals, which are memoryless; evenly spaced ones restart their
+ * grid at the change). A ramp rises in 16 steps. */
 static void respike(struct asim_component *c, struct client *s)
 {
 	struct asim_kernel *k = c->kernel;
@@ -588,7 +641,21 @@ static void respike(struct asim_component *c, struct client *s)
 		level *= 1.0 + (sp->factor - 1.0) * x;
 	}
 	s->spike = level;
-	if (s->closed || !asim_cancel(k, s->next))
+	if (s->closed) {
+		/* User ids are 32-bit in a request record. */
+		double want = round((double)s->users * level);
+		uint64_t active = want >= (double)UINT32_MAX ? UINT32_MAX : (uint64_t)want;
+		if (active > s->active && !looping_room(s, active)) {
+			asim_kernel_stop(k);
+			return;
+		}
+		for (uint64_t u = s->active; u < active; u++)
+			if (!looping(s, u))
+				start_user(c, s, u);
+		s->active = active;
+		return;
+	}
+	if (!asim_cancel(k, s->next))
 		return;
 	s->spike_base = now;
 	s->spike_index = s->arrival_index;

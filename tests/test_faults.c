@@ -232,6 +232,25 @@ START_TEST(faults_load_spike_doubles)
 }
 END_TEST
 
+START_TEST(faults_load_spike_closed_loop_adds_users)
+{
+	/* 20 users, each a request of 10ms then 100ms of thinking: 20 / 0.11s.
+	 * A spike of 3 for 30s brings 40 more, who leave after it. */
+	const char *text =
+		"duration: 100s\n"
+		"components:\n"
+		"  users: {kind: client, users: 20, think_time: 100ms, target: api}\n"
+		"  api: {kind: service, concurrency: 1000, service_time: 10ms}\n"
+		"faults:\n"
+		"  - {kind: load_spike, component: users, factor: 3, at: 30s, for: 30s}\n";
+	struct asim_results *r = run(text, NULL);
+	double want = (20 * 70 + 60 * 30) / 0.11;
+	double n = num(r, "requests");
+	ck_assert_msg(fabs(n - want) <= 0.01 * want, "requests %g, expected about %g", n, want);
+	done(r);
+}
+END_TEST
+
 START_TEST(faults_windows_and_labels)
 {
 	const char *text =
@@ -317,6 +336,7 @@ static Suite *faults_suite(void)
 	tcase_add_test(tc, faults_partition_times_out);
 	tcase_add_test(tc, faults_loss_share);
 	tcase_add_test(tc, faults_load_spike_doubles);
+	tcase_add_test(tc, faults_load_spike_closed_loop_adds_users);
 	tcase_add_test(tc, faults_windows_and_labels);
 	tcase_add_test(tc, faults_zone_loss_fixed_meets_slo);
 	suite_add_tcase(s, tc);
