@@ -24,7 +24,8 @@ struct backend {
 	uint32_t comp;
 	uint16_t inst, zone;
 	uint32_t outstanding;
-	uint64_t sent;
+	uint64_t sent;           /* measured after warm-up, as are the two below */
+	uint64_t ejections, health_changes;
 	struct health health;
 	struct outlier outlier;
 	struct asim_call *probe; /* health probe in flight */
@@ -276,8 +277,10 @@ static void observe(struct balancer *s, struct backend *b, asim_time now, bool o
 	if (!ok && b->outlier.consec + 1 >= s->oc.consecutive)
 		for (uint32_t i = 0; i < s->nb; i++)
 			ejected += outlier_ejected(&s->b[i].outlier, now);
-	if (outlier_record(&b->outlier, &s->oc, now, ok, ejected, s->nb) && measuring)
+	if (outlier_record(&b->outlier, &s->oc, now, ok, ejected, s->nb) && measuring) {
 		s->ejections++;
+		b->ejections++;
+	}
 }
 
 static void done(struct asim_component *c, struct balancer *s, struct fwd *f,
@@ -300,8 +303,10 @@ static void answered(struct asim_component *c, struct balancer *s, struct asim_c
 		asim_cancel(k, b->probe_timer);
 		b->probe = NULL;
 		asim_call_free(k, out);
-		if (health_record(&b->health, &s->hc, ok) && asim_measuring_at(k, asim_now(k)))
+		if (health_record(&b->health, &s->hc, ok) && asim_measuring_at(k, asim_now(k))) {
 			s->health_changes++;
+			b->health_changes++;
+		}
 		return;
 	}
 	struct fwd *f = (struct fwd *)(uintptr_t)out->token;
@@ -325,8 +330,10 @@ static void probe_failed(struct asim_kernel *k, struct balancer *s, struct backe
 {
 	asim_call_abandon(k, b->probe);
 	b->probe = NULL;
-	if (health_record(&b->health, &s->hc, false) && asim_measuring_at(k, asim_now(k)))
+	if (health_record(&b->health, &s->hc, false) && asim_measuring_at(k, asim_now(k))) {
 		s->health_changes++;
+		b->health_changes++;
+	}
 }
 
 static void probe(struct asim_component *c, struct balancer *s, uint32_t j)
@@ -429,6 +436,21 @@ static void report(const struct asim_component *c, struct asim_results *r)
 		asim_results_count(r, s->health_changes, "components.%s.health_changes", c->name);
 	if (s->oc.on)
 		asim_results_count(r, s->ejections, "components.%s.ejections", c->name);
+	/* Per backend, by target and instance: which one took the load, or
+	 * was taken out of rotation. */
+	for (uint32_t i = 0; i < s->nb; i++) {
+		const struct backend *b = &s->b[i];
+		const char *t = asim_kernel_component(c->kernel, b->comp)->name;
+		asim_results_count(r, b->sent, "components.%s.by_backend.%s.sent[%u]", c->name, t,
+		                   (unsigned)b->inst);
+		if (s->hc.on)
+			asim_results_count(r, b->health_changes,
+			                   "components.%s.by_backend.%s.health_changes[%u]", c->name, t,
+			                   (unsigned)b->inst);
+		if (s->oc.on)
+			asim_results_count(r, b->ejections, "components.%s.by_backend.%s.ejections[%u]",
+			                   c->name, t, (unsigned)b->inst);
+	}
 }
 
 /* Backends are instances; the graph wants each target component once. */

@@ -460,6 +460,9 @@ START_TEST(lb_health_check_ejects_and_restores)
 	ck_assert_uint_eq(seen_between(k, p2, 6 * ASIM_S, 8 * ASIM_S), 0);
 	ck_assert_uint_gt(seen_between(k, p2, 8 * ASIM_S, 9 * ASIM_S), 3);
 	ck_assert_uint_eq((uint64_t)figure(k, "lb", "health_changes"), 2);
+	/* Both changes were p2's. */
+	ck_assert_uint_eq((uint64_t)figure(k, "lb", "by_backend.p2.health_changes[0]"), 2);
+	ck_assert_uint_eq((uint64_t)figure(k, "lb", "by_backend.p1.health_changes[0]"), 0);
 	teardown(k);
 }
 END_TEST
@@ -509,6 +512,10 @@ START_TEST(lb_outlier_ejection)
 	ck_assert_int_eq(p1->seen[3].at, 540 * ASIM_MS);
 	ck_assert_uint_eq(p2->nseen, 94);
 	ck_assert_uint_eq((uint64_t)figure(k, "lb", "ejections"), 2);
+	ck_assert_uint_eq((uint64_t)figure(k, "lb", "by_backend.p1.ejections[0]"), 2);
+	ck_assert_uint_eq((uint64_t)figure(k, "lb", "by_backend.p2.ejections[0]"), 0);
+	ck_assert_uint_eq((uint64_t)figure(k, "lb", "by_backend.p1.sent[0]"), 6);
+	ck_assert_uint_eq((uint64_t)figure(k, "lb", "by_backend.p2.sent[0]"), 94);
 	teardown(k);
 }
 END_TEST
