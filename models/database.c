@@ -512,6 +512,41 @@ static uint16_t route_read(struct asim_component *c, struct database *s,
 	return next_replica(s);
 }
 
+/* The instance a read is served by: the one the caller's driver sent it to
+ * (route, below), unless that one has gone down on the way, or lost the
+ * lead while reads must go to the primary; then it is routed again here. */
+static uint16_t serving_read(struct asim_component *c, struct database *s,
+                             const struct asim_call *call)
+{
+	uint16_t i = call->callee_inst;
+	if (i < c->instances && lead_up(&s->lead, i) &&
+	    (s->read_from != FROM_PRIMARY || i == s->lead.leader))
+		return i;
+	return route_read(c, s, call);
+}
+
+/* The instance a caller's driver sends a call to: the primary for a write
+ * (as the caller's zone sees it), the instance route_read picks for a read,
+ * so that the request and the answer pay the network to and from the
+ * instance that serves. Quorum reads, whose parts the database fans out
+ * itself, and index feeds keep the caller's choice. Writes are routed again
+ * on arrival (request), in case the lead moved meanwhile. */
+static uint16_t route(struct asim_component *c, const struct asim_call *call)
+{
+	struct database *s = c->state;
+	if (s->index.on && call->op == s->index.op)
+		return call->callee_inst;
+	if (call->op == ASIM_OP_WRITE) {
+		const struct asim_component *from = asim_kernel_component(c->kernel, call->caller);
+		uint16_t z = from && from->zone ? from->zone[call->caller_inst] : 0;
+		int to = lead_route_write(&s->lead, c, z);
+		return to < 0 ? call->callee_inst : (uint16_t)to;
+	}
+	if (s->read_quorum > 1)
+		return call->callee_inst;
+	return route_read(c, s, call);
+}
+
 /* A change from the feed reaches the index. */
 static void index_apply(struct asim_component *c, struct database *s, struct asim_call *call)
 {
@@ -646,7 +681,7 @@ static void request(struct asim_component *c, struct database *s, struct asim_ca
 	op->must_see_at = s->acked_at[op->slot];
 	if (s->read_quorum <= 1) {
 		op->parts = 1;
-		submit(c, s, op, route_read(c, s, call));
+		submit(c, s, op, serving_read(c, s, call));
 		return;
 	}
 	/* R distinct instances by a partial Fisher-Yates shuffle. */
@@ -1080,4 +1115,5 @@ const struct asim_model_ops asim_database_ops = {
 	          ASIM_FAULT_BIT(ASIM_FAULT_REPLICATION_PAUSE),
 	.fault = fault,
 	.edges = edges,
+	.route = route,
 };

@@ -61,6 +61,9 @@ void asim_call_send(struct asim_kernel *k, struct asim_call *call, uint32_t from
 	call->callee = to;
 	call->callee_inst = to_inst;
 	call->sent = k->head.now;
+	const struct asim_dispatch *disp = &k->disp[to];
+	if (disp->route)
+		call->callee_inst = to_inst = disp->route(disp->c, call);
 	/* Without a network the request is due now: the FIFO takes it. */
 	if (!k->net_fn) {
 		asim_kernel_schedule_now(k, to, ASIM_EV_REQUEST, to_inst, call);

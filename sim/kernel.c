@@ -145,7 +145,7 @@ struct asim_component *asim_kernel_add(struct asim_kernel *k, const char *name,
 	c->id = k->ncomps;
 	c->instances = 1;
 	k->comps[k->ncomps] = c;
-	k->disp[k->ncomps] = (struct asim_dispatch){.handle = ops->handle, .c = c};
+	k->disp[k->ncomps] = (struct asim_dispatch){.handle = ops->handle, .c = c, .route = ops->route};
 	k->ncomps++;
 	return c;
 }

@@ -35,6 +35,7 @@ struct asim_slot {
 struct asim_dispatch {
 	void (*handle)(struct asim_component *c, const struct asim_event *ev);
 	struct asim_component *c;
+	uint16_t (*route)(struct asim_component *c, const struct asim_call *call); /* ops->route */
 };
 
 struct asim_stream {

@@ -478,6 +478,40 @@ START_TEST(network_calls_pay_the_delay)
 }
 END_TEST
 
+/* A database is reached the way a replica-aware driver reaches it: the
+ * request and the answer pay the network to and from the instance that
+ * serves (primary a, replicas b and c; the caller in b). */
+static const struct {
+	const char *op, *read_from;
+	asim_time latency;
+} db_route_cases[] = {
+	{"read", "nearest", 100 * ASIM_US + ASIM_MS + 100 * ASIM_US},
+	{"read", "primary", 5 * ASIM_MS + ASIM_MS + 5 * ASIM_MS},
+	{"write", "nearest", 5 * ASIM_MS + 2 * ASIM_MS + 5 * ASIM_MS},
+};
+
+START_TEST(network_database_route_pays_the_serving_instance)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml,
+	         "zones: [a, b, c]\n"
+	         "network: {within_zone: 100us, across_zones: 5ms}\n"
+	         "components:\n"
+	         "  drv: {kind: driver, target: db, count: 6, op: %s, zone: b}\n"
+	         "  db: {kind: database, zones: [a, b, c], replicas: 2, read_from: %s,\n"
+	         "       read_time: 1ms, write_time: 2ms}\n",
+	         db_route_cases[_i].op, db_route_cases[_i].read_from);
+	struct asim_kernel *k = build(yaml);
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->answers, 6);
+	for (int i = 0; i < 6; i++)
+		ck_assert_int_eq(d->latency[i], db_route_cases[_i].latency);
+	teardown(k);
+}
+END_TEST
+
 START_TEST(network_errors_quote_the_line)
 {
 	static const struct {
@@ -571,6 +605,8 @@ static Suite *edge_suite(void)
 	tcase_add_test(tc, calls_errors_quote_the_line);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("network");
+	tcase_add_loop_test(tc, network_database_route_pays_the_serving_instance, 0,
+	                    sizeof db_route_cases / sizeof db_route_cases[0]);
 	tcase_add_loop_test(tc, network_delay_by_zone, 0, sizeof net_cases / sizeof net_cases[0]);
 	tcase_add_test(tc, network_calls_pay_the_delay);
 	tcase_add_test(tc, network_errors_quote_the_line);

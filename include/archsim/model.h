@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "archsim/call.h"
 #include "archsim/cfg.h"
 #include "archsim/diag.h"
 #include "archsim/fault.h"
@@ -53,6 +54,13 @@ struct asim_model_ops {
 	uint32_t faults;
 	/* A fault starts (active) or ends (!active) at asim_now(). */
 	void (*fault)(struct asim_component *c, const struct asim_fault *f, bool active);
+	/* Optional: the instance a call to this component goes to, as a
+	 * topology-aware client (a database driver that knows the primary and
+	 * the replicas) picks it. asim_call_send asks it once the call's
+	 * caller, op and key are set, and sends there instead of the caller's
+	 * choice (call->callee_inst), so the network delay is the one to the
+	 * instance that serves. */
+	uint16_t (*route)(struct asim_component *c, const struct asim_call *call);
 };
 
 /* The registry of kinds (models/registry.c): NULL when kind is unknown. */
