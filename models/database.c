@@ -3,8 +3,10 @@
  * `connections` and a FIFO `wait_queue` in front of it (unbounded unless
  * given; a request beyond it is rejected at once).
  *
- * Routing: callers may address any instance; the database routes each
- * request itself, as a driver with a replica-aware pool does. Writes (op
+ * Routing: as a driver with a replica-aware pool does, so a call is sent
+ * (model op route, asked by asim_call_send) to the instance that will serve
+ * it and pays the network to and from that instance; one that has gone
+ * down or lost the lead on the way is routed again on arrival. Writes (op
  * "write") go to the primary; every other operation is a read, served by the
  * primary, a replica in turn (`read_from: replicas`), or a replica in the
  * caller's zone (`nearest`: then the primary if it is there, else any
