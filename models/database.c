@@ -18,9 +18,12 @@
  * key's next version; each replica applies it after its own draw of
  * replication_lag (a replica keeps the highest version it has seen, so late
  * applies never go back in time). The write is acknowledged: at once
- * (async), when every replica has applied it (sync), or when W of the N+1
- * instances hold it, the primary included (quorum). Applying costs a replica
- * no connection: the lag stands for shipping and applying the log.
+ * (async), when every replica that was up at commit has applied it (sync:
+ * a failed standby leaves the synchronous set), or when W of the N+1
+ * instances hold it, the primary included (quorum). A replica that is down
+ * (crashed, zone lost, paused) applies nothing until it is back, then takes
+ * what it missed in order; its ack counts only then. Applying costs a
+ * replica no connection: the lag stands for shipping and applying the log.
  *
  * Stale reads: a read must see every write acknowledged before it arrived
  * (writes concurrent with it may go either way, as in linearizability). A
@@ -106,6 +109,7 @@ struct op {
 	uint64_t version;       /* write: assigned at commit; read: newest seen */
 	uint32_t parts;         /* read: jobs outstanding; write: applies pending */
 	uint32_t acks;          /* write: instances holding it */
+	uint32_t need;          /* sync write: acks that make it acknowledged */
 	uint64_t epoch;         /* write: the leadership epoch it was committed in */
 	uint16_t inst;          /* write: the instance it went to */
 	bool write, rejected, answered;
@@ -706,7 +710,7 @@ static bool write_acknowledged(const struct database *s, const struct op *op)
 {
 	switch (s->replication) {
 	case REPL_SYNC:
-		return op->acks == s->replicas + 1;
+		return op->acks >= op->need;
 	case REPL_QUORUM:
 		return op->acks >= s->write_quorum;
 	default:
@@ -809,22 +813,31 @@ static void commit(struct asim_component *c, struct database *s, struct op *op)
 		return;
 	}
 	bool waits = s->replication != REPL_ASYNC;
+	op->need = 1;
 	for (uint32_t r = 0; r <= s->replicas; r++) {
 		if (r == op->inst)
 			continue;
+		/* A replica that is down gets the write when it is back (its
+		 * applies are held); sync replication waits only for the
+		 * replicas up at commit, as a cluster manager drops a failed
+		 * standby from the synchronous set. A quorum counts real acks,
+		 * a down replica's among them once it is back. */
+		bool wait_r = waits && (s->replication == REPL_QUORUM || lead_up(&s->lead, r));
 		struct apply *a = asim_pool_get(&s->applies);
 		if (!a) {
 			asim_kernel_stop(k);
 			return;
 		}
-		a->op = waits ? op : NULL;
+		a->op = wait_r ? op : NULL;
 		a->slot = op->slot;
 		a->version = op->version;
 		a->epoch = op->epoch;
 		a->gen = s->lead.gen;
 		a->committed = now;
-		if (waits)
+		if (wait_r) {
 			op->parts++;
+			op->need++;
+		}
 		asim_schedule(k, asim_dist_sample(&s->lag, s->r_lag), c->id, EV_APPLY, (uint16_t)r, 0,
 		              a);
 	}
@@ -890,8 +903,10 @@ static void served(struct asim_component *c, struct database *s, struct job *j)
 		read_done(c, s, op);
 }
 
-/* Holds back work and applies of a paused instance, and applies of a
- * replica whose replication is paused; true when it did. */
+/* Holds back work of a paused instance, and the applies of one that is
+ * paused, down (crashed, or its zone lost) or whose replication is paused:
+ * they land, in order, once it is back (so a sync write waits for a
+ * crashed replica, as it does for a paused one); true when it did. */
 static bool held_back(struct asim_component *c, struct database *s, const struct asim_event *ev)
 {
 	if (ev->inst >= c->instances || (ev->type != EV_SERVED && ev->type != EV_APPLY))
@@ -901,7 +916,8 @@ static bool held_back(struct asim_component *c, struct database *s, const struct
 	if (ev->type == EV_SERVED && in->paused)
 		ok = held_push(&in->held, EV_SERVED, ev->inst, ev->p,
 		               asim_now(c->kernel) - in->paused_at);
-	else if (ev->type == EV_APPLY && (in->paused || in->repl_paused))
+	else if (ev->type == EV_APPLY &&
+	         (in->paused || in->repl_paused || !lead_up(&s->lead, ev->inst)))
 		ok = held_push(&in->repl_held, EV_APPLY, ev->inst, ev->p, 0);
 	else
 		return false;
@@ -1047,17 +1063,22 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 			}
 			if (!*n || --*n)
 				continue;
-			/* The pause is over: its work resumes, and the applies it
-			 * held back drain, in the order they came. */
+			/* The pause is over: its work resumes. */
 			if (f->kind == ASIM_FAULT_PAUSE)
 				held_release(&in->held, c);
-			if (!in->paused && !in->repl_paused)
-				held_release(&in->repl_held, c);
 		}
-		if (f->kind == ASIM_FAULT_REPLICATION_PAUSE)
-			return;
 	}
-	lead_fault(&s->lead, c, f, active, EV_LEAD);
+	if (f->kind != ASIM_FAULT_REPLICATION_PAUSE)
+		lead_fault(&s->lead, c, f, active, EV_LEAD);
+	if (active)
+		return;
+	/* An instance back from every fault that held its applies back takes
+	 * them, in the order they came. */
+	for (uint32_t i = 0; i < c->instances; i++) {
+		struct instance *in = &s->inst[i];
+		if (asim_fault_hits(f, i) && !in->paused && !in->repl_paused && lead_up(&s->lead, i))
+			held_release(&in->repl_held, c);
+	}
 }
 
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)

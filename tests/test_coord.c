@@ -184,6 +184,38 @@ static void rig_free(struct rig *g)
 	free(g->got);
 }
 
+/* Replica 2 is down from 50ms to 1s; a write arrives at 100ms and commits
+ * at 101ms, and each replica applies 10ms later. Sync waits only for the
+ * replicas up at commit (answered at 111ms); a quorum of all three counts
+ * real acks only, so it waits for the crashed replica to be back and apply
+ * its held write (answered at 1s). */
+static const struct row down_rows[] = {{100 * MS, W, 1, 0}};
+static const struct frow replica_down[] = {
+	{50 * MS, "m", ASIM_FAULT_CRASH, 2, true, 0},
+	{1 * S, "m", ASIM_FAULT_CRASH, 2, false, 0},
+};
+static const struct {
+	const char *yaml;
+	asim_time answered;
+} down_cases[] = {
+	{"m: {kind: database, replicas: 2, replication: sync, replication_lag: 10ms,\n"
+	 "    read_time: 1ms, write_time: 1ms}\n", 111 * MS},
+	{"m: {kind: database, replicas: 2, replication: quorum, write_quorum: 3,\n"
+	 "    replication_lag: 10ms, read_time: 1ms, write_time: 1ms}\n", 1 * S},
+};
+
+START_TEST(coord_down_replica_and_write_acks)
+{
+	struct rig g;
+	rig_build(&g, down_cases[_i].yaml, down_rows, 1, replica_down, 2);
+	rig_run(&g, 2 * S);
+	ck_assert(g.got[0].done);
+	ck_assert_int_eq(g.got[0].status, ASIM_OK);
+	ck_assert_int_eq(g.got[0].at, down_cases[_i].answered);
+	rig_free(&g);
+}
+END_TEST
+
 /* Writes of keys 1, 2 and 3 commit at 1ms, 501ms and 551ms; the replica
  * applies each 100ms later. The primary crashes at 600ms, before key 2's
  * and key 3's applies land, and the replica is promoted at 1.6s. Async
@@ -621,6 +653,7 @@ static Suite *coord_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, coord_failover_loses_lag_window, 0, 2);
+	tcase_add_loop_test(tc, coord_down_replica_and_write_acks, 0, 2);
 	tcase_add_loop_test(tc, coord_split_brain_and_fencing, 0, 2);
 	tcase_add_test(tc, coord_majority_loss_stops_grants);
 	tcase_add_loop_test(tc, coord_lease_clock_skew, 0, 2);
