@@ -487,6 +487,13 @@ static uint64_t client_of(const struct asim_call *call)
 	return (call->request >> 40) + 1;
 }
 
+/* The zone of the instance that sent call (0 when its component has none). */
+static uint16_t caller_zone(struct asim_kernel *k, const struct asim_call *call)
+{
+	const struct asim_component *from = asim_kernel_component(k, call->caller);
+	return from && from->zone ? from->zone[call->caller_inst] : 0;
+}
+
 static uint16_t route_read(struct asim_component *c, struct database *s,
                            const struct asim_call *call)
 {
@@ -502,8 +509,7 @@ static uint16_t route_read(struct asim_component *c, struct database *s,
 	}
 	if (s->read_from == FROM_REPLICAS || !c->zone)
 		return next_replica(s);
-	const struct asim_component *from = asim_kernel_component(c->kernel, call->caller);
-	uint16_t z = from && from->zone ? from->zone[call->caller_inst] : 0;
+	uint16_t z = caller_zone(c->kernel, call);
 	/* Rotate over the replicas in the caller's zone, starting after the last
 	 * one used, so that they share the load. */
 	for (uint32_t step = 1; step <= s->replicas; step++) {
@@ -543,9 +549,7 @@ static uint16_t route(struct asim_component *c, const struct asim_call *call)
 	if (s->index.on && call->op == s->index.op)
 		return call->callee_inst;
 	if (call->op == ASIM_OP_WRITE) {
-		const struct asim_component *from = asim_kernel_component(c->kernel, call->caller);
-		uint16_t z = from && from->zone ? from->zone[call->caller_inst] : 0;
-		int to = lead_route_write(&s->lead, c, z);
+		int to = lead_route_write(&s->lead, c, caller_zone(c->kernel, call));
 		return to < 0 ? call->callee_inst : (uint16_t)to;
 	}
 	if (s->read_quorum > 1)
@@ -664,9 +668,7 @@ static void request(struct asim_component *c, struct database *s, struct asim_ca
 		if (measuring)
 			s->writes++;
 		op->parts = 0;
-		const struct asim_component *from = asim_kernel_component(k, call->caller);
-		uint16_t z = from && from->zone ? from->zone[call->caller_inst] : 0;
-		int to = lead_route_write(&s->lead, c, z);
+		int to = lead_route_write(&s->lead, c, caller_zone(k, call));
 		if (to < 0) {
 			if (measuring)
 				s->no_primary++;
