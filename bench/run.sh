@@ -29,7 +29,7 @@ bare=$("$build/bench/bench_bare_mm1" 5000000)
 echo "$bare"
 
 python3 - "$build" "$bare" <<'PY'
-import json, os, shutil, subprocess, sys, tempfile, time
+import json, os, shutil, subprocess, sys, tempfile
 build, bare = sys.argv[1], sys.argv[2]
 bin = os.path.join(build, "cli", "archsim")
 figs = dict(l.split(": ", 1) for l in bare.splitlines() if ": " in l)

@@ -55,7 +55,7 @@ struct balancer {
 	uint32_t *cand; /* scratch: backends in rotation */
 	struct asim_pool fwds;
 	/* Measured after warm-up. */
-	uint64_t unreachable, timed_out, ejections, health_changes;
+	uint64_t unreachable, timed_out; /* ejections, health changes: per backend */
 };
 
 enum { EV_PROBE = EV_MODEL_BASE, EV_PROBE_TIMEOUT, EV_FWD_TIMEOUT };
@@ -277,10 +277,8 @@ static void observe(struct balancer *s, struct backend *b, asim_time now, bool o
 	if (!ok && b->outlier.consec + 1 >= s->oc.consecutive)
 		for (uint32_t i = 0; i < s->nb; i++)
 			ejected += outlier_ejected(&s->b[i].outlier, now);
-	if (outlier_record(&b->outlier, &s->oc, now, ok, ejected, s->nb) && measuring) {
-		s->ejections++;
+	if (outlier_record(&b->outlier, &s->oc, now, ok, ejected, s->nb) && measuring)
 		b->ejections++;
-	}
 }
 
 static void done(struct asim_component *c, struct balancer *s, struct fwd *f,
@@ -303,10 +301,8 @@ static void answered(struct asim_component *c, struct balancer *s, struct asim_c
 		asim_cancel(k, b->probe_timer);
 		b->probe = NULL;
 		asim_call_free(k, out);
-		if (health_record(&b->health, &s->hc, ok) && asim_measuring_at(k, asim_now(k))) {
-			s->health_changes++;
+		if (health_record(&b->health, &s->hc, ok) && asim_measuring_at(k, asim_now(k)))
 			b->health_changes++;
-		}
 		return;
 	}
 	struct fwd *f = (struct fwd *)(uintptr_t)out->token;
@@ -330,10 +326,8 @@ static void probe_failed(struct asim_kernel *k, struct balancer *s, struct backe
 {
 	asim_call_abandon(k, b->probe);
 	b->probe = NULL;
-	if (health_record(&b->health, &s->hc, false) && asim_measuring_at(k, asim_now(k))) {
-		s->health_changes++;
+	if (health_record(&b->health, &s->hc, false) && asim_measuring_at(k, asim_now(k)))
 		b->health_changes++;
-	}
 }
 
 static void probe(struct asim_component *c, struct balancer *s, uint32_t j)
@@ -419,7 +413,10 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->nb, "components.%s.backends", c->name);
 	/* How evenly the policy spread the load: max over mean of requests sent. */
 	double max = 0, sum = 0;
+	uint64_t health_changes = 0, ejections = 0;
 	for (uint32_t i = 0; i < s->nb; i++) {
+		health_changes += s->b[i].health_changes;
+		ejections += s->b[i].ejections;
 		sum += (double)s->b[i].sent;
 		if ((double)s->b[i].sent > max)
 			max = (double)s->b[i].sent;
@@ -433,9 +430,9 @@ static void report(const struct asim_component *c, struct asim_results *r)
 		asim_results_count(r, in_rotation_now(s, asim_now(c->kernel)),
 		                   "components.%s.in_rotation", c->name);
 	if (s->hc.on)
-		asim_results_count(r, s->health_changes, "components.%s.health_changes", c->name);
+		asim_results_count(r, health_changes, "components.%s.health_changes", c->name);
 	if (s->oc.on)
-		asim_results_count(r, s->ejections, "components.%s.ejections", c->name);
+		asim_results_count(r, ejections, "components.%s.ejections", c->name);
 	/* Per backend, by target and instance: which one took the load, or
 	 * was taken out of rotation. */
 	for (uint32_t i = 0; i < s->nb; i++) {
