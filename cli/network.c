@@ -41,6 +41,25 @@ static inline int group_of(const int8_t *g, uint32_t nz, uint32_t zone, uint32_t
 	return g[nz + comp] >= 0 ? g[nz + comp] : g[zone];
 }
 
+/* Whether an active fault cuts the link from (from, zone za) to (to, zone
+ * zb) outright: a zone loss or a partition between them. */
+static bool cuts(const struct network *n, const struct active_fault *a, uint32_t from,
+                 uint32_t za, uint32_t to, uint32_t zb)
+{
+	const struct asim_net_scope *sc = a->scope;
+	switch (a->f->kind) {
+	case ASIM_FAULT_ZONE_LOSS:
+		return za == sc->zone || zb == sc->zone;
+	case ASIM_FAULT_PARTITION: {
+		int ga = group_of(sc->group, n->nz, za, from);
+		int gb = group_of(sc->group, n->nz, zb, to);
+		return ga >= 0 && gb >= 0 && ga != gb && (!sc->oneway || ga < gb);
+	}
+	default:
+		return false;
+	}
+}
+
 /* Applies the active faults to one message: lost, or its delay d plus the
  * latency faults it meets. */
 static asim_time faulted(struct network *n, uint32_t from, uint32_t za, uint32_t to,
@@ -49,18 +68,9 @@ static asim_time faulted(struct network *n, uint32_t from, uint32_t za, uint32_t
 	for (uint32_t i = 0; i < n->nactive; i++) {
 		const struct asim_fault *f = n->active[i].f;
 		const struct asim_net_scope *sc = n->active[i].scope;
+		if (cuts(n, &n->active[i], from, za, to, zb))
+			return ASIM_NET_LOST;
 		switch (f->kind) {
-		case ASIM_FAULT_ZONE_LOSS:
-			if (za == sc->zone || zb == sc->zone)
-				return ASIM_NET_LOST;
-			break;
-		case ASIM_FAULT_PARTITION: {
-			int ga = group_of(sc->group, n->nz, za, from);
-			int gb = group_of(sc->group, n->nz, zb, to);
-			if (ga >= 0 && gb >= 0 && ga != gb && (!sc->oneway || ga < gb))
-				return ASIM_NET_LOST;
-			break;
-		}
 		case ASIM_FAULT_LOSS:
 		case ASIM_FAULT_LATENCY: {
 			bool hit = (in_side(sc->from, n->nz, za, from) && in_side(sc->to, n->nz, zb, to)) ||
@@ -107,6 +117,22 @@ static asim_time net_delay(void *p, struct asim_kernel *k, uint32_t from, uint16
 	if (d == ASIM_NET_LOST && asim_measuring_at(k, asim_now(k)))
 		n->lost++;
 	return d;
+}
+
+static bool link_up(void *p, struct asim_kernel *k, uint32_t from, uint16_t from_inst,
+                    uint32_t to, uint16_t to_inst)
+{
+	const struct network *n = p;
+	if (!n->nactive)
+		return true;
+	const struct asim_component *a = asim_kernel_component(k, from);
+	const struct asim_component *b = asim_kernel_component(k, to);
+	uint32_t za = a->zone ? a->zone[from_inst] : 0;
+	uint32_t zb = b->zone ? b->zone[to_inst] : 0;
+	for (uint32_t i = 0; i < n->nactive; i++)
+		if (cuts(n, &n->active[i], from, za, to, zb))
+			return false;
+	return true;
 }
 
 static void report(const struct asim_component *c, struct asim_results *r)
@@ -272,6 +298,7 @@ static bool install(struct asim_kernel *k, const struct asim_cfg *net, struct as
 		return false;
 	}
 	asim_kernel_set_network(k, net_delay, n);
+	asim_kernel_set_network_link(k, link_up);
 	return true;
 }
 

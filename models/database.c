@@ -25,6 +25,14 @@
  * what it missed in order; its ack counts only then. Applying costs a
  * replica no connection: the lag stands for shipping and applying the log.
  *
+ * The log travels over a stream from the primary to each replica, which
+ * repairs random loss itself (its retransmissions are part of the lag) but
+ * not a cut link: while a partition or a zone loss separates the primary
+ * from a replica, what it ships there waits, in order, and the primary tries
+ * the link again every `replication_retry` (default 1s, as a replica
+ * reconnects). A sync or quorum write that needs that replica waits with
+ * it; an async replica falls behind and serves stale reads.
+ *
  * Stale reads: a read must see every write acknowledged before it arrived
  * (writes concurrent with it may go either way, as in linearizability). A
  * read whose answer is older counts as stale, and its staleness is the time
@@ -124,6 +132,7 @@ struct job {
 struct apply {
 	struct op *op; /* sync and quorum writes waiting for acks; else NULL */
 	uint32_t slot;
+	uint16_t from; /* the instance that shipped it */
 	uint64_t version, epoch, gen;
 	asim_time committed;
 };
@@ -137,6 +146,8 @@ struct instance {
 	asim_time paused_at;
 	struct held_list held;      /* work frozen by a pause */
 	struct held_list repl_held; /* applies frozen by a pause of either kind */
+	struct held_list link_held; /* applies shipped while the link was cut */
+	bool relinking;             /* an EV_RELINK is pending for this replica */
 };
 
 struct db_index {
@@ -155,6 +166,7 @@ struct database {
 	int replication, read_from;
 	uint32_t write_quorum, read_quorum;
 	struct asim_dist read_time, write_time, lag;
+	asim_time retry; /* replication_retry */
 	gsl_rng *r_service, *r_lag, *r_pick;
 	uint32_t rr;
 
@@ -179,15 +191,18 @@ struct database {
 	uint64_t reads, writes, rejected, stale_reads;
 	uint64_t duplicates, deduplicated, no_primary, refused;
 	uint64_t lock_conflicts, lock_fenced;
+	uint64_t link_held; /* applies that waited for a cut link */
 	struct asim_hist lag_hist, staleness, wait_hist;
 };
 
-enum { EV_SERVED = EV_MODEL_BASE, EV_APPLY, EV_RECONCILE, EV_LEAD };
+enum { EV_SERVED = EV_MODEL_BASE, EV_APPLY, EV_RECONCILE, EV_LEAD,
+       EV_RELINK = EV_LEAD + LEAD_EV_COUNT };
 
 static const char *const db_keys[] = {
 	"kind", "zone", "zones", "connections", "wait_queue", "read_time", "write_time",
 	"replicas", "replication", "replication_lag", "read_from", "write_quorum", "read_quorum",
-	"version_slots", "failover", "leadership", "idempotency", "sticky_window", "index", NULL,
+	"version_slots", "failover", "leadership", "idempotency", "sticky_window", "index",
+	"replication_retry", NULL,
 };
 static const char *const index_keys[] = {"queue", "conditional", "reconcile_every", "settle",
                                          NULL};
@@ -292,6 +307,9 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	ok &= asim_cfg_choice(map, "replication", ASIM_OPTIONAL, replication_names,
 	                      &s->replication, d);
 	ok &= asim_cfg_dist(map, "replication_lag", ASIM_OPTIONAL, &s->lag, d);
+	s->retry = ASIM_S;
+	ok &= asim_cfg_time(map, "replication_retry", ASIM_OPTIONAL, ASIM_MS, ASIM_HOUR, &s->retry,
+	                    d);
 	ok &= asim_cfg_choice(map, "read_from", ASIM_OPTIONAL, read_from_names, &s->read_from, d);
 	ok &= asim_cfg_int(map, "version_slots", ASIM_OPTIONAL, 1, INT64_C(1) << 24, &slots, d);
 	ok &= asim_cfg_bool(map, "idempotency", ASIM_OPTIONAL, &s->idempotency, d);
@@ -784,6 +802,60 @@ static bool duplicate(struct asim_component *c, struct database *s, struct op *o
 	return false;
 }
 
+/* An apply whose primary has gone (down, or deposed) since it shipped: it
+ * will be ignored where it lands. */
+static bool apply_void(const struct database *s, const struct apply *a)
+{
+	return a->epoch != s->lead.epoch || a->gen != s->lead.gen;
+}
+
+/* Ships apply a to replica r: it lands after a draw of the lag, unless the
+ * link from its primary is cut or earlier shipments still wait for the
+ * link; then it waits behind them, and the link is tried again every
+ * replication_retry. */
+static void ship(struct asim_component *c, struct database *s, struct apply *a, uint16_t r)
+{
+	struct asim_kernel *k = c->kernel;
+	struct instance *in = &s->inst[r];
+	if (!in->link_held.n && asim_net_link_up(k, c->id, a->from, c->id, r)) {
+		asim_schedule(k, asim_dist_sample(&s->lag, s->r_lag), c->id, EV_APPLY, r, 0, a);
+		return;
+	}
+	if (!held_push(&in->link_held, EV_APPLY, r, a, 0)) {
+		asim_kernel_stop(k);
+		return;
+	}
+	if (asim_measuring_at(k, a->committed))
+		s->link_held++;
+	if (!in->relinking) {
+		in->relinking = true;
+		asim_schedule(k, s->retry, c->id, EV_RELINK, r, 0, NULL);
+	}
+}
+
+/* The primary tries the link to replica r again: what waited goes out, in
+ * order, up to the first apply whose link is still cut. Applies of a gone
+ * primary go too (they are ignored where they land), so that a lost
+ * primary's log does not block the new one's. */
+static void relink(struct asim_component *c, struct database *s, uint16_t r)
+{
+	struct asim_kernel *k = c->kernel;
+	struct held_list *h = &s->inst[r].link_held;
+	uint32_t sent = 0;
+	while (sent < h->n) {
+		struct apply *a = h->v[sent].p;
+		if (!apply_void(s, a) && !asim_net_link_up(k, c->id, a->from, c->id, r))
+			break;
+		asim_schedule(k, asim_dist_sample(&s->lag, s->r_lag), c->id, EV_APPLY, r, 0, a);
+		sent++;
+	}
+	memmove(h->v, h->v + sent, (h->n - sent) * sizeof *h->v);
+	h->n -= sent;
+	s->inst[r].relinking = h->n > 0;
+	if (h->n)
+		asim_schedule(k, s->retry, c->id, EV_RELINK, r, 0, NULL);
+}
+
 static void commit(struct asim_component *c, struct database *s, struct op *op)
 {
 	struct asim_kernel *k = c->kernel;
@@ -832,6 +904,7 @@ static void commit(struct asim_component *c, struct database *s, struct op *op)
 		}
 		a->op = wait_r ? op : NULL;
 		a->slot = op->slot;
+		a->from = op->inst;
 		a->version = op->version;
 		a->epoch = op->epoch;
 		a->gen = s->lead.gen;
@@ -840,8 +913,7 @@ static void commit(struct asim_component *c, struct database *s, struct op *op)
 			op->parts++;
 			op->need++;
 		}
-		asim_schedule(k, asim_dist_sample(&s->lag, s->r_lag), c->id, EV_APPLY, (uint16_t)r, 0,
-		              a);
+		ship(c, s, a, (uint16_t)r);
 	}
 	if (write_acknowledged(s, op))
 		acknowledge(c, s, op);
@@ -855,7 +927,7 @@ static void applied(struct asim_component *c, struct database *s, struct apply *
 	/* What a primary had not shipped when it went down never arrives, and
 	 * a deposed primary's log is not applied: the instances follow the new
 	 * primary's history, and the instance that leads now keeps its own. */
-	bool voided = a->epoch != s->lead.epoch || a->gen != s->lead.gen;
+	bool voided = apply_void(s, a);
 	if (!voided && r != s->lead.leader && a->version > *v)
 		*v = a->version;
 	if (asim_measuring_at(k, a->committed))
@@ -953,6 +1025,9 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 	case ASIM_EV_RESPONSE:
 		lead_handle(&s->lead, c, ev, EV_LEAD);
 		break;
+	case EV_RELINK:
+		relink(c, s, ev->inst);
+		break;
 	default:
 		if (ev->type >= EV_LEAD && ev->type < EV_LEAD + LEAD_EV_COUNT)
 			lead_handle(&s->lead, c, ev, EV_LEAD);
@@ -1027,6 +1102,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->deduplicated, "components.%s.deduplicated", n);
 	asim_results_count(r, s->no_primary, "components.%s.no_primary", n);
 	asim_results_count(r, s->refused, "components.%s.refused_writes", n);
+	asim_results_count(r, s->link_held, "components.%s.replication_held", n);
 	if (s->fence || s->lock_conflicts) {
 		asim_results_count(r, s->lock_conflicts, "components.%s.lock_conflicting_writes", n);
 		asim_results_count(r, s->lock_fenced, "components.%s.lock_fenced_writes", n);
@@ -1104,6 +1180,7 @@ static void destroy(struct asim_component *c)
 			ptr_ring_free(&s->inst[i].wait);
 			held_free(&s->inst[i].held);
 			held_free(&s->inst[i].repl_held);
+			held_free(&s->inst[i].link_held);
 		}
 	free(s->inst);
 	free(s->fence);

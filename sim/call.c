@@ -24,6 +24,17 @@ void asim_kernel_set_network(struct asim_kernel *k, asim_net_delay_fn fn, void *
 	k->net = net;
 }
 
+void asim_kernel_set_network_link(struct asim_kernel *k, asim_net_link_fn fn)
+{
+	k->link_fn = fn;
+}
+
+bool asim_net_link_up(struct asim_kernel *k, uint32_t from, uint16_t from_inst, uint32_t to,
+                      uint16_t to_inst)
+{
+	return !k->link_fn || k->link_fn(k->net, k, from, from_inst, to, to_inst);
+}
+
 size_t asim_call_live(const struct asim_kernel *k)
 {
 	return k->calls.live;

@@ -88,6 +88,7 @@ struct asim_kernel {
 
 	struct asim_pool calls;
 	asim_net_delay_fn net_fn;
+	asim_net_link_fn link_fn; /* with net; NULL: every link is up */
 	void *net;
 };
 

@@ -131,7 +131,7 @@ expect_exit 2 "compare bad threshold" "$bin" compare --max-regression p95=lots \
 
 # The trade-off pairs say what the README says of them: the split design's
 # tail is worse (compare exits 1), eventual consistency is faster and
-# available through the replica stall but reads stale, strong is not.
+# more available through the partition but reads stale, strong is not.
 expect_exit 1 "tradeoff: microservices regress on monolith" "$bin" compare --reps 3 -j 2 \
 	scenarios/tradeoffs/monolith.yaml scenarios/tradeoffs/microservices.yaml
 expect_grep "tradeoff: p95 worse" "^p95 ms .* worse" "$tmp/out"
@@ -140,7 +140,7 @@ expect_exit 0 "tradeoff: eventual holds its SLOs" "$bin" compare --reps 3 -j 2 \
 expect_grep "tradeoff: eventual faster" "^p50 ms .* better" "$tmp/out"
 expect_grep "tradeoff: eventual more available" "^availability .* better" "$tmp/out"
 expect_grep "tradeoff: eventual reads stale" "^stale_reads .* worse" "$tmp/out"
-expect_exit 1 "tradeoff: strong fails availability in the stall" "$bin" run -q \
+expect_exit 1 "tradeoff: strong fails availability in the partition" "$bin" run -q \
 	scenarios/tradeoffs/strong-consistency.yaml
 
 # Resource limits: a run stopped at one reports what it had, says why, exits 1.

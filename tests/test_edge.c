@@ -512,6 +512,62 @@ START_TEST(network_database_route_pays_the_serving_instance)
 }
 END_TEST
 
+/* The replication stream honours partitions. A writer in zone a sends a
+ * write every 10ms to a database with its primary in a and one replica in
+ * b (network 100us, write_time 1ms, lag 1ms, replication_retry 100ms); a
+ * partition cuts a from b from 195ms to 495ms. A write committed in it
+ * (sent at 200ms, committed at 201.1ms) waits for the link, which the
+ * primary tries at 301.1, 401.1 and 501.1ms: the replica applies it at
+ * 502.1ms. Sync acknowledges the 30 writes sent from 200 to 490ms only
+ * then (the first 302.2ms after it was sent, the last 12.2ms); async at
+ * once, and its replica falls 301ms behind. */
+static const struct {
+	const char *replication;
+	asim_time in_partition, last_in_partition, outside;
+} partition_cases[] = {
+	{"sync", 302200 * ASIM_US, 12200 * ASIM_US, 2200 * ASIM_US},
+	{"async", 1200 * ASIM_US, 1200 * ASIM_US, 1200 * ASIM_US},
+};
+
+START_TEST(network_partition_holds_the_replication_stream)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml,
+	         "zones: [a, b]\n"
+	         "network: {within_zone: 100us, across_zones: 100us}\n"
+	         "components:\n"
+	         "  drv: {kind: driver, target: db, count: 60, interval: 10ms, op: write, zone: a}\n"
+	         "  db: {kind: database, zones: [a, b], replicas: 1, replication: %s,\n"
+	         "       replication_lag: 1ms, replication_retry: 100ms, read_time: 1ms,\n"
+	         "       write_time: 1ms}\n",
+	         partition_cases[_i].replication);
+	struct asim_kernel *k = build(yaml);
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	/* The fault engine's part: zone a in one group, b in the other. */
+	int8_t group[2 + 3] = {0, 1, -1, -1, -1};
+	struct asim_net_scope scope = {.group = group};
+	struct asim_fault f = {.kind = ASIM_FAULT_PARTITION, .start = 195 * ASIM_MS,
+	                       .end = 495 * ASIM_MS};
+	ck_assert_int_eq(asim_kernel_run(k, 195 * ASIM_MS), ASIM_RUN_DONE);
+	ck_assert(asim_network_fault(k, &f, &scope, true));
+	ck_assert_int_eq(asim_kernel_run(k, 495 * ASIM_MS), ASIM_RUN_DONE);
+	ck_assert(asim_network_fault(k, &f, &scope, false));
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->answers, 60);
+	ck_assert_uint_eq(d->got[ASIM_OK], 60);
+	/* Answers come in order of sending here: sync's held writes are all
+	 * acknowledged at 502.2ms, in the order they were committed. */
+	ck_assert_int_eq(d->latency[19], partition_cases[_i].outside);
+	ck_assert_int_eq(d->latency[20], partition_cases[_i].in_partition);
+	ck_assert_int_eq(d->latency[49], partition_cases[_i].last_in_partition);
+	ck_assert_int_eq(d->latency[50], partition_cases[_i].outside);
+	ck_assert_uint_eq((uint64_t)figure(k, "db", "replication_held"), 30);
+	ck_assert_double_eq_tol(figure(k, "db", "replication_lag_ms.max"), 301.0, 1e-9);
+	teardown(k);
+}
+END_TEST
+
 START_TEST(network_errors_quote_the_line)
 {
 	static const struct {
@@ -605,6 +661,8 @@ static Suite *edge_suite(void)
 	tcase_add_test(tc, calls_errors_quote_the_line);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("network");
+	tcase_add_loop_test(tc, network_partition_holds_the_replication_stream, 0,
+	                    sizeof partition_cases / sizeof partition_cases[0]);
 	tcase_add_loop_test(tc, network_database_route_pays_the_serving_instance, 0,
 	                    sizeof db_route_cases / sizeof db_route_cases[0]);
 	tcase_add_loop_test(tc, network_delay_by_zone, 0, sizeof net_cases / sizeof net_cases[0]);

@@ -97,4 +97,16 @@ typedef asim_time (*asim_net_delay_fn)(void *net, struct asim_kernel *k, uint32_
                                        uint16_t from_inst, uint32_t to, uint16_t to_inst);
 void asim_kernel_set_network(struct asim_kernel *k, asim_net_delay_fn fn, void *net);
 
+/* Whether the network links two instances now: false while a partition or
+ * a zone loss cuts them apart. Asking sends nothing: no delay is drawn and
+ * no message counted, so a run that asks follows the same draws as one that
+ * does not. For traffic that rides a long-lived connection which repairs
+ * random loss itself (a database's replication stream), where only a cut
+ * link stops it. Always true without a network, or before one sets fn. */
+typedef bool (*asim_net_link_fn)(void *net, struct asim_kernel *k, uint32_t from,
+                                 uint16_t from_inst, uint32_t to, uint16_t to_inst);
+void asim_kernel_set_network_link(struct asim_kernel *k, asim_net_link_fn fn);
+bool asim_net_link_up(struct asim_kernel *k, uint32_t from, uint16_t from_inst, uint32_t to,
+                      uint16_t to_inst);
+
 #endif
