@@ -103,6 +103,8 @@ void asim_report_text(const struct asim_results *r, FILE *out)
 	field(out, r, "succeeded", "succeeded");
 	field(out, r, "availability", "availability");
 	fprintf(out, "\nThroughput ");
+	field(out, r, "admitted/s", "admitted_rps");
+	field(out, r, "completed/s", "completed_rps");
 	field(out, r, "goodput/s", "throughput_rps");
 	field(out, r, "retry amplification", "retry_amplification");
 	fprintf(out, "\nFailures   ");

@@ -556,6 +556,12 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	                  "availability");
 	put_latency(r, &o->latency, "latency_ms");
 	asim_results_real(r, measured > 0 ? (double)o->offered / measured : 0.0, "offered_rps");
+	/* Admitted: finished requests the system took in (not refused by a rate
+	 * limit or a full queue on their last attempt); completed: all that
+	 * finished; throughput_rps is the goodput, those that succeeded. */
+	asim_results_real(r, measured > 0 ? (double)(o->requests - o->failed_rejected) / measured : 0.0,
+	                  "admitted_rps");
+	asim_results_real(r, measured > 0 ? (double)o->requests / measured : 0.0, "completed_rps");
 	asim_results_real(r, measured > 0 ? (double)o->succeeded / measured : 0.0, "throughput_rps");
 	asim_results_real(r, o->requests ? (double)o->attempts / (double)o->requests : 0.0,
 	                  "retry_amplification");

@@ -267,6 +267,39 @@ START_TEST(scenario_flagship_counts_consistent)
 }
 END_TEST
 
+/* The request rates add up: completed and admitted are counts over the
+ * measured time, admitted leaves out the requests a full queue refused, and
+ * the goodput is what succeeded. queue-buildup-fixed sheds load, so the
+ * three differ. */
+START_TEST(scenario_rates_add_up)
+{
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_overrides ov = {0};
+	struct asim_scenario *s = load_rel("scenarios/failures/queue-buildup-fixed.yaml", &ov, &d);
+	asim_diag_print(&d, stderr);
+	ck_assert_ptr_nonnull(s);
+	struct asim_results r;
+	asim_results_init(&r);
+	ck_assert_int_eq(asim_scenario_run(s, 0, &r, &d), ASIM_RUN_DONE);
+	double measured = get(&r, "duration_s") - get(&r, "warmup_s");
+	double requests = get(&r, "requests"), rejected = get(&r, "failures.rejected");
+	ck_assert(rejected > 0);
+	/* Exact but for the rounding of a division and a product. */
+	ck_assert_double_eq_tol(get(&r, "completed_rps") * measured, requests, 1e-9 * requests);
+	ck_assert_double_eq_tol(get(&r, "admitted_rps") * measured, requests - rejected,
+	                        1e-9 * requests);
+	ck_assert_double_eq_tol(get(&r, "throughput_rps") * measured, get(&r, "succeeded"),
+	                        1e-9 * requests);
+	ck_assert(get(&r, "offered_rps") >= get(&r, "completed_rps"));
+	ck_assert(get(&r, "admitted_rps") < get(&r, "completed_rps"));
+	ck_assert(get(&r, "throughput_rps") <= get(&r, "admitted_rps"));
+	asim_results_finish(&r);
+	asim_diag_finish(&d);
+	asim_scenario_free(s);
+}
+END_TEST
+
 START_TEST(scenario_hash_is_content_not_format)
 {
 	static const char a[] = "x: {rate: 10/s, n: [1, 2]}\ny: ok\n";
@@ -302,6 +335,7 @@ int main(void)
 	tcase_add_test(tc, scenario_overrides_apply);
 	tcase_add_test(tc, scenario_flagship_counts_consistent);
 	tcase_add_test(tc, scenario_hash_is_content_not_format);
+	tcase_add_test(tc, scenario_rates_add_up);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
