@@ -22,13 +22,14 @@ static const char usage_plot[] =
 	"\n"
 	"Runs gnuplot over the data that `archsim run FILE --out DIR` wrote to DIR\n"
 	"(series.csv, cdf.csv, faults.csv) and writes latency, availability,\n"
-	"throughput, queues and cdf plots there, each as PNG and SVG. Fault windows\n"
-	"listed in faults.csv are shaded. Needs gnuplot on PATH\n"
+	"throughput, queues, replication and cdf plots there, each as PNG and SVG.\n"
+	"Fault windows listed in faults.csv are shaded. Needs gnuplot on PATH\n"
 	"(apt-get install gnuplot-nox).\n"
 	"\n"
 	"exit codes: 0 plotted, 2 bad usage or no data in DIR, 3 gnuplot missing or failed\n";
 
-static const char *const scripts[] = {"latency", "availability", "throughput", "queues", "cdf"};
+static const char *const scripts[] = {"latency", "availability", "throughput", "queues",
+                                      "replication", "cdf"};
 
 static bool on_path(const char *prog)
 {
@@ -57,7 +58,29 @@ struct plot_info {
 	double warmup, tmax;
 	int nfaults;
 	char queuecols[1024], queuenames[2048];
+	/* Databases: their replication_stalled_ms and stale_reads columns. */
+	char stallcols[1024], stalecols[1024], dbnames[2048];
 };
+
+/* Appends a space-separated word to a list in buf (size n); a list that
+ * would overflow keeps what it had. */
+static void add_word(char *buf, size_t n, const char *word, int len)
+{
+	size_t have = strlen(buf);
+	int w = snprintf(buf + have, n - have, "%s%.*s", have ? " " : "", len, word);
+	if (w < 0 || (size_t)w >= n - have)
+		buf[have] = '\0';
+}
+
+/* Whether tok ends with suffix; *stem gets the length before it. */
+static bool ends_with(const char *tok, const char *suffix, int *stem)
+{
+	size_t len = strlen(tok), sl = strlen(suffix);
+	if (len <= sl || strcmp(tok + len - sl, suffix))
+		return false;
+	*stem = (int)(len - sl);
+	return true;
+}
 
 static bool read_info(const char *dir, struct plot_info *pi)
 {
@@ -80,12 +103,18 @@ static bool read_info(const char *dir, struct plot_info *pi)
 	int col = 1;
 	for (char *save = NULL, *tok = strtok_r(line, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save), col++) {
-		size_t len = strlen(tok);
-		if (len > 6 && !strcmp(tok + len - 6, ".queue")) {
-			size_t qc = strlen(pi->queuecols), qn = strlen(pi->queuenames);
-			snprintf(pi->queuecols + qc, sizeof pi->queuecols - qc, "%s%d", qc ? " " : "", col);
-			snprintf(pi->queuenames + qn, sizeof pi->queuenames - qn, "%s%.*s", qn ? " " : "",
-			         (int)(len - 6), tok);
+		char num[16];
+		int stem;
+		snprintf(num, sizeof num, "%d", col);
+		if (ends_with(tok, ".queue", &stem)) {
+			add_word(pi->queuecols, sizeof pi->queuecols, num, (int)strlen(num));
+			add_word(pi->queuenames, sizeof pi->queuenames, tok, stem);
+		} else if (ends_with(tok, ".replication_stalled_ms", &stem)) {
+			add_word(pi->stallcols, sizeof pi->stallcols, num, (int)strlen(num));
+			add_word(pi->dbnames, sizeof pi->dbnames, tok, stem);
+		} else if (ends_with(tok, ".stale_reads", &stem)) {
+			/* Only databases sample both, so the two lists pair up. */
+			add_word(pi->stalecols, sizeof pi->stalecols, num, (int)strlen(num));
 		}
 	}
 	while (fgets(line, sizeof line, f)) {
@@ -172,9 +201,10 @@ enum asim_plot_status asim_plot_dir(const char *dir)
 			char setup[8192];
 			snprintf(setup, sizeof setup,
 			         "dir='%s'; plotdir='%s'; ext='%s'; nfaults=%d; warmup=%.9g; tmax=%.9g; "
-			         "queuecols='%s'; queuenames='%s'",
+			         "queuecols='%s'; queuenames='%s'; stallcols='%s'; stalecols='%s'; "
+			         "dbnames='%s'",
 			         dir, pd, exts[e], pi.nfaults, pi.warmup, pi.tmax, pi.queuecols,
-			         pi.queuenames);
+			         pi.queuenames, pi.stallcols, pi.stalecols, pi.dbnames);
 			if (!run_gnuplot(setup, script))
 				return ASIM_PLOT_FAILED;
 		}

@@ -1123,6 +1123,46 @@ static void report(const struct asim_component *c, struct asim_results *r)
 		asim_results_count(r, s->inst[i].served, "components.%s.served[%u]", n, i);
 }
 
+/* The oldest commit time among the applies a held list keeps, or now. */
+static asim_time oldest_held(const struct held_list *h, asim_time now)
+{
+	asim_time t = now;
+	for (uint32_t i = 0; i < h->n; i++) {
+		const struct apply *a = h->v[i].p;
+		if (a->committed < t)
+			t = a->committed;
+	}
+	return t;
+}
+
+/* For time series: connections busy and requests waiting (over all
+ * instances), the applies shipped and not yet landed, how long the most
+ * stalled replica has been held back (a cut link, a crash, a pause: the
+ * age of the oldest write it holds back), and the stale reads so far. */
+static void sample(const struct asim_component *c, struct asim_results *r)
+{
+	const struct database *s = c->state;
+	asim_time now = asim_now(c->kernel);
+	double busy = 0, queue = 0;
+	asim_time oldest = now;
+	for (uint32_t i = 0; i < c->instances; i++) {
+		const struct instance *in = &s->inst[i];
+		busy += in->busy;
+		queue += in->wait.len;
+		asim_time t = oldest_held(&in->link_held, now);
+		asim_time u = oldest_held(&in->repl_held, now);
+		if (t < oldest)
+			oldest = t;
+		if (u < oldest)
+			oldest = u;
+	}
+	asim_results_real(r, queue, "%s.queue", c->name);
+	asim_results_real(r, busy, "%s.busy", c->name);
+	asim_results_real(r, (double)s->applies.live, "%s.replication_backlog", c->name);
+	asim_results_real(r, asim_time_to_ms(now - oldest), "%s.replication_stalled_ms", c->name);
+	asim_results_real(r, (double)s->stale_reads, "%s.stale_reads", c->name);
+}
+
 /* Leadership's share of the fault hook: who is up, whose clock is off. */
 static void fault(struct asim_component *c, const struct asim_fault *f, bool active)
 {
@@ -1211,6 +1251,7 @@ const struct asim_model_ops asim_database_ops = {
 	.warmup_end = warmup_end,
 	.finish = finish,
 	.report = report,
+	.sample = sample,
 	.destroy = destroy,
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
 	          ASIM_FAULT_BIT(ASIM_FAULT_PAUSE) | ASIM_FAULT_BIT(ASIM_FAULT_CLOCK_SKEW) |

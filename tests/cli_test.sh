@@ -112,6 +112,15 @@ if command -v gnuplot >/dev/null 2>&1; then
 	expect_exit 0 "plot verb" "$bin" plot "$tmp/series"
 	if [ -s "$tmp/series/latency.png" ] && [ -s "$tmp/series/latency.svg" ]; then
 		ok "plots written"; else fail "plots written"; fi
+	# A database's replication over time: its columns in the series, its
+	# plot drawn, and gnuplot quiet (no empty-range warnings for panels
+	# that stayed at zero).
+	expect_exit 1 "replication plot" "$bin" run -q scenarios/tradeoffs/strong-consistency.yaml \
+		--plot "$tmp/repl"
+	expect_grep "replication columns" "db.replication_stalled_ms,db.stale_reads" "$tmp/repl/series.csv"
+	if [ -s "$tmp/repl/replication.png" ] && [ -s "$tmp/repl/replication.svg" ]; then
+		ok "replication plot written"; else fail "replication plot written"; fi
+	if [ ! -s "$tmp/err" ]; then ok "gnuplot quiet"; else fail "gnuplot quiet"; sed 's/^/    /' "$tmp/err" | head -3; fi
 fi
 expect_exit 2 "plot without data" "$bin" plot "$tmp/nothing-here"
 expect_exit 0 "compare --help" "$bin" compare --help
