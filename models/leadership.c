@@ -171,6 +171,7 @@ static void promote(struct leadership *L, struct asim_component *c, uint16_t i, 
 {
 	uint16_t old = L->leader;
 	L->epoch = epoch;
+	L->cut = false;
 	L->inst[i].believes = true;
 	L->inst[i].epoch = epoch;
 	L->need_leader = false;
@@ -208,6 +209,7 @@ static void stop_believing(struct leadership *L, struct asim_component *c, uint3
 	p->believes = false;
 	asim_cancel(c->kernel, p->expiry_timer);
 	asim_cancel(c->kernel, p->demote_timer);
+	p->demote_timer = (struct asim_timer){0};
 	resync(L, i);
 	recount(L, c);
 }
@@ -264,6 +266,53 @@ static void lease_request(struct leadership *L, struct asim_component *c, uint32
 	                                 (uint16_t)(ev_base + LEAD_EV_TIMEOUT), (uint16_t)i, 0, call);
 }
 
+/* failover: how often the cluster manager checks that the primary is
+ * reachable: every second, or every half detection when that is shorter
+ * (and not more often than every 10ms). */
+static asim_time check_every(const struct leadership *L)
+{
+	asim_time t = L->detection / 2;
+	return t < 10 * ASIM_MS ? 10 * ASIM_MS : t > ASIM_S ? ASIM_S : t;
+}
+
+/* Whether the network cuts the live primary off from most of the other
+ * up instances (both ways count: a partition is either). */
+static bool primary_cut_off(const struct leadership *L, struct asim_component *c)
+{
+	struct asim_kernel *k = c->kernel;
+	uint16_t l = L->leader;
+	uint32_t others = 0, reach = 0;
+	for (uint32_t i = 0; i < L->n; i++) {
+		if (i == l || L->inst[i].down)
+			continue;
+		others++;
+		reach += asim_net_link_up(k, c->id, (uint16_t)i, c->id, l) &&
+		         asim_net_link_up(k, c->id, l, c->id, (uint16_t)i);
+	}
+	return others > 0 && 2 * reach < others;
+}
+
+/* The candidate on the far side of a partition from the primary: the up
+ * instance, not believing it leads, that cannot reach the primary and
+ * holds the most data (the lowest index on a tie); -1 when none. */
+static int across_candidate(const struct leadership *L, struct asim_component *c)
+{
+	int best = -1;
+	uint64_t best_sum = 0;
+	for (uint32_t i = 0; i < L->n; i++) {
+		const struct lead_inst *p = &L->inst[i];
+		if (p->down || p->believes ||
+		    asim_net_link_up(c->kernel, c->id, (uint16_t)i, c->id, L->leader))
+			continue;
+		uint64_t sum = data_sum(L, i);
+		if (best < 0 || sum > best_sum) {
+			best = (int)i;
+			best_sum = sum;
+		}
+	}
+	return best;
+}
+
 void lead_start(struct leadership *L, struct asim_component *c, uint16_t ev_base)
 {
 	L->two_since = ASIM_TIME_MAX;
@@ -272,6 +321,9 @@ void lead_start(struct leadership *L, struct asim_component *c, uint16_t ev_base
 	if (L->mode != LEAD_LEASE) {
 		L->inst[0].believes = true;
 		L->leaders_up = 1;
+		if (L->mode == LEAD_FAILOVER)
+			asim_schedule(c->kernel, check_every(L), c->id,
+			              (uint16_t)(ev_base + LEAD_EV_CHECK), 0, 0, NULL);
 		return;
 	}
 	L->coord_instances = asim_kernel_component(c->kernel, L->coordinator)->instances;
@@ -330,14 +382,54 @@ bool lead_may_commit(struct leadership *L, struct asim_component *c, uint16_t i)
 
 static void detect(struct leadership *L, struct asim_component *c)
 {
-	if (!L->inst[L->leader].down || !L->promote)
+	if (!L->promote)
 		return;
+	if (!L->inst[L->leader].down) {
+		/* Detection of a partition: promote across it if it still cuts
+		 * the primary off. */
+		if (!primary_cut_off(L, c))
+			return;
+		int best = across_candidate(L, c);
+		if (best >= 0)
+			promote(L, c, (uint16_t)best, L->epoch + 1);
+		L->cut = false;
+		return;
+	}
 	int best = most_caught_up(L, false);
 	if (best < 0) {
 		L->need_leader = true;
 		return;
 	}
 	promote(L, c, (uint16_t)best, L->epoch + 1);
+}
+
+/* failover: the cluster manager's periodic check. A live primary newly cut
+ * off starts detection (cancelled if the cut heals first); a deposed
+ * primary that believes it leads and that the primary reaches again learns
+ * of the new one after detection, as one back from a crash does. */
+static void check(struct leadership *L, struct asim_component *c, uint16_t ev_base)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_schedule(k, check_every(L), c->id, (uint16_t)(ev_base + LEAD_EV_CHECK), 0, 0, NULL);
+	uint16_t l = L->leader;
+	if (!L->inst[l].down) {
+		bool cut = primary_cut_off(L, c);
+		if (cut && !L->cut)
+			L->detect_timer = asim_schedule(k, L->detection, c->id,
+			                                (uint16_t)(ev_base + LEAD_EV_DETECT), 0, 0, NULL);
+		else if (!cut && L->cut)
+			asim_cancel(k, L->detect_timer);
+		L->cut = cut;
+	}
+	for (uint32_t i = 0; i < L->n; i++) {
+		struct lead_inst *p = &L->inst[i];
+		if (i == l || p->down || !p->believes || p->demote_timer.seq ||
+		    !asim_net_link_up(k, c->id, l, c->id, (uint16_t)i))
+			continue;
+		p->demote_timer = asim_schedule(k, L->detection, c->id,
+		                                (uint16_t)(ev_base + LEAD_EV_DEMOTE), (uint16_t)i, 0,
+		                                NULL);
+	}
 }
 
 static void response(struct leadership *L, struct asim_component *c, struct asim_call *call,
@@ -428,6 +520,9 @@ void lead_handle(struct leadership *L, struct asim_component *c, const struct as
 	case LEAD_EV_DEMOTE:
 		L->inst[i].demote_timer = (struct asim_timer){0};
 		stop_believing(L, c, i);
+		break;
+	case LEAD_EV_CHECK:
+		check(L, c, ev_base);
 		break;
 	}
 }

@@ -9,6 +9,13 @@
  *   `detection`, the up instance holding the most data is promoted. An old
  *   primary that comes back still believes it leads until it learns of the
  *   new one, `detection` later: meanwhile two instances accept writes.
+ *   The cluster manager also checks, every second (or every half detection
+ *   when that is shorter), that the other instances reach the primary over
+ *   the network: when a partition cuts a live primary off from most of them
+ *   for `detection`, the most caught-up instance on the other side is
+ *   promoted, while the old primary, alive and reachable from its side,
+ *   goes on believing it leads until the partition heals and `detection`
+ *   passes: split brain.
  * - `leadership: {coordinator: NAME, lease_ttl: 10s, renew_every: 3s,
  *   fencing: false}`: the primary holds a lease from a coordinator component
  *   and renews it every renew_every; the most caught-up other instance
@@ -58,6 +65,7 @@ struct leadership {
 	uint64_t *applied, *acked; /* the database's tables, borrowed */
 	struct lead_inst *inst;
 	struct asim_timer detect_timer;
+	bool cut;              /* failover: the last check found the primary cut off */
 
 	/* Measured after warm-up (times clipped to it). */
 	uint64_t changes, lost, conflicting, fenced, refused;
@@ -68,7 +76,7 @@ struct leadership {
 /* Event types the leadership uses, from base; the database forwards them
  * (and every ASIM_EV_RESPONSE, which only lease requests cause). */
 enum { LEAD_EV_DETECT, LEAD_EV_RENEW, LEAD_EV_TIMEOUT, LEAD_EV_EXPIRY, LEAD_EV_DEMOTE,
-       LEAD_EV_COUNT };
+       LEAD_EV_CHECK, LEAD_EV_COUNT };
 
 /* Parses `failover` and `leadership` of the database's mapping. */
 bool lead_configure(struct leadership *L, struct asim_component *c, const struct asim_cfg *map,

@@ -568,6 +568,56 @@ START_TEST(network_partition_holds_the_replication_stream)
 }
 END_TEST
 
+/* Failover across a partition: split brain. A writer in zone a sends a
+ * write every 10ms to a database with its primary in a and a replica in b
+ * (async, failover detection 500ms, so the cluster manager checks every
+ * 250ms). A partition cuts a from b from 195ms to 1495ms. The check at
+ * 250ms finds the primary cut off; at 750ms it still is, and the replica is
+ * promoted: the writes the old primary acknowledged since the cut never
+ * reached it and are lost. The old primary lives on and believes it leads,
+ * and the writer beside it keeps writing to it: conflicting writes, until
+ * the check at 1500ms sees the partition healed and the old primary learns
+ * of the new one 500ms later. Two leaders from 750ms to 2s. With fencing,
+ * the old primary's storage refuses those writes instead. */
+START_TEST(network_partition_fails_over_into_split_brain)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml,
+	         "zones: [a, b]\n"
+	         "network: {within_zone: 100us, across_zones: 100us}\n"
+	         "components:\n"
+	         "  drv: {kind: driver, target: db, count: 300, interval: 10ms, op: write, zone: a}\n"
+	         "  db: {kind: database, zones: [a, b], replicas: 1, replication: async,\n"
+	         "       replication_lag: 1ms, read_time: 1ms, write_time: 1ms,\n"
+	         "       failover: {detection: 500ms, fencing: %s}}\n",
+	         _i ? "true" : "false");
+	struct asim_kernel *k = build(yaml);
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	int8_t group[2 + 3] = {0, 1, -1, -1, -1};
+	struct asim_net_scope scope = {.group = group};
+	struct asim_fault f = {.kind = ASIM_FAULT_PARTITION, .start = 195 * ASIM_MS,
+	                       .end = 1495 * ASIM_MS};
+	ck_assert_int_eq(asim_kernel_run(k, 195 * ASIM_MS), ASIM_RUN_DONE);
+	ck_assert(asim_network_fault(k, &f, &scope, true));
+	ck_assert_int_eq(asim_kernel_run(k, 1495 * ASIM_MS), ASIM_RUN_DONE);
+	ck_assert(asim_network_fault(k, &f, &scope, false));
+	run(k, 4 * ASIM_S);
+	ck_assert_uint_eq((uint64_t)figure(k, "db", "leader_changes"), 1);
+	ck_assert_uint_eq((uint64_t)figure(k, "db", "primary"), 1);
+	ck_assert_double_eq_tol(figure(k, "db", "two_leader_s"), 1.25, 1e-9);
+	/* Writes sent from 200 to 740ms were acknowledged by the old primary
+	 * and are lost; those from 750ms to 1990ms went to it as well. */
+	ck_assert_uint_eq((uint64_t)figure(k, "db", "lost_writes"), 55);
+	if (_i) {
+		ck_assert_uint_eq((uint64_t)figure(k, "db", "conflicting_writes"), 0);
+		ck_assert_uint_eq((uint64_t)figure(k, "db", "fenced_writes"), 125);
+	} else {
+		ck_assert_uint_eq((uint64_t)figure(k, "db", "conflicting_writes"), 125);
+	}
+	teardown(k);
+}
+END_TEST
+
 START_TEST(network_errors_quote_the_line)
 {
 	static const struct {
@@ -661,6 +711,7 @@ static Suite *edge_suite(void)
 	tcase_add_test(tc, calls_errors_quote_the_line);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("network");
+	tcase_add_loop_test(tc, network_partition_fails_over_into_split_brain, 0, 2);
 	tcase_add_loop_test(tc, network_partition_holds_the_replication_stream, 0,
 	                    sizeof partition_cases / sizeof partition_cases[0]);
 	tcase_add_loop_test(tc, network_database_route_pays_the_serving_instance, 0,
