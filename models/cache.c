@@ -4,11 +4,15 @@
  * Reads: a hit answers after hit_time with the cached version. A miss waits
  * miss_time (the lookup that failed) and sends a read for the key to the
  * backing component; when that answer comes back OK the entry is filled and
- * only then is it visible to later reads. Concurrent misses for one key are
- * not coalesced: each goes to the backing store, so a hot key that expires
- * shows up as a burst of backing reads (a cache stampede), as it would in a
- * plain read-through cache. Without a backing store a miss fills the entry
- * itself after miss_time (the cost of computing the value).
+ * only then is it visible to later reads. By default concurrent misses for
+ * one key are not coalesced: each goes to the backing store, so a hot key
+ * that expires shows up as a burst of backing reads (a cache stampede), as
+ * it would in a plain read-through cache. With `coalesce: true` a miss for
+ * a key whose fill is already on its way waits for that fill and gets its
+ * answer (request collapsing, as in singleflight or a CDN's collapsed
+ * forwarding); the fill carries the first miss's deadline. Without a
+ * backing store a miss fills the entry itself after miss_time (the cost of
+ * computing the value).
  *
  * Writes (op "write"): `on_write: invalidate` drops the entry and forwards
  * the write; `write_through` forwards the write and, when the backing store
@@ -24,6 +28,7 @@
 #include <stdlib.h>
 
 #include "archsim/dist.h"
+#include "archsim/pool.h"
 #include "common.h"
 
 #define NIL UINT32_MAX
@@ -41,6 +46,17 @@ static const char *const on_write_names[] = {"invalidate", "write_through", NULL
 /* What an outgoing call to the backing store is for, kept in its tag. */
 enum { OUT_FILL, OUT_WRITE_INVALIDATE, OUT_WRITE_THROUGH };
 
+/* coalesce: a fill on its way to the backing store, and the misses for its
+ * key that wait for it (beyond the one whose call it carries). */
+struct waiter {
+	struct asim_call *call;
+	struct waiter *next;
+};
+struct flight {
+	uint64_t key;
+	struct waiter *first, *last;
+};
+
 struct cache {
 	uint32_t capacity, used;
 	struct entry *e;
@@ -54,17 +70,24 @@ struct cache {
 	struct asim_dist hit_time, miss_time;
 	gsl_rng *r_time, *r_route;
 	struct inst_fault f;
+	/* coalesce: fills in flight by key, an open-addressing table (linear
+	 * probing, load at most one half, grown by doubling). */
+	bool coalesce;
+	struct flight **flights;
+	uint32_t flights_mask, nflights;
+	struct asim_pool flight_pool, waiter_pool;
 	uint64_t flushed; /* entries dropped by faults, after warm-up */
 
 	/* Measured after warm-up. */
-	uint64_t hits, misses, evictions, expirations, fills, writes, backing_errors;
+	uint64_t hits, misses, evictions, expirations, fills, writes, backing_errors, coalesced;
 	struct asim_tw size_tw;
 };
 
 enum { EV_HIT = EV_MODEL_BASE, EV_MISS, EV_LOCAL_WRITE };
 
 static const char *const cache_keys[] = {
-	"kind", "zone", "capacity", "ttl", "hit_time", "miss_time", "backing", "on_write", NULL,
+	"kind", "zone", "capacity", "ttl", "hit_time", "miss_time", "backing", "on_write", "coalesce",
+	NULL,
 };
 
 /* Fibonacci hashing spreads sequential keys (the clients' 0..n-1) over the
@@ -211,6 +234,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	ok &= asim_cfg_dist(map, "hit_time", ASIM_OPTIONAL, &s->hit_time, d);
 	ok &= asim_cfg_dist(map, "miss_time", ASIM_OPTIONAL, &s->miss_time, d);
 	ok &= asim_cfg_choice(map, "on_write", ASIM_OPTIONAL, on_write_names, &s->on_write, d);
+	ok &= asim_cfg_bool(map, "coalesce", ASIM_OPTIONAL, &s->coalesce, d);
 	if (asim_cfg_get(map, "backing")) {
 		struct asim_component *b = model_target(c, map, "backing", d);
 		if (b) {
@@ -219,6 +243,12 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		} else {
 			ok = false;
 		}
+	}
+	if (ok && s->coalesce && !s->has_backing) {
+		asim_diag_error(d, asim_cfg_get(map, "coalesce")->mark,
+		                "'coalesce' applies only to a cache with a 'backing' store in '%s'",
+		                c->name);
+		ok = false;
 	}
 	if (!ok)
 		return false;
@@ -242,7 +272,80 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->head = s->tail = NIL;
 	s->r_time = asim_kernel_rng(c->kernel, c->name, "time");
 	s->r_route = asim_kernel_rng(c->kernel, c->name, "route");
+	if (s->coalesce) {
+		s->flights = calloc(16, sizeof *s->flights);
+		if (!s->flights) {
+			asim_diag_error(d, map->mark, "out of memory for '%s'", c->name);
+			return false;
+		}
+		s->flights_mask = 15;
+		asim_kernel_pool_init(c->kernel, &s->flight_pool, sizeof(struct flight), 256);
+		asim_kernel_pool_init(c->kernel, &s->waiter_pool, sizeof(struct waiter), 256);
+	}
 	return true;
+}
+
+/* The table of fills in flight: the same hashing and backward-shift
+ * deletion as the entries' table, over flight pointers. */
+static uint32_t flight_home(const struct cache *s, uint64_t key)
+{
+	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & s->flights_mask;
+}
+
+static struct flight *flight_find(const struct cache *s, uint64_t key)
+{
+	for (uint32_t i = flight_home(s, key);; i = (i + 1) & s->flights_mask) {
+		struct flight *f = s->flights[i];
+		if (!f || f->key == key)
+			return f;
+	}
+}
+
+static void flight_put(struct cache *s, struct flight *f)
+{
+	uint32_t i = flight_home(s, f->key);
+	while (s->flights[i])
+		i = (i + 1) & s->flights_mask;
+	s->flights[i] = f;
+}
+
+/* Doubles the table; false when out of memory (the table is unchanged). */
+static bool flights_grow(struct cache *s)
+{
+	struct flight **old = s->flights;
+	uint32_t n = s->flights_mask + 1;
+	struct flight **t = calloc((size_t)2 * n, sizeof *t);
+	if (!t)
+		return false;
+	s->flights = t;
+	s->flights_mask = 2 * n - 1;
+	for (uint32_t i = 0; i < n; i++)
+		if (old[i])
+			flight_put(s, old[i]);
+	free(old);
+	return true;
+}
+
+static void flight_remove(struct cache *s, const struct flight *f)
+{
+	uint32_t i = flight_home(s, f->key);
+	while (s->flights[i] != f)
+		i = (i + 1) & s->flights_mask;
+	uint32_t j = i;
+	for (;;) {
+		s->flights[i] = NULL;
+		for (;;) {
+			j = (j + 1) & s->flights_mask;
+			if (!s->flights[j])
+				return;
+			uint32_t home = flight_home(s, s->flights[j]->key);
+			bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+			if (!stays)
+				break;
+		}
+		s->flights[i] = s->flights[j];
+		i = j;
+	}
 }
 
 static void start(struct asim_component *c)
@@ -329,6 +432,61 @@ static void request(struct asim_component *c, struct cache *s, struct asim_call 
 	asim_schedule(k, asim_dist_sample(&s->miss_time, s->r_time), c->id, EV_MISS, 0, 0, in);
 }
 
+/* coalesce: a miss joins the fill of its key on its way, or starts one. */
+static void fill_coalesced(struct asim_component *c, struct cache *s, struct asim_call *in)
+{
+	struct asim_kernel *k = c->kernel;
+	struct flight *f = flight_find(s, in->key);
+	if (f) {
+		struct waiter *w = asim_pool_take(&s->waiter_pool);
+		if (!w) {
+			asim_kernel_stop(k);
+			return;
+		}
+		*w = (struct waiter){.call = in};
+		if (f->last)
+			f->last->next = w;
+		else
+			f->first = w;
+		f->last = w;
+		if (asim_measuring_at(k, asim_now(k)))
+			s->coalesced++;
+		return;
+	}
+	if (2 * (s->nflights + 1) > s->flights_mask + 1 && !flights_grow(s)) {
+		asim_kernel_stop(k);
+		return;
+	}
+	f = asim_pool_take(&s->flight_pool);
+	if (!f) {
+		asim_kernel_stop(k);
+		return;
+	}
+	*f = (struct flight){.key = in->key};
+	flight_put(s, f);
+	s->nflights++;
+	to_backing(c, s, in, OUT_FILL);
+}
+
+/* coalesce: the fill of key came back; the misses that waited for it get
+ * its answer, in the order they came. */
+static void land_flight(struct cache *s, struct asim_kernel *k, uint64_t key,
+                        enum asim_status st, uint64_t version)
+{
+	struct flight *f = flight_find(s, key);
+	if (!f)
+		return;
+	flight_remove(s, f);
+	s->nflights--;
+	for (struct waiter *w = f->first, *next; w; w = next) {
+		next = w->next;
+		w->call->version = version;
+		asim_call_reply(k, w->call, st);
+		asim_pool_put(&s->waiter_pool, w);
+	}
+	asim_pool_put(&s->flight_pool, f);
+}
+
 static void backing_answered(struct asim_component *c, struct cache *s, struct asim_call *out)
 {
 	struct asim_kernel *k = c->kernel;
@@ -339,8 +497,12 @@ static void backing_answered(struct asim_component *c, struct cache *s, struct a
 	if (st != ASIM_OK && asim_measuring_at(k, asim_now(k)))
 		s->backing_errors++;
 	in->version = out->version;
+	uint64_t key = out->key, version = out->version;
+	bool fill = out->tag == OUT_FILL;
 	asim_call_free(k, out);
 	asim_call_reply(k, in, st);
+	if (fill && s->coalesce)
+		land_flight(s, k, key, st, version);
 }
 
 static void handle(struct asim_component *c, const struct asim_event *ev)
@@ -359,7 +521,9 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 		break;
 	case EV_MISS: {
 		struct asim_call *in = ev->p;
-		if (s->has_backing) {
+		if (s->has_backing && s->coalesce) {
+			fill_coalesced(c, s, in);
+		} else if (s->has_backing) {
 			to_backing(c, s, in, OUT_FILL);
 		} else {
 			store(c, s, in->key, in->version);
@@ -399,6 +563,8 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->fills, "components.%s.fills", n);
 	asim_results_count(r, s->writes, "components.%s.writes", n);
 	asim_results_count(r, s->backing_errors, "components.%s.backing_errors", n);
+	if (s->coalesce)
+		asim_results_count(r, s->coalesced, "components.%s.coalesced", n);
 	if (s->flushed)
 		asim_results_count(r, s->flushed, "components.%s.flushed", n);
 	asim_results_real(r, asim_tw_mean(&s->size_tw, asim_now(c->kernel)),
@@ -423,6 +589,9 @@ static void destroy(struct asim_component *c)
 	struct cache *s = c->state;
 	free(s->e);
 	free(s->slot);
+	free(s->flights);
+	asim_pool_finish(&s->flight_pool);
+	asim_pool_finish(&s->waiter_pool);
 	asim_dist_finish(&s->hit_time);
 	asim_dist_finish(&s->miss_time);
 }

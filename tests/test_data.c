@@ -321,6 +321,47 @@ START_TEST(cache_fill_after_backing_answer)
 }
 END_TEST
 
+/* coalesce: true. Two misses for key 3 while its fill is on its way make
+ * one backing read, and both get its answer; a miss for another key has a
+ * fill of its own; once the fill has landed, a new miss (after the entry
+ * expired) goes to the backing store again. The store answers each read
+ * 10ms later, with versions 7 and then 8. */
+START_TEST(cache_coalesces_concurrent_misses)
+{
+	static const struct peer_row answers[] = {{10 * MS, ASIM_OK, 7}, {10 * MS, ASIM_OK, 8}};
+	static const struct drv_row rows[] = {
+		{0, R, 3},       /* miss: fill of key 3, answered at 10ms */
+		{5 * MS, R, 3},  /* miss: waits for that fill */
+		{6 * MS, R, 4},  /* miss of another key: a fill of its own */
+		{40 * MS, R, 3}, /* expired (ttl 20ms): a new fill */
+	};
+	const struct part parts[] = {
+		{"m", &asim_cache_ops,
+		 "kind: cache\ncapacity: 10\nttl: 20ms\nbacking: store\ncoalesce: true\n"},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 4);
+	struct peer_state *p = peer_of(&g, "store");
+	p->rows = answers;
+	p->nrows = 2;
+	rig_run(&g, 100 * MS);
+	ck_assert_uint_eq(p->nseen, 3);
+	ck_assert_uint_eq(p->seen[0].key, 3);
+	ck_assert_uint_eq(p->seen[1].key, 4);
+	ck_assert_int_eq(p->seen[2].at, 40 * MS);
+	ck_assert_int_eq(g.got[0].at, 10 * MS);
+	ck_assert_int_eq(g.got[1].at, 10 * MS);
+	ck_assert_uint_eq(g.got[1].version, 7);
+	ck_assert_int_eq(g.got[2].at, 16 * MS);
+	ck_assert_uint_eq(g.got[2].version, 8);
+	ck_assert_int_eq(g.got[3].at, 50 * MS);
+	ck_assert_uint_eq(num(&g, "components.m.misses"), 4);
+	ck_assert_uint_eq(num(&g, "components.m.coalesced"), 1);
+	rig_free(&g);
+}
+END_TEST
+
 static const struct {
 	const char *yaml;
 	size_t backing_calls; /* read, write, and a read again on invalidation */
@@ -372,6 +413,8 @@ START_TEST(cache_config_errors)
 		 "t.yaml:5:5: error: unknown key 'ttl_sec' in 'm' (did you mean 'ttl'?)"},
 		{"kind: cache\ncapacity: 10\nbacking: stor\n",
 		 "t.yaml:5:14: error: 'backing' of 'm' names unknown component 'stor' (did you mean 'store'?)"},
+		{"kind: cache\ncapacity: 10\ncoalesce: true\n",
+		 "t.yaml:5:15: error: 'coalesce' applies only to a cache with a 'backing' store in 'm'"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct asim_kernel *k = asim_kernel_create(1, 0);
@@ -751,6 +794,7 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, cache_ttl_expiry);
 	tcase_add_test(tc, cache_hit_ratio_uniform);
 	tcase_add_test(tc, cache_fill_after_backing_answer);
+	tcase_add_test(tc, cache_coalesces_concurrent_misses);
 	tcase_add_loop_test(tc, cache_write_modes, 0, 2);
 	tcase_add_test(tc, cache_config_errors);
 	suite_add_tcase(s, tc);
