@@ -146,6 +146,7 @@ struct instance {
 	asim_time paused_at;
 	struct held_list held;      /* work frozen by a pause */
 	struct held_list repl_held; /* applies frozen by a pause of either kind */
+	asim_time repl_held_oldest; /* the earliest commit among them */
 	struct held_list link_held; /* applies shipped while the link was cut */
 	bool relinking;             /* an EV_RELINK is pending for this replica */
 };
@@ -987,14 +988,18 @@ static bool held_back(struct asim_component *c, struct database *s, const struct
 		return false;
 	struct instance *in = &s->inst[ev->inst];
 	bool ok = true;
-	if (ev->type == EV_SERVED && in->paused)
+	if (ev->type == EV_SERVED && in->paused) {
 		ok = held_push(&in->held, EV_SERVED, ev->inst, ev->p,
 		               asim_now(c->kernel) - in->paused_at);
-	else if (ev->type == EV_APPLY &&
-	         (in->paused || in->repl_paused || !lead_up(&s->lead, ev->inst)))
+	} else if (ev->type == EV_APPLY &&
+	           (in->paused || in->repl_paused || !lead_up(&s->lead, ev->inst))) {
+		const struct apply *a = ev->p;
+		if (!in->repl_held.n || a->committed < in->repl_held_oldest)
+			in->repl_held_oldest = a->committed;
 		ok = held_push(&in->repl_held, EV_APPLY, ev->inst, ev->p, 0);
-	else
+	} else {
 		return false;
+	}
 	if (!ok)
 		asim_kernel_stop(c->kernel);
 	return true;
@@ -1123,15 +1128,20 @@ static void report(const struct asim_component *c, struct asim_results *r)
 		asim_results_count(r, s->inst[i].served, "components.%s.served[%u]", n, i);
 }
 
-/* The oldest commit time among the applies a held list keeps, or now. */
-static asim_time oldest_held(const struct held_list *h, asim_time now)
+/* The earliest commit among the applies an instance holds back, or now:
+ * the link's are in commit order (shipped at commit, sent on as a prefix),
+ * the others' earliest is kept as they are held. Constant time, as series
+ * sample every window however long the hold. */
+static asim_time oldest_held(const struct instance *in, asim_time now)
 {
 	asim_time t = now;
-	for (uint32_t i = 0; i < h->n; i++) {
-		const struct apply *a = h->v[i].p;
+	if (in->link_held.n) {
+		const struct apply *a = in->link_held.v[0].p;
 		if (a->committed < t)
 			t = a->committed;
 	}
+	if (in->repl_held.n && in->repl_held_oldest < t)
+		t = in->repl_held_oldest;
 	return t;
 }
 
@@ -1149,12 +1159,9 @@ static void sample(const struct asim_component *c, struct asim_results *r)
 		const struct instance *in = &s->inst[i];
 		busy += in->busy;
 		queue += in->wait.len;
-		asim_time t = oldest_held(&in->link_held, now);
-		asim_time u = oldest_held(&in->repl_held, now);
+		asim_time t = oldest_held(in, now);
 		if (t < oldest)
 			oldest = t;
-		if (u < oldest)
-			oldest = u;
 	}
 	asim_results_real(r, queue, "%s.queue", c->name);
 	asim_results_real(r, busy, "%s.busy", c->name);
