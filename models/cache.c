@@ -365,6 +365,7 @@ static void to_backing(struct asim_component *c, struct cache *s, struct asim_ca
 	out->op = what == OUT_FILL ? ASIM_OP_READ : in->op;
 	out->key = in->key;
 	out->request = in->request;
+	out->session = in->session;
 	out->origin = in->origin;
 	out->attempt = in->attempt;
 	out->deadline = in->deadline;

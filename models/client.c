@@ -269,6 +269,7 @@ static struct asim_call *send_call(struct asim_component *c, struct client *s, s
 	call->op = q->op;
 	call->key = q->key;
 	call->request = q->id;
+	call->session = s->closed ? q->user + 1 : 0;
 	call->origin = q->origin;
 	call->attempt = q->attempt;
 	call->token = (uint64_t)(uintptr_t)q;

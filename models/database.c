@@ -51,9 +51,11 @@
  * applies of a deposed primary's log are ignored.
  *
  * Read-your-writes (`read_from: primary_after_write`): reads go to replicas
- * in turn, except reads of a key that the same client (the logical request
- * id's client part) wrote within `sticky_window` (default 1s), which go to
- * the primary. Other clients may still read stale.
+ * in turn, except reads of a key that the same session wrote within
+ * `sticky_window` (default 1s), which go to the primary. A session is a
+ * user of a closed-loop client (the call's session), or the whole of an
+ * open-loop client, whose requests have no user (the logical request id's
+ * client part). Other sessions may still read stale.
  *
  * Duplicates: a table of `version_slots` request ids, indexed by a hash of
  * the id (a later id sharing an entry evicts an older one), remembers each
@@ -183,7 +185,7 @@ struct database {
 	bool idempotency;
 	asim_time sticky;       /* read_from: primary_after_write */
 	uint64_t *seen_req, *seen_version; /* [hash(request) & (nslots - 1)] */
-	uint64_t *writer;       /* [slot]: client of the last write, + 1 */
+	uint64_t *writer;       /* [slot]: session of the last write (session_of) */
 	asim_time *written_at;  /* [slot] */
 	uint64_t *fence;        /* [slot]: newest fencing token; made at the first */
 	struct db_index index;
@@ -500,10 +502,11 @@ static uint16_t next_replica(struct database *s)
 	return lead_up(&s->lead, s->rr) ? (uint16_t)s->rr : s->lead.leader;
 }
 
-/* The client part of a logical request id (see client.c), + 1. */
-static uint64_t client_of(const struct asim_call *call)
+/* The session of a call, never 0: the client part of its logical request
+ * id (see client.c) + 1, and its user. */
+static uint64_t session_of(const struct asim_call *call)
 {
-	return (call->request >> 40) + 1;
+	return ((call->request >> 40) + 1) << 32 | call->session;
 }
 
 /* The zone of the instance that sent call (0 when its component has none). */
@@ -521,7 +524,7 @@ static uint16_t route_read(struct asim_component *c, struct database *s,
 		return leader;
 	if (s->read_from == FROM_RYW) {
 		uint32_t slot = (uint32_t)(call->key & (s->nslots - 1));
-		if (s->writer[slot] == client_of(call) &&
+		if (s->writer[slot] == session_of(call) &&
 		    asim_now(c->kernel) - s->written_at[slot] <= s->sticky)
 			return leader;
 		return next_replica(s);
@@ -696,7 +699,7 @@ static void request(struct asim_component *c, struct database *s, struct asim_ca
 		}
 		op->inst = (uint16_t)to;
 		if (s->read_from == FROM_RYW) {
-			s->writer[op->slot] = client_of(call);
+			s->writer[op->slot] = session_of(call);
 			s->written_at[op->slot] = now;
 		}
 		submit(c, s, op, (uint16_t)to);

@@ -185,6 +185,7 @@ static void forward(struct asim_component *c, struct gateway *s, struct fwd *f)
 	out->op = in->op;
 	out->key = in->key;
 	out->request = in->request;
+	out->session = in->session;
 	out->origin = in->origin;
 	out->attempt = in->attempt;
 	out->deadline = deadline;

@@ -250,6 +250,7 @@ static void forward(struct asim_component *c, struct balancer *s, struct asim_ca
 	out->op = in->op;
 	out->key = in->key;
 	out->request = in->request;
+	out->session = in->session;
 	out->origin = in->origin;
 	out->attempt = in->attempt;
 	out->deadline = deadline;

@@ -588,6 +588,7 @@ static struct asim_call *make_call(struct asim_component *c, struct service *s, 
 	out->op = in->op;
 	out->key = in->key;
 	out->request = in->request;
+	out->session = in->session;
 	out->origin = in->origin;
 	out->attempt = in->attempt;
 	out->deadline = deadline;

@@ -360,6 +360,7 @@ static void served(struct asim_component *c, struct worker *s, struct task *t)
 	out->op = t->in->op;
 	out->key = t->in->key;
 	out->request = t->in->request;
+	out->session = t->in->session;
 	out->origin = t->in->origin;
 	out->attempt = t->in->attempt;
 	out->deadline = t->in->deadline;

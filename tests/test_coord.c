@@ -47,6 +47,7 @@ struct frow {
 
 struct driver {
 	const struct row *rows;
+	const uint32_t *sessions; /* per row, as closed-loop clients set them; NULL: 0 */
 	struct got *got;
 	size_t n;
 	uint32_t target;
@@ -78,6 +79,7 @@ static void drv_handle(struct asim_component *c, const struct asim_event *ev)
 		call->op = r->op;
 		call->key = r->key;
 		call->request = r->request ? r->request : ev->a + 1;
+		call->session = s->sessions ? s->sessions[ev->a] : 0;
 		call->origin = asim_now(k);
 		call->token = ev->a;
 		asim_call_send(k, call, c->id, 0, s->target, 0);
@@ -418,6 +420,33 @@ START_TEST(coord_read_your_writes)
 }
 END_TEST
 
+/* Read-your-writes is per user: user 1 of a client writes key 1 at 0
+ * (applied at the replica at 101ms); at 50ms user 1 reads it from the
+ * primary, and user 2 of the same client, whose own write it is not, from
+ * the replica: stale. */
+static const struct row ryw_user_rows[] = {
+	{0, W, 1, 0}, {50 * MS, R, 1, 0}, {50 * MS, R, 1, 0},
+};
+static const uint32_t ryw_user_sessions[] = {1, 1, 2};
+
+START_TEST(coord_read_your_writes_per_user)
+{
+	struct rig g;
+	rig_build(&g,
+	          "m: {kind: database, replicas: 1, replication_lag: 100ms,\n"
+	          "    read_from: primary_after_write, read_time: 1ms, write_time: 1ms}\n",
+	          ryw_user_rows, 3, NULL, 0);
+	struct driver *drv = asim_kernel_find(g.k, "drv")->state;
+	drv->sessions = ryw_user_sessions;
+	rig_run(&g, 1 * S);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->stale_reads, 1);
+	ck_assert_uint_eq(num(&g, "components.m.served[0]"), 2);
+	ck_assert_uint_eq(g.got[1].version, 1);
+	ck_assert_uint_eq(g.got[2].version, 0);
+	rig_free(&g);
+}
+END_TEST
+
 /* A write retried with the same request id (the first attempt succeeded but
  * its caller timed out) is a second write of the same intent. */
 static const struct row dup_rows[] = {
@@ -658,6 +687,7 @@ static Suite *coord_suite(void)
 	tcase_add_test(tc, coord_majority_loss_stops_grants);
 	tcase_add_loop_test(tc, coord_lease_clock_skew, 0, 2);
 	tcase_add_loop_test(tc, coord_read_your_writes, 0, 2);
+	tcase_add_test(tc, coord_read_your_writes_per_user);
 	tcase_add_loop_test(tc, coord_idempotency_keys, 0, 2);
 	tcase_add_test(tc, coord_config_errors);
 	tcase_add_loop_test(tc, coord_worker_locks, 0, 2);
