@@ -115,7 +115,14 @@ static void hash_insert(struct cache *s, uint32_t x)
 }
 
 /* Backward-shift deletion keeps linear probing free of tombstones, so
- * lookups never slow down however long the run. */
+ * lookups never slow down however long the run: when slot i empties, the
+ * next occupied slot j moves back into it unless its home slot lies
+ * cyclically in (i, j]. Shared by the entries' and the fills' tables. */
+static bool shift_stays(uint32_t i, uint32_t j, uint32_t home)
+{
+	return i <= j ? (i < home && home <= j) : (i < home || home <= j);
+}
+
 static void hash_remove(struct cache *s, uint32_t x)
 {
 	uint32_t i = hash_slot(s, s->e[x].key);
@@ -128,11 +135,7 @@ static void hash_remove(struct cache *s, uint32_t x)
 			j = (j + 1) & s->mask;
 			if (s->slot[j] == NIL)
 				return;
-			uint32_t home = hash_slot(s, s->e[s->slot[j]].key);
-			/* Move slot j back into the hole at i unless its home lies
-			 * cyclically in (i, j]. */
-			bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-			if (!stays)
+			if (!shift_stays(i, j, hash_slot(s, s->e[s->slot[j]].key)))
 				break;
 		}
 		s->slot[i] = s->slot[j];
@@ -338,9 +341,7 @@ static void flight_remove(struct cache *s, const struct flight *f)
 			j = (j + 1) & s->flights_mask;
 			if (!s->flights[j])
 				return;
-			uint32_t home = flight_home(s, s->flights[j]->key);
-			bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-			if (!stays)
+			if (!shift_stays(i, j, flight_home(s, s->flights[j]->key)))
 				break;
 		}
 		s->flights[i] = s->flights[j];

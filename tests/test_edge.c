@@ -512,6 +512,20 @@ START_TEST(network_database_route_pays_the_serving_instance)
 }
 END_TEST
 
+/* Runs a kernel of zones a and b to `until` with a partition between the
+ * two from `from` to `to`, applied as the fault engine does. */
+static void run_partitioned(struct asim_kernel *k, asim_time from, asim_time to, asim_time until)
+{
+	int8_t group[2 + 3] = {0, 1, -1, -1, -1}; /* zone a, zone b; no component alone */
+	struct asim_net_scope scope = {.group = group};
+	struct asim_fault f = {.kind = ASIM_FAULT_PARTITION, .start = from, .end = to};
+	ck_assert_int_eq(asim_kernel_run(k, from), ASIM_RUN_DONE);
+	ck_assert(asim_network_fault(k, &f, &scope, true));
+	ck_assert_int_eq(asim_kernel_run(k, to), ASIM_RUN_DONE);
+	ck_assert(asim_network_fault(k, &f, &scope, false));
+	run(k, until);
+}
+
 /* The replication stream honours partitions. A writer in zone a sends a
  * write every 10ms to a database with its primary in a and one replica in
  * b (network 100us, write_time 1ms, lag 1ms, replication_retry 100ms); a
@@ -543,16 +557,7 @@ START_TEST(network_partition_holds_the_replication_stream)
 	         partition_cases[_i].replication);
 	struct asim_kernel *k = build(yaml);
 	ck_assert_msg(k != NULL, "%s", diag_msg);
-	/* The fault engine's part: zone a in one group, b in the other. */
-	int8_t group[2 + 3] = {0, 1, -1, -1, -1};
-	struct asim_net_scope scope = {.group = group};
-	struct asim_fault f = {.kind = ASIM_FAULT_PARTITION, .start = 195 * ASIM_MS,
-	                       .end = 495 * ASIM_MS};
-	ck_assert_int_eq(asim_kernel_run(k, 195 * ASIM_MS), ASIM_RUN_DONE);
-	ck_assert(asim_network_fault(k, &f, &scope, true));
-	ck_assert_int_eq(asim_kernel_run(k, 495 * ASIM_MS), ASIM_RUN_DONE);
-	ck_assert(asim_network_fault(k, &f, &scope, false));
-	run(k, ASIM_S);
+	run_partitioned(k, 195 * ASIM_MS, 495 * ASIM_MS, ASIM_S);
 	struct drv *d = state(k, "drv");
 	ck_assert_uint_eq(d->answers, 60);
 	ck_assert_uint_eq(d->got[ASIM_OK], 60);
@@ -593,15 +598,7 @@ START_TEST(network_partition_fails_over_into_split_brain)
 	         _i ? "true" : "false");
 	struct asim_kernel *k = build(yaml);
 	ck_assert_msg(k != NULL, "%s", diag_msg);
-	int8_t group[2 + 3] = {0, 1, -1, -1, -1};
-	struct asim_net_scope scope = {.group = group};
-	struct asim_fault f = {.kind = ASIM_FAULT_PARTITION, .start = 195 * ASIM_MS,
-	                       .end = 1495 * ASIM_MS};
-	ck_assert_int_eq(asim_kernel_run(k, 195 * ASIM_MS), ASIM_RUN_DONE);
-	ck_assert(asim_network_fault(k, &f, &scope, true));
-	ck_assert_int_eq(asim_kernel_run(k, 1495 * ASIM_MS), ASIM_RUN_DONE);
-	ck_assert(asim_network_fault(k, &f, &scope, false));
-	run(k, 4 * ASIM_S);
+	run_partitioned(k, 195 * ASIM_MS, 1495 * ASIM_MS, 4 * ASIM_S);
 	ck_assert_uint_eq((uint64_t)figure(k, "db", "leader_changes"), 1);
 	ck_assert_uint_eq((uint64_t)figure(k, "db", "primary"), 1);
 	ck_assert_double_eq_tol(figure(k, "db", "two_leader_s"), 1.25, 1e-9);
