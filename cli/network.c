@@ -94,6 +94,13 @@ static asim_time faulted(struct network *n, uint32_t from, uint32_t za, uint32_t
 	return d;
 }
 
+/* The zone of an instance (0 when its component has none). */
+static uint32_t zone_of_inst(struct asim_kernel *k, uint32_t comp, uint16_t inst)
+{
+	const struct asim_component *c = asim_kernel_component(k, comp);
+	return c->zone ? c->zone[inst] : 0;
+}
+
 static const char *const net_keys[] = {"within_zone", "across_zones", "links", NULL};
 static const char *const link_keys[] = {"from", "to", "latency", NULL};
 
@@ -101,10 +108,7 @@ static asim_time net_delay(void *p, struct asim_kernel *k, uint32_t from, uint16
                            uint32_t to, uint16_t to_inst)
 {
 	struct network *n = p;
-	const struct asim_component *a = asim_kernel_component(k, from);
-	const struct asim_component *b = asim_kernel_component(k, to);
-	uint32_t za = a->zone ? a->zone[from_inst] : 0;
-	uint32_t zb = b->zone ? b->zone[to_inst] : 0;
+	uint32_t za = zone_of_inst(k, from, from_inst), zb = zone_of_inst(k, to, to_inst);
 	if (asim_measuring_at(k, asim_now(k))) {
 		n->messages++;
 		n->cross += za != zb;
@@ -125,10 +129,7 @@ static bool link_up(void *p, struct asim_kernel *k, uint32_t from, uint16_t from
 	const struct network *n = p;
 	if (!n->nactive)
 		return true;
-	const struct asim_component *a = asim_kernel_component(k, from);
-	const struct asim_component *b = asim_kernel_component(k, to);
-	uint32_t za = a->zone ? a->zone[from_inst] : 0;
-	uint32_t zb = b->zone ? b->zone[to_inst] : 0;
+	uint32_t za = zone_of_inst(k, from, from_inst), zb = zone_of_inst(k, to, to_inst);
 	for (uint32_t i = 0; i < n->nactive; i++)
 		if (cuts(n, &n->active[i], from, za, to, zb))
 			return false;

@@ -90,11 +90,17 @@ static const char *const cache_keys[] = {
 	NULL,
 };
 
-/* Fibonacci hashing spreads sequential keys (the clients' 0..n-1) over the
- * table; the multiplier is a constant, so placement is deterministic. */
+/* Fibonacci hashing spreads sequential keys (the clients' 0..n-1) over a
+ * table; the multiplier is a constant, so placement is deterministic. Both
+ * tables (entries, fills in flight) mask it to their size. */
+static uint32_t key_hash(uint64_t key)
+{
+	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32);
+}
+
 static uint32_t hash_slot(const struct cache *s, uint64_t key)
 {
-	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & s->mask;
+	return key_hash(key) & s->mask;
 }
 
 static uint32_t find(const struct cache *s, uint64_t key)
@@ -292,7 +298,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
  * deletion as the entries' table, over flight pointers. */
 static uint32_t flight_home(const struct cache *s, uint64_t key)
 {
-	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & s->flights_mask;
+	return key_hash(key) & s->flights_mask;
 }
 
 static struct flight *flight_find(const struct cache *s, uint64_t key)

@@ -813,6 +813,13 @@ static bool apply_void(const struct database *s, const struct apply *a)
 	return a->epoch != s->lead.epoch || a->gen != s->lead.gen;
 }
 
+/* Sends apply a down the stream to replica r: it lands after a draw of the
+ * lag. */
+static void send_apply(struct asim_component *c, struct database *s, struct apply *a, uint16_t r)
+{
+	asim_schedule(c->kernel, asim_dist_sample(&s->lag, s->r_lag), c->id, EV_APPLY, r, 0, a);
+}
+
 /* Ships apply a to replica r: it lands after a draw of the lag, unless the
  * link from its primary is cut or earlier shipments still wait for the
  * link; then it waits behind them, and the link is tried again every
@@ -822,7 +829,7 @@ static void ship(struct asim_component *c, struct database *s, struct apply *a, 
 	struct asim_kernel *k = c->kernel;
 	struct instance *in = &s->inst[r];
 	if (!in->link_held.n && asim_net_link_up(k, c->id, a->from, c->id, r)) {
-		asim_schedule(k, asim_dist_sample(&s->lag, s->r_lag), c->id, EV_APPLY, r, 0, a);
+		send_apply(c, s, a, r);
 		return;
 	}
 	if (!held_push(&in->link_held, EV_APPLY, r, a, 0)) {
@@ -850,7 +857,7 @@ static void relink(struct asim_component *c, struct database *s, uint16_t r)
 		struct apply *a = h->v[sent].p;
 		if (!apply_void(s, a) && !asim_net_link_up(k, c->id, a->from, c->id, r))
 			break;
-		asim_schedule(k, asim_dist_sample(&s->lag, s->r_lag), c->id, EV_APPLY, r, 0, a);
+		send_apply(c, s, a, r);
 		sent++;
 	}
 	memmove(h->v, h->v + sent, (h->n - sent) * sizeof *h->v);

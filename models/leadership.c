@@ -145,19 +145,25 @@ static uint64_t data_sum(const struct leadership *L, uint32_t i)
 	return sum;
 }
 
+/* Which instances most_caught_up considers, beyond being up. */
+enum {
+	PICK_CANDIDATES = 1, /* not leading already */
+	PICK_ACROSS = 2,     /* cannot reach the primary (c needed) */
+};
+
 /* The up instance holding the most data (the lowest index on a tie),
- * among those not leading already when candidates is set. */
-static int most_caught_up(const struct leadership *L, bool candidates)
+ * among those the PICK_ flags keep; -1 when none. */
+static int most_caught_up(const struct leadership *L, struct asim_component *c, unsigned pick)
 {
 	int best = -1;
 	uint64_t best_sum = 0;
 	for (uint32_t i = 0; i < L->n; i++) {
-		if (L->inst[i].down || (candidates && L->inst[i].believes))
+		const struct lead_inst *p = &L->inst[i];
+		if (p->down || ((pick & PICK_CANDIDATES) && p->believes) ||
+		    ((pick & PICK_ACROSS) &&
+		     asim_net_link_up(c->kernel, c->id, (uint16_t)i, c->id, L->leader)))
 			continue;
-		uint64_t sum = 0;
-		const uint64_t *r = row(L, i);
-		for (uint32_t s = 0; s < L->nslots; s++)
-			sum += r[s];
+		uint64_t sum = data_sum(L, i);
 		if (best < 0 || sum > best_sum) {
 			best = (int)i;
 			best_sum = sum;
@@ -292,27 +298,6 @@ static bool primary_cut_off(const struct leadership *L, struct asim_component *c
 	return others > 0 && 2 * reach < others;
 }
 
-/* The candidate on the far side of a partition from the primary: the up
- * instance, not believing it leads, that cannot reach the primary and
- * holds the most data (the lowest index on a tie); -1 when none. */
-static int across_candidate(const struct leadership *L, struct asim_component *c)
-{
-	int best = -1;
-	uint64_t best_sum = 0;
-	for (uint32_t i = 0; i < L->n; i++) {
-		const struct lead_inst *p = &L->inst[i];
-		if (p->down || p->believes ||
-		    asim_net_link_up(c->kernel, c->id, (uint16_t)i, c->id, L->leader))
-			continue;
-		uint64_t sum = data_sum(L, i);
-		if (best < 0 || sum > best_sum) {
-			best = (int)i;
-			best_sum = sum;
-		}
-	}
-	return best;
-}
-
 void lead_start(struct leadership *L, struct asim_component *c, uint16_t ev_base)
 {
 	L->two_since = ASIM_TIME_MAX;
@@ -389,13 +374,14 @@ static void detect(struct leadership *L, struct asim_component *c)
 		 * the primary off. */
 		if (!primary_cut_off(L, c))
 			return;
-		int best = across_candidate(L, c);
+		/* The candidate on the far side of the partition. */
+		int best = most_caught_up(L, c, PICK_CANDIDATES | PICK_ACROSS);
 		if (best >= 0)
 			promote(L, c, (uint16_t)best, L->epoch + 1);
 		L->cut = false;
 		return;
 	}
-	int best = most_caught_up(L, false);
+	int best = most_caught_up(L, c, 0);
 	if (best < 0) {
 		L->need_leader = true;
 		return;
@@ -487,7 +473,7 @@ static void tick(struct leadership *L, struct asim_component *c, uint32_t i, uin
 	 * varies, so a lease that keeps lapsing changes hands. */
 	if (asim_now(k) < L->seen_expiry)
 		return;
-	int best = most_caught_up(L, true);
+	int best = most_caught_up(L, c, PICK_CANDIDATES);
 	if (best >= 0 && (best == (int)i || data_sum(L, i) == data_sum(L, (uint32_t)best)))
 		lease_request(L, c, i, ev_base);
 }
