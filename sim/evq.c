@@ -1,4 +1,15 @@
-/* The pending-event set as a 4-ary implicit min-heap of (time, seq, slot).
+/* The pending-event set: a sorted array, a 4-ary implicit min-heap or a
+ * ladder queue of (time, seq, slot), chosen by size.
+ *
+ * Below SORTED_ON entries the queue is an array sorted in descending order:
+ * a pop takes the last entry, a push moves the entries due before the new
+ * one up a place. With a handful of entries (an M/M/1 run holds two) that
+ * is a few instructions and at most one mispredicted branch per operation,
+ * where a heap's sift costs a mispredict per level. Reversed, the array is
+ * a valid heap, so the move up costs one pass; a heap that shrinks below
+ * SORTED_OFF is sorted again (insertion sort of a few entries). The gap
+ * between the two keeps a queue that hovers near one size from moving back
+ * and forth.
  *
  * Why 4-ary: at a million pending events the heap no longer fits in the L2
  * cache and a pop costs one cache miss per level. A 4-ary heap has half the
@@ -28,35 +39,49 @@
  * line before it. HEAP_OFFSET is where entry 0 sits inside the allocation. */
 enum { LINE = 64, HEAP_OFFSET = LINE - sizeof(struct asim_evq_entry) };
 
-/* Below this size the heap sits in the L1/L2 cache and prefetching would
- * only add instructions. */
-enum { PREFETCH_MIN = 16384 };
-
-/* Measured with bench/hold: the ladder wins from a few ten thousand entries. */
+/* Measured with bench/hold: the ladder wins from a few ten thousand entries,
+ * the sorted array below a few dozen. */
 enum { LADDER_ON = ASIM_EVQ_LADDER_ON, LADDER_OFF = 1 << 12 };
+enum { SORTED_ON = ASIM_EVQ_SORTED_ON, SORTED_OFF = SORTED_ON / 2 };
 
 _Static_assert(sizeof(struct asim_evq_entry) == 24, "evq entry layout");
-
-static inline int before(const struct asim_evq_entry *a, const struct asim_evq_entry *b)
-{
-	return asim_evq_before(a, b);
-}
 
 static void *raw_of(struct asim_evq_entry *heap)
 {
 	return heap ? (char *)heap - HEAP_OFFSET : NULL;
 }
 
+/* Where push's and pop's inline paths end, after any change of structure,
+ * capacity or mode: push leaves it at the end of the array, at the switch
+ * to the ladder, or at the switch from the sorted array to the heap. */
+static void set_bounds(struct asim_evq *q)
+{
+	bool autos = q->mode == ASIM_EVQ_AUTO;
+	size_t room = q->ladder ? 0 : q->capacity;
+	if (room > LADDER_ON)
+		room = LADDER_ON;
+	if (q->sorted && autos && room > SORTED_ON)
+		room = SORTED_ON;
+	q->room = room;
+	q->sort_below = autos && !q->ladder && !q->sorted ? SORTED_OFF : 0;
+}
+
+/* The smallest entry of the array, or its start when empty. */
+static void set_first(struct asim_evq *q)
+{
+	q->first = q->sorted && q->size ? &q->heap[q->size - 1] : q->heap;
+}
+
 void asim_evq_init(struct asim_evq *q)
 {
-	*q = (struct asim_evq){0};
+	*q = (struct asim_evq){.sorted = true};
 }
 
 void asim_evq_finish(struct asim_evq *q)
 {
 	free(raw_of(q->heap));
 	asim_ladder_destroy(q->ladder);
-	*q = (struct asim_evq){0};
+	asim_evq_init(q);
 }
 
 static bool grow_to(struct asim_evq *q, size_t n)
@@ -79,8 +104,9 @@ static bool grow_to(struct asim_evq *q, size_t n)
 		memcpy(heap, q->heap, q->size * sizeof(*heap));
 	free(raw_of(q->heap));
 	q->heap = heap;
-	q->first = heap;
 	q->capacity = cap;
+	set_first(q);
+	set_bounds(q);
 	return true;
 }
 
@@ -91,7 +117,6 @@ bool asim_evq_reserve(struct asim_evq *q, size_t n)
 	return grow_to(q, n);
 }
 
-static inline void sift_down(struct asim_evq_entry *h, size_t n, size_t i);
 
 /* Heap to ladder. The heap's storage is freed: memory follows the structure
  * in use. */
@@ -117,6 +142,8 @@ static bool to_ladder(struct asim_evq *q)
 	q->capacity = 0;
 	q->ladder = l;
 	q->first = first;
+	q->sorted = false;
+	set_bounds(q);
 	return true;
 }
 
@@ -137,18 +164,55 @@ static bool to_heap(struct asim_evq *q)
 	q->size = n;
 	q->first = q->heap;
 	q->nomem = false;
+	q->sorted = false;
 	for (size_t i = n > 1 ? (n - 2) / 4 + 1 : 0; i-- > 0;)
-		sift_down(q->heap, n, i);
+		asim_evq_sift_down(q->heap, n, i);
+	set_bounds(q);
 	return true;
+}
+
+/* Sorted array to heap: reversed, it is one already. */
+static void sorted_to_heap(struct asim_evq *q)
+{
+	struct asim_evq_entry *h = q->heap;
+	for (size_t i = 0, j = q->size; i + 1 < j; i++, j--) {
+		struct asim_evq_entry t = h[i];
+		h[i] = h[j - 1];
+		h[j - 1] = t;
+	}
+	q->sorted = false;
+	q->first = h;
+	set_bounds(q);
+}
+
+/* Heap to sorted array, by insertion: it is called with a few entries. */
+void asim_evq_to_sorted(struct asim_evq *q)
+{
+	struct asim_evq_entry *h = q->heap;
+	for (size_t i = 1; i < q->size; i++) {
+		struct asim_evq_entry e = h[i];
+		size_t j = i;
+		for (; j > 0 && asim_evq_before(&h[j - 1], &e); j--)
+			h[j] = h[j - 1];
+		h[j] = e;
+	}
+	q->sorted = true;
+	set_first(q);
+	set_bounds(q);
 }
 
 bool asim_evq_set_mode(struct asim_evq *q, enum asim_evq_mode mode)
 {
 	if (mode == ASIM_EVQ_LADDER && !q->ladder && !to_ladder(q))
 		return false;
-	if (mode == ASIM_EVQ_HEAP && q->ladder && !to_heap(q))
+	if ((mode == ASIM_EVQ_HEAP || mode == ASIM_EVQ_SORTED) && q->ladder && !to_heap(q))
 		return false;
+	if (mode == ASIM_EVQ_HEAP && q->sorted)
+		sorted_to_heap(q);
+	if (mode == ASIM_EVQ_SORTED && !q->sorted)
+		asim_evq_to_sorted(q);
 	q->mode = mode;
+	set_bounds(q);
 	return true;
 }
 
@@ -176,6 +240,8 @@ bool asim_evq_push_slow(struct asim_evq *q, asim_time time, uint64_t seq, uint32
 {
 	if (q->ladder)
 		return ladder_push(q, time, seq, slot);
+	if (q->sorted && q->mode == ASIM_EVQ_AUTO && q->size >= SORTED_ON)
+		sorted_to_heap(q);
 	if (q->size == q->capacity || q->size >= LADDER_ON) {
 		if (q->mode == ASIM_EVQ_LADDER || (q->mode == ASIM_EVQ_AUTO && q->size >= LADDER_ON)) {
 			if (to_ladder(q))
@@ -184,56 +250,8 @@ bool asim_evq_push_slow(struct asim_evq *q, asim_time time, uint64_t seq, uint32
 		if (q->size == q->capacity && !grow_to(q, q->size + 1))
 			return false;
 	}
-	struct asim_evq_entry e = {.time = time, .seq = seq, .slot = slot};
-	struct asim_evq_entry *h = q->heap;
-	size_t i = q->size++;
-	while (i > 0) {
-		size_t parent = (i - 1) >> 2;
-		if (!before(&e, &h[parent]))
-			break;
-		h[i] = h[parent];
-		i = parent;
-	}
-	h[i] = e;
+	asim_evq_place(q, time, seq, slot);
 	return true;
-}
-
-/* Moves h[i] down to its place among the n entries of the heap. In a large
- * heap the lower levels are not in cache, so the grandchildren (sixteen
- * consecutive entries whose place depends only on the index) are fetched
- * while the children are compared: two misses then overlap. */
-static inline __attribute__((always_inline)) void sift_down(struct asim_evq_entry *h, size_t n,
-                                                            size_t i)
-{
-	struct asim_evq_entry last = h[i];
-	bool big = n > PREFETCH_MIN;
-	for (;;) {
-		size_t c = 4 * i + 1;
-		size_t m;
-		if (big && 4 * c + 1 < n) {
-			const char *g = (const char *)&h[4 * c + 1];
-			for (int l = 0; l < 6; l++)
-				__builtin_prefetch(g + l * LINE);
-		}
-		if (c + 3 < n) {
-			size_t a = c + (size_t)before(&h[c + 1], &h[c]);
-			size_t b = c + 2 + (size_t)before(&h[c + 3], &h[c + 2]);
-			m = before(&h[b], &h[a]) ? b : a;
-		} else if (c < n) {
-			/* A partial last group: its children are past the end. */
-			m = c;
-			for (size_t j = c + 1; j < n; j++)
-				if (before(&h[j], &h[m]))
-					m = j;
-		} else {
-			break;
-		}
-		if (!before(&h[m], &last))
-			break;
-		h[i] = h[m];
-		i = m;
-	}
-	h[i] = last;
 }
 
 size_t asim_evq_remove_if(struct asim_evq *q,
@@ -249,8 +267,12 @@ size_t asim_evq_remove_if(struct asim_evq *q,
 			h[n++] = h[i];
 	size_t removed = q->size - n;
 	q->size = n;
-	for (size_t i = n > 1 ? (n - 2) / 4 + 1 : 0; i-- > 0;)
-		sift_down(h, n, i);
+	/* What is left of a sorted array is still sorted. */
+	if (q->sorted)
+		set_first(q);
+	else
+		for (size_t i = n > 1 ? (n - 2) / 4 + 1 : 0; i-- > 0;)
+			asim_evq_sift_down(h, n, i);
 	/* Back to the ladder when it was one and is still large (pinned, or
 	 * past the switch); staying a heap is correct if that fails. */
 	if (was_ladder && (q->mode == ASIM_EVQ_LADDER || n >= LADDER_OFF))
@@ -258,7 +280,7 @@ size_t asim_evq_remove_if(struct asim_evq *q,
 	return removed;
 }
 
-static bool ladder_pop(struct asim_evq *q, struct asim_evq_entry *out)
+bool asim_evq_pop_ladder(struct asim_evq *q, struct asim_evq_entry *out)
 {
 	if (!q->size || !q->first)
 		return false;
@@ -273,18 +295,3 @@ static bool ladder_pop(struct asim_evq *q, struct asim_evq_entry *out)
 	return true;
 }
 
-bool asim_evq_pop(struct asim_evq *q, struct asim_evq_entry *out)
-{
-	if (q->ladder)
-		return ladder_pop(q, out);
-	if (!q->size)
-		return false;
-	struct asim_evq_entry *h = q->heap;
-	*out = h[0];
-	size_t n = --q->size;
-	if (n) {
-		h[0] = h[n];
-		sift_down(h, n, 0);
-	}
-	return true;
-}

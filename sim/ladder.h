@@ -12,21 +12,6 @@
 
 #include "archsim/evq.h"
 
-/* (time, seq) order as one 128-bit unsigned comparison: times are never
- * negative, so the packed key orders exactly like the pair, and the compiler
- * turns it into a compare and a subtract-with-borrow with no branch. */
-__extension__ typedef unsigned __int128 asim_evq_key;
-
-static inline asim_evq_key asim_evq_key_of(const struct asim_evq_entry *e)
-{
-	return (asim_evq_key)(uint64_t)e->time << 64 | e->seq;
-}
-
-static inline int asim_evq_before(const struct asim_evq_entry *a, const struct asim_evq_entry *b)
-{
-	return asim_evq_key_of(a) < asim_evq_key_of(b);
-}
-
 struct asim_ladder;
 
 /* An empty ladder, or NULL when out of memory. */

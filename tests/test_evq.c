@@ -328,48 +328,103 @@ static struct asim_evq_entry bref_pop(struct bin_ref *r)
 	return top;
 }
 
+struct phase {
+	unsigned push_pct;
+	size_t ops;
+};
+
+/* What structures an AUTO queue went through. */
+struct seen {
+	bool ladder, ladder_then_heap;
+	bool heap, heap_then_sorted;
+};
+
+/* Runs the phases on an AUTO queue against the binary-heap reference,
+ * with increments of the given shape drawn from the given seed, and records
+ * the switches. */
+static void run_auto(const struct phase *phases, size_t nphases, int shape, uint64_t seed,
+                     struct seen *seen)
+{
+	size_t most = 0;
+	for (size_t ph = 0; ph < nphases; ph++)
+		most += phases[ph].ops;
+	uint64_t rs = seed, seq = 1;
+	struct asim_evq q;
+	asim_evq_init(&q);
+	ck_assert(q.sorted);
+	struct bin_ref r = {malloc(most * sizeof(*r.h)), 0};
+	ck_assert_ptr_nonnull(r.h);
+	asim_time floor = 0;
+	for (size_t ph = 0; ph < nphases; ph++) {
+		for (size_t i = 0; i < phases[ph].ops; i++) {
+			if (next_rand(&rs) % 100 < phases[ph].push_pct) {
+				struct asim_evq_entry e = {floor + draw_increment(&rs, shape), seq++,
+				                           (uint32_t)i};
+				ck_assert(asim_evq_push(&q, e.time, e.seq, e.slot));
+				bref_push(&r, e);
+			} else if (r.n) {
+				struct asim_evq_entry got, want = bref_pop(&r);
+				ck_assert(asim_evq_pop(&q, &got));
+				ck_assert_int_eq(got.time, want.time);
+				ck_assert_uint_eq(got.seq, want.seq);
+				ck_assert_uint_eq(got.slot, want.slot);
+				floor = got.time;
+			}
+			ck_assert_uint_eq(asim_evq_size(&q), r.n);
+			if (r.n)
+				ck_assert_uint_eq(asim_evq_peek(&q)->seq, r.h[0].seq);
+			else
+				ck_assert_ptr_null(asim_evq_peek(&q));
+			seen->ladder_then_heap |= seen->ladder && q.ladder == NULL;
+			seen->ladder |= q.ladder != NULL;
+			seen->heap_then_sorted |= seen->heap && q.sorted;
+			seen->heap |= !q.ladder && !q.sorted;
+		}
+	}
+	ck_assert_uint_eq(asim_evq_size(&q), 0);
+	free(r.h);
+	asim_evq_finish(&q);
+}
+
 START_TEST(evq_auto_switches_both_ways_in_order)
 {
 	/* Up past the switch to the ladder, down below the switch back, up
 	 * again, then drained; interleaved pops and pushes throughout. */
-	static const struct {
-		unsigned push_pct;
-		size_t ops;
-	} phases[] = {{100, 40000}, {50, 20000}, {5, 45000}, {95, 45000}, {50, 20000}, {0, 50000}};
+	static const struct phase phases[] = {{100, 40000}, {50, 20000}, {5, 45000},
+	                                      {95, 45000},  {50, 20000}, {0, 50000}};
 	for (int shape = 0; shape < 4; shape++) {
-		uint64_t rs = 77 + (uint64_t)shape, seq = 1;
-		struct asim_evq q;
-		asim_evq_init(&q);
-		struct bin_ref r = {malloc(200000 * sizeof(*r.h)), 0};
-		ck_assert_ptr_nonnull(r.h);
-		asim_time floor = 0;
-		bool was_ladder = false, back_to_heap = false;
-		for (size_t ph = 0; ph < sizeof(phases) / sizeof(phases[0]); ph++) {
-			for (size_t i = 0; i < phases[ph].ops; i++) {
-				if (next_rand(&rs) % 100 < phases[ph].push_pct) {
-					struct asim_evq_entry e = {floor + draw_increment(&rs, shape), seq++,
-					                           (uint32_t)i};
-					ck_assert(asim_evq_push(&q, e.time, e.seq, e.slot));
-					bref_push(&r, e);
-				} else if (r.n) {
-					struct asim_evq_entry got, want = bref_pop(&r);
-					ck_assert(asim_evq_pop(&q, &got));
-					ck_assert_int_eq(got.time, want.time);
-					ck_assert_uint_eq(got.seq, want.seq);
-					ck_assert_uint_eq(got.slot, want.slot);
-					floor = got.time;
-				}
-				ck_assert_uint_eq(asim_evq_size(&q), r.n);
-				was_ladder |= q.ladder != NULL;
-				back_to_heap |= was_ladder && q.ladder == NULL;
-			}
-		}
-		ck_assert(was_ladder);
-		ck_assert(back_to_heap);
-		ck_assert_uint_eq(asim_evq_size(&q), 0);
-		free(r.h);
-		asim_evq_finish(&q);
+		struct seen seen = {0};
+		run_auto(phases, sizeof(phases) / sizeof(phases[0]), shape, 77 + (uint64_t)shape, &seen);
+		ck_assert(seen.ladder);
+		ck_assert(seen.ladder_then_heap);
+		ck_assert(seen.heap_then_sorted);
 	}
+}
+END_TEST
+
+START_TEST(evq_auto_small_queue_sorts_and_heaps_in_order)
+{
+	/* Sizes hovering around the switch between the sorted array and the
+	 * heap: up to about a hundred, down to a few, and again, many times. */
+	static const struct phase phases[] = {{90, 120}, {40, 200}, {10, 120}, {60, 200},
+	                                      {90, 100}, {50, 400}, {20, 300}, {70, 300},
+	                                      {0, 200}};
+	for (int shape = 0; shape < 4; shape++) {
+		for (int round = 0; round < 50; round++) {
+			struct seen seen = {0};
+			run_auto(phases, sizeof(phases) / sizeof(phases[0]), shape,
+			         1000 + (uint64_t)(4 * round + shape), &seen);
+			ck_assert(!seen.ladder);
+			ck_assert(seen.heap_then_sorted);
+		}
+	}
+}
+END_TEST
+
+START_TEST(evq_pinned_heap_and_sorted_match_reference)
+{
+	run_phases(ASIM_EVQ_HEAP, 16, 300);
+	run_phases(ASIM_EVQ_SORTED, 16, 300);
 }
 END_TEST
 
@@ -443,6 +498,8 @@ static Suite *evq_suite(void)
 	tcase_add_test(tc, evq_empty_pop_and_peek);
 	tcase_add_test(tc, evq_ladder_random_phases_match_reference);
 	tcase_add_test(tc, evq_auto_switches_both_ways_in_order);
+	tcase_add_test(tc, evq_auto_small_queue_sorts_and_heaps_in_order);
+	tcase_add_test(tc, evq_pinned_heap_and_sorted_match_reference);
 	tcase_add_test(tc, evq_ladder_equal_times_pop_by_seq);
 	tcase_add_test(tc, evq_ladder_memory_stays_bounded);
 	suite_add_tcase(s, tc);
