@@ -38,6 +38,7 @@ struct client {
 	bool closed, constant;
 	double rate;            /* open loop: arrivals per second */
 	uint64_t users;         /* closed loop */
+	uint64_t sessions;      /* open loop: requests belong to one of them; 0: none */
 	struct asim_dist think; /* closed loop */
 	/* Closed loop under load_spike: users x spike users keep going. Every
 	 * user below active has a loop going; one at or above it (after a
@@ -64,6 +65,7 @@ struct client {
 	struct asim_zipf zipf_keys;
 
 	gsl_rng *r_arrival, *r_mix, *r_key, *r_retry, *r_think, *r_route;
+	gsl_rng *r_session; /* with sessions only: the other draws do not move */
 	struct asim_outcome *outcome; /* the kernel's, looked up once */
 	struct asim_pool reqs;
 	uint64_t issued, arrival_index;
@@ -87,7 +89,7 @@ struct client {
 };
 
 static const char *const client_keys[] = {
-	"kind", "rate", "arrivals", "users", "think_time", "requests", "mix", "keys",
+	"kind", "rate", "arrivals", "sessions", "users", "think_time", "requests", "mix", "keys",
 	"timeout", "deadline", "retries", "target", "zone", "breaker", "hedge", "throttle", NULL,
 };
 static const char *const arrival_names[] = {"poisson", "constant", NULL};
@@ -188,6 +190,9 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		ok &= asim_cfg_rate(map, "rate", ASIM_REQUIRED, 1e9, &s->rate, d);
 		ok &= asim_cfg_choice(map, "arrivals", ASIM_OPTIONAL, arrival_names, &arrivals, d);
 		s->constant = arrivals == 1;
+		int64_t n = 0;
+		ok &= asim_cfg_int(map, "sessions", ASIM_OPTIONAL, 1, 10000000, &n, d);
+		s->sessions = (uint64_t)n;
 		if (asim_cfg_get(map, "think_time")) {
 			asim_diag_error(d, asim_cfg_get(map, "think_time")->mark,
 			                "'think_time' applies only to a closed loop ('users')");
@@ -202,6 +207,12 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		if (asim_cfg_get(map, "arrivals")) {
 			asim_diag_error(d, asim_cfg_get(map, "arrivals")->mark,
 			                "'arrivals' applies only to an open loop ('rate')");
+			ok = false;
+		}
+		if (asim_cfg_get(map, "sessions")) {
+			asim_diag_error(d, asim_cfg_get(map, "sessions")->mark,
+			                "'sessions' applies only to an open loop ('rate'): a closed loop's "
+			                "users are its sessions");
 			ok = false;
 		}
 	}
@@ -230,6 +241,8 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->r_retry = asim_kernel_rng(k, c->name, "retry");
 	s->r_think = asim_kernel_rng(k, c->name, "think");
 	s->r_route = asim_kernel_rng(k, c->name, "route");
+	if (s->sessions)
+		s->r_session = asim_kernel_rng(k, c->name, "sessions");
 	if (s->tcfg.on)
 		s->r_throttle = asim_kernel_rng(k, c->name, "throttle");
 	throttle_init(&s->thr, &s->tcfg);
@@ -269,7 +282,9 @@ static struct asim_call *send_call(struct asim_component *c, struct client *s, s
 	call->op = q->op;
 	call->key = q->key;
 	call->request = q->id;
-	call->session = s->closed ? q->user + 1 : 0;
+	/* A closed loop's user, or an open loop's session; 0: the client as a
+	 * whole (an open loop without sessions). */
+	call->session = s->closed || s->sessions ? q->user + 1 : 0;
 	call->origin = q->origin;
 	call->attempt = q->attempt;
 	call->token = (uint64_t)(uintptr_t)q;
@@ -450,6 +465,11 @@ static void arrive(struct asim_component *c, struct client *s, uint64_t user)
 		asim_kernel_stop(k);
 		return;
 	}
+	/* An open loop's request comes from one of its sessions, at random:
+	 * arrivals of many independent users, each with its own writes to
+	 * read back. */
+	if (s->sessions)
+		user = gsl_rng_uniform_int(s->r_session, s->sessions);
 	*q = (struct req){.origin = now, .id = ((uint64_t)c->id << 40) | s->issued,
 	                  .user = (uint32_t)user};
 	q->op = s->op[s->nops > 1 ? gsl_ran_discrete(s->r_mix, s->mix) : 0];

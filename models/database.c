@@ -53,9 +53,9 @@
  * Read-your-writes (`read_from: primary_after_write`): reads go to replicas
  * in turn, except reads of a key that the same session wrote within
  * `sticky_window` (default 1s), which go to the primary. A session is a
- * user of a closed-loop client (the call's session), or the whole of an
- * open-loop client, whose requests have no user (the logical request id's
- * client part). Other sessions may still read stale.
+ * user of a closed-loop client or one of an open-loop client's `sessions`
+ * (the call's session), or else the whole of an open-loop client (the
+ * logical request id's client part). Other sessions may still read stale.
  *
  * Duplicates: a table of `version_slots` request ids, indexed by a hash of
  * the id (a later id sharing an entry evicts an older one), remembers each

@@ -300,6 +300,53 @@ START_TEST(scenario_rates_add_up)
 }
 END_TEST
 
+/* Runs stale-replicas-fixed (read-your-writes for one open-loop client) for
+ * 30 s with one --set (or none) into r. */
+static void run_ryw(const char *set, struct asim_results *r)
+{
+	const char *sets[] = {set};
+	struct asim_overrides ov = {.duration = 30 * ASIM_S, .sets = sets, .nsets = set ? 1 : 0};
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = load_rel("scenarios/failures/stale-replicas-fixed.yaml", &ov, &d);
+	asim_diag_print(&d, stderr);
+	ck_assert_ptr_nonnull(s);
+	asim_results_init(r);
+	ck_assert_int_eq(asim_scenario_run(s, 0, r, &d), ASIM_RUN_DONE);
+	asim_diag_finish(&d);
+	asim_scenario_free(s);
+}
+
+/* An open-loop client's `sessions`: with one, every request is of the same
+ * session, as without (and the draws of the sessions are a stream of their
+ * own, so nothing else moves); with a thousand, a read goes to the primary
+ * only after its own session's write of the key, so the replicas take most
+ * reads and some return another session's write late. */
+START_TEST(scenario_open_loop_sessions)
+{
+	static const char *const keys[] = {
+		"requests", "invariants.stale_reads", "components.db.served[0]", "components.db.served[1]",
+		"latency_ms.p99", "latency_ms.mean",
+	};
+	struct asim_results none, one, many;
+	run_ryw(NULL, &none);
+	run_ryw("components.users.sessions=1", &one);
+	run_ryw("components.users.sessions=1000", &many);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		ck_assert_msg(get(&none, keys[i]) == get(&one, keys[i]), "%s differs", keys[i]);
+	ck_assert(get(&none, "invariants.stale_reads") == 0);
+	ck_assert(get(&many, "invariants.stale_reads") > 0);
+	ck_assert(get(&many, "requests") == get(&none, "requests"));
+	/* One session: reads of any recently written key (most of 200 keys
+	 * at 200 writes/s) go to the primary; a thousand: only the writer's. */
+	ck_assert(get(&none, "components.db.served[0]") > 4 * get(&none, "components.db.served[1]"));
+	ck_assert(get(&many, "components.db.served[0]") < get(&many, "components.db.served[1]"));
+	asim_results_finish(&none);
+	asim_results_finish(&one);
+	asim_results_finish(&many);
+}
+END_TEST
+
 START_TEST(scenario_hash_is_content_not_format)
 {
 	static const char a[] = "x: {rate: 10/s, n: [1, 2]}\ny: ok\n";
@@ -336,6 +383,7 @@ int main(void)
 	tcase_add_test(tc, scenario_flagship_counts_consistent);
 	tcase_add_test(tc, scenario_hash_is_content_not_format);
 	tcase_add_test(tc, scenario_rates_add_up);
+	tcase_add_test(tc, scenario_open_loop_sessions);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -47,7 +47,8 @@ struct asim_call {
 	uint32_t attempt;     /* 0 for the first try of a logical request */
 	uint32_t tag;         /* the caller's scratch (e.g. which backend), untouched */
 	uint32_t session;     /* the user of the logical request: a closed-loop client's
-	                       * user + 1, 0 for none; passed on with request */
+	                       * user + 1 or an open-loop client's session + 1, 0 for
+	                       * none; passed on with request */
 	uint64_t key;         /* data key, for caches and databases */
 	uint64_t request;     /* logical request id (tracing, idempotency) */
 	uint64_t token;       /* the caller's own handle, returned untouched */
