@@ -69,6 +69,7 @@ static const struct metric_def {
 	{"duplicate_writes", "invariants.duplicate_writes", "", -1},
 	{"conflicting_writes", "invariants.conflicting_writes", "", -1},
 	{"lost_writes", "invariants.lost_writes", "", -1},
+	{"queue_backlog", "invariants.queue_backlog", "", -1},
 };
 #define NMETRICS (sizeof metric_defs / sizeof metric_defs[0])
 

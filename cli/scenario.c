@@ -90,6 +90,7 @@ static const struct slo_def {
 	{"lock_leaks", "invariants.lock_leaks", SLO_AT_MOST, UNIT_COUNT},
 	{"lock_leak_s", "invariants.lock_leak_s", SLO_AT_MOST, UNIT_SECONDS},
 	{"drift", "invariants.drift", SLO_AT_MOST, UNIT_COUNT},
+	{"queue_backlog", "invariants.queue_backlog", SLO_AT_MOST, UNIT_COUNT},
 };
 #define NSLO_DEFS (sizeof slo_defs / sizeof slo_defs[0])
 
@@ -594,6 +595,7 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	asim_results_count(r, o->lock_leaks, "invariants.lock_leaks");
 	asim_results_real(r, asim_time_to_seconds(o->lock_leak), "invariants.lock_leak_s");
 	asim_results_count(r, o->drift, "invariants.drift");
+	asim_results_count(r, o->queue_backlog, "invariants.queue_backlog");
 }
 
 bool asim_scenario_judge(const struct asim_scenario *s, struct asim_results *r)

@@ -94,6 +94,16 @@ struct queue {
 	double lag_area; /* integral of the lag, ns * ns */
 };
 
+/* The run's queue_backlog invariant: the most messages any queue held at
+ * once after warm-up. Only a store raises it, so only stores (and the end of
+ * warm-up, with what is stored then) look. */
+static void peak_backlog(struct asim_kernel *k, const struct queue *s)
+{
+	struct asim_outcome *o = asim_kernel_outcome(k);
+	if (o && s->stored > o->queue_backlog)
+		o->queue_backlog = s->stored;
+}
+
 enum { EV_ACK_TIMEOUT = EV_MODEL_BASE };
 
 static const char *const queue_keys[] = {
@@ -272,8 +282,10 @@ static bool enqueue(struct asim_component *c, struct queue *s, const struct asim
 	link_last(s, m);
 	s->stored++;
 	asim_tw_set(&s->backlog, now, (double)s->stored);
-	if (asim_measuring_at(k, now))
+	if (asim_measuring_at(k, now)) {
 		s->produced++;
+		peak_backlog(k, s);
+	}
 	dispatch(c, s, m->partition % s->ncons);
 	return true;
 }
@@ -465,6 +477,7 @@ static void warmup_end(struct asim_component *c)
 	struct queue *s = c->state;
 	asim_time now = asim_now(c->kernel);
 	asim_tw_reset(&s->backlog, now);
+	peak_backlog(c->kernel, s);
 	lag_advance(s, now);
 	s->lag_area = 0;
 	s->lag_start = now;

@@ -347,6 +347,47 @@ START_TEST(scenario_open_loop_sessions)
 }
 END_TEST
 
+/* invariants.queue_backlog is the largest backlog_max of the run's queues
+ * (here a fast one and one near saturation), and an SLO on it judges it. */
+static const char two_queues[] =
+	"name: two-queues\n"
+	"duration: 30s\n"
+	"warmup: 2s\n"
+	"components:\n"
+	"  users: {kind: client, rate: 500/s, target: api}\n"
+	"  api: {kind: service, service_time: 1ms, calls: [{emit: fast}, {emit: slow}]}\n"
+	"  fast: {kind: queue, consumers: wf}\n"
+	"  slow: {kind: queue, consumers: ws}\n"
+	"  wf: {kind: worker, concurrency: 8, service_time: 1ms}\n"
+	"  ws: {kind: worker, concurrency: 1, service_time: 1.9ms}\n"
+	"slo: {queue_backlog: 20}\n";
+
+START_TEST(scenario_queue_backlog_invariant)
+{
+	struct asim_overrides ov = {0};
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s =
+		asim_scenario_load_buffer("two-queues.yaml", two_queues, sizeof two_queues - 1, &ov, &d);
+	asim_diag_print(&d, stderr);
+	ck_assert_ptr_nonnull(s);
+	struct asim_results r;
+	asim_results_init(&r);
+	ck_assert_int_eq(asim_scenario_run(s, 0, &r, &d), ASIM_RUN_DONE);
+	double fast = get(&r, "components.fast.backlog_max");
+	double slow = get(&r, "components.slow.backlog_max");
+	ck_assert(fast >= 1 && slow > 20 && slow > fast);
+	ck_assert(get(&r, "invariants.queue_backlog") == slow);
+	ck_assert(!asim_scenario_judge(s, &r));
+	ck_assert_str_eq(s->slo[0].metric, "queue_backlog");
+	ck_assert(get(&r, "slo[0].value") == slow);
+	ck_assert(get(&r, "slo[0].ok") == 0);
+	asim_results_finish(&r);
+	asim_diag_finish(&d);
+	asim_scenario_free(s);
+}
+END_TEST
+
 START_TEST(scenario_hash_is_content_not_format)
 {
 	static const char a[] = "x: {rate: 10/s, n: [1, 2]}\ny: ok\n";
@@ -384,6 +425,7 @@ int main(void)
 	tcase_add_test(tc, scenario_hash_is_content_not_format);
 	tcase_add_test(tc, scenario_rates_add_up);
 	tcase_add_test(tc, scenario_open_loop_sessions);
+	tcase_add_test(tc, scenario_queue_backlog_invariant);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

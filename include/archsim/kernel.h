@@ -205,6 +205,9 @@ struct asim_outcome {
 	 * disagree (drift, counted by whichever model keeps both copies). */
 	uint64_t leader_changes, lock_leaks, drift;
 	asim_time two_leader, lock_leak;
+	/* The most messages a queue held at once after warm-up (the largest
+	 * over the run's queues). */
+	uint64_t queue_backlog;
 	struct asim_hist latency_op[ASIM_MAX_OPS];
 	/* The current time window, for time series: counted warm-up or not, and
 	 * reset by whoever steps the run window by window (cli/series.c). */
