@@ -89,6 +89,24 @@ static struct asim_scenario *load_rel(const char *rel, const struct asim_overrid
 	return asim_scenario_load(rel, ov, d);
 }
 
+/* Loads rel (from the root) or, when text is given, that text under the
+ * name rel, and runs replication 0 into r (initialised here). The caller
+ * finishes r and frees the scenario, which it may still judge. */
+static struct asim_scenario *load_run(const char *rel, const char *text,
+                                      const struct asim_overrides *ov, struct asim_results *r)
+{
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = text ? asim_scenario_load_buffer(rel, text, strlen(text), ov, &d)
+	                               : load_rel(rel, ov, &d);
+	asim_diag_print(&d, stderr);
+	ck_assert_ptr_nonnull(s);
+	asim_results_init(r);
+	ck_assert_int_eq(asim_scenario_run(s, 0, r, &d), ASIM_RUN_DONE);
+	asim_diag_finish(&d);
+	return s;
+}
+
 START_TEST(scenario_invalid_catalogue)
 {
 	char *files[MAX_FILES];
@@ -225,14 +243,8 @@ START_TEST(scenario_flagship_counts_consistent)
 {
 	struct asim_overrides ov = {.duration = getenv("ARCHSIM_VALGRIND") ? 12 * ASIM_S
 	                                                                   : 40 * ASIM_S};
-	struct asim_diag d;
-	asim_diag_init(&d);
-	struct asim_scenario *s = load_rel("scenarios/seed-architecture.yaml", &ov, &d);
-	asim_diag_print(&d, stderr);
-	ck_assert_ptr_nonnull(s);
 	struct asim_results r;
-	asim_results_init(&r);
-	ck_assert_int_eq(asim_scenario_run(s, 0, &r, &d), ASIM_RUN_DONE);
+	struct asim_scenario *s = load_run("scenarios/seed-architecture.yaml", NULL, &ov, &r);
 	double a_arrived = get(&r, "components.service_a.arrived");
 	double b_arrived = get(&r, "components.service_b.arrived");
 	assert_close("lb forwarded = services arrived", get(&r, "components.lb.forwarded"),
@@ -262,7 +274,6 @@ START_TEST(scenario_flagship_counts_consistent)
 	             2 * db_calls);
 	ck_assert(get(&r, "components.cache.hit_ratio") > 0.3);
 	asim_results_finish(&r);
-	asim_diag_finish(&d);
 	asim_scenario_free(s);
 }
 END_TEST
@@ -273,15 +284,10 @@ END_TEST
  * three differ. */
 START_TEST(scenario_rates_add_up)
 {
-	struct asim_diag d;
-	asim_diag_init(&d);
 	struct asim_overrides ov = {0};
-	struct asim_scenario *s = load_rel("scenarios/failures/queue-buildup-fixed.yaml", &ov, &d);
-	asim_diag_print(&d, stderr);
-	ck_assert_ptr_nonnull(s);
 	struct asim_results r;
-	asim_results_init(&r);
-	ck_assert_int_eq(asim_scenario_run(s, 0, &r, &d), ASIM_RUN_DONE);
+	struct asim_scenario *s =
+		load_run("scenarios/failures/queue-buildup-fixed.yaml", NULL, &ov, &r);
 	double measured = get(&r, "duration_s") - get(&r, "warmup_s");
 	double requests = get(&r, "requests"), rejected = get(&r, "failures.rejected");
 	ck_assert(rejected > 0);
@@ -295,7 +301,6 @@ START_TEST(scenario_rates_add_up)
 	ck_assert(get(&r, "admitted_rps") < get(&r, "completed_rps"));
 	ck_assert(get(&r, "throughput_rps") <= get(&r, "admitted_rps"));
 	asim_results_finish(&r);
-	asim_diag_finish(&d);
 	asim_scenario_free(s);
 }
 END_TEST
@@ -306,15 +311,7 @@ static void run_ryw(const char *set, struct asim_results *r)
 {
 	const char *sets[] = {set};
 	struct asim_overrides ov = {.duration = 30 * ASIM_S, .sets = sets, .nsets = set ? 1 : 0};
-	struct asim_diag d;
-	asim_diag_init(&d);
-	struct asim_scenario *s = load_rel("scenarios/failures/stale-replicas-fixed.yaml", &ov, &d);
-	asim_diag_print(&d, stderr);
-	ck_assert_ptr_nonnull(s);
-	asim_results_init(r);
-	ck_assert_int_eq(asim_scenario_run(s, 0, r, &d), ASIM_RUN_DONE);
-	asim_diag_finish(&d);
-	asim_scenario_free(s);
+	asim_scenario_free(load_run("scenarios/failures/stale-replicas-fixed.yaml", NULL, &ov, r));
 }
 
 /* An open-loop client's `sessions`: with one, every request is of the same
@@ -365,15 +362,8 @@ static const char two_queues[] =
 START_TEST(scenario_queue_backlog_invariant)
 {
 	struct asim_overrides ov = {0};
-	struct asim_diag d;
-	asim_diag_init(&d);
-	struct asim_scenario *s =
-		asim_scenario_load_buffer("two-queues.yaml", two_queues, sizeof two_queues - 1, &ov, &d);
-	asim_diag_print(&d, stderr);
-	ck_assert_ptr_nonnull(s);
 	struct asim_results r;
-	asim_results_init(&r);
-	ck_assert_int_eq(asim_scenario_run(s, 0, &r, &d), ASIM_RUN_DONE);
+	struct asim_scenario *s = load_run("two-queues.yaml", two_queues, &ov, &r);
 	double fast = get(&r, "components.fast.backlog_max");
 	double slow = get(&r, "components.slow.backlog_max");
 	ck_assert(fast >= 1 && slow > 20 && slow > fast);
@@ -383,7 +373,6 @@ START_TEST(scenario_queue_backlog_invariant)
 	ck_assert(get(&r, "slo[0].value") == slow);
 	ck_assert(get(&r, "slo[0].ok") == 0);
 	asim_results_finish(&r);
-	asim_diag_finish(&d);
 	asim_scenario_free(s);
 }
 END_TEST
