@@ -428,6 +428,63 @@ START_TEST(evq_pinned_heap_and_sorted_match_reference)
 }
 END_TEST
 
+/* remove_if drops exactly the entries asked for, and the others still come
+ * out in order, from every structure: the sorted array, the heap, the ladder
+ * pinned, and AUTO at a size of each. */
+static bool drop_odd_slot(void *ctx, const struct asim_evq_entry *e)
+{
+	(void)ctx;
+	return e->slot % 2;
+}
+
+static const struct {
+	enum asim_evq_mode mode;
+	size_t n;
+} removal_cases[] = {
+	{ASIM_EVQ_AUTO, 10},    {ASIM_EVQ_AUTO, 300},  {ASIM_EVQ_AUTO, 40000},
+	{ASIM_EVQ_SORTED, 300}, {ASIM_EVQ_HEAP, 300}, {ASIM_EVQ_LADDER, 3000},
+};
+
+START_TEST(evq_remove_if_keeps_order)
+{
+	size_t n = removal_cases[_i].n;
+	struct asim_evq q;
+	asim_evq_init(&q);
+	ck_assert(asim_evq_set_mode(&q, removal_cases[_i].mode));
+	struct sorted_ref r = {0};
+	uint64_t rs = 4242 + (uint64_t)_i;
+	/* Pop a few first, so that the structures are past their first fill. */
+	for (uint64_t i = 1; i <= n + 8; i++) {
+		struct asim_evq_entry e = {(asim_time)(next_rand(&rs) % (4 * n)), i,
+		                           (uint32_t)next_rand(&rs)};
+		ck_assert(asim_evq_push(&q, e.time, e.seq, e.slot));
+		if (!(e.slot % 2))
+			sref_push(&r, e);
+	}
+	size_t kept = sref_size(&r);
+	for (int i = 0; i < 8; i++) {
+		struct asim_evq_entry got;
+		ck_assert(asim_evq_pop(&q, &got));
+		if (!(got.slot % 2)) {
+			struct asim_evq_entry want = sref_pop(&r);
+			ck_assert_uint_eq(got.seq, want.seq);
+			kept--;
+		}
+	}
+	size_t before = asim_evq_size(&q);
+	ck_assert_uint_eq(asim_evq_remove_if(&q, drop_odd_slot, NULL), before - kept);
+	ck_assert_uint_eq(asim_evq_size(&q), kept);
+	while (sref_size(&r)) {
+		ck_assert_uint_eq(asim_evq_peek(&q)->seq, r.e[r.head].seq);
+		expect_same(&q, &r);
+	}
+	struct asim_evq_entry got;
+	ck_assert(!asim_evq_pop(&q, &got));
+	free(r.e);
+	asim_evq_finish(&q);
+}
+END_TEST
+
 START_TEST(evq_ladder_equal_times_pop_by_seq)
 {
 	/* Thousands of entries at a few instants: buckets that cannot be split. */
@@ -500,6 +557,8 @@ static Suite *evq_suite(void)
 	tcase_add_test(tc, evq_auto_switches_both_ways_in_order);
 	tcase_add_test(tc, evq_auto_small_queue_sorts_and_heaps_in_order);
 	tcase_add_test(tc, evq_pinned_heap_and_sorted_match_reference);
+	tcase_add_loop_test(tc, evq_remove_if_keeps_order, 0,
+	                    (int)(sizeof removal_cases / sizeof removal_cases[0]));
 	tcase_add_test(tc, evq_ladder_equal_times_pop_by_seq);
 	tcase_add_test(tc, evq_ladder_memory_stays_bounded);
 	suite_add_tcase(s, tc);

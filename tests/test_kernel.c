@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "archsim/evq.h"
 #include "archsim/kernel.h"
 #include "archsim/model.h"
 
@@ -265,6 +266,172 @@ START_TEST(kernel_mass_cancel_clears_queue_in_order)
 			ck_assert(ta < tb || (ta == tb && got[j - 1] < got[j]));
 		}
 	}
+	asim_kernel_destroy(k);
+}
+END_TEST
+
+/* A property test of the kernel's order with cancellation, through every
+ * structure of its queue: a model that, at each of its events, schedules
+ * and cancels at random (delays of zero, small ties, wide and heavy-tailed
+ * ones), steering the number pending up past the switch to the ladder, down
+ * again, around the sorted array's switch to the heap, and to empty. A
+ * reference binary heap of (time, order scheduled) with cancelled entries
+ * skipped says which event must come next, and which cancels must succeed. */
+enum { PROP_MAX = 1 << 19 };
+
+static struct {
+	struct asim_timer timer[PROP_MAX];
+	bool pending[PROP_MAX];
+	struct prop_ref {
+		asim_time time;
+		uint64_t idx;
+	} heap[PROP_MAX];
+	size_t n;
+	uint64_t next, dispatched, live, cancels, rs;
+	uint64_t most;                /* pending at most */
+	bool hover_low, hover_high;   /* below 16 and above 32, while hovering */
+} prop;
+
+static bool prop_before(const struct prop_ref *a, const struct prop_ref *b)
+{
+	return a->time < b->time || (a->time == b->time && a->idx < b->idx);
+}
+
+static void prop_ref_push(asim_time time, uint64_t idx)
+{
+	size_t i = prop.n++;
+	struct prop_ref e = {time, idx};
+	for (; i > 0 && prop_before(&e, &prop.heap[(i - 1) / 2]); i = (i - 1) / 2)
+		prop.heap[i] = prop.heap[(i - 1) / 2];
+	prop.heap[i] = e;
+}
+
+static struct prop_ref prop_ref_pop(void)
+{
+	struct prop_ref top = prop.heap[0], last = prop.heap[--prop.n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= prop.n)
+			break;
+		if (c + 1 < prop.n && prop_before(&prop.heap[c + 1], &prop.heap[c]))
+			c++;
+		if (!prop_before(&prop.heap[c], &last))
+			break;
+		prop.heap[i] = prop.heap[c];
+		i = c;
+	}
+	prop.heap[i] = last;
+	return top;
+}
+
+static uint64_t prop_rand(void)
+{
+	prop.rs ^= prop.rs >> 12;
+	prop.rs ^= prop.rs << 25;
+	prop.rs ^= prop.rs >> 27;
+	return prop.rs * 0x2545f4914f6cdd1dULL;
+}
+
+static void prop_schedule(struct asim_component *c)
+{
+	if (prop.next == PROP_MAX)
+		return;
+	uint64_t x = prop_rand(), pick = x % 100;
+	asim_time delay = pick < 15   ? 0
+	                  : pick < 40 ? (asim_time)(x >> 8) % 4
+	                  : pick < 80 ? (asim_time)(x >> 8) % 1000000
+	                              : (asim_time)(x >> 8) % ((asim_time)1 << (x >> 40) % 40);
+	uint64_t idx = prop.next++;
+	prop.timer[idx] = asim_schedule(c->kernel, delay, c->id, EV_PLAIN, 0, idx, NULL);
+	ck_assert_uint_ne(prop.timer[idx].seq, 0);
+	prop.pending[idx] = true;
+	prop.live++;
+	prop_ref_push(asim_now(c->kernel) + delay, idx);
+}
+
+/* How many should be pending as the run goes on: up past the ladder, down,
+ * then around the sorted array's switch (16 to 32) for a while, then none. */
+static uint64_t prop_target(void)
+{
+	uint64_t d = prop.dispatched;
+	if (d < 60000)
+		return 40000;
+	if (d < 100000)
+		return 500;
+	if (d < 160000)
+		return 4 + (d / 64) % 48;
+	return 0;
+}
+
+static void prop_handle(struct asim_component *c, const struct asim_event *ev)
+{
+	struct prop_ref want;
+	do
+		want = prop_ref_pop();
+	while (!prop.pending[want.idx]);
+	ck_assert_int_eq(ev->time, want.time);
+	ck_assert_uint_eq(ev->a, want.idx);
+	prop.pending[want.idx] = false;
+	prop.live--;
+	prop.dispatched++;
+	uint64_t target = prop_target();
+	int n = prop.live < target ? 2 : prop.live > target ? 0 : 1;
+	if (target && prop_rand() % 4 == 0)
+		n++;
+	for (int i = 0; i < n; i++)
+		prop_schedule(c);
+	/* Cancel one of the recent ones now and then: still pending or not,
+	 * the kernel must agree with the reference. */
+	if (prop.next && prop_rand() % 100 < 35) {
+		uint64_t span = prop.next < 2000 ? prop.next : 2000;
+		uint64_t idx = prop.next - 1 - prop_rand() % span;
+		bool was = prop.pending[idx];
+		ck_assert_int_eq(asim_cancel(c->kernel, prop.timer[idx]), was);
+		if (was) {
+			prop.pending[idx] = false;
+			prop.live--;
+			prop.cancels++;
+		}
+	}
+	ck_assert_uint_eq(asim_kernel_pending(c->kernel), prop.live);
+	if (prop.live > prop.most)
+		prop.most = prop.live;
+	if (prop.dispatched > 100000 && prop.dispatched < 160000) {
+		prop.hover_low |= prop.live < 16;
+		prop.hover_high |= prop.live > 32;
+	}
+}
+
+static void prop_start(struct asim_component *c)
+{
+	for (int i = 0; i < 4; i++)
+		prop_schedule(c);
+}
+
+static const struct asim_model_ops prop_ops = {
+	.kind = "prop",
+	.start = prop_start,
+	.handle = prop_handle,
+};
+
+START_TEST(kernel_random_schedule_cancel_matches_reference)
+{
+	memset(&prop, 0, sizeof prop);
+	prop.rs = 0x9e3779b97f4a7c15ULL + (uint64_t)_i;
+	struct asim_kernel *k = asim_kernel_create(1, 0);
+	ck_assert_ptr_nonnull(k);
+	ck_assert_ptr_nonnull(asim_kernel_add(k, "p", &prop_ops));
+	ck_assert_int_eq(asim_kernel_run(k, ASIM_TIME_MAX), ASIM_RUN_DONE);
+	ck_assert_uint_eq(prop.live, 0);
+	ck_assert_uint_eq(asim_kernel_pending(k), 0);
+	ck_assert_uint_eq(asim_kernel_events(k), prop.dispatched);
+	ck_assert_uint_gt(prop.dispatched, 160000);
+	ck_assert_uint_gt(prop.cancels, 10000);
+	/* It went through the ladder, and back and forth over the sorted
+	 * array's switch to the heap. */
+	ck_assert_uint_gt(prop.most, ASIM_EVQ_LADDER_ON);
+	ck_assert(prop.hover_low && prop.hover_high);
 	asim_kernel_destroy(k);
 }
 END_TEST
@@ -557,6 +724,7 @@ static Suite *kernel_suite(void)
 	tcase_add_test(tc, kernel_zero_delay_fifo_grows_in_order);
 	tcase_add_test(tc, kernel_cancel_then_pop);
 	tcase_add_test(tc, kernel_mass_cancel_clears_queue_in_order);
+	tcase_add_loop_test(tc, kernel_random_schedule_cancel_matches_reference, 0, 3);
 	tcase_add_test(tc, kernel_time_overflow_refused);
 	tcase_add_test(tc, kernel_event_time_max_runs);
 	tcase_add_test(tc, kernel_event_limit);
