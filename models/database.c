@@ -24,6 +24,11 @@
  * (crashed, zone lost, paused) applies nothing until it is back, then takes
  * what it missed in order; its ack counts only then. Applying costs a
  * replica no connection: the lag stands for shipping and applying the log.
+ * With `replay_time`, a replica replays what lands one write at a time, each
+ * taking a draw of it (a replica's log replay is serial, where the primary
+ * writes on many connections): a primary that writes faster than its
+ * replicas replay leaves them further behind the longer it goes on, and a
+ * replica back from a crash takes its time to catch up.
  *
  * The log travels over a stream from the primary to each replica, which
  * repairs random loss itself (its retransmissions are part of the lag) but
@@ -151,6 +156,9 @@ struct instance {
 	asim_time repl_held_oldest; /* the earliest commit among them */
 	struct held_list link_held; /* applies shipped while the link was cut */
 	bool relinking;             /* an EV_RELINK is pending for this replica */
+	asim_time replay_free;      /* replay_time: when its replay of what landed ends */
+	uint64_t replaying;         /* landed, not yet replayed */
+	uint64_t replaying_max;     /* at most, after warm-up */
 };
 
 struct db_index {
@@ -168,9 +176,10 @@ struct database {
 	uint64_t wait_cap; /* UINT64_MAX: unbounded */
 	int replication, read_from;
 	uint32_t write_quorum, read_quorum;
-	struct asim_dist read_time, write_time, lag;
+	struct asim_dist read_time, write_time, lag, replay;
+	bool has_replay; /* replay_time given: replicas replay serially */
 	asim_time retry; /* replication_retry */
-	gsl_rng *r_service, *r_lag, *r_pick;
+	gsl_rng *r_service, *r_lag, *r_pick, *r_replay;
 	uint32_t rr;
 
 	uint32_t nslots;      /* a power of two */
@@ -199,13 +208,13 @@ struct database {
 };
 
 enum { EV_SERVED = EV_MODEL_BASE, EV_APPLY, EV_RECONCILE, EV_LEAD,
-       EV_RELINK = EV_LEAD + LEAD_EV_COUNT };
+       EV_RELINK = EV_LEAD + LEAD_EV_COUNT, EV_REPLAYED };
 
 static const char *const db_keys[] = {
 	"kind", "zone", "zones", "connections", "wait_queue", "read_time", "write_time",
 	"replicas", "replication", "replication_lag", "read_from", "write_quorum", "read_quorum",
 	"version_slots", "failover", "leadership", "idempotency", "sticky_window", "index",
-	"replication_retry", NULL,
+	"replication_retry", "replay_time", NULL,
 };
 static const char *const index_keys[] = {"queue", "conditional", "reconcile_every", "settle",
                                          NULL};
@@ -310,6 +319,8 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	ok &= asim_cfg_choice(map, "replication", ASIM_OPTIONAL, replication_names,
 	                      &s->replication, d);
 	ok &= asim_cfg_dist(map, "replication_lag", ASIM_OPTIONAL, &s->lag, d);
+	s->has_replay = asim_cfg_get(map, "replay_time") != NULL;
+	ok &= asim_cfg_dist(map, "replay_time", ASIM_OPTIONAL, &s->replay, d);
 	s->retry = ASIM_S;
 	ok &= asim_cfg_time(map, "replication_retry", ASIM_OPTIONAL, ASIM_MS, ASIM_HOUR, &s->retry,
 	                    d);
@@ -348,6 +359,11 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		                c->name);
 		ok = false;
 	}
+	if (replicas == 0 && s->has_replay) {
+		asim_diag_error(d, asim_cfg_get(map, "replay_time")->mark,
+		                "'replay_time' needs 'replicas' in '%s'", c->name);
+		ok = false;
+	}
 	if (!ok || !place(c, map, n, d))
 		return false;
 	s->replicas = (uint32_t)replicas;
@@ -381,6 +397,9 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->r_service = asim_kernel_rng(k, c->name, "service");
 	s->r_lag = asim_kernel_rng(k, c->name, "lag");
 	s->r_pick = asim_kernel_rng(k, c->name, "pick");
+	/* Its own stream, made only when used: the other draws do not move. */
+	if (s->has_replay)
+		s->r_replay = asim_kernel_rng(k, c->name, "replay");
 	asim_kernel_pool_init(c->kernel, &s->ops, sizeof(struct op), 1024);
 	asim_kernel_pool_init(c->kernel, &s->jobs, sizeof(struct job), 1024);
 	asim_kernel_pool_init(c->kernel, &s->applies, sizeof(struct apply), 1024);
@@ -988,25 +1007,41 @@ static void served(struct asim_component *c, struct database *s, struct job *j)
 		read_done(c, s, op);
 }
 
+/* replay_time: apply a has landed at replica r, which replays one write at
+ * a time in the order they land: it is applied once the replay of those
+ * before it, and its own, are done. */
+static void replay(struct asim_component *c, struct database *s, struct apply *a, uint16_t r)
+{
+	struct asim_kernel *k = c->kernel;
+	asim_time now = asim_now(k);
+	struct instance *in = &s->inst[r];
+	asim_time start = in->replay_free > now ? in->replay_free : now;
+	in->replay_free = start + asim_dist_sample(&s->replay, s->r_replay);
+	asim_schedule_at(k, in->replay_free, c->id, EV_REPLAYED, r, 0, a);
+	in->replaying++;
+	if (asim_measuring_at(k, now) && in->replaying > in->replaying_max)
+		in->replaying_max = in->replaying;
+}
+
 /* Holds back work of a paused instance, and the applies of one that is
  * paused, down (crashed, or its zone lost) or whose replication is paused:
  * they land, in order, once it is back (so a sync write waits for a
  * crashed replica, as it does for a paused one); true when it did. */
 static bool held_back(struct asim_component *c, struct database *s, const struct asim_event *ev)
 {
-	if (ev->inst >= c->instances || (ev->type != EV_SERVED && ev->type != EV_APPLY))
+	bool apply = ev->type == EV_APPLY || ev->type == EV_REPLAYED;
+	if (ev->inst >= c->instances || (ev->type != EV_SERVED && !apply))
 		return false;
 	struct instance *in = &s->inst[ev->inst];
 	bool ok = true;
 	if (ev->type == EV_SERVED && in->paused) {
 		ok = held_push(&in->held, EV_SERVED, ev->inst, ev->p,
 		               asim_now(c->kernel) - in->paused_at);
-	} else if (ev->type == EV_APPLY &&
-	           (in->paused || in->repl_paused || !lead_up(&s->lead, ev->inst))) {
+	} else if (apply && (in->paused || in->repl_paused || !lead_up(&s->lead, ev->inst))) {
 		const struct apply *a = ev->p;
 		if (!in->repl_held.n || a->committed < in->repl_held_oldest)
 			in->repl_held_oldest = a->committed;
-		ok = held_push(&in->repl_held, EV_APPLY, ev->inst, ev->p, 0);
+		ok = held_push(&in->repl_held, ev->type, ev->inst, ev->p, 0);
 	} else {
 		return false;
 	}
@@ -1035,6 +1070,13 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 		served(c, s, ev->p);
 		break;
 	case EV_APPLY:
+		if (s->has_replay)
+			replay(c, s, ev->p, ev->inst);
+		else
+			applied(c, s, ev->p, ev->inst);
+		break;
+	case EV_REPLAYED:
+		s->inst[ev->inst].replaying--;
 		applied(c, s, ev->p, ev->inst);
 		break;
 	case ASIM_EV_RESPONSE:
@@ -1057,6 +1099,7 @@ static void warmup_end(struct asim_component *c)
 	for (uint32_t i = 0; i < c->instances; i++) {
 		asim_tw_reset(&s->inst[i].busy_tw, now);
 		asim_tw_reset(&s->inst[i].wait_tw, now);
+		s->inst[i].replaying_max = s->inst[i].replaying;
 	}
 	lead_warmup_end(&s->lead, c);
 }
@@ -1081,6 +1124,8 @@ static void put_ms(struct asim_results *r, const struct asim_hist *h, const char
 	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(h, 0.99)), "components.%s.%s.p99",
 	                  name, what);
 	asim_results_real(r, h->count ? asim_time_to_ms(h->max) : 0.0, "components.%s.%s.max", name,
+	                  what);
+	asim_results_real(r, asim_hist_mean(h) / (double)ASIM_MS, "components.%s.%s.mean", name,
 	                  what);
 }
 
@@ -1118,6 +1163,19 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->no_primary, "components.%s.no_primary", n);
 	asim_results_count(r, s->refused, "components.%s.refused_writes", n);
 	asim_results_count(r, s->link_held, "components.%s.replication_held", n);
+	if (s->has_replay) {
+		/* The most writes a replica had landed and not yet replayed, and
+		 * how many at the end (over the replicas, the largest). */
+		uint64_t most = 0, end = 0;
+		for (uint32_t i = 0; i < c->instances; i++) {
+			if (s->inst[i].replaying_max > most)
+				most = s->inst[i].replaying_max;
+			if (s->inst[i].replaying > end)
+				end = s->inst[i].replaying;
+		}
+		asim_results_count(r, most, "components.%s.replay_backlog_max", n);
+		asim_results_count(r, end, "components.%s.replay_backlog_end", n);
+	}
 	if (s->fence || s->lock_conflicts) {
 		asim_results_count(r, s->lock_conflicts, "components.%s.lock_conflicting_writes", n);
 		asim_results_count(r, s->lock_fenced, "components.%s.lock_fenced_writes", n);
@@ -1253,6 +1311,7 @@ static void destroy(struct asim_component *c)
 	asim_dist_finish(&s->read_time);
 	asim_dist_finish(&s->write_time);
 	asim_dist_finish(&s->lag);
+	asim_dist_finish(&s->replay);
 	asim_pool_finish(&s->ops);
 	asim_pool_finish(&s->jobs);
 	asim_pool_finish(&s->applies);

@@ -489,6 +489,8 @@ static const struct {
 	 "t.yaml:3:62: error: 'renew_every' of 'm' must be shorter than 'lease_ttl'"},
 	{"m: {kind: database, read_time: 1ms, write_time: 1ms, sticky_window: 1s}\n",
 	 "t.yaml:1:69: error: 'sticky_window' applies only to 'read_from: primary_after_write' in 'm'"},
+	{"m: {kind: database, read_time: 1ms, write_time: 1ms, replay_time: 5ms}\n",
+	 "t.yaml:1:67: error: 'replay_time' needs 'replicas' in 'm'"},
 };
 
 START_TEST(coord_config_errors)
@@ -588,6 +590,41 @@ static double run_text(const char *yaml, const char *path)
 	asim_diag_finish(&d);
 	return v;
 }
+
+/* replay_time: a replica down for 2 s holds the writes that land (about
+ * 200 at 100/s); back, it replays them 5 ms each, about a second of catching
+ * up during which new writes wait behind them. Without it, it takes them all
+ * at once. */
+static const char replay_yaml[] =
+	"duration: 20s\n"
+	"components:\n"
+	"  w: {kind: client, rate: 100/s, mix: {write: 1}, keys: {count: 1000}, target: db}\n"
+	"  db: {kind: database, replicas: 1, replication: async, read_time: 1ms, write_time: 1ms%s}\n"
+	"faults:\n"
+	"  - {kind: crash, component: db, instances: [1], at: 5s, for: 2s}\n";
+
+START_TEST(coord_replay_catches_up_after_crash)
+{
+	char yaml[512];
+	snprintf(yaml, sizeof yaml, replay_yaml, ", replay_time: 5ms");
+	double most = run_text(yaml, "components.db.replay_backlog_max");
+	double end = run_text(yaml, "components.db.replay_backlog_end");
+	double mean = run_text(yaml, "components.db.replication_lag_ms.mean");
+	double p50 = run_text(yaml, "components.db.replication_lag_ms.p50");
+	snprintf(yaml, sizeof yaml, replay_yaml, "");
+	double mean0 = run_text(yaml, "components.db.replication_lag_ms.mean");
+	ck_assert_double_eq(run_text(yaml, "components.db.replay_backlog_max"), -1);
+	/* The writes of the 2 s down (Poisson, mean 200). */
+	ck_assert(most >= 150 && most <= 260);
+	ck_assert(end <= 5);
+	/* Normally a write waits for its own replay, 5 ms and a little queue. */
+	ck_assert(p50 >= 5 && p50 < 10);
+	/* The held writes wait 2 s either way; with replay, the catching up
+	 * adds to them and to the writes behind them. */
+	ck_assert(mean0 > 60 && mean0 < 150);
+	ck_assert(mean > 1.5 * mean0);
+}
+END_TEST
 
 /* Worker locks: two workers share 5 keys through a coordinator with a 1s
  * TTL. Worker 0 crashes holding locks (leaks: the TTL frees each at most 1s
@@ -690,6 +727,7 @@ static Suite *coord_suite(void)
 	tcase_add_test(tc, coord_read_your_writes_per_user);
 	tcase_add_loop_test(tc, coord_idempotency_keys, 0, 2);
 	tcase_add_test(tc, coord_config_errors);
+	tcase_add_test(tc, coord_replay_catches_up_after_crash);
 	tcase_add_loop_test(tc, coord_worker_locks, 0, 2);
 	tcase_add_loop_test(tc, coord_queue_crash_durable, 0, 2);
 	tcase_add_test(tc, coord_database_pause);
