@@ -117,6 +117,12 @@ bool asim_evq_reserve(struct asim_evq *q, size_t n)
 	return grow_to(q, n);
 }
 
+/* Makes the n entries of h a heap, bottom-up (Floyd): O(n). */
+static void heapify(struct asim_evq_entry *h, size_t n)
+{
+	for (size_t i = n > 1 ? (n - 2) / 4 + 1 : 0; i-- > 0;)
+		asim_evq_sift_down(h, n, i);
+}
 
 /* Heap to ladder. The heap's storage is freed: memory follows the structure
  * in use. */
@@ -165,8 +171,7 @@ static bool to_heap(struct asim_evq *q)
 	q->first = q->heap;
 	q->nomem = false;
 	q->sorted = false;
-	for (size_t i = n > 1 ? (n - 2) / 4 + 1 : 0; i-- > 0;)
-		asim_evq_sift_down(q->heap, n, i);
+	heapify(q->heap, n);
 	set_bounds(q);
 	return true;
 }
@@ -271,8 +276,7 @@ size_t asim_evq_remove_if(struct asim_evq *q,
 	if (q->sorted)
 		set_first(q);
 	else
-		for (size_t i = n > 1 ? (n - 2) / 4 + 1 : 0; i-- > 0;)
-			asim_evq_sift_down(h, n, i);
+		heapify(h, n);
 	/* Back to the ladder when it was one and is still large (pinned, or
 	 * past the switch); staying a heap is correct if that fails. */
 	if (was_ladder && (q->mode == ASIM_EVQ_LADDER || n >= LADDER_OFF))
