@@ -85,8 +85,15 @@ bool retry_policy_parse(const struct asim_cfg *map, const char *key, struct retr
 	ok &= asim_cfg_time(node, "base", ASIM_OPTIONAL, ASIM_NS, ASIM_HOUR, &out->base, d);
 	ok &= asim_cfg_time(node, "cap", ASIM_OPTIONAL, ASIM_NS, 24 * ASIM_HOUR, &out->cap, d);
 	if (ok && out->cap < out->base) {
-		asim_diag_error(d, asim_cfg_get(node, "cap")->mark,
-		                "'cap' must be at least 'base' in '%s'", node->ctx ? node->ctx : key);
+		/* Either cap is written, or base is, above the default cap. */
+		const struct asim_cfg *cap = asim_cfg_get(node, "cap");
+		if (cap)
+			asim_diag_error(d, cap->mark, "'cap' must be at least 'base' in '%s'",
+			                node->ctx ? node->ctx : key);
+		else
+			asim_diag_error(d, asim_cfg_get(node, "base")->mark,
+			                "'base' must be at most 'cap' (1s when not given) in '%s'",
+			                node->ctx ? node->ctx : key);
 		ok = false;
 	}
 	out->max = (uint32_t)max;
