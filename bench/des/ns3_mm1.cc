@@ -14,8 +14,6 @@
  * Usage: bench_ns3_mm1 [customers [scheduler]]   (default 1000000 ns3::MapScheduler) */
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <ctime>
 #include <deque>
 #include <string>
 
@@ -24,6 +22,8 @@
 #include <ns3/nstime.h>
 #include <ns3/object-factory.h>
 #include <ns3/simulator.h>
+
+#include "mm1_figures.h"
 
 using namespace ns3;
 
@@ -73,25 +73,14 @@ void departure()
 	}
 }
 
-double clock_s(clockid_t id)
-{
-	timespec ts;
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 } // namespace
 
 int main(int argc, char **argv)
 {
 	std::string scheduler = "ns3::MapScheduler";
-	if (argc > 1) {
-		char *end;
-		customers = std::strtoull(argv[1], &end, 10);
-		if (*end || customers == 0) {
-			std::fprintf(stderr, "usage: %s [customers [scheduler]]\n", argv[0]);
-			return 2;
-		}
+	if (argc > 1 && !(customers = mm1::parse_count(argv[1]))) {
+		std::fprintf(stderr, "usage: %s [customers [scheduler]]\n", argv[0]);
+		return 2;
 	}
 	if (argc > 2)
 		scheduler = argv[2];
@@ -102,19 +91,12 @@ int main(int argc, char **argv)
 	gsl_rng_set(rng, 42);
 	Simulator::Schedule(draw_ms(1 / 0.9), &arrival);
 
-	double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+	mm1::stopwatch w;
 	Simulator::Run();
-	double wall = clock_s(CLOCK_MONOTONIC) - t0, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	w.stop();
 	Simulator::Destroy();
-	double events = 2.0 * (double)served;
 	std::printf("scheduler: %s\n", scheduler.c_str());
-	std::printf("customers: %llu\n", served);
-	std::printf("wall_s: %.3f\n", wall);
-	std::printf("ns_per_event: %.1f\n", wall * 1e9 / events);
-	std::printf("cpu_s: %.3f\n", cpu);
-	std::printf("cpu_ns_per_event: %.1f\n", cpu * 1e9 / events);
-	std::printf("mean_response: %.4f\n", sum_response_ms / (double)served);
-	std::printf("theory_response: %.4f\n", 1 / (1.0 - 0.9));
+	mm1::print(w, served, sum_response_ms);
 	gsl_rng_free(rng);
 	return 0;
 }

@@ -12,13 +12,13 @@
  *
  * Usage: bench_simgrid_mm1 [customers]   (default 1000000) */
 #include <cstdio>
-#include <cstdlib>
-#include <ctime>
 #include <deque>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <simgrid/s4u.hpp>
+
+#include "mm1_figures.h"
 
 namespace sg4 = simgrid::s4u;
 
@@ -51,25 +51,14 @@ void server()
 	}
 }
 
-double clock_s(clockid_t id)
-{
-	timespec ts;
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 } // namespace
 
 int main(int argc, char **argv)
 {
 	sg4::Engine e(&argc, argv); // takes SimGrid's own --cfg and --log options out of argv
-	if (argc > 1) {
-		char *end;
-		customers = std::strtoull(argv[1], &end, 10);
-		if (*end || customers == 0) {
-			std::fprintf(stderr, "usage: %s [customers]\n", argv[0]);
-			return 2;
-		}
+	if (argc > 1 && !(customers = mm1::parse_count(argv[1]))) {
+		std::fprintf(stderr, "usage: %s [customers]\n", argv[0]);
+		return 2;
 	}
 	rng = gsl_rng_alloc(gsl_rng_mt19937);
 	gsl_rng_set(rng, 42);
@@ -80,17 +69,10 @@ int main(int argc, char **argv)
 	sg4::Actor::create("source", host, source);
 	sg4::Actor::create("server", host, server);
 
-	double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+	mm1::stopwatch w;
 	e.run();
-	double wall = clock_s(CLOCK_MONOTONIC) - t0, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
-	double events = 2.0 * (double)served;
-	std::printf("customers: %llu\n", served);
-	std::printf("wall_s: %.3f\n", wall);
-	std::printf("ns_per_event: %.1f\n", wall * 1e9 / events);
-	std::printf("cpu_s: %.3f\n", cpu);
-	std::printf("cpu_ns_per_event: %.1f\n", cpu * 1e9 / events);
-	std::printf("mean_response: %.4f\n", sum_response / (double)served);
-	std::printf("theory_response: %.4f\n", 1 / (1.0 - 0.9));
+	w.stop();
+	mm1::print(w, served, sum_response);
 	gsl_rng_free(rng);
 	return 0;
 }
