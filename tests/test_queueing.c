@@ -57,6 +57,45 @@ static const struct qcase cases[] = {
 		{"latency_ms.mean", 3.0, false},
 		{"components.server.utilization", 0.8, false},
 	}},
+	/* Losses: Erlang B, where a request that finds every server busy is
+	 * rejected (queue: 0), and M/M/1/K, where it finds the waiting room
+	 * full. wait_probability counts, of all arrivals, those that waited. */
+	{"scenarios/validation/mmcc-erlang-b.yaml", {
+		{"availability", 0.793893, false},
+		{"components.server.utilization", 0.595420, false},
+		{"latency_ms.mean", 1.0, false},
+	}},
+	{"scenarios/validation/mm1k-rho09.yaml", {
+		{"availability", 0.873977, false},
+		{"latency_ms.mean", 2.790286, false},
+		{"components.server.wait_ms_mean", 1.790286, false},
+		{"components.server.wait_probability", 0.660560, false},
+		{"components.server.utilization", 0.786580, false},
+	}},
+	/* M/G/1: the wait follows the service time's second moment. */
+	{"scenarios/validation/mg1-rho05.yaml", {
+		{"components.lognormal.wait_ms_mean", 1.625, false},
+		{"components.lognormal.latency_ms.mean", 2.625, false},
+		{"components.gamma.wait_ms_mean", 0.625, false},
+		{"components.gamma.latency_ms.mean", 1.625, false},
+		{"components.uniform.wait_ms_mean", 0.666667, false},
+		{"components.uniform.latency_ms.mean", 1.666667, false},
+	}},
+	/* Balancing: a random split leaves each instance an M/M/1; round robin
+	 * makes it an E2/M/1. */
+	{"scenarios/validation/lb-split-rho08.yaml", {
+		{"components.random_pool.latency_ms.mean", 5.0, false},
+		{"components.random_pool.wait_probability", 0.8, false},
+		{"components.round_robin_pool.latency_ms.mean", 3.843980, false},
+		{"components.round_robin_pool.wait_probability", 0.739853, false},
+		{"components.round_robin_pool.utilization", 0.8, false},
+	}},
+	/* A closed loop, against exact mean value analysis. */
+	{"scenarios/validation/closed-loop-mva.yaml", {
+		{"latency_ms.mean", 2.242718, false},
+		{"throughput_rps", 800.933, false},
+		{"components.server.utilization", 0.800933, false},
+	}},
 	/* A replica's serial replay (replay_time) as M/D/1 behind an
 	 * exponential shipping lag: 5 + 8 + 4 ms from commit to applied. */
 	{"scenarios/validation/replay-md1.yaml", {
