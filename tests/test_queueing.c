@@ -90,6 +90,13 @@ static const struct qcase cases[] = {
 		{"components.round_robin_pool.wait_probability", 0.739853, false},
 		{"components.round_robin_pool.utilization", 0.8, false},
 	}},
+	/* Caches under independent reads: a TTL's renewal cycle (uniform and
+	 * Zipf keys) and a capacity bound under uniform keys. */
+	{"scenarios/validation/cache-hit-ratios.yaml", {
+		{"components.ttl_cache.hit_ratio", 0.5, false},
+		{"components.zipf_cache.hit_ratio", 0.428424, false},
+		{"components.lru_cache.hit_ratio", 0.2, false},
+	}},
 	/* A closed loop, against exact mean value analysis. */
 	{"scenarios/validation/closed-loop-mva.yaml", {
 		{"latency_ms.mean", 2.242718, false},
