@@ -23,90 +23,103 @@ struct expect {
 	const char *path;
 	double theory;
 	bool percentile;
+	const char *per; /* when set, the figure is path's value over this one's */
 };
 
 struct qcase {
 	const char *file;
-	struct expect e[6];
+	struct expect e[8];
 };
 
 static const struct qcase cases[] = {
 	{"scenarios/validation/mm1-rho05.yaml", {
-		{"latency_ms.mean", 2.0, false},
-		{"latency_ms.p95", 5.991465, true},
-		{"components.server.wait_probability", 0.5, false},
-		{"components.server.utilization", 0.5, false},
-		{"components.server.wait_ms_mean", 1.0, false},
+		{"latency_ms.mean", 2.0, false, NULL},
+		{"latency_ms.p95", 5.991465, true, NULL},
+		{"components.server.wait_probability", 0.5, false, NULL},
+		{"components.server.utilization", 0.5, false, NULL},
+		{"components.server.wait_ms_mean", 1.0, false, NULL},
 	}},
 	{"scenarios/validation/mm1-rho08.yaml", {
-		{"latency_ms.mean", 5.0, false},
-		{"latency_ms.p95", 14.978661, true},
-		{"components.server.wait_probability", 0.8, false},
-		{"components.server.utilization", 0.8, false},
-		{"components.server.queue_mean", 3.2, false},
+		{"latency_ms.mean", 5.0, false, NULL},
+		{"latency_ms.p95", 14.978661, true, NULL},
+		{"components.server.wait_probability", 0.8, false, NULL},
+		{"components.server.utilization", 0.8, false, NULL},
+		{"components.server.queue_mean", 3.2, false, NULL},
 	}},
 	{"scenarios/validation/mmc4-rho07.yaml", {
-		{"components.server.wait_probability", 0.428654, false},
-		{"components.server.wait_ms_mean", 0.357212, false},
-		{"latency_ms.mean", 1.357212, false},
-		{"latency_ms.p95", 3.752496, true},
-		{"components.server.utilization", 0.7, false},
+		{"components.server.wait_probability", 0.428654, false, NULL},
+		{"components.server.wait_ms_mean", 0.357212, false, NULL},
+		{"latency_ms.mean", 1.357212, false, NULL},
+		{"latency_ms.p95", 3.752496, true, NULL},
+		{"components.server.utilization", 0.7, false, NULL},
 	}},
 	{"scenarios/validation/md1-rho08.yaml", {
-		{"components.server.wait_ms_mean", 2.0, false},
-		{"latency_ms.mean", 3.0, false},
-		{"components.server.utilization", 0.8, false},
+		{"components.server.wait_ms_mean", 2.0, false, NULL},
+		{"latency_ms.mean", 3.0, false, NULL},
+		{"components.server.utilization", 0.8, false, NULL},
 	}},
 	/* Losses: Erlang B, where a request that finds every server busy is
 	 * rejected (queue: 0), and M/M/1/K, where it finds the waiting room
 	 * full. wait_probability counts, of all arrivals, those that waited. */
 	{"scenarios/validation/mmcc-erlang-b.yaml", {
-		{"availability", 0.793893, false},
-		{"components.server.utilization", 0.595420, false},
-		{"latency_ms.mean", 1.0, false},
+		{"availability", 0.793893, false, NULL},
+		{"components.server.utilization", 0.595420, false, NULL},
+		{"latency_ms.mean", 1.0, false, NULL},
 	}},
 	{"scenarios/validation/mm1k-rho09.yaml", {
-		{"availability", 0.873977, false},
-		{"latency_ms.mean", 2.790286, false},
-		{"components.server.wait_ms_mean", 1.790286, false},
-		{"components.server.wait_probability", 0.660560, false},
-		{"components.server.utilization", 0.786580, false},
+		{"availability", 0.873977, false, NULL},
+		{"latency_ms.mean", 2.790286, false, NULL},
+		{"components.server.wait_ms_mean", 1.790286, false, NULL},
+		{"components.server.wait_probability", 0.660560, false, NULL},
+		{"components.server.utilization", 0.786580, false, NULL},
 	}},
 	/* M/G/1: the wait follows the service time's second moment. */
 	{"scenarios/validation/mg1-rho05.yaml", {
-		{"components.lognormal.wait_ms_mean", 1.625, false},
-		{"components.lognormal.latency_ms.mean", 2.625, false},
-		{"components.gamma.wait_ms_mean", 0.625, false},
-		{"components.gamma.latency_ms.mean", 1.625, false},
-		{"components.uniform.wait_ms_mean", 0.666667, false},
-		{"components.uniform.latency_ms.mean", 1.666667, false},
+		{"components.lognormal.wait_ms_mean", 1.625, false, NULL},
+		{"components.lognormal.latency_ms.mean", 2.625, false, NULL},
+		{"components.gamma.wait_ms_mean", 0.625, false, NULL},
+		{"components.gamma.latency_ms.mean", 1.625, false, NULL},
+		{"components.uniform.wait_ms_mean", 0.666667, false, NULL},
+		{"components.uniform.latency_ms.mean", 1.666667, false, NULL},
 	}},
 	/* Balancing: a random split leaves each instance an M/M/1; round robin
 	 * makes it an E2/M/1. */
 	{"scenarios/validation/lb-split-rho08.yaml", {
-		{"components.random_pool.latency_ms.mean", 5.0, false},
-		{"components.random_pool.wait_probability", 0.8, false},
-		{"components.round_robin_pool.latency_ms.mean", 3.843980, false},
-		{"components.round_robin_pool.wait_probability", 0.739853, false},
-		{"components.round_robin_pool.utilization", 0.8, false},
+		{"components.random_pool.latency_ms.mean", 5.0, false, NULL},
+		{"components.random_pool.wait_probability", 0.8, false, NULL},
+		{"components.round_robin_pool.latency_ms.mean", 3.843980, false, NULL},
+		{"components.round_robin_pool.wait_probability", 0.739853, false, NULL},
+		{"components.round_robin_pool.utilization", 0.8, false, NULL},
 	}},
 	/* Caches under independent reads: a TTL's renewal cycle (uniform and
 	 * Zipf keys) and a capacity bound under uniform keys. */
 	{"scenarios/validation/cache-hit-ratios.yaml", {
-		{"components.ttl_cache.hit_ratio", 0.5, false},
-		{"components.zipf_cache.hit_ratio", 0.428424, false},
-		{"components.lru_cache.hit_ratio", 0.2, false},
+		{"components.ttl_cache.hit_ratio", 0.5, false, NULL},
+		{"components.zipf_cache.hit_ratio", 0.428424, false, NULL},
+		{"components.lru_cache.hit_ratio", 0.2, false, NULL},
+	}},
+	/* Client timeouts: requests that would wait past them are skipped, so
+	 * the server is an M/M/1+D queue, stable even when overloaded. */
+	{"scenarios/validation/mm1-timeouts.yaml", {
+		{"components.to_busy.availability", 0.773465, false, NULL},
+		{"components.busy.expired", 0.107306, false, "components.busy.arrived"},
+		{"components.busy.wasted", 0.119229, false, "components.busy.arrived"},
+		{"components.busy.utilization", 0.803424, false, NULL},
+		{"components.to_overloaded.availability", 0.589598, false, NULL},
+		{"components.overloaded.expired", 0.223855, false, "components.overloaded.arrived"},
+		{"components.overloaded.wasted", 0.186546, false, "components.overloaded.arrived"},
+		{"components.overloaded.utilization", 0.931373, false, NULL},
 	}},
 	/* A closed loop, against exact mean value analysis. */
 	{"scenarios/validation/closed-loop-mva.yaml", {
-		{"latency_ms.mean", 2.242718, false},
-		{"throughput_rps", 800.933, false},
-		{"components.server.utilization", 0.800933, false},
+		{"latency_ms.mean", 2.242718, false, NULL},
+		{"throughput_rps", 800.933, false, NULL},
+		{"components.server.utilization", 0.800933, false, NULL},
 	}},
 	/* A replica's serial replay (replay_time) as M/D/1 behind an
 	 * exponential shipping lag: 5 + 8 + 4 ms from commit to applied. */
 	{"scenarios/validation/replay-md1.yaml", {
-		{"components.db.replication_lag_ms.mean", 17.0, false},
+		{"components.db.replication_lag_ms.mean", 17.0, false, NULL},
 	}},
 };
 
@@ -131,19 +144,26 @@ START_TEST(queueing_closed_forms)
 	bool quick = getenv("ARCHSIM_VALGRIND") != NULL;
 	if (quick)
 		s->duration = s->warmup + (s->duration - s->warmup) / 50;
-	double v[6][REPS];
+	enum { MAX_EXPECT = sizeof qc->e / sizeof qc->e[0] };
+	double v[MAX_EXPECT][REPS];
 	for (uint32_t rep = 0; rep < REPS; rep++) {
 		struct asim_results r;
 		asim_results_init(&r);
 		ck_assert_int_eq(asim_scenario_run(s, rep, &r, &d), ASIM_RUN_DONE);
-		for (size_t i = 0; i < 6 && qc->e[i].path; i++) {
+		for (size_t i = 0; i < MAX_EXPECT && qc->e[i].path; i++) {
 			const struct asim_value *val = asim_results_get(&r, qc->e[i].path);
 			ck_assert_msg(val != NULL, "%s: no %s", qc->file, qc->e[i].path);
 			v[i][rep] = val->num;
+			if (qc->e[i].per) {
+				const struct asim_value *den = asim_results_get(&r, qc->e[i].per);
+				ck_assert_msg(den != NULL && den->num > 0, "%s: no %s", qc->file,
+				              qc->e[i].per);
+				v[i][rep] /= den->num;
+			}
 		}
 		asim_results_finish(&r);
 	}
-	for (size_t i = 0; i < 6 && qc->e[i].path; i++) {
+	for (size_t i = 0; i < MAX_EXPECT && qc->e[i].path; i++) {
 		const struct expect *e = &qc->e[i];
 		double mean = gsl_stats_mean(v[i], 1, REPS);
 		double se = gsl_stats_sd(v[i], 1, REPS) / sqrt(REPS);
