@@ -110,6 +110,12 @@ static const struct qcase cases[] = {
 		{"components.overloaded.wasted", 0.186546, false, "components.overloaded.arrived"},
 		{"components.overloaded.utilization", 0.931373, false, NULL},
 	}},
+	/* Async replicas: a read misses the newest acknowledged write when
+	 * that write's lag outlasts its age plus the read's own time. */
+	{"scenarios/validation/stale-reads.yaml", {
+		{"components.db.stale_reads", 0.082645, false, "components.db.reads"},
+		{"components.db.staleness_ms.mean", 20.0, false, NULL},
+	}},
 	/* A closed loop, against exact mean value analysis. */
 	{"scenarios/validation/closed-loop-mva.yaml", {
 		{"latency_ms.mean", 2.242718, false, NULL},
