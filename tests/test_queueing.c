@@ -116,6 +116,14 @@ static const struct qcase cases[] = {
 		{"components.db.stale_reads", 0.082645, false, "components.db.reads"},
 		{"components.db.staleness_ms.mean", 20.0, false, NULL},
 	}},
+	/* An event log and its workers: M/M/1 and M/M/4 by prefetch. */
+	{"scenarios/validation/queue-workers.yaml", {
+		{"components.log.backlog_mean", 4.0, false, NULL},
+		{"components.log.lag_ms_mean", 4.0, false, NULL},
+		{"components.worker.utilization", 0.8, false, NULL},
+		{"components.log4.backlog_mean", 3.800193, false, NULL},
+		{"components.worker4.utilization", 0.7, false, NULL},
+	}},
 	/* A closed loop, against exact mean value analysis. */
 	{"scenarios/validation/closed-loop-mva.yaml", {
 		{"latency_ms.mean", 2.242718, false, NULL},
