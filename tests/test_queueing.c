@@ -124,6 +124,15 @@ static const struct qcase cases[] = {
 		{"components.log4.backlog_mean", 3.800193, false, NULL},
 		{"components.worker4.utilization", 0.7, false, NULL},
 	}},
+	/* Token buckets: an M/D/1 workload admitted up to (burst - 1) / rate. */
+	{"scenarios/validation/rate-limits.yaml", {
+		{"components.to_b1.availability", 0.5, false, NULL},
+		{"components.b1.rate_limited", 0.5, false, "components.b1.arrived"},
+		{"components.to_b2.availability", 0.731059, false, NULL},
+		{"components.b2.rate_limited", 0.268941, false, "components.b2.arrived"},
+		{"components.to_b2_over.availability", 0.468311, false, NULL},
+		{"components.b2_over.rate_limited", 0.531689, false, "components.b2_over.arrived"},
+	}},
 	/* A closed loop, against exact mean value analysis. */
 	{"scenarios/validation/closed-loop-mva.yaml", {
 		{"latency_ms.mean", 2.242718, false, NULL},
