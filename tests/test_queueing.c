@@ -133,6 +133,13 @@ static const struct qcase cases[] = {
 		{"components.to_b2_over.availability", 0.468311, false, NULL},
 		{"components.b2_over.rate_limited", 0.531689, false, "components.b2_over.arrived"},
 	}},
+	/* Retries against independent errors: geometric attempts. */
+	{"scenarios/validation/retries-errors.yaml", {
+		{"components.to_once.availability", 0.91, false, NULL},
+		{"components.to_once.retry_amplification", 1.3, false, NULL},
+		{"components.to_thrice.availability", 0.9919, false, NULL},
+		{"components.to_thrice.retry_amplification", 1.417, false, NULL},
+	}},
 	/* A closed loop, against exact mean value analysis. */
 	{"scenarios/validation/closed-loop-mva.yaml", {
 		{"latency_ms.mean", 2.242718, false, NULL},
