@@ -140,6 +140,20 @@ static const struct qcase cases[] = {
 		{"components.to_thrice.availability", 0.9919, false, NULL},
 		{"components.to_thrice.retry_amplification", 1.417, false, NULL},
 	}},
+	/* Replication modes: a sync write waits for the slower of two
+	 * replicas' lags, a quorum of two of three for the faster. */
+	{"scenarios/validation/replication-sync.yaml", {
+		{"latency_ms.mean", 35.0, false, NULL},
+		{"latency_ms.p50", 29.8134, true, NULL},
+		{"latency_ms.p95", 79.2439, true, NULL},
+		{"latency_ms.p99", 111.6635, true, NULL},
+	}},
+	{"scenarios/validation/replication-quorum.yaml", {
+		{"latency_ms.mean", 15.0, false, NULL},
+		{"latency_ms.p50", 12.2795, true, NULL},
+		{"latency_ms.p95", 36.7614, true, NULL},
+		{"latency_ms.p99", 52.9581, true, NULL},
+	}},
 	/* A closed loop, against exact mean value analysis. */
 	{"scenarios/validation/closed-loop-mva.yaml", {
 		{"latency_ms.mean", 2.242718, false, NULL},
