@@ -154,6 +154,16 @@ static const struct qcase cases[] = {
 		{"latency_ms.p95", 36.7614, true, NULL},
 		{"latency_ms.p99", 52.9581, true, NULL},
 	}},
+	/* The network: delays add to the sojourn; loss thins the arrivals
+	 * and fails what it drops either way. */
+	{"scenarios/validation/network-delays.yaml", {
+		{"components.to_near.latency_ms.p50", 2.468660, true, NULL},
+		{"components.to_near.latency_ms.p99", 10.361067, true, NULL},
+		{"components.to_far.latency_ms.p50", 5.260268, true, NULL},
+		{"components.to_far.latency_ms.p99", 12.373037, true, NULL},
+		{"components.to_far.availability", 0.81, false, NULL},
+		{"components.far.utilization", 0.45, false, NULL},
+	}},
 	/* A closed loop, against exact mean value analysis. */
 	{"scenarios/validation/closed-loop-mva.yaml", {
 		{"latency_ms.mean", 2.242718, false, NULL},
