@@ -164,6 +164,15 @@ static const struct qcase cases[] = {
 		{"components.to_far.availability", 0.81, false, NULL},
 		{"components.far.utilization", 0.45, false, NULL},
 	}},
+	/* Hedging: the response is the first of two attempts, one late. */
+	{"scenarios/validation/hedging.yaml", {
+		{"latency_ms.mean", 0.816060, false, NULL},
+		{"latency_ms.p50", 0.693147, true, NULL},
+		{"latency_ms.p90", 1.651293, true, NULL},
+		{"latency_ms.p99", 2.802585, true, NULL},
+		{"components.users.hedges", 0.367879, false, "components.users.requests"},
+		{"components.users.hedge_wins", 0.183940, false, "components.users.requests"},
+	}},
 	/* A closed loop, against exact mean value analysis. */
 	{"scenarios/validation/closed-loop-mva.yaml", {
 		{"latency_ms.mean", 2.242718, false, NULL},
