@@ -173,6 +173,16 @@ static const struct qcase cases[] = {
 		{"components.users.hedges", 0.367879, false, "components.users.requests"},
 		{"components.users.hedge_wins", 0.183940, false, "components.users.requests"},
 	}},
+	/* Calls: a parallel group waits for the max (or the min with
+	 * wait: first) of its calls' times, a sequence for their sum. */
+	{"scenarios/validation/fan-out.yaml", {
+		{"components.fan_all.latency_ms.mean", 2.5, false, NULL},
+		{"components.fan_all.latency_ms.p99", 6.295808, true, NULL},
+		{"components.fan_first.latency_ms.mean", 1.5, false, NULL},
+		{"components.fan_first.latency_ms.p99", 3.302585, true, NULL},
+		{"components.chain.latency_ms.mean", 3.0, false, NULL},
+		{"components.chain.latency_ms.p99", 7.638352, true, NULL},
+	}},
 	/* A closed loop, against exact mean value analysis. */
 	{"scenarios/validation/closed-loop-mva.yaml", {
 		{"latency_ms.mean", 2.242718, false, NULL},
