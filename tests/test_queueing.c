@@ -132,6 +132,7 @@ static const struct qcase cases[] = {
 		{"components.b2.rate_limited", 0.268941, false, "components.b2.arrived"},
 		{"components.to_b2_over.availability", 0.468311, false, NULL},
 		{"components.b2_over.rate_limited", 0.531689, false, "components.b2_over.arrived"},
+		{"components.to_capped.availability", 0.793893, false, NULL},
 	}},
 	/* Retries against independent errors: geometric attempts. */
 	{"scenarios/validation/retries-errors.yaml", {
