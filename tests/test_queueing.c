@@ -28,7 +28,7 @@ struct expect {
 
 struct qcase {
 	const char *file;
-	struct expect e[8];
+	struct expect e[10];
 };
 
 static const struct qcase cases[] = {
@@ -83,13 +83,18 @@ static const struct qcase cases[] = {
 		{"components.uniform.latency_ms.mean", 1.666667, false, NULL},
 	}},
 	/* Balancing: a random split leaves each instance an M/M/1; round robin
-	 * makes it an E2/M/1. */
+	 * makes it an E2/M/1; least outstanding (and power of two, over two)
+	 * join the shorter queue, solved exactly by tests/theory/jsq2.py. */
 	{"scenarios/validation/lb-split-rho08.yaml", {
 		{"components.random_pool.latency_ms.mean", 5.0, false, NULL},
 		{"components.random_pool.wait_probability", 0.8, false, NULL},
 		{"components.round_robin_pool.latency_ms.mean", 3.843980, false, NULL},
 		{"components.round_robin_pool.wait_probability", 0.739853, false, NULL},
 		{"components.round_robin_pool.utilization", 0.8, false, NULL},
+		{"components.least_pool.latency_ms.mean", 2.955737, false, NULL},
+		{"components.least_pool.wait_probability", 0.694165, false, NULL},
+		{"components.p2_pool.latency_ms.mean", 2.955737, false, NULL},
+		{"components.p2_pool.wait_probability", 0.694165, false, NULL},
 	}},
 	/* Caches under independent reads: a TTL's renewal cycle (uniform and
 	 * Zipf keys) and a capacity bound under uniform keys. */
