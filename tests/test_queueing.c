@@ -189,6 +189,11 @@ static const struct qcase cases[] = {
 		{"components.chain.latency_ms.mean", 3.0, false, NULL},
 		{"components.chain.latency_ms.p99", 7.638352, true, NULL},
 	}},
+	/* A circuit breaker's renewal cycle under independent errors. */
+	{"scenarios/validation/circuit-breaker.yaml", {
+		{"components.users.availability", 0.667769, false, NULL},
+		{"components.users.breaker.short_circuited", 0.165289, false, "components.users.requests"},
+	}},
 	/* A closed loop, against exact mean value analysis. */
 	{"scenarios/validation/closed-loop-mva.yaml", {
 		{"latency_ms.mean", 2.242718, false, NULL},
