@@ -139,12 +139,15 @@ static const struct qcase cases[] = {
 		{"components.b2_over.rate_limited", 0.531689, false, "components.b2_over.arrived"},
 		{"components.to_capped.availability", 0.793893, false, NULL},
 	}},
-	/* Retries against independent errors: geometric attempts. */
+	/* Retries against independent errors: geometric attempts, or what a
+	 * retry budget grants when it binds. */
 	{"scenarios/validation/retries-errors.yaml", {
 		{"components.to_once.availability", 0.91, false, NULL},
 		{"components.to_once.retry_amplification", 1.3, false, NULL},
 		{"components.to_thrice.availability", 0.9919, false, NULL},
 		{"components.to_thrice.retry_amplification", 1.417, false, NULL},
+		{"components.to_budget.availability", 0.555, false, NULL},
+		{"components.to_budget.retry_amplification", 1.11, false, NULL},
 	}},
 	/* Replication modes: a sync write waits for the slower of two
 	 * replicas' lags, a quorum of two of three for the faster. */
