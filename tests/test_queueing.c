@@ -197,6 +197,10 @@ static const struct qcase cases[] = {
 		{"components.users.availability", 0.667769, false, NULL},
 		{"components.users.breaker.short_circuited", 0.165289, false, "components.users.requests"},
 	}},
+	/* A periodic crash: the share of requests its windows cover. */
+	{"scenarios/validation/periodic-crash.yaml", {
+		{"availability", 0.8999, false, NULL},
+	}},
 	/* A closed loop, against exact mean value analysis. */
 	{"scenarios/validation/closed-loop-mva.yaml", {
 		{"latency_ms.mean", 2.242718, false, NULL},
