@@ -197,6 +197,15 @@ static const struct qcase cases[] = {
 		{"components.users.availability", 0.667769, false, NULL},
 		{"components.users.breaker.short_circuited", 0.165289, false, "components.users.requests"},
 	}},
+	/* Faults over the whole run: a slower, a longer and a busier queue. */
+	{"scenarios/validation/steady-faults.yaml", {
+		{"components.slowed.latency_ms.mean", 5.0, false, NULL},
+		{"components.slowed.wait_probability", 0.8, false, NULL},
+		{"components.added.latency_ms.mean", 1.5625, false, NULL},
+		{"components.added.wait_ms_mean", 0.8125, false, NULL},
+		{"components.spiked.latency_ms.mean", 5.0, false, NULL},
+		{"components.spiked.utilization", 0.8, false, NULL},
+	}},
 	/* A periodic crash: the share of requests its windows cover. */
 	{"scenarios/validation/periodic-crash.yaml", {
 		{"availability", 0.8999, false, NULL},
