@@ -163,8 +163,8 @@ static const struct qcase cases[] = {
 		{"latency_ms.p95", 36.7614, true, NULL},
 		{"latency_ms.p99", 52.9581, true, NULL},
 	}},
-	/* The network: delays add to the sojourn; loss thins the arrivals
-	 * and fails what it drops either way. */
+	/* The network: delays (and a latency fault's) add to the sojourn;
+	 * loss thins the arrivals and fails what it drops either way. */
 	{"scenarios/validation/network-delays.yaml", {
 		{"components.to_near.latency_ms.p50", 2.468660, true, NULL},
 		{"components.to_near.latency_ms.p99", 10.361067, true, NULL},
@@ -172,6 +172,8 @@ static const struct qcase cases[] = {
 		{"components.to_far.latency_ms.p99", 12.373037, true, NULL},
 		{"components.to_far.availability", 0.81, false, NULL},
 		{"components.far.utilization", 0.45, false, NULL},
+		{"components.to_delayed.latency_ms.p50", 11.386294, true, NULL},
+		{"components.to_delayed.latency_ms.p99", 19.210340, true, NULL},
 	}},
 	/* Hedging: the response is the first of two attempts, one late. */
 	{"scenarios/validation/hedging.yaml", {
