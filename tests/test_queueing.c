@@ -121,13 +121,17 @@ static const struct qcase cases[] = {
 		{"components.db.stale_reads", 0.082645, false, "components.db.reads"},
 		{"components.db.staleness_ms.mean", 20.0, false, NULL},
 	}},
-	/* An event log and its workers: M/M/1 and M/M/4 by prefetch. */
+	/* An event log and its workers: M/M/1 and M/M/4 by prefetch, and
+	 * geometric redeliveries after an ack timeout. */
 	{"scenarios/validation/queue-workers.yaml", {
 		{"components.log.backlog_mean", 4.0, false, NULL},
 		{"components.log.lag_ms_mean", 4.0, false, NULL},
 		{"components.worker.utilization", 0.8, false, NULL},
 		{"components.log4.backlog_mean", 3.800193, false, NULL},
 		{"components.worker4.utilization", 0.7, false, NULL},
+		{"components.log_r.delivered", 1.156518, false, "components.log_r.produced"},
+		{"components.worker_r.duplicates", 0.156518, false, "components.log_r.produced"},
+		{"components.log_r.backlog_mean", 0.5, false, NULL},
 	}},
 	/* Token buckets: an M/D/1 workload admitted up to (burst - 1) / rate. */
 	{"scenarios/validation/rate-limits.yaml", {
