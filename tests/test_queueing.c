@@ -96,6 +96,15 @@ static const struct qcase cases[] = {
 		{"components.p2_pool.latency_ms.mean", 2.955737, false, NULL},
 		{"components.p2_pool.wait_probability", 0.694165, false, NULL},
 	}},
+	/* A database's connections: M/M/4 with room to wait, M/M/4/8 without. */
+	{"scenarios/validation/database-pool.yaml", {
+		{"components.pool.wait_ms_mean", 0.357212, false, NULL},
+		{"components.pool.queue_mean", 1.000193, false, NULL},
+		{"components.pool.utilization", 0.7, false, NULL},
+		{"components.to_small.availability", 0.966727, false, NULL},
+		{"components.small.wait_ms_mean", 0.187860, false, NULL},
+		{"components.small.utilization", 0.676709, false, NULL},
+	}},
 	/* Caches under independent reads: a TTL's renewal cycle (uniform and
 	 * Zipf keys) and a capacity bound under uniform keys. */
 	{"scenarios/validation/cache-hit-ratios.yaml", {
