@@ -190,18 +190,18 @@ static void sorted_to_heap(struct asim_evq *q)
 	set_bounds(q);
 }
 
-/* Heap to sorted array, by insertion: it is called with a few entries. */
+/* Heap to sorted array, by insertion: it is called with a few entries.
+ * Each entry goes through the sorted push in turn (the entries before it
+ * are the array so far), so the order of ties is the push's own. */
 void asim_evq_to_sorted(struct asim_evq *q)
 {
-	struct asim_evq_entry *h = q->heap;
-	for (size_t i = 1; i < q->size; i++) {
-		struct asim_evq_entry e = h[i];
-		size_t j = i;
-		for (; j > 0 && asim_evq_before(&h[j - 1], &e); j--)
-			h[j] = h[j - 1];
-		h[j] = e;
-	}
+	size_t n = q->size;
+	q->size = 0;
 	q->sorted = true;
+	for (size_t i = 0; i < n; i++) {
+		struct asim_evq_entry e = q->heap[i];
+		asim_evq_place(q, e.time, e.seq, e.slot);
+	}
 	set_first(q);
 	set_bounds(q);
 }
