@@ -19,7 +19,11 @@
  * is the figure of merit, are each the best of three runs: on a shared
  * machine a single run varies by 20% and more at a million entries.
  *
- * Usage: bench_hold [scale]   (scale multiplies the number of holds; default 1) */
+ * Usage: bench_hold [scale]   (scale multiplies the number of holds; default 1)
+ *        bench_hold --one DIST N HOLDS
+ *        (one run of evq as the kernel uses it, for perf or cachegrind: DIST
+ *        is exponential, pareto1.5 or shift; N entries, HOLDS timed holds
+ *        after as many untimed ones as entries, at most HOLDS) */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,8 +208,47 @@ static double best_of_3_bheap(size_t n, uint64_t holds, const asim_time *t, enum
 	return best_of_3(f);
 }
 
+/* bench_hold --one DIST N HOLDS: prints the CPU ns per hold of one run. */
+static int run_one(char **argv)
+{
+	int d = -1;
+	for (int i = EXPO; i <= SHIFT; i++)
+		if (!strcmp(argv[0], dist_name[i]))
+			d = i;
+	char *end1, *end2;
+	unsigned long long n = strtoull(argv[1], &end1, 10), holds = strtoull(argv[2], &end2, 10);
+	if (d < 0 || *end1 || *end2 || n < 1 || n > (1ULL << 30) || holds < 1) {
+		fprintf(stderr, "usage: bench_hold --one exponential|pareto1.5|shift N HOLDS\n");
+		return 2;
+	}
+	asim_time *t = malloc(TABLE * sizeof(*t));
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!t || !r) {
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
+	gsl_rng_set(r, 12345u + (unsigned long)d);
+	fill_table(t, (enum dist)d, r);
+	double ns = run_evq((size_t)n, holds, t, (enum dist)d, ASIM_EVQ_AUTO);
+	gsl_rng_free(r);
+	free(t);
+	if (ns < 0) {
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
+	printf("%s %llu: %.1f ns per hold\n", dist_name[d], n, ns);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "--one")) {
+		if (argc != 5) {
+			fprintf(stderr, "usage: bench_hold --one exponential|pareto1.5|shift N HOLDS\n");
+			return 2;
+		}
+		return run_one(argv + 2);
+	}
 	double scale = 1.0;
 	if (argc > 1) {
 		char *end;

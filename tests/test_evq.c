@@ -511,6 +511,50 @@ START_TEST(evq_ladder_equal_times_pop_by_seq)
 }
 END_TEST
 
+/* Queues large enough that spreading one container over a rung would take
+ * more buckets than a rung may have (ladder.c, MAX_BUCKETS): the capped
+ * rungs leave crowded buckets that are spread again when opened. The ladder
+ * must still pop exactly what a heap pops, entry for entry, through a fill,
+ * holds with heavy-tailed and then narrow increments, and a drain. */
+START_TEST(evq_ladder_capped_rungs_match_heap)
+{
+	enum { N = 150000 };
+	struct asim_evq lad, heap;
+	asim_evq_init(&lad);
+	asim_evq_init(&heap);
+	ck_assert(asim_evq_set_mode(&lad, ASIM_EVQ_LADDER));
+	ck_assert(asim_evq_set_mode(&heap, ASIM_EVQ_HEAP));
+	uint64_t rs = 777, seq = 1;
+	for (uint32_t i = 0; i < N; i++) {
+		asim_time t = draw_increment(&rs, 3);
+		ck_assert(asim_evq_push(&lad, t, seq, i));
+		ck_assert(asim_evq_push(&heap, t, seq++, i));
+	}
+	for (int phase = 0; phase < 3; phase++) {
+		for (uint32_t i = 0; i < N; i++) {
+			struct asim_evq_entry a, b;
+			ck_assert(asim_evq_pop(&lad, &a));
+			ck_assert(asim_evq_pop(&heap, &b));
+			ck_assert_int_eq(a.time, b.time);
+			ck_assert_uint_eq(a.seq, b.seq);
+			ck_assert_uint_eq(a.slot, b.slot);
+			asim_time t = a.time + draw_increment(&rs, phase == 1 ? 1 : 3);
+			ck_assert(asim_evq_push(&lad, t, seq, a.slot));
+			ck_assert(asim_evq_push(&heap, t, seq++, a.slot));
+		}
+	}
+	struct asim_evq_entry a, b;
+	while (asim_evq_pop(&heap, &b)) {
+		ck_assert(asim_evq_pop(&lad, &a));
+		ck_assert_int_eq(a.time, b.time);
+		ck_assert_uint_eq(a.seq, b.seq);
+	}
+	ck_assert(!asim_evq_pop(&lad, &a));
+	asim_evq_finish(&lad);
+	asim_evq_finish(&heap);
+}
+END_TEST
+
 START_TEST(evq_ladder_memory_stays_bounded)
 {
 	/* A long hold run whose increments alternate between heavy-tailed and
@@ -561,6 +605,7 @@ static Suite *evq_suite(void)
 	                    (int)(sizeof removal_cases / sizeof removal_cases[0]));
 	tcase_add_test(tc, evq_ladder_equal_times_pop_by_seq);
 	tcase_add_test(tc, evq_ladder_memory_stays_bounded);
+	tcase_add_test(tc, evq_ladder_capped_rungs_match_heap);
 	suite_add_tcase(s, tc);
 	return s;
 }
