@@ -96,7 +96,6 @@ struct asim_ladder {
 	asim_time top_start, top_min, top_max;
 	struct block *blocks; /* nblocks, in buckets or on the free list */
 	uint32_t nblocks, free_block, nfree;
-	struct vec scratch;   /* an opened bucket on its way to a new rung */
 };
 
 static bool vec_grow(struct vec *x, uint64_t n)
@@ -152,7 +151,6 @@ void asim_ladder_destroy(struct asim_ladder *l)
 		return;
 	free(l->bottom.v);
 	free(l->top.v);
-	free(l->scratch.v);
 	free(l->blocks);
 	for (unsigned r = 0; r < MAX_RUNGS; r++)
 		free(l->rung[r].b);
@@ -166,7 +164,7 @@ size_t asim_ladder_size(const struct asim_ladder *l)
 
 size_t asim_ladder_bytes(const struct asim_ladder *l)
 {
-	size_t cap = (size_t)l->bottom.cap + l->top.cap + l->scratch.cap;
+	size_t cap = (size_t)l->bottom.cap + l->top.cap;
 	size_t bytes = sizeof(*l) + (size_t)l->nblocks * sizeof(struct block);
 	for (unsigned r = 0; r < MAX_RUNGS; r++)
 		bytes += l->rung[r].cap_b * sizeof(struct bucket);
@@ -247,41 +245,53 @@ static inline void bucket_add(struct asim_ladder *l, struct bucket *k,
 	k->n++;
 }
 
+/* Takes block b, the next of a chain being emptied: copies its c entries to
+ * out, frees it, and returns the block after it. more: blocks follow. */
+static inline uint32_t take_block(struct asim_ladder *l, uint32_t b, uint32_t c, bool more,
+                                  struct asim_evq_entry *out)
+{
+	struct block *blk = &l->blocks[b];
+	uint32_t next = blk->next;
+	if (more) {
+		/* The chain is followed one block at a time: ask for the next
+		 * before copying this one, so the two misses overlap. */
+		__builtin_prefetch(&l->blocks[next]);
+		__builtin_prefetch((const char *)&l->blocks[next] + 64);
+	}
+	/* A plain loop: memcpy of a few entries becomes a rep movs here,
+	 * which costs more to start than the copy itself. */
+	for (uint32_t j = 0; j < c; j++)
+		out[j] = blk->e[j];
+	blk->next = l->free_block;
+	l->free_block = b;
+	l->nfree++;
+	return next;
+}
+
+/* The tail of a bucket of n > 0 entries holds what is left over the full
+ * blocks behind it. */
+static inline uint32_t tail_count(uint32_t n)
+{
+	return (n - 1) % BLK + 1;
+}
+
 /* Copies the entries of bucket k to out, frees its blocks, empties it. */
 static void bucket_take(struct asim_ladder *l, struct bucket *k, struct asim_evq_entry *out)
 {
 	uint32_t left = k->n, b = k->tail;
-	/* The tail holds what is left over the full blocks behind it. */
-	uint32_t c = left ? (left - 1) % BLK + 1 : 0;
-	while (left) {
-		struct block *blk = &l->blocks[b];
-		uint32_t next = blk->next;
-		if (left > c) {
-			/* The chain is followed one block at a time: ask for the next
-			 * before copying this one, so the two misses overlap. */
-			__builtin_prefetch(&l->blocks[next]);
-			__builtin_prefetch((const char *)&l->blocks[next] + 64);
-		}
-		/* A plain loop: memcpy of a few entries becomes a rep movs here,
-		 * which costs more to start than the copy itself. */
-		for (uint32_t j = 0; j < c; j++)
-			out[j] = blk->e[j];
+	for (uint32_t c = left ? tail_count(left) : 0; left; c = BLK) {
+		b = take_block(l, b, c, left > c, out);
 		out += c;
 		left -= c;
-		blk->next = l->free_block;
-		l->free_block = b;
-		l->nfree++;
-		b = next;
-		c = BLK;
 	}
 	k->n = 0;
 }
 
-/* Spreads the m entries of src, all in [start, start + span), over a new
- * deepest rung (the caller checked that one is free, that m > THRES and
- * that span > 1). src is left as it was; on failure nothing changed. */
-static bool make_rung(struct asim_ladder *l, const struct asim_evq_entry *src, uint32_t m,
-                      asim_time start, uint64_t span)
+/* Sets up a new deepest rung over [start, start + span) for m entries (the
+ * caller checked that one is free, that m > THRES and that span > 1), with
+ * the blocks to hold them, without counting it in yet. Returns false when
+ * out of memory, with nothing changed that matters. */
+static bool prepare_rung(struct asim_ladder *l, uint32_t m, asim_time start, uint64_t span)
 {
 	uint32_t nb = 2;
 	while (nb < m / OCC && nb < MAX_BUCKETS)
@@ -307,10 +317,46 @@ static bool make_rung(struct asim_ladder *l, const struct asim_evq_entry *src, u
 	g->shift = shift;
 	g->nb = used;
 	g->cur = 0;
+	return true;
+}
+
+static inline void rung_add(struct asim_ladder *l, struct rung *g, const struct asim_evq_entry *e)
+{
+	bucket_add(l, &g->b[(uint64_t)(e->time - g->start) >> g->shift], e);
+}
+
+/* Spreads the m entries of src, all in [start, start + span), over a new
+ * deepest rung (see prepare_rung). src is left as it was; on failure
+ * nothing changed. */
+static bool make_rung(struct asim_ladder *l, const struct asim_evq_entry *src, uint32_t m,
+                      asim_time start, uint64_t span)
+{
+	if (!prepare_rung(l, m, start, span))
+		return false;
+	struct rung *g = &l->rung[l->nrungs];
 	for (uint32_t i = 0; i < m; i++)
-		bucket_add(l, &g->b[(uint64_t)(src[i].time - start) >> shift], &src[i]);
+		rung_add(l, g, &src[i]);
 	l->nrungs++;
 	return true;
+}
+
+/* Empties bucket k straight into the rung prepared after the deepest one,
+ * a block at a time, and counts that rung in. Each block freed is the
+ * first one the rung takes next, so the blocks written are the ones just
+ * read, still in the cache, and no copy of the whole bucket is made. */
+static void spread_bucket(struct asim_ladder *l, struct bucket *k)
+{
+	struct rung *g = &l->rung[l->nrungs];
+	struct asim_evq_entry e[BLK];
+	uint32_t left = k->n, b = k->tail;
+	for (uint32_t c = tail_count(left); left; c = BLK) {
+		b = take_block(l, b, c, left > c, e);
+		left -= c;
+		for (uint32_t j = 0; j < c; j++)
+			rung_add(l, g, &e[j]);
+	}
+	k->n = 0;
+	l->nrungs++;
 }
 
 /* Puts the m entries of src, all in [start, start + span), into the empty
@@ -371,12 +417,14 @@ static bool refill(struct asim_ladder *l)
 		asim_time bs = g->start + (asim_time)((uint64_t)i << g->shift);
 		uint64_t span = (uint64_t)1 << g->shift;
 		uint32_t m = bk->n;
-		bool to_bottom = m <= THRES || span <= 1 || l->nrungs == MAX_RUNGS;
-		struct vec *dst = to_bottom ? &l->bottom : &l->scratch;
-		if (m > dst->cap && !vec_grow(dst, m))
+		/* A large bucket gets a rung of its own; when there is no room
+		 * for one, its entries still go out in order, from the bottom. */
+		bool to_bottom = m <= THRES || span <= 1 || l->nrungs == MAX_RUNGS ||
+		                 !prepare_rung(l, m, bs, span);
+		if (to_bottom && m > l->bottom.cap && !vec_grow(&l->bottom, m))
 			return false;
 		/* Open it: from now on, times in its range belong to the bottom or
-		 * to the rung about to be made of it. */
+		 * to the rung made of it. */
 		g->cur = i + 1;
 		g->bound = sat_add(g->start, (uint64_t)g->cur << g->shift);
 		/* The next bucket's first block is most likely far out of cache;
@@ -386,19 +434,16 @@ static bool refill(struct asim_ladder *l)
 			__builtin_prefetch(nx);
 			__builtin_prefetch(nx + 64);
 		}
-		bucket_take(l, bk, dst->v);
-		if (to_bottom) {
-			l->bottom.n = m;
-			l->head = 0;
-			sort_entries(l->bottom.v, m);
-			l->bottom_spill = m > BOTTOM_SPILL / 2 ? 2 * m : BOTTOM_SPILL;
-			return true;
+		if (!to_bottom) {
+			spread_bucket(l, bk);
+			continue;
 		}
-		if (!make_rung(l, l->scratch.v, m, bs, span)) {
-			/* Out of memory: the entries still go out in order, from the
-			 * bottom, which may still find room for them. */
-			return load_bottom(l, l->scratch.v, m);
-		}
+		bucket_take(l, bk, l->bottom.v);
+		l->bottom.n = m;
+		l->head = 0;
+		sort_entries(l->bottom.v, m);
+		l->bottom_spill = m > BOTTOM_SPILL / 2 ? 2 * m : BOTTOM_SPILL;
+		return true;
 	}
 }
 
