@@ -23,7 +23,9 @@
  *        bench_hold --one DIST N HOLDS
  *        (one run of evq as the kernel uses it, for perf or cachegrind: DIST
  *        is exponential, pareto1.5 or shift; N entries, HOLDS timed holds
- *        after as many untimed ones as entries, at most HOLDS) */
+ *        after as many untimed ones as entries, at most HOLDS; with
+ *        BENCH_ONE_BINHEAP set, the binary heap runs too, on the same
+ *        increments, for the ratio) */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,13 +232,17 @@ static int run_one(char **argv)
 	gsl_rng_set(r, 12345u + (unsigned long)d);
 	fill_table(t, (enum dist)d, r);
 	double ns = run_evq((size_t)n, holds, t, (enum dist)d, ASIM_EVQ_AUTO);
+	double bh = getenv("BENCH_ONE_BINHEAP") ? run_bheap((size_t)n, holds, t, (enum dist)d) : 0;
 	gsl_rng_free(r);
 	free(t);
-	if (ns < 0) {
+	if (ns < 0 || bh < 0) {
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
-	printf("%s %llu: %.1f ns per hold\n", dist_name[d], n, ns);
+	printf("%s %llu: %.1f ns per hold", dist_name[d], n, ns);
+	if (bh > 0)
+		printf(" (binary heap right after: %.1f, ratio %.2f)", bh, ns / bh);
+	printf("\n");
 	return 0;
 }
 
