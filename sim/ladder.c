@@ -67,10 +67,9 @@ struct block {
 
 /* A bucket: a chain of blocks linked from the newest (the tail, the only
  * one not full) back to the oldest. Linking backwards keeps a bucket to 8
- * bytes, where a head pointer would double it: at a million entries a
- * rung's quarter of a million buckets then take 2 MB instead of 4, and a
- * push (which reads its bucket at a random place) misses the cache less.
- * The order in which a bucket's entries come out does not matter: they are
+ * bytes, where a head pointer would double it, and starts a block without
+ * a store into the old tail, which may be out of the cache by then. The
+ * order in which a bucket's entries come out does not matter: they are
  * sorted, or spread again, by their full key. */
 struct bucket {
 	uint32_t tail, n;
