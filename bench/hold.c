@@ -210,16 +210,30 @@ static double best_of_3_bheap(size_t n, uint64_t holds, const asim_time *t, enum
 	return best_of_3(f);
 }
 
-/* bench_hold --one DIST N HOLDS: prints the CPU ns per hold of one run. */
-static int run_one(char **argv)
+/* The increment table of d, the same in every mode of the program. */
+static void fill_table_of(asim_time *t, enum dist d, gsl_rng *r)
+{
+	gsl_rng_set(r, 12345u + (unsigned long)d);
+	fill_table(t, d, r);
+}
+
+/* bench_hold --one DIST N HOLDS (args: what follows --one): prints the CPU
+ * ns per hold of one run. */
+static int run_one(int argc, char **argv)
 {
 	int d = -1;
-	for (int i = EXPO; i <= SHIFT; i++)
-		if (!strcmp(argv[0], dist_name[i]))
-			d = i;
-	char *end1, *end2;
-	unsigned long long n = strtoull(argv[1], &end1, 10), holds = strtoull(argv[2], &end2, 10);
-	if (d < 0 || *end1 || *end2 || n < 1 || n > (1ULL << 30) || holds < 1) {
+	unsigned long long n = 0, holds = 0;
+	if (argc == 3) {
+		for (int i = EXPO; i <= SHIFT; i++)
+			if (!strcmp(argv[0], dist_name[i]))
+				d = i;
+		char *end1, *end2;
+		n = strtoull(argv[1], &end1, 10);
+		holds = strtoull(argv[2], &end2, 10);
+		if (*end1 || *end2)
+			d = -1;
+	}
+	if (d < 0 || n < 1 || n > (1ULL << 30) || holds < 1) {
 		fprintf(stderr, "usage: bench_hold --one exponential|pareto1.5|shift N HOLDS\n");
 		return 2;
 	}
@@ -229,8 +243,7 @@ static int run_one(char **argv)
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
-	gsl_rng_set(r, 12345u + (unsigned long)d);
-	fill_table(t, (enum dist)d, r);
+	fill_table_of(t, (enum dist)d, r);
 	double ns = run_evq((size_t)n, holds, t, (enum dist)d, ASIM_EVQ_AUTO);
 	double bh = getenv("BENCH_ONE_BINHEAP") ? run_bheap((size_t)n, holds, t, (enum dist)d) : 0;
 	gsl_rng_free(r);
@@ -248,13 +261,8 @@ static int run_one(char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--one")) {
-		if (argc != 5) {
-			fprintf(stderr, "usage: bench_hold --one exponential|pareto1.5|shift N HOLDS\n");
-			return 2;
-		}
-		return run_one(argv + 2);
-	}
+	if (argc > 1 && !strcmp(argv[1], "--one"))
+		return run_one(argc - 2, argv + 2);
 	double scale = 1.0;
 	if (argc > 1) {
 		char *end;
@@ -275,8 +283,7 @@ int main(int argc, char **argv)
 	printf("%-12s %8s %9s %9s %9s %9s %11s %7s\n", "dist", "n", "evq_ns", "sorted_ns", "heap4_ns",
 	       "ladder_ns", "binheap_ns", "ratio");
 	for (int d = EXPO; d <= SHIFT; d++) {
-		gsl_rng_set(r, 12345u + (unsigned long)d);
-		fill_table(t, (enum dist)d, r);
+		fill_table_of(t, (enum dist)d, r);
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 			uint64_t holds = (uint64_t)((double)base_holds[i] * scale);
 			if (holds < 1)
