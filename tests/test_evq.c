@@ -518,7 +518,7 @@ END_TEST
  * holds with heavy-tailed and then narrow increments, and a drain. */
 START_TEST(evq_ladder_capped_rungs_match_heap)
 {
-	enum { N = 150000 };
+	enum { N = 60000 };
 	struct asim_evq lad, heap;
 	asim_evq_init(&lad);
 	asim_evq_init(&heap);
