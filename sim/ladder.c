@@ -191,6 +191,16 @@ static void sort_entries(struct asim_evq_entry *v, uint32_t n)
 	}
 }
 
+/* The m entries just put at the start of the empty bottom become its
+ * sorted contents; it may grow to twice that before it is spilled. */
+static void settle_bottom(struct asim_ladder *l, uint32_t m)
+{
+	l->bottom.n = m;
+	l->head = 0;
+	sort_entries(l->bottom.v, m);
+	l->bottom_spill = m > BOTTOM_SPILL / 2 ? 2 * m : BOTTOM_SPILL;
+}
+
 /* The bottom is empty: it becomes the m entries of src, sorted. */
 static bool load_bottom(struct asim_ladder *l, const struct asim_evq_entry *src, uint32_t m)
 {
@@ -198,10 +208,7 @@ static bool load_bottom(struct asim_ladder *l, const struct asim_evq_entry *src,
 	if (m > b->cap && !vec_grow(b, m))
 		return false;
 	memcpy(b->v, src, (size_t)m * sizeof(*src));
-	b->n = m;
-	l->head = 0;
-	sort_entries(b->v, m);
-	l->bottom_spill = m > BOTTOM_SPILL / 2 ? 2 * m : BOTTOM_SPILL;
+	settle_bottom(l, m);
 	return true;
 }
 
@@ -438,10 +445,7 @@ static bool refill(struct asim_ladder *l)
 			continue;
 		}
 		bucket_take(l, bk, l->bottom.v);
-		l->bottom.n = m;
-		l->head = 0;
-		sort_entries(l->bottom.v, m);
-		l->bottom_spill = m > BOTTOM_SPILL / 2 ? 2 * m : BOTTOM_SPILL;
+		settle_bottom(l, m);
 		return true;
 	}
 }
