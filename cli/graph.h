@@ -17,4 +17,12 @@
  * failed. */
 bool asim_graph_write(const struct asim_kernel *k, FILE *out);
 
+/* Looks for a cycle of waiting calls among the same edges: a component
+ * that, through the components it sends to, reaches itself. Queues are
+ * left out: a queue answers its producer as soon as it holds a message, so
+ * calls do not wait across one. Returns 1 with the cycle's
+ * components in *cycle (malloc'd, *len of them, each sending to the next and
+ * the last to the first), 0 when there is none, -1 when out of memory. */
+int asim_graph_find_cycle(const struct asim_kernel *k, uint32_t **cycle, size_t *len);
+
 #endif

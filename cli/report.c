@@ -97,11 +97,21 @@ void asim_report_text(const struct asim_results *r, FILE *out)
 		        "(see `limits:` in the scenario; figures cover the time run)\n",
 		        num(r, "stopped_at_s"), stopped->str);
 
+	/* In flight at the end is about rate x latency in a system that
+	 * keeps up: a hundredth of the requests is far past that. */
+	double in_flight = num(r, "in_flight");
+	if (in_flight > num(r, "requests") / 100)
+		fprintf(out, "WARNING: %.0f requests were still in flight at the end, against %.0f "
+		        "finished: the system may not keep up, and latency covers only those that "
+		        "finished\n",
+		        in_flight, num(r, "requests"));
+
 	fprintf(out, "\nRequests   ");
 	field(out, r, "offered/s", "offered_rps");
-	field(out, r, "completed", "requests");
+	field(out, r, "requests", "requests");
 	field(out, r, "succeeded", "succeeded");
 	field(out, r, "availability", "availability");
+	field(out, r, "in flight at the end", "in_flight");
 	fprintf(out, "\nThroughput ");
 	field(out, r, "admitted/s", "admitted_rps");
 	field(out, r, "completed/s", "completed_rps");
@@ -112,6 +122,7 @@ void asim_report_text(const struct asim_results *r, FILE *out)
 	field(out, r, "rejected", "failures.rejected");
 	field(out, r, "error", "failures.error");
 	field(out, r, "unreachable", "failures.unreachable");
+	field(out, r, "unfinished", "failures.unfinished");
 	fprintf(out, "\nLatency ms ");
 	static const char *const qs[] = {"p50", "p90", "p95", "p99", "p999", "max", "mean"};
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
@@ -168,8 +179,14 @@ void asim_report_text(const struct asim_results *r, FILE *out)
 			fprintf(out, "%s %s ", latency ? " ms" : "",
 			        !strcmp(m->str, "availability") ? ">=" : "<=");
 			print_value(out, t);
-			fprintf(out, "%s  %s\n", latency ? " ms" : "", ok ? "ok" : "FAILED");
+			snprintf(path, sizeof path, "slo[%zu].note", i);
+			const struct asim_value *note = asim_results_get(r, path);
+			fprintf(out, "%s  %s%s%s%s\n", latency ? " ms" : "", ok ? "ok" : "FAILED",
+			        note ? " (" : "", note ? note->str : "", note ? ")" : "");
 		}
-		fprintf(out, "\nResult: %s\n", num(r, "ok") != 0 ? "every SLO holds" : "an SLO failed");
+		fprintf(out, "\nResult: %s\n",
+		        stopped           ? "no verdict: the run stopped early"
+		        : num(r, "ok") != 0 ? "every SLO holds"
+		                          : "an SLO failed");
 	}
 }

@@ -7,6 +7,7 @@
 #include "archsim/model.h"
 #include "archsim_version.h"
 #include "faults.h"
+#include "graph.h"
 #include "merge.h"
 #include "network.h"
 #include "warmup.h"
@@ -254,6 +255,55 @@ static bool check_components(const struct asim_cfg *comps, struct asim_diag *d)
 	return ok;
 }
 
+/* Requests must have somewhere to start and somewhere to end: without a
+ * client nothing is ever measured (a run would report a vacuous
+ * availability of 1), and calls that go round a cycle never finish (each
+ * call waits on one further round; in a run they deadlock or pile up until
+ * a limit). Both are refused here rather than discovered in a report. */
+static bool check_flow(const struct asim_scenario *s, const struct asim_kernel *k,
+                       struct asim_diag *d)
+{
+	bool client = false;
+	for (size_t i = 0; i < asim_kernel_count(k) && !client; i++)
+		client = !strcmp(asim_kernel_component(k, (uint32_t)i)->ops->kind, "client");
+	if (!client) {
+		asim_diag_error(d, s->components->mark,
+		                "no component of kind 'client': a scenario needs at least a client "
+		                "to send the requests it measures");
+		return false;
+	}
+	uint32_t *cycle;
+	size_t len;
+	int found = asim_graph_find_cycle(k, &cycle, &len);
+	if (found < 0) {
+		asim_diag_error(d, s->components->mark, "out of memory");
+		return false;
+	}
+	if (!found)
+		return true;
+	/* Point at the first of the cycle's components that the file names
+	 * (components the models add themselves come after those). */
+	size_t at = 0;
+	while (at + 1 < len && cycle[at] >= s->components->n)
+		at++;
+	char names[512];
+	size_t used = 0;
+	for (size_t i = 0; i <= len && used < sizeof names; i++) {
+		const char *name = asim_kernel_component(k, cycle[(at + i) % len])->name;
+		int w = snprintf(names + used, sizeof names - used, "%s%s", i ? " -> " : "", name);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	struct asim_mark mark = cycle[at] < s->components->n
+	                                ? s->components->pairs[cycle[at]].key_mark
+	                                : s->components->mark;
+	asim_diag_error(d, mark,
+	                "calls go round in a cycle (%s): a request would wait on itself; "
+	                "make the calls flow one way",
+	                names);
+	free(cycle);
+	return false;
+}
+
 static bool learn_placement(struct asim_scenario *s, const struct asim_kernel *k)
 {
 	size_t n = s->components->n;
@@ -392,7 +442,10 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 		asim_diag_error(d, root->mark, "out of memory");
 		goto fail;
 	}
+	ok = check_flow(s, k, d);
 	asim_kernel_destroy(k);
+	if (!ok)
+		goto fail;
 	if (s->warmup_auto && !(ov && ov->no_pilot) && !asim_warmup_auto(s, d))
 		goto fail;
 	return s;
@@ -559,10 +612,12 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	asim_results_real(r, measured > 0 ? (double)o->offered / measured : 0.0, "offered_rps");
 	/* Admitted: finished requests the system took in (not refused by a rate
 	 * limit or a full queue on their last attempt); completed: all that
-	 * finished; throughput_rps is the goodput, those that succeeded. */
-	asim_results_real(r, measured > 0 ? (double)(o->requests - o->failed_rejected) / measured : 0.0,
+	 * finished (not those found stuck at the end, which count as failed
+	 * requests); throughput_rps is the goodput, those that succeeded. */
+	uint64_t completed = o->requests - o->failed_unfinished;
+	asim_results_real(r, measured > 0 ? (double)(completed - o->failed_rejected) / measured : 0.0,
 	                  "admitted_rps");
-	asim_results_real(r, measured > 0 ? (double)o->requests / measured : 0.0, "completed_rps");
+	asim_results_real(r, measured > 0 ? (double)completed / measured : 0.0, "completed_rps");
 	asim_results_real(r, measured > 0 ? (double)o->succeeded / measured : 0.0, "throughput_rps");
 	asim_results_real(r, o->requests ? (double)o->attempts / (double)o->requests : 0.0,
 	                  "retry_amplification");
@@ -570,6 +625,8 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	asim_results_count(r, o->failed_rejected, "failures.rejected");
 	asim_results_count(r, o->failed_error, "failures.error");
 	asim_results_count(r, o->failed_unreachable, "failures.unreachable");
+	asim_results_count(r, o->failed_unfinished, "failures.unfinished");
+	asim_results_count(r, o->in_flight, "in_flight");
 	for (int op = 0; op < asim_kernel_op_count(k); op++) {
 		if (!o->latency_op[op].count)
 			continue;
@@ -605,12 +662,27 @@ bool asim_scenario_judge(const struct asim_scenario *s, struct asim_results *r)
 		const struct asim_slo *slo = &s->slo[i];
 		double v = asim_results_num(r, slo->path, 0.0);
 		bool ok = slo->kind == SLO_AT_MOST ? v <= slo->target : v >= slo->target;
+		/* Latency is measured over the requests that succeeded and
+		 * availability over those that finished: with none, their
+		 * figures (0 ms, 100%) are placeholders that prove nothing. */
+		const char *over = !strncmp(slo->path, "latency_ms.", 11) ? "succeeded"
+		                   : !strcmp(slo->path, "availability") ? "requests"
+		                                                        : NULL;
+		bool unmeasured = over && !(asim_results_num(r, over, 0.0) > 0);
+		if (unmeasured)
+			ok = false;
 		asim_results_string(r, slo->metric, "slo[%zu].metric", i);
 		asim_results_real(r, slo->target, "slo[%zu].target", i);
 		asim_results_real(r, v, "slo[%zu].value", i);
 		asim_results_bool(r, ok, "slo[%zu].ok", i);
+		if (unmeasured)
+			asim_results_string(r, "no request measured", "slo[%zu].note", i);
 		all &= ok;
 	}
+	/* A run stopped at a limit covers only part of the time asked for:
+	 * its figures prove nothing either way, so it does not pass. */
+	if (asim_results_get(r, "stopped"))
+		all = false;
 	asim_results_bool(r, all, "ok");
 	return all;
 }

@@ -103,7 +103,8 @@ enum asim_run_status asim_scenario_run(const struct asim_scenario *s, uint32_t r
 void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
                            enum asim_run_status st, struct asim_results *r);
 
-/* Evaluates the SLOs on r, adding "slo[i].*" and "ok". Returns whether all hold. */
+/* Evaluates the SLOs on r, adding "slo[i].*" and "ok". Returns whether all
+ * hold; a run that stopped early (r has "stopped") never passes. */
 bool asim_scenario_judge(const struct asim_scenario *s, struct asim_results *r);
 
 #endif

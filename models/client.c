@@ -31,6 +31,7 @@ struct req {
 	uint64_t id, key;
 	uint32_t attempt, user;
 	uint16_t op;
+	bool open; /* handed out and not finished: see finish() */
 };
 
 struct client {
@@ -85,6 +86,8 @@ struct client {
 
 	/* Measured over requests that started after warm-up. */
 	uint64_t offered, requests, succeeded, attempts, failed[ASIM_STATUS_COUNT];
+	uint64_t unfinished, in_flight; /* open at the end: see finish() */
+	asim_time longest;              /* of the measured requests that finished */
 	struct asim_hist latency;
 };
 
@@ -352,6 +355,8 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 		s->attempts += q->attempt + 1;
 		o->requests++;
 		o->attempts += q->attempt + 1;
+		if (latency > s->longest)
+			s->longest = latency;
 		if (st == ASIM_OK) {
 			s->succeeded++;
 			o->succeeded++;
@@ -371,6 +376,7 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 	asim_window_finish_at(s->outcome, st == ASIM_OK, st == ASIM_REJECTED, q->attempt, latency,
 	                      bucket);
 	uint32_t user = q->user;
+	q->open = false;
 	asim_pool_put(&s->reqs, q);
 	if (s->closed && (!s->limit || s->issued < s->limit))
 		asim_schedule(k, asim_dist_sample(&s->think, s->r_think), c->id, EV_ARRIVE, 0, user,
@@ -471,7 +477,7 @@ static void arrive(struct asim_component *c, struct client *s, uint64_t user)
 	if (s->sessions)
 		user = gsl_rng_uniform_int(s->r_session, s->sessions);
 	*q = (struct req){.origin = now, .id = ((uint64_t)c->id << 40) | s->issued,
-	                  .user = (uint32_t)user};
+	                  .user = (uint32_t)user, .open = true};
 	q->op = s->op[s->nops > 1 ? gsl_ran_discrete(s->r_mix, s->mix) : 0];
 	if (s->key_count > 1)
 		q->key = s->zipf ? asim_zipf_sample(&s->zipf_keys, s->r_key) - 1
@@ -632,6 +638,47 @@ static void sample(const struct asim_component *c, struct asim_results *r)
 		asim_results_real(r, s->edge.breaker.state, "%s.breaker", c->name);
 }
 
+struct open_requests {
+	struct asim_component *c;
+	struct client *s;
+};
+
+static void count_open(void *ctx, void *obj)
+{
+	struct open_requests *x = ctx;
+	struct client *s = x->s;
+	const struct req *q = obj;
+	struct asim_kernel *k = x->c->kernel;
+	if (!q->open || !asim_measuring_at(k, q->origin))
+		return;
+	struct asim_outcome *o = s->outcome;
+	if (asim_now(k) - q->origin > s->longest) {
+		s->requests++;
+		s->unfinished++;
+		s->attempts += q->attempt + 1;
+		o->requests++;
+		o->failed_unfinished++;
+		o->attempts += q->attempt + 1;
+	} else {
+		s->in_flight++;
+		o->in_flight++;
+	}
+}
+
+/* Requests still open when the run ends. Leaving them all out would let a
+ * request that never gets an answer (no timeout, a service paused or a
+ * deadlock) vanish from availability; counting them all as failures would
+ * charge the run with those it merely cut short, about rate x latency of
+ * them. So one that has waited longer than any request of this client took
+ * to finish is stuck, and counts as finished and failed ("unfinished");
+ * the younger ones are in flight, reported apart and counted in neither. */
+static void finish(struct asim_component *c)
+{
+	struct client *s = c->state;
+	struct open_requests x = {c, s};
+	asim_pool_each(&s->reqs, count_open, &x);
+}
+
 static void destroy(struct asim_component *c)
 {
 	struct client *s = c->state;
@@ -712,6 +759,7 @@ const struct asim_model_ops asim_client_ops = {
 	.configure = configure,
 	.start = start,
 	.handle = handle,
+	.finish = finish,
 	.report = report,
 	.destroy = destroy,
 	.edges = edges,

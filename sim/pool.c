@@ -46,7 +46,10 @@ bool asim_pool_grow(struct asim_pool *p)
 	}
 	if (p->chunk_objs > SIZE_MAX / p->obj_size)
 		return false;
-	char *chunk = malloc(p->chunk_objs * p->obj_size);
+	/* Zeroed, so that asim_pool_each's callers can tell the objects
+	 * never handed out (and the chunk costs no more: fresh pages from
+	 * the system are zero already). */
+	char *chunk = calloc(p->chunk_objs, p->obj_size);
 	if (!chunk)
 		return false;
 	p->chunks[p->nchunks++] = chunk;
@@ -60,4 +63,13 @@ bool asim_pool_grow(struct asim_pool *p)
 		p->free = o;
 	}
 	return true;
+}
+
+void asim_pool_each(const struct asim_pool *p, void (*fn)(void *ctx, void *obj), void *ctx)
+{
+	for (size_t c = 0; c < p->nchunks; c++) {
+		char *chunk = p->chunks[c];
+		for (size_t j = 0; j < p->chunk_objs; j++)
+			fn(ctx, chunk + j * p->obj_size);
+	}
 }

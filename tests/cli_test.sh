@@ -158,6 +158,34 @@ expect_exit 1 "--max-events stops the run" "$bin" run --max-events 1000 --json "
 expect_grep "stop reason on stderr" "stopped early: event limit reached" "$tmp/err"
 expect_grep "stop reason in the summary" "WARNING: the run stopped early, at" "$tmp/out"
 expect_grep "stop reason in the JSON" '"stopped": "event limit reached"' "$tmp/lim.json"
+expect_grep "a stopped run does not pass" '^  "ok": false' "$tmp/lim.json"
+expect_grep "a stopped run gives no verdict" "Result: no verdict: the run stopped early" "$tmp/out"
+expect_grep "an SLO over no request fails" "FAILED (no request measured)" "$tmp/out"
+
+# Requests that never get an answer count against availability: a client
+# without a timeout, a service paused for the rest of the run.
+cat >"$tmp/stuck.yaml" <<'EOF2'
+name: stuck
+duration: 60s
+components:
+  users: {kind: client, rate: 100/s, target: api}
+  api: {kind: service, service_time: 2ms}
+faults:
+  - {at: 10s, kind: pause, component: api, for: 50s}
+slo: {availability: 99.9%}
+EOF2
+expect_exit 1 "stuck requests fail the availability SLO" "$bin" run --json "$tmp/stuck.json" \
+	"$tmp/stuck.yaml"
+expect_grep "stuck requests counted as unfinished" '"unfinished": 50[0-9][0-9]' "$tmp/stuck.json"
+expect_grep "stuck requests lower availability" '"availability": 0\.16' "$tmp/stuck.json"
+# A healthy run leaves a few requests in flight, and none unfinished.
+expect_exit 0 "healthy run for in_flight" "$bin" run -q --json "$tmp/fl.json" tests/data/small.yaml
+expect_grep "healthy run: nothing unfinished" '"unfinished": 0' "$tmp/fl.json"
+expect_grep "in_flight in the JSON" '"in_flight": ' "$tmp/fl.json"
+# A queue that cannot keep up is called out.
+printf 'name: sat\nduration: 60s\ncomponents:\n  users: {kind: client, rate: 100/s, target: api}\n  api: {kind: service, queue: unbounded, service_time: 20ms}\n' >"$tmp/sat.yaml"
+expect_exit 0 "saturated run" "$bin" run "$tmp/sat.yaml"
+expect_grep "saturation warned of" "WARNING: [0-9]* requests were still in flight at the end" "$tmp/out"
 expect_exit 2 "bad --max-events" "$bin" run --max-events 0 tests/data/small.yaml
 expect_grep "--max-events wants a number" "max-events needs a whole number" "$tmp/err"
 

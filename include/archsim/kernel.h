@@ -194,6 +194,10 @@ struct asim_outcome {
 	uint64_t requests;      /* logical requests started after warm-up and finished */
 	uint64_t succeeded;
 	uint64_t failed_timeout, failed_rejected, failed_error, failed_unreachable;
+	/* Still open at the end of the run: stuck ones (waiting longer than
+	 * any request of their client took to finish) are counted as finished
+	 * and failed; the others are in flight, in neither. */
+	uint64_t failed_unfinished, in_flight;
 	uint64_t attempts;      /* including retries */
 	uint64_t offered;       /* logical requests started after warm-up */
 	struct asim_hist latency;               /* successful, ns */

@@ -59,6 +59,14 @@ static inline void *asim_pool_get(struct asim_pool *p)
 	return o;
 }
 
+/* Calls fn(ctx, obj) on every object of the pool, handed out or free, in
+ * the order of its storage (the same on every run): for the end of a run,
+ * to find what was left in flight, not for the hot path. The caller tells
+ * its live objects apart by a field of its own: a free object keeps what it
+ * held except its first pointer-sized bytes (the free-list link), and one
+ * never handed out is all zero bytes (chunks are allocated zeroed). */
+void asim_pool_each(const struct asim_pool *p, void (*fn)(void *ctx, void *obj), void *ctx);
+
 /* Returns an object taken from this pool. NULL is accepted and ignored. */
 static inline void asim_pool_put(struct asim_pool *p, void *obj)
 {
