@@ -62,10 +62,12 @@
  * (the call's session), or else the whole of an open-loop client (the
  * logical request id's client part). Other sessions may still read stale.
  *
- * Duplicates: a table of `version_slots` request ids, indexed by a hash of
- * the id (a later id sharing an entry evicts an older one), remembers each
- * committed write. A write whose request id is already there is a retry of
- * a write that took effect: with `idempotency: true` it is answered with the
+ * Duplicates: a table of `version_slots` entries, indexed by a hash of the
+ * request id and the calling component (a later write sharing an entry
+ * evicts an older one), remembers each committed write. A write from the
+ * same component for the same logical request is a retry of a write that
+ * took effect (two services that each write as part of one request are two
+ * writes, not a duplicate): with `idempotency: true` it is answered with the
  * first one's version and not applied again; without, it is applied again
  * and counted as a duplicate write. Redeliveries to a worker are the
  * worker's to count, so writes from workers are not counted here.
@@ -193,7 +195,9 @@ struct database {
 	struct leadership lead;
 	bool idempotency;
 	asim_time sticky;       /* read_from: primary_after_write */
-	uint64_t *seen_req, *seen_version; /* [hash(request) & (nslots - 1)] */
+	/* The committed writes, by [hash(request, caller) & (nslots - 1)]. */
+	uint64_t *seen_req, *seen_version;
+	uint32_t *seen_caller;
 	uint64_t *writer;       /* [slot]: session of the last write (session_of) */
 	asim_time *written_at;  /* [slot] */
 	uint64_t *fence;        /* [slot]: newest fencing token; made at the first */
@@ -380,6 +384,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->inst = calloc(n, sizeof *s->inst);
 	s->seen_req = calloc(s->nslots, sizeof *s->seen_req);
 	s->seen_version = calloc(s->nslots, sizeof *s->seen_version);
+	s->seen_caller = calloc(s->nslots, sizeof *s->seen_caller);
 	if (s->read_from == FROM_RYW) {
 		s->writer = calloc(s->nslots, sizeof *s->writer);
 		s->written_at = calloc(s->nslots, sizeof *s->written_at);
@@ -387,7 +392,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	if (s->index.on)
 		s->index.v = calloc(s->nslots, sizeof *s->index.v);
 	if (!s->applied || !s->acked || !s->acked_at || !s->inst || !s->seen_req ||
-	    !s->seen_version || (s->read_from == FROM_RYW && (!s->writer || !s->written_at)) ||
+	    !s->seen_version || !s->seen_caller || (s->read_from == FROM_RYW && (!s->writer || !s->written_at)) ||
 	    (s->index.on && !s->index.v) ||
 	    !lead_init(&s->lead, c, s->applied, s->acked, s->nslots)) {
 		asim_diag_error(d, map->mark, "out of memory for the version table of '%s'", c->name);
@@ -792,8 +797,9 @@ static void acknowledge(struct asim_component *c, struct database *s, struct op 
 	answer(c, s, op, ASIM_OK);
 }
 
-static uint32_t req_slot(const struct database *s, uint64_t request)
+static uint32_t req_slot(const struct database *s, uint64_t request, uint32_t caller)
 {
+	request ^= (uint64_t)caller * UINT64_C(0xff51afd7ed558ccd);
 	request ^= request >> 31;
 	request *= UINT64_C(0x9e3779b97f4a7c15);
 	return (uint32_t)(request >> 32) & (s->nslots - 1);
@@ -806,8 +812,8 @@ static bool duplicate(struct asim_component *c, struct database *s, struct op *o
 	const struct asim_call *call = op->call;
 	if (!call->request)
 		return false;
-	uint32_t h = req_slot(s, call->request);
-	if (s->seen_req[h] != call->request)
+	uint32_t h = req_slot(s, call->request, call->caller);
+	if (s->seen_req[h] != call->request || s->seen_caller[h] != call->caller)
 		return false;
 	bool measuring = asim_measuring_at(c->kernel, op->arrived);
 	if (s->idempotency) {
@@ -907,8 +913,9 @@ static void commit(struct asim_component *c, struct database *s, struct op *op)
 		index_ship(c, s, op);
 	op->epoch = s->lead.epoch;
 	op->acks = 1;
-	uint32_t h = req_slot(s, op->call->request);
+	uint32_t h = req_slot(s, op->call->request, op->call->caller);
 	s->seen_req[h] = op->call->request;
+	s->seen_caller[h] = op->call->caller;
 	s->seen_version[h] = op->version;
 	if (op->inst != s->lead.leader) {
 		/* An old primary that believes it leads: its replicas follow the
@@ -1305,6 +1312,7 @@ static void destroy(struct asim_component *c)
 	free(s->acked_at);
 	free(s->seen_req);
 	free(s->seen_version);
+	free(s->seen_caller);
 	free(s->writer);
 	free(s->written_at);
 	lead_destroy(&s->lead);

@@ -186,6 +186,13 @@ expect_grep "in_flight in the JSON" '"in_flight": ' "$tmp/fl.json"
 printf 'name: sat\nduration: 60s\ncomponents:\n  users: {kind: client, rate: 100/s, target: api}\n  api: {kind: service, queue: unbounded, service_time: 20ms}\n' >"$tmp/sat.yaml"
 expect_exit 0 "saturated run" "$bin" run "$tmp/sat.yaml"
 expect_grep "saturation warned of" "WARNING: [0-9]* requests were still in flight at the end" "$tmp/out"
+# Two services that each write as part of one request make two writes, not a
+# duplicate; a retried write still is one (failures/duplicate-writes.yaml).
+printf 'name: two-writers\nduration: 10s\ncomponents:\n  users: {kind: client, rate: 100/s, mix: {write: 1}, target: a}\n  a: {kind: service, service_time: 1ms, concurrency: 8, calls: [{target: b}, {target: db}]}\n  b: {kind: service, service_time: 1ms, concurrency: 8, calls: [{target: db}]}\n  db: {kind: database, read_time: 1ms, write_time: 1ms}\n' >"$tmp/two-writers.yaml"
+expect_exit 0 "two writers" "$bin" run -q --json "$tmp/tw.json" "$tmp/two-writers.yaml"
+expect_grep "two writers are no duplicate" '^    "duplicate_writes": 0' "$tmp/tw.json"
+expect_exit 1 "retried writes" "$bin" run -q --json "$tmp/dw.json" scenarios/failures/duplicate-writes.yaml
+expect_grep "retried writes are duplicates" '^    "duplicate_writes": [1-9]' "$tmp/dw.json"
 expect_exit 2 "bad --max-events" "$bin" run --max-events 0 tests/data/small.yaml
 expect_grep "--max-events wants a number" "max-events needs a whole number" "$tmp/err"
 
