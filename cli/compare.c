@@ -84,9 +84,16 @@ static const struct metric_def *metric_find(const char *name)
 
 int asim_thresholds_parse(const char *spec, struct asim_threshold *t, char *err, size_t errlen)
 {
+	/* An empty list would turn every threshold off, silently: CI that
+	 * passes an unset variable must fail, not stop gating. */
+	if (!*spec) {
+		snprintf(err, errlen, "--max-regression needs at least one METRIC=VALUE (e.g. p95=5%%)");
+		return -1;
+	}
 	int n = 0;
 	const char *p = spec;
-	while (*p) {
+	/* Every item counts, an empty one after a trailing comma too. */
+	for (bool more = true; more;) {
 		size_t len = strcspn(p, ",");
 		char item[96];
 		if (len == 0 || len >= sizeof item) {
@@ -95,7 +102,8 @@ int asim_thresholds_parse(const char *spec, struct asim_threshold *t, char *err,
 		}
 		memcpy(item, p, len);
 		item[len] = '\0';
-		p += len + (p[len] == ',');
+		more = p[len] == ',';
+		p += len + more;
 		char *eq = strchr(item, '=');
 		if (!eq) {
 			snprintf(err, errlen, "threshold '%s' needs METRIC=VALUE (e.g. p95=5%%)", item);
@@ -111,6 +119,12 @@ int asim_thresholds_parse(const char *spec, struct asim_threshold *t, char *err,
 			snprintf(err, errlen, "unknown metric '%s' in --max-regression (one of: %s)", item,
 			         names);
 			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			if (!strcmp(t[i].metric, item)) {
+				snprintf(err, errlen, "threshold for '%s' given twice in --max-regression", item);
+				return -1;
+			}
 		}
 		if (n == ASIM_MAX_THRESHOLDS) {
 			snprintf(err, errlen, "too many thresholds (at most %d)", ASIM_MAX_THRESHOLDS);

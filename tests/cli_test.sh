@@ -302,5 +302,15 @@ expect_exit 2 "sweep -o onto a file" "$bin" sweep -q tests/data/small.yaml \
 	--set components.users.rate=100,200 -o "$tmp/target.json"
 expect_grep "sweep -o file named" "Not a directory" "$tmp/err"
 
+# --max-regression: an empty list or a metric given twice is a usage error.
+expect_exit 2 "empty --max-regression" "$bin" compare --reps 2 --max-regression '' \
+	tests/data/small.yaml tests/data/small.yaml
+expect_grep "empty --max-regression named" "needs at least one METRIC=VALUE" "$tmp/err"
+expect_exit 2 "duplicate --max-regression" "$bin" compare --reps 2 --max-regression 'p95=5%,p95=1%' \
+	tests/data/small.yaml tests/data/small.yaml
+expect_grep "duplicate named" "threshold for 'p95' given twice" "$tmp/err"
+expect_exit 2 "trailing comma in --max-regression" "$bin" compare --reps 2 --max-regression 'p95=5%,' \
+	tests/data/small.yaml tests/data/small.yaml
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
