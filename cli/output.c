@@ -113,10 +113,14 @@ static bool check_one(const struct asim_outputs *o, size_t i)
 		/* A missing output is created in its directory. */
 		err = errno;
 		parent_of(path, dir, sizeof dir);
-		if (err == ENOENT && (planned(o, i, dir) || !(err = dir_error(dir))))
-			return true;
-		fprintf(stderr, "archsim: cannot write %s %s: %s: %s\n", what, path,
-		        err == ENOENT ? dir : path, strerror(err));
+		const char *where = path;
+		if (err == ENOENT) {
+			if (planned(o, i, dir) || !(err = dir_error(dir)))
+				return true;
+			where = dir;
+		}
+		fprintf(stderr, "archsim: cannot write %s %s: %s: %s\n", what, path, where,
+		        strerror(err));
 		return false;
 	}
 	if (o->dir[i])
