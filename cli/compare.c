@@ -12,6 +12,7 @@
 
 #include "archsim/cfg.h"
 #include "archsim/stats.h"
+#include "output.h"
 #include "plot.h"
 #include "replicate.h"
 #include "series.h"
@@ -83,9 +84,16 @@ static const struct metric_def *metric_find(const char *name)
 
 int asim_thresholds_parse(const char *spec, struct asim_threshold *t, char *err, size_t errlen)
 {
+	/* An empty list would turn every threshold off, silently: CI that
+	 * passes an unset variable must fail, not stop gating. */
+	if (!*spec) {
+		snprintf(err, errlen, "--max-regression needs at least one METRIC=VALUE (e.g. p95=5%%)");
+		return -1;
+	}
 	int n = 0;
 	const char *p = spec;
-	while (*p) {
+	/* Every item counts, an empty one after a trailing comma too. */
+	for (bool more = true; more;) {
 		size_t len = strcspn(p, ",");
 		char item[96];
 		if (len == 0 || len >= sizeof item) {
@@ -94,7 +102,8 @@ int asim_thresholds_parse(const char *spec, struct asim_threshold *t, char *err,
 		}
 		memcpy(item, p, len);
 		item[len] = '\0';
-		p += len + (p[len] == ',');
+		more = p[len] == ',';
+		p += len + more;
 		char *eq = strchr(item, '=');
 		if (!eq) {
 			snprintf(err, errlen, "threshold '%s' needs METRIC=VALUE (e.g. p95=5%%)", item);
@@ -110,6 +119,12 @@ int asim_thresholds_parse(const char *spec, struct asim_threshold *t, char *err,
 			snprintf(err, errlen, "unknown metric '%s' in --max-regression (one of: %s)", item,
 			         names);
 			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			if (!strcmp(t[i].metric, item)) {
+				snprintf(err, errlen, "threshold for '%s' given twice in --max-regression", item);
+				return -1;
+			}
 		}
 		if (n == ASIM_MAX_THRESHOLDS) {
 			snprintf(err, errlen, "too many thresholds (at most %d)", ASIM_MAX_THRESHOLDS);
@@ -565,27 +580,6 @@ static bool write_report(FILE *f, const void *arg)
 	return !ferror(f);
 }
 
-/* Writes via a temporary name and a rename, as every output file. */
-static bool write_file(const char *path, const struct report_job *j)
-{
-	size_t len = strlen(path) + 32;
-	char *tmp = malloc(len);
-	if (!tmp)
-		return false;
-	snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	bool ok = f && write_report(f, j);
-	if (f)
-		ok &= fclose(f) == 0;
-	ok = ok && rename(tmp, path) == 0;
-	if (!ok) {
-		fprintf(stderr, "archsim: cannot write %s: %s\n", path, strerror(errno));
-		remove(tmp);
-	}
-	free(tmp);
-	return ok;
-}
-
 /* A name as a gnuplot string literal can hold it. */
 static void plot_name(char *out, size_t len, const char *name)
 {
@@ -597,15 +591,17 @@ static void plot_name(char *out, size_t len, const char *name)
 
 /* compare --plot DIR: replication 0 of each design, as `run --out` writes
  * it, into DIR/base and DIR/candidate, then the overlays. */
+static const char *const plot_sub[2] = {"base", "candidate"};
+static const char *const plot_images[2] = {"compare_cdf", "compare_p95"};
+
 static bool plot_both(const struct asim_scenario *base, const struct asim_scenario *cand,
-                      char **files, const char *dir)
+                      const char *dir)
 {
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
 		fprintf(stderr, "archsim: cannot create %s: %s\n", dir, strerror(errno));
 		return false;
 	}
 	const struct asim_scenario *s[2] = {base, cand};
-	static const char *const sub[2] = {"base", "candidate"};
 	bool ok = true;
 	for (int i = 0; i < 2 && ok; i++) {
 		struct asim_series ser;
@@ -618,9 +614,8 @@ static bool plot_both(const struct asim_scenario *base, const struct asim_scenar
 		asim_diag_print(&d, stderr);
 		asim_scenario_judge(s[i], &r);
 		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", dir, sub[i]);
-		ok = st != ASIM_RUN_NOMEM && !asim_diag_count(&d) &&
-		     asim_series_write(&ser, &r, path, files[i]);
+		snprintf(path, sizeof path, "%s/%s", dir, plot_sub[i]);
+		ok = st != ASIM_RUN_NOMEM && !asim_diag_count(&d) && asim_series_write(&ser, &r, path);
 		asim_diag_finish(&d);
 		asim_results_finish(&r);
 		asim_series_finish(&ser);
@@ -712,25 +707,39 @@ int asim_compare_main(int argc, char **argv)
 	}
 	if (optind != argc - 2)
 		return usage_error("%s", "compare needs BASE and CANDIDATE files");
-	for (int i = 0; output && i < 2; i++)
-		if (asim_same_file(output, argv[optind + i])) {
-			fprintf(stderr, "archsim: refusing to write --output over the scenario file %s\n",
-			        argv[optind + i]);
-			return EXIT_USAGE;
-		}
 	struct asim_threshold t[ASIM_MAX_THRESHOLDS];
 	char err[1024];
 	int nt = asim_thresholds_parse(spec, t, err, sizeof err);
 	if (nt < 0)
 		return usage_error("%s", err);
-	struct asim_scenario *base = load(argv[optind], &ov);
-	if (!base)
-		return EXIT_USAGE;
+	/* Every output is checked before the runs, and none may be an input. */
+	struct asim_outputs outs;
+	asim_outputs_init(&outs);
+	if (output)
+		asim_outputs_add(&outs, output);
+	if (plot) {
+		asim_outputs_add_dir(&outs, plot, NULL, 0);
+		for (int i = 0; i < 2; i++) {
+			char sub[4096];
+			snprintf(sub, sizeof sub, "%s/%s", plot, plot_sub[i]);
+			asim_outputs_add_dir(&outs, sub, asim_series_files, ASIM_SERIES_NFILES);
+		}
+		asim_plot_images(&outs, plot, plot_images, 2);
+	}
+	struct asim_scenario *base = NULL, *cand = NULL;
+	if (asim_outputs_check(&outs))
+		base = load(argv[optind], &ov);
 	/* Common random numbers: the candidate runs on the base's seed. */
-	ov.has_seed = true;
-	ov.seed = base->seed;
-	struct asim_scenario *cand = load(argv[optind + 1], &ov);
-	if (!cand) {
+	if (base) {
+		ov.has_seed = true;
+		ov.seed = base->seed;
+		cand = load(argv[optind + 1], &ov);
+	}
+	bool refused = !cand || !asim_outputs_check_inputs(&outs, base->doc) ||
+	               !asim_outputs_check_inputs(&outs, cand->doc);
+	asim_outputs_finish(&outs);
+	if (refused) {
+		asim_scenario_free(cand);
 		asim_scenario_free(base);
 		return EXIT_USAGE;
 	}
@@ -753,12 +762,12 @@ int asim_compare_main(int argc, char **argv)
 	} else {
 		struct report_job job = {&r, format};
 		if (output) {
-			if (!write_file(output, &job))
+			if (!asim_output_write(output, write_report, &job))
 				code = EXIT_INTERNAL;
 		} else if (!write_report(stdout, &job)) {
 			code = EXIT_INTERNAL;
 		}
-		if (code == EXIT_OK && plot && !plot_both(base, cand, argv + optind, plot))
+		if (code == EXIT_OK && plot && !plot_both(base, cand, plot))
 			code = EXIT_INTERNAL;
 		if (code == EXIT_OK && !ok)
 			code = EXIT_FAILED;

@@ -35,7 +35,8 @@ struct asim_threshold {
 #define ASIM_MAX_THRESHOLDS 32
 #define ASIM_DEFAULT_THRESHOLDS "p95=5%,p99=5%,availability=0.1pp"
 
-/* Parses a comma-separated threshold list into t (at most ASIM_MAX_THRESHOLDS).
+/* Parses a comma-separated threshold list into t (at most ASIM_MAX_THRESHOLDS,
+ * at least one, each metric once).
  * Returns the number parsed, or -1 after writing why to err. */
 int asim_thresholds_parse(const char *spec, struct asim_threshold *t, char *err, size_t errlen);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 /* Context names ("users.retries") live in blocks owned by the document, since
@@ -759,6 +760,17 @@ void asim_doc_free(struct asim_doc *pub)
 	free(doc);
 }
 
+const char *asim_doc_read_from(const struct asim_doc *doc, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return NULL;
+	for (; doc; doc = doc->adopted)
+		if (doc->has_id && doc->dev == st.st_dev && doc->ino == st.st_ino)
+			return doc->file;
+	return NULL;
+}
+
 void asim_doc_adopt(struct asim_doc *doc, struct asim_doc *other)
 {
 	struct asim_doc **p = &doc->adopted;
@@ -927,6 +939,12 @@ struct asim_doc *asim_doc_load_file(const char *path, struct asim_diag *d)
 		goto out;
 	}
 	doc = asim_doc_load_buffer(path, buf, len, d);
+	struct stat st;
+	if (doc && fstat(fileno(f), &st) == 0) {
+		doc->has_id = true;
+		doc->dev = st.st_dev;
+		doc->ino = st.st_ino;
+	}
 out:
 	free(buf);
 	fclose(f);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "archsim/cfg.h"
 #include "archsim/diag.h"
@@ -25,6 +26,11 @@ struct asim_doc {
 	 * and the values of --set, cli/merge.h), kept alive for their file
 	 * names and context names, which those nodes borrow. */
 	struct asim_doc *adopted;
+	/* The file read, by device and inode (none for a buffer): outputs are
+	 * refused over it (cli/output.h), however the path is spelled. */
+	bool has_id;
+	dev_t dev;
+	ino_t ino;
 };
 
 /* Loads path. Returns NULL after reporting to d. */
@@ -32,6 +38,9 @@ struct asim_doc *asim_doc_load_file(const char *path, struct asim_diag *d);
 /* Loads len bytes of text; name is used in marks. */
 struct asim_doc *asim_doc_load_buffer(const char *name, const char *text, size_t len,
                                       struct asim_diag *d);
+/* The name of the file, among those doc and the documents it adopted were
+ * read from, that path names (by device and inode); NULL when none. */
+const char *asim_doc_read_from(const struct asim_doc *doc, const char *path);
 /* NULL is accepted. Frees the adopted documents too. */
 void asim_doc_free(struct asim_doc *doc);
 

@@ -16,6 +16,7 @@
 #include "compare.h"
 #include "graph.h"
 #include "mpi.h"
+#include "output.h"
 #include "plot.h"
 #include "replicate.h"
 #include "report.h"
@@ -283,24 +284,23 @@ static int cmd_run(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error(usage_run, "%s", "run needs exactly one FILE");
 	const char *path = argv[optind];
-	if (json && asim_same_file(json, path)) {
-		fprintf(stderr, "archsim: refusing to write --json over the scenario file %s\n", path);
-		return EXIT_USAGE;
-	}
-	/* The files --out writes (cli/series.c), refused before the run rather
-	 * than after it; series.c checks again as it writes. */
-	static const char *const out_names[] = {"series.csv", "cdf.csv", "faults.csv", "results.json"};
-	for (size_t i = 0; out && i < sizeof out_names / sizeof out_names[0]; i++) {
-		char p[4096];
-		snprintf(p, sizeof p, "%s/%s", out, out_names[i]);
-		if (asim_same_file(p, path)) {
-			fprintf(stderr, "archsim: refusing to write %s over the scenario file\n", p);
-			return EXIT_USAGE;
-		}
-	}
+	/* Every output is checked before the run, not found unwritable after it. */
+	struct asim_outputs outs;
+	asim_outputs_init(&outs);
+	if (json)
+		asim_outputs_add(&outs, json);
+	if (out)
+		asim_outputs_add_dir(&outs, out, asim_series_files, ASIM_SERIES_NFILES);
+	if (out && plot)
+		asim_plot_outputs(&outs, out);
 	ov.sets = sets.v;
 	ov.nsets = sets.n;
-	struct asim_scenario *s = load(path, &ov);
+	struct asim_scenario *s = asim_outputs_check(&outs) ? load(path, &ov) : NULL;
+	if (s && !asim_outputs_check_inputs(&outs, s->doc)) {
+		asim_scenario_free(s);
+		s = NULL;
+	}
+	asim_outputs_finish(&outs);
 	if (!s)
 		return EXIT_USAGE;
 	/* Under mpirun every rank gets here with the same scenario; rank 0
@@ -338,9 +338,9 @@ static int cmd_run(int argc, char **argv)
 		}
 		if (!quiet)
 			asim_report_text(&r, stdout);
-		if (json && !asim_write_atomic(json, asim_write_results_json, &r))
+		if (json && !asim_output_write(json, asim_write_results_json, &r))
 			code = EXIT_INTERNAL;
-		if (out && !asim_series_write(&series, &r, out, path))
+		if (out && !asim_series_write(&series, &r, out))
 			code = EXIT_INTERNAL;
 		/* Plots are a convenience: a missing gnuplot is reported but
 		 * changes no exit code, and the data is written either way. */

@@ -31,6 +31,25 @@ static const char usage_plot[] =
 static const char *const scripts[] = {"latency", "availability", "throughput", "queues",
                                       "replication", "cdf"};
 
+static const char *const exts[] = {"png", "svg"};
+
+void asim_plot_images(struct asim_outputs *o, const char *dir, const char *const *names,
+                      size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t e = 0; e < 2; e++) {
+			char path[4096];
+			snprintf(path, sizeof path, "%s/%s.%s", dir, names[i], exts[e]);
+			asim_outputs_add(o, path);
+		}
+	}
+}
+
+void asim_plot_outputs(struct asim_outputs *o, const char *dir)
+{
+	asim_plot_images(o, dir, scripts, sizeof scripts / sizeof scripts[0]);
+}
+
 static bool on_path(const char *prog)
 {
 	const char *path = getenv("PATH");
@@ -193,7 +212,6 @@ enum asim_plot_status asim_plot_dir(const char *dir)
 		return ASIM_PLOT_NO_GNUPLOT;
 	}
 	const char *pd = plots_dir();
-	static const char *const exts[] = {"png", "svg"};
 	for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
 		char script[4096];
 		snprintf(script, sizeof script, "%s/%s.gp", pd, scripts[i]);
@@ -228,7 +246,6 @@ enum asim_plot_status asim_plot_script(const char *dir, const char *script, cons
 	const char *pd = plots_dir();
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s.gp", pd, script);
-	static const char *const exts[] = {"png", "svg"};
 	for (size_t e = 0; e < 2; e++) {
 		char setup[8192];
 		snprintf(setup, sizeof setup, "dir='%s'; plotdir='%s'; ext='%s'; %s", dir, pd, exts[e],

@@ -6,6 +6,8 @@
 #ifndef ARCHSIM_CLI_PLOT_H
 #define ARCHSIM_CLI_PLOT_H
 
+#include "output.h"
+
 enum asim_plot_status {
 	ASIM_PLOT_OK,
 	ASIM_PLOT_NO_GNUPLOT, /* gnuplot is not on PATH (a message was printed) */
@@ -15,6 +17,15 @@ enum asim_plot_status {
 
 /* Plots the data in dir. Prints the problem to stderr on failure. */
 enum asim_plot_status asim_plot_dir(const char *dir);
+
+/* Adds the images asim_plot_dir(dir) draws to o, so that they are checked
+ * before the run that produces the data. */
+void asim_plot_outputs(struct asim_outputs *o, const char *dir);
+
+/* Adds dir/NAME.png and dir/NAME.svg for each of the n names to o: the
+ * images a script run by asim_plot_script draws. */
+void asim_plot_images(struct asim_outputs *o, const char *dir, const char *const *names,
+                      size_t n);
 
 /* Runs plots/<script>.gp for PNG and SVG with dir, plotdir and ext set, and
  * vars (more gnuplot assignments, "" for none) before it: for plots of data

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "archsim/model.h"
+#include "output.h"
 #include "recovery.h"
 
 void asim_series_init(struct asim_series *ser)
@@ -156,34 +157,6 @@ enum asim_run_status asim_series_run(const struct asim_scenario *s, uint32_t rep
 	return st;
 }
 
-bool asim_write_atomic(const char *path, bool (*writer)(FILE *f, const void *arg),
-                       const void *arg)
-{
-	size_t len = strlen(path) + 32;
-	char *tmp = malloc(len);
-	if (!tmp) {
-		fprintf(stderr, "archsim: cannot write %s: out of memory\n", path);
-		return false;
-	}
-	snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "archsim: cannot write %s: %s\n", path, strerror(errno));
-		free(tmp);
-		return false;
-	}
-	bool ok = writer(f, arg);
-	ok &= fclose(f) == 0;
-	if (ok && rename(tmp, path) != 0)
-		ok = false;
-	if (!ok) {
-		fprintf(stderr, "archsim: cannot write %s: %s\n", path, strerror(errno));
-		remove(tmp);
-	}
-	free(tmp);
-	return ok;
-}
-
 static void put_num(FILE *f, double v)
 {
 	char buf[64];
@@ -266,40 +239,27 @@ bool asim_write_results_json(FILE *f, const void *arg)
 	return asim_results_write_json(arg, f);
 }
 
-bool asim_same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
+const char *const asim_series_files[ASIM_SERIES_NFILES] = {"series.csv", "cdf.csv",
+                                                           "faults.csv", "results.json"};
 
 bool asim_series_write(const struct asim_series *ser, const struct asim_results *r,
-                       const char *dir, const char *input)
+                       const char *dir)
 {
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
 		fprintf(stderr, "archsim: cannot create %s: %s\n", dir, strerror(errno));
 		return false;
 	}
-	static const char *const names[] = {"series.csv", "cdf.csv", "faults.csv", "results.json"};
 	bool (*const writers[])(FILE *, const void *) = {write_series, write_cdf, write_faults,
 	                                                 asim_write_results_json};
 	const void *args[] = {ser, &ser->cdf, ser, r};
 	bool ok = true;
-	for (size_t i = 0; i < 4 && ok; i++) {
-		size_t len = strlen(dir) + strlen(names[i]) + 2;
-		char *path = malloc(len);
-		if (!path) {
-			fprintf(stderr, "archsim: out of memory\n");
+	for (size_t i = 0; i < ASIM_SERIES_NFILES && ok; i++) {
+		char path[4096];
+		if (snprintf(path, sizeof path, "%s/%s", dir, asim_series_files[i]) >= (int)sizeof path) {
+			fprintf(stderr, "archsim: cannot write in %s: the name is too long\n", dir);
 			return false;
 		}
-		snprintf(path, len, "%s/%s", dir, names[i]);
-		if (input && asim_same_file(path, input)) {
-			fprintf(stderr, "archsim: refusing to write %s over the scenario file\n", path);
-			ok = false;
-		} else {
-			ok = asim_write_atomic(path, writers[i], args[i]);
-		}
-		free(path);
+		ok = asim_output_write(path, writers[i], args[i]);
 	}
 	return ok;
 }

@@ -2,8 +2,7 @@
  * window and keeps a row of small numbers per window (never a histogram per
  * window), plus the whole-run latency histogram for the CDF.
  *
- * Files written to an output directory (each to a temporary name, then
- * renamed into place):
+ * Files written to an output directory (through cli/output.h):
  *   series.csv   one row per window: t_start_s, t_end_s, warmup (1/0),
  *                offered/completed/rejected/failed/retries per second,
  *                availability, p50/p95/p99 ms, then NAME.queue, NAME.busy...
@@ -58,22 +57,16 @@ enum asim_run_status asim_series_run(const struct asim_scenario *s, uint32_t rep
                                      struct asim_series *ser, struct asim_results *r,
                                      struct asim_diag *d);
 
-/* Writes series.csv, cdf.csv, faults.csv and results.json into dir (created
- * when missing). Refuses to replace input (a file not to overwrite; may be
- * NULL). Returns false after printing why to stderr. */
+/* The names of the files asim_series_write writes into its directory. */
+#define ASIM_SERIES_NFILES 4
+extern const char *const asim_series_files[ASIM_SERIES_NFILES];
+
+/* Writes the files above into dir (created when missing). Returns false
+ * after printing why to stderr. */
 bool asim_series_write(const struct asim_series *ser, const struct asim_results *r,
-                       const char *dir, const char *input);
+                       const char *dir);
 
-/* Writes data to path through a temporary name and a rename. The writer
- * returns false on a failed write. Prints why on failure. */
-bool asim_write_atomic(const char *path, bool (*writer)(FILE *f, const void *arg),
-                       const void *arg);
-
-/* A writer for asim_write_atomic: arg is a const struct asim_results *. */
+/* A writer for asim_output_write: arg is a const struct asim_results *. */
 bool asim_write_results_json(FILE *f, const void *arg);
-
-/* Whether a and b name the same existing file (device and inode), so that an
- * output never replaces an input the user wrote. */
-bool asim_same_file(const char *a, const char *b);
 
 #endif

@@ -311,6 +311,10 @@ int asim_sweep_run(struct asim_sweep *sw, struct asim_diag *d)
 	struct asim_scenario *s0 = asim_scenario_load(sw->file, &ov0, d);
 	if (!s0)
 		return EXIT_USAGE;
+	if (sw->outputs && !asim_outputs_check_inputs(sw->outputs, s0->doc)) {
+		asim_scenario_free(s0);
+		return EXIT_USAGE;
+	}
 	const struct asim_cfg *orig = asim_cfg_find_path(s0->doc->root, sw->path);
 	const char *orig_text = orig && orig->type == ASIM_CFG_SCALAR ? orig->text : NULL;
 	char (*vals)[64] = calloc(ASIM_SWEEP_MAX_POINTS, sizeof *vals);
@@ -476,18 +480,23 @@ static bool write_json(FILE *out, const void *arg)
 	return !ferror(out);
 }
 
+static const char *const dir_files[2] = {"sweep.csv", "sweep.json"};
+static const char *const dir_images[1] = {"sweep"};
+
 static bool write_dir(const struct asim_sweep *sw, const char *dir)
 {
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
 		fprintf(stderr, "archsim: cannot create %s: %s\n", dir, strerror(errno));
 		return false;
 	}
-	char path[4096];
-	snprintf(path, sizeof path, "%s/sweep.csv", dir);
-	if (!asim_write_atomic(path, write_csv, sw))
-		return false;
-	snprintf(path, sizeof path, "%s/sweep.json", dir);
-	return asim_write_atomic(path, write_json, sw);
+	bool (*const writers[2])(FILE *, const void *) = {write_csv, write_json};
+	for (size_t i = 0; i < 2; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, dir_files[i]);
+		if (!asim_output_write(path, writers[i], sw))
+			return false;
+	}
+	return true;
 }
 
 /* ---- the verb ---- */
@@ -613,14 +622,29 @@ int asim_sweep_main(int argc, char **argv)
 		free(sets);
 		return usage_error("%s", "sweep needs --set PATH=LO..HI/STEP or PATH=A,B,C");
 	}
+	/* Every output is checked before the runs; asim_sweep_run refuses
+	 * one that is an input. */
+	struct asim_outputs outs;
+	asim_outputs_init(&outs);
+	if (out)
+		asim_outputs_add_dir(&outs, out, dir_files, 2);
+	if (out && plot)
+		asim_plot_images(&outs, out, dir_images, 1);
+	if (!asim_outputs_check(&outs)) {
+		asim_outputs_finish(&outs);
+		free(sets);
+		return EXIT_USAGE;
+	}
 	sw.file = argv[optind];
 	sw.ov.sets = sets;
 	sw.progress = !quiet;
+	sw.outputs = &outs;
 	struct asim_diag d;
 	asim_diag_init(&d);
 	code = asim_sweep_run(&sw, &d);
 	asim_diag_print(&d, stderr);
 	asim_diag_finish(&d);
+	asim_outputs_finish(&outs);
 	if (code == EXIT_OK) {
 		if (!quiet && !strcmp(format, "csv"))
 			write_csv(stdout, &sw);

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "archsim/diag.h"
+#include "output.h"
 #include "scenario.h"
 
 #define ASIM_SWEEP_MAX_POINTS 1000
@@ -48,6 +49,7 @@ struct asim_sweep {
 	uint32_t jobs;
 	bool find_max;
 	bool progress;            /* a bar on stderr when it is a terminal */
+	const struct asim_outputs *outputs; /* may be NULL; refused when one is an input */
 	/* Results, owned (asim_sweep_finish). */
 	char path[256];
 	struct asim_sweep_point *points; /* sorted by x for a range, list order for a list */
@@ -60,7 +62,8 @@ struct asim_sweep {
 };
 
 /* Parses the axis and runs every point. Returns 0 when done, 2 after
- * reporting bad input (axis, file, a value) to d, 3 when a run failed. */
+ * reporting bad input (axis, file, a value) to d or an output over a file
+ * the scenario was read from to stderr, 3 when a run failed. */
 int asim_sweep_run(struct asim_sweep *sw, struct asim_diag *d);
 void asim_sweep_finish(struct asim_sweep *sw);
 

@@ -27,6 +27,10 @@ expect_grep() { # expect_grep NAME PATTERN FILE
 	if grep -q -- "$2" "$3"; then ok "$1"; else fail "$1 (no '$2' in $3)"; sed 's/^/    /' "$3" | head -5; fi
 }
 
+expect_same() { # expect_same NAME FILE OTHER: the two are byte-identical
+	if cmp -s "$2" "$3"; then ok "$1"; else fail "$1 ($2 and $3 differ)"; fi
+}
+
 expect_exit 0 "help" "$bin" --help
 expect_grep "help lists run" "run FILE" "$tmp/out"
 expect_exit 0 "version" "$bin" --version
@@ -58,7 +62,7 @@ if [ -s "$tmp/out" ]; then fail "quiet prints nothing"; else ok "quiet prints no
 expect_exit 0 "json run 1" "$bin" run -q --json "$tmp/a.json" tests/data/small.yaml
 expect_exit 0 "json run 2" "$bin" run -q --json "$tmp/b.json" tests/data/small.yaml
 expect_exit 0 "json other seed" "$bin" run -q --seed 12 --json "$tmp/c.json" tests/data/small.yaml
-if cmp -s "$tmp/a.json" "$tmp/b.json"; then ok "same seed, identical JSON"; else fail "same seed, identical JSON"; fi
+expect_same "same seed, identical JSON" "$tmp/b.json" "$tmp/a.json"
 if cmp -s "$tmp/a.json" "$tmp/c.json"; then fail "another seed differs"; else ok "another seed differs"; fi
 for key in '"scenario"' '"scenario_hash"' '"version"' '"fingerprint"' '"seed"' '"replications"' '"duration_s"' '"warmup_s"' '"events"' \
 	'"requests"' '"succeeded"' '"failed"' '"availability"' '"latency_ms"' '"p999"' \
@@ -75,7 +79,7 @@ expect_grep "duration override applied" '"duration_s": 5' "$tmp/d.json"
 # Nothing a user wrote is overwritten.
 cp tests/data/small.yaml "$tmp/mine.yaml"
 expect_exit 2 "json over the input refused" "$bin" run -q --json "$tmp/mine.yaml" "$tmp/mine.yaml"
-if cmp -s tests/data/small.yaml "$tmp/mine.yaml"; then ok "input untouched"; else fail "input untouched"; fi
+expect_same "input untouched" "$tmp/mine.yaml" tests/data/small.yaml
 
 # Bad input: a compiler-style diagnostic and exit 2.
 printf 'name: x\nduration: 10s\ncomponents:\n  u: {kind: client, rate: 10/s, target: nowhere}\n' >"$tmp/bad.yaml"
@@ -92,7 +96,7 @@ expect_exit 2 "bad -j" "$bin" run -j x tests/data/small.yaml
 expect_exit 2 "bad --window" "$bin" run --window 5 tests/data/small.yaml
 expect_exit 0 "reps serial" "$bin" run -q --reps 4 --json "$tmp/r1.json" tests/data/small.yaml
 expect_exit 0 "reps parallel" "$bin" run -q --reps 4 -j 3 --json "$tmp/r3.json" tests/data/small.yaml
-if cmp -s "$tmp/r1.json" "$tmp/r3.json"; then ok "-j output identical"; else fail "-j output identical"; fi
+expect_same "-j output identical" "$tmp/r3.json" "$tmp/r1.json"
 expect_grep "reps give intervals" '"ci95": \[' "$tmp/r1.json"
 expect_grep "replications counted" '"replications": 4' "$tmp/r1.json"
 expect_exit 0 "options after FILE" "$bin" run tests/data/small.yaml -q --window 2s --out "$tmp/series"
@@ -101,8 +105,7 @@ if [ "$rows" -eq 10 ]; then ok "20s in 2s windows: 10 rows"; else fail "20s in 2
 expect_grep "series header" "^t_start_s,t_end_s,warmup," "$tmp/series/series.csv"
 expect_grep "faults header" "^start_s,end_s,label" "$tmp/series/faults.csv"
 expect_grep "cdf header" "^latency_ms,fraction" "$tmp/series/cdf.csv"
-if cmp -s "$tmp/a.json" "$tmp/series/results.json"; then ok "--out results equal --json"; else
-	fail "--out results equal --json"; fi
+expect_same "--out results equal --json" "$tmp/series/results.json" "$tmp/a.json"
 # Without gnuplot the data is still written and the exit code is the run's.
 expect_exit 1 "plot without gnuplot keeps exit code" env PATH=/nonexistent "$bin" run -q \
 	tests/data/slo-fail.yaml --plot "$tmp/noplot"
@@ -253,23 +256,96 @@ if command -v gnuplot >/dev/null 2>&1; then
 		fail "compare plots written"; fi
 fi
 
-# Outputs: no temporary file left behind; no output over an input, by any path.
-if ls "$tmp" | grep -q '\.tmp'; then fail "no temporary files left"; else ok "no temporary files left"; fi
+# Outputs: no output over an input, by any path.
 mkdir -p "$tmp/in"
 cp tests/data/small.yaml "$tmp/in/results.json"
 expect_exit 2 "--out over the input refused" "$bin" run -q --out "$tmp/in" "$tmp/in/results.json"
 expect_grep "--out refusal named" "refusing to write" "$tmp/err"
-if cmp -s tests/data/small.yaml "$tmp/in/results.json"; then ok "input untouched by --out"; else
-	fail "input untouched by --out"; fi
+expect_same "input untouched by --out" "$tmp/in/results.json" tests/data/small.yaml
 ln -s "$tmp/mine.yaml" "$tmp/link.json"
 expect_exit 2 "--json through a symlink to the input refused" "$bin" run -q --json "$tmp/link.json" \
 	"$tmp/mine.yaml"
-if cmp -s tests/data/small.yaml "$tmp/mine.yaml"; then ok "input untouched via symlink"; else
-	fail "input untouched via symlink"; fi
+expect_same "input untouched via symlink" "$tmp/mine.yaml" tests/data/small.yaml
 expect_exit 2 "compare --output over an input refused" "$bin" compare --reps 2 \
 	--output "$tmp/mine.yaml" tests/data/small.yaml "$tmp/mine.yaml"
-if cmp -s tests/data/small.yaml "$tmp/mine.yaml"; then ok "input untouched by compare"; else
-	fail "input untouched by compare"; fi
+expect_same "input untouched by compare" "$tmp/mine.yaml" tests/data/small.yaml
+
+# Outputs onto what is not a regular file are written in place, never replaced.
+if mknod "$tmp/null" c 1 3 2>/dev/null; then
+	expect_exit 0 "--json onto a device" "$bin" run -q --json "$tmp/null" tests/data/small.yaml
+	if [ -c "$tmp/null" ]; then ok "device stays a device"; else fail "device stays a device"; fi
+	expect_exit 0 "compare -o onto a device" "$bin" compare --reps 2 -o "$tmp/null" \
+		tests/data/small.yaml tests/data/small.yaml
+	if [ -c "$tmp/null" ]; then ok "device stays a device after compare"; else
+		fail "device stays a device after compare"; fi
+else
+	echo "skip - mknod not permitted: no device node checks"
+fi
+expect_exit 0 "--json /dev/stdout" "$bin" run -q --json /dev/stdout tests/data/small.yaml
+expect_grep "--json /dev/stdout prints the JSON" '"latency_ms"' "$tmp/out"
+expect_exit 0 "--json /dev/stdout after the summary" "$bin" run --json /dev/stdout tests/data/small.yaml
+expect_grep "summary kept before the JSON" "every SLO holds" "$tmp/out"
+expect_grep "JSON after the summary" '"latency_ms"' "$tmp/out"
+echo old >"$tmp/target.json"
+ln -s target.json "$tmp/out-link.json"
+expect_exit 0 "--json through a symlink" "$bin" run -q --json "$tmp/out-link.json" tests/data/small.yaml
+if [ -L "$tmp/out-link.json" ]; then ok "symlink stays a symlink"; else fail "symlink stays a symlink"; fi
+expect_grep "symlink target gets the JSON" '"latency_ms"' "$tmp/target.json"
+ln -s /proc/self/fd/1 "$tmp/fd1"
+expect_exit 0 "--json through a link to /proc/self/fd/1" "$bin" run -q --json "$tmp/fd1" tests/data/small.yaml
+if [ -L "$tmp/fd1" ]; then ok "fd link stays a link"; else fail "fd link stays a link"; fi
+expect_grep "fd link prints the JSON" '"latency_ms"' "$tmp/out"
+if ls -a "$tmp" | grep -q '\.tmp\|^\.archsim-'; then fail "no temporary files left after writes"; else
+	ok "no temporary files left after writes"; fi
+
+# No output over any file a command read: extends bases, sweep and plot files.
+mkdir -p "$tmp/ext"
+cp tests/data/small.yaml "$tmp/ext/base.yaml"
+cp tests/data/small.yaml "$tmp/ext/base.orig"
+printf 'extends: base.yaml\nname: variant\n' >"$tmp/ext/var.yaml"
+expect_exit 2 "--json over an extends base refused" "$bin" run -q --json "$tmp/ext/base.yaml" \
+	"$tmp/ext/var.yaml"
+expect_grep "extends refusal named" "refusing to write $tmp/ext/base.yaml" "$tmp/err"
+expect_exit 2 "compare -o over an extends base refused" "$bin" compare --reps 2 \
+	-o "$tmp/ext/base.yaml" "$tmp/ext/var.yaml" tests/data/small.yaml
+expect_same "extends base untouched" "$tmp/ext/base.yaml" "$tmp/ext/base.orig"
+mkdir -p "$tmp/sw"
+cp tests/data/small.yaml "$tmp/sw/sweep.csv"
+expect_exit 2 "sweep -o over its scenario refused" "$bin" sweep -q "$tmp/sw/sweep.csv" \
+	--set components.users.rate=100,200 -o "$tmp/sw"
+expect_same "sweep scenario untouched" "$tmp/sw/sweep.csv" tests/data/small.yaml
+mkdir -p "$tmp/pd"
+cp tests/data/small.yaml "$tmp/pd/latency.svg"
+expect_exit 2 "run --plot over its scenario refused" "$bin" run -q --plot "$tmp/pd" "$tmp/pd/latency.svg"
+expect_grep "plot refusal named" "refusing to write $tmp/pd/latency.svg" "$tmp/err"
+expect_same "plot scenario untouched" "$tmp/pd/latency.svg" tests/data/small.yaml
+
+# Unwritable outputs are usage errors found before the run, not after it.
+expect_exit 2 "--json in a missing directory" "$bin" run --json /nonexistent/x.json \
+	scenarios/seed-architecture.yaml
+expect_grep "missing directory named" "/nonexistent: No such file or directory" "$tmp/err"
+if [ -s "$tmp/out" ]; then fail "nothing simulated for a bad output"; else
+	ok "nothing simulated for a bad output"; fi
+expect_exit 2 "--json onto a directory" "$bin" run -q --json "$tmp" tests/data/small.yaml
+expect_grep "directory output named" "Is a directory" "$tmp/err"
+expect_exit 2 "--json ''" "$bin" run -q --json "" tests/data/small.yaml
+expect_grep "empty output named" "the name is empty" "$tmp/err"
+expect_exit 2 "--out under a missing directory" "$bin" run -q --out /nonexistent/d tests/data/small.yaml
+expect_exit 2 "compare -o in a missing directory" "$bin" compare --reps 2 -o /nonexistent/r.txt \
+	tests/data/small.yaml tests/data/small.yaml
+expect_exit 2 "sweep -o onto a file" "$bin" sweep -q tests/data/small.yaml \
+	--set components.users.rate=100,200 -o "$tmp/target.json"
+expect_grep "sweep -o file named" "Not a directory" "$tmp/err"
+
+# --max-regression: an empty list or a metric given twice is a usage error.
+expect_exit 2 "empty --max-regression" "$bin" compare --reps 2 --max-regression '' \
+	tests/data/small.yaml tests/data/small.yaml
+expect_grep "empty --max-regression named" "needs at least one METRIC=VALUE" "$tmp/err"
+expect_exit 2 "duplicate --max-regression" "$bin" compare --reps 2 --max-regression 'p95=5%,p95=1%' \
+	tests/data/small.yaml tests/data/small.yaml
+expect_grep "duplicate named" "threshold for 'p95' given twice" "$tmp/err"
+expect_exit 2 "trailing comma in --max-regression" "$bin" compare --reps 2 --max-regression 'p95=5%,' \
+	tests/data/small.yaml tests/data/small.yaml
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -294,7 +294,7 @@ START_TEST(series_rows_and_headers)
 	ck_assert_uint_eq(warm, 4);
 	char dir[512];
 	snprintf(dir, sizeof dir, "%s/out", tmpdir);
-	ck_assert(asim_series_write(&ser, &r, dir, path));
+	ck_assert(asim_series_write(&ser, &r, dir));
 	char p[600], first[4096];
 	snprintf(p, sizeof p, "%s/series.csv", dir);
 	ck_assert_uint_eq(read_lines(p, first, sizeof first), 41);
@@ -346,7 +346,7 @@ START_TEST(plot_smoke)
 	run_series(path, &ser, &r);
 	char dir[512];
 	snprintf(dir, sizeof dir, "%s/plots", tmpdir);
-	ck_assert(asim_series_write(&ser, &r, dir, path));
+	ck_assert(asim_series_write(&ser, &r, dir));
 	/* A fault row, as the fault timeline will write them. */
 	char faults[600];
 	snprintf(faults, sizeof faults, "%s/faults.csv", dir);

@@ -1,0 +1,266 @@
+/* realpath() is XSI, beside the POSIX the build asks for. */
+#define _XOPEN_SOURCE 700
+
+#include "output.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void asim_outputs_init(struct asim_outputs *o)
+{
+	memset(o, 0, sizeof *o);
+}
+
+void asim_outputs_finish(struct asim_outputs *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->path[i]);
+	memset(o, 0, sizeof *o);
+}
+
+static void add(struct asim_outputs *o, const char *dir, const char *name, bool is_dir)
+{
+	size_t len = strlen(dir) + (name ? strlen(name) + 1 : 0) + 1;
+	char *p = o->n < ASIM_OUTPUTS_MAX ? malloc(len) : NULL;
+	if (!p) {
+		o->oom = true;
+		return;
+	}
+	snprintf(p, len, name ? "%s/%s" : "%s", dir, name ? name : "");
+	o->dir[o->n] = is_dir;
+	o->path[o->n++] = p;
+}
+
+void asim_outputs_add(struct asim_outputs *o, const char *path)
+{
+	add(o, path, NULL, false);
+}
+
+void asim_outputs_add_dir(struct asim_outputs *o, const char *dir, const char *const *names,
+                          size_t n)
+{
+	add(o, dir, NULL, true);
+	for (size_t i = 0; i < n; i++)
+		add(o, dir, names[i], false);
+}
+
+/* The length of path without its trailing slashes (but "/" stays). */
+static size_t trimmed(const char *path)
+{
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	return len;
+}
+
+/* The directory path lives in, into buf (which may be path): "." for a
+ * bare name. */
+static void parent_of(const char *path, char *buf, size_t n)
+{
+	size_t len = trimmed(path);
+	while (len && path[len - 1] != '/')
+		len--;
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	if (!len) {
+		snprintf(buf, n, ".");
+		return;
+	}
+	if (len >= n)
+		len = n - 1;
+	memmove(buf, path, len);
+	buf[len] = '\0';
+}
+
+/* Whether dir is one of the first n paths of o that are directories: one
+ * that will be created before anything is written into it. */
+static bool planned(const struct asim_outputs *o, size_t n, const char *dir)
+{
+	size_t len = trimmed(dir);
+	for (size_t i = 0; i < n; i++)
+		if (o->dir[i] && trimmed(o->path[i]) == len && !strncmp(o->path[i], dir, len))
+			return true;
+	return false;
+}
+
+/* 0 when files can be created in dir, else why not, as an errno value. */
+static int dir_error(const char *dir)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return errno;
+	if (!S_ISDIR(st.st_mode))
+		return ENOTDIR;
+	return access(dir, W_OK | X_OK) == 0 ? 0 : errno;
+}
+
+static bool check_one(const struct asim_outputs *o, size_t i)
+{
+	const char *path = o->path[i];
+	const char *what = o->dir[i] ? "output directory" : "output file";
+	if (!*path) {
+		fprintf(stderr, "archsim: cannot write %s '': the name is empty\n", what);
+		return false;
+	}
+	struct stat st;
+	char dir[PATH_MAX];
+	int err;
+	if (stat(path, &st) != 0) {
+		/* A missing output is created in its directory. */
+		err = errno;
+		parent_of(path, dir, sizeof dir);
+		const char *where = path;
+		if (err == ENOENT) {
+			if (planned(o, i, dir) || !(err = dir_error(dir)))
+				return true;
+			where = dir;
+		}
+		fprintf(stderr, "archsim: cannot write %s %s: %s: %s\n", what, path, where,
+		        strerror(err));
+		return false;
+	}
+	if (o->dir[i])
+		err = S_ISDIR(st.st_mode) ? dir_error(path) : ENOTDIR;
+	else if (S_ISDIR(st.st_mode))
+		err = EISDIR;
+	else if (!S_ISREG(st.st_mode)) /* a device or a FIFO: written in place */
+		err = access(path, W_OK) == 0 ? 0 : errno;
+	else if (!realpath(path, dir))
+		err = errno;
+	else { /* replaced by a rename in the directory of the file itself */
+		parent_of(dir, dir, sizeof dir);
+		err = dir_error(dir);
+	}
+	if (err)
+		fprintf(stderr, "archsim: cannot write %s %s: %s\n", what, path, strerror(err));
+	return !err;
+}
+
+bool asim_outputs_check(const struct asim_outputs *o)
+{
+	if (o->oom) {
+		fprintf(stderr, "archsim: out of memory\n");
+		return false;
+	}
+	for (size_t i = 0; i < o->n; i++)
+		if (!check_one(o, i))
+			return false;
+	return true;
+}
+
+bool asim_outputs_check_inputs(const struct asim_outputs *o, const struct asim_doc *doc)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		const char *input = o->dir[i] ? NULL : asim_doc_read_from(doc, o->path[i]);
+		if (input) {
+			fprintf(stderr, "archsim: refusing to write %s over the scenario file %s\n",
+			        o->path[i], input);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The stream of this process that path names (standard output or error),
+ * else NULL: writing there by a name of its own would race the stream's
+ * buffer, and a rename would take the file away from under it. */
+static FILE *own_stream(const struct stat *st)
+{
+	FILE *streams[] = {stdout, stderr};
+	for (size_t i = 0; i < 2; i++) {
+		struct stat s;
+		if (fstat(fileno(streams[i]), &s) == 0 && s.st_dev == st->st_dev &&
+		    s.st_ino == st->st_ino)
+			return streams[i];
+	}
+	return NULL;
+}
+
+static bool fail(const char *path, int err)
+{
+	fprintf(stderr, "archsim: cannot write %s: %s\n", path, strerror(err));
+	return false;
+}
+
+/* Writes into what is at path, replacing nothing. */
+static bool write_in_place(const char *path, bool (*writer)(FILE *f, const void *arg),
+                           const void *arg)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return fail(path, errno);
+	bool ok = writer(f, arg);
+	int err = errno;
+	if (fclose(f) != 0 && ok) {
+		ok = false;
+		err = errno;
+	}
+	return ok || fail(path, err ? err : EIO);
+}
+
+/* Writes a temporary file beside target and renames it over target. */
+static bool write_replacing(const char *path, const char *target, mode_t mode,
+                            bool (*writer)(FILE *f, const void *arg), const void *arg)
+{
+	char tmp[PATH_MAX];
+	char dir[PATH_MAX];
+	parent_of(target, dir, sizeof dir);
+	if (snprintf(tmp, sizeof tmp, "%s/.archsim-XXXXXX", dir) >= (int)sizeof tmp)
+		return fail(path, ENAMETOOLONG);
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return fail(path, errno);
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		int err = errno;
+		close(fd);
+		unlink(tmp);
+		return fail(path, err);
+	}
+	/* mkstemp makes the file private; an output gets the mode it had, or
+	 * the one a new file would. */
+	bool ok = fchmod(fd, mode) == 0 && writer(f, arg);
+	int err = errno;
+	if (fclose(f) != 0 && ok) {
+		ok = false;
+		err = errno;
+	}
+	if (ok && rename(tmp, target) != 0) {
+		ok = false;
+		err = errno;
+	}
+	if (!ok)
+		unlink(tmp);
+	return ok || fail(path, err ? err : EIO);
+}
+
+bool asim_output_write(const char *path, bool (*writer)(FILE *f, const void *arg),
+                       const void *arg)
+{
+	struct stat st;
+	bool exists = stat(path, &st) == 0;
+	FILE *stream = exists ? own_stream(&st) : NULL;
+	errno = 0;
+	if (stream) {
+		bool ok = writer(stream, arg) && fflush(stream) == 0;
+		return ok || fail(path, errno ? errno : EIO);
+	}
+	if (exists && !S_ISREG(st.st_mode))
+		return write_in_place(path, writer, arg);
+	struct stat lst;
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		/* A dangling link is followed by fopen, which creates its
+		 * target; a link to a file has the file replaced. */
+		char target[PATH_MAX];
+		if (!exists || !realpath(path, target))
+			return write_in_place(path, writer, arg);
+		return write_replacing(path, target, st.st_mode & 07777, writer, arg);
+	}
+	mode_t mask = umask(0);
+	umask(mask);
+	return write_replacing(path, path, exists ? st.st_mode & 07777 : 0666 & ~mask, writer, arg);
+}

@@ -1,0 +1,64 @@
+/* Output files: checked before a command simulates anything, and written
+ * without ever destroying what is at the path.
+ *
+ * A command lists every path it will write (its files, and its directories
+ * with the names it will write there, the plots gnuplot draws included) and
+ * checks them all before it runs, so that a path that cannot be written, or
+ * that names one of the files the command read, is a usage error (exit 2)
+ * found at once rather than after the run.
+ *
+ * asim_output_write writes according to what is at the path:
+ *   - nothing, or a regular file: a fresh temporary file in the same
+ *     directory (mkstemp), renamed over the path, so that a reader never sees
+ *     half a file and a failed write leaves the old file and no temporary;
+ *   - a symbolic link to a regular file: the same, onto the file it points
+ *     to; the link stays;
+ *   - this process's standard output or error (e.g. /dev/stdout): written
+ *     through that stream, in order with what was printed there;
+ *   - anything else (/dev/null, a FIFO, a terminal): written in place,
+ *     never replaced. */
+#ifndef ARCHSIM_CLI_OUTPUT_H
+#define ARCHSIM_CLI_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "load.h"
+
+#define ASIM_OUTPUTS_MAX 64
+
+/* The paths a command will write. */
+struct asim_outputs {
+	char *path[ASIM_OUTPUTS_MAX]; /* owned */
+	bool dir[ASIM_OUTPUTS_MAX];   /* a directory, created when missing */
+	size_t n;
+	bool oom; /* an add failed: out of memory, or more than ASIM_OUTPUTS_MAX */
+};
+
+void asim_outputs_init(struct asim_outputs *o);
+void asim_outputs_finish(struct asim_outputs *o);
+
+/* Adds the file path. */
+void asim_outputs_add(struct asim_outputs *o, const char *path);
+/* Adds the directory dir (created when missing), then the n files
+ * dir/names[i] that will be written there. */
+void asim_outputs_add_dir(struct asim_outputs *o, const char *dir, const char *const *names,
+                          size_t n);
+
+/* Checks that every path can be written: a file path is not empty and not a
+ * directory, a directory path is a directory or missing, and the directory
+ * each lives in exists (or is added before it) and is writable. Prints why
+ * to stderr and returns false. */
+bool asim_outputs_check(const struct asim_outputs *o);
+
+/* Checks that no file path names a file doc (or a base it extends) was read
+ * from. Prints the refusal to stderr and returns false. */
+bool asim_outputs_check_inputs(const struct asim_outputs *o, const struct asim_doc *doc);
+
+/* Writes path with writer (which returns false on a failed write), as the
+ * header describes. Prints why to stderr and returns false on failure. */
+bool asim_output_write(const char *path, bool (*writer)(FILE *f, const void *arg),
+                       const void *arg);
+
+#endif
