@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "archsim/index.h"
+
 /* Context names ("users.retries") live in blocks owned by the document, since
  * struct asim_cfg only borrows its ctx. */
 struct block {
@@ -56,6 +58,7 @@ struct loader {
 	size_t nodes;
 	struct anchor *anchors;
 	size_t n_anchors, cap_anchors;
+	struct asim_index anchor_index; /* name -> the latest anchor of that name */
 	/* Values read but rejected (under a duplicate key, say) are kept here
 	 * until the end, since an anchor inside one may still be aliased. */
 	struct asim_cfg *graveyard;
@@ -175,11 +178,11 @@ static bool next(struct loader *l, yaml_event_t *ev)
 
 static struct anchor *find_anchor(struct loader *l, const char *name)
 {
-	/* A name may be anchored again further on; an alias means the latest. */
-	for (size_t i = l->n_anchors; i-- > 0;)
-		if (strcmp(l->anchors[i].name, name) == 0)
-			return &l->anchors[i];
-	return NULL;
+	/* A name may be anchored again further on; an alias means the latest,
+	 * which begin_anchor keeps in the index (a scan per alias was quadratic
+	 * in a file of many anchors and aliases). */
+	size_t i = asim_index_find(&l->anchor_index, name);
+	return i == ASIM_INDEX_NONE ? NULL : &l->anchors[i];
 }
 
 /* Registers an anchor whose node is still being read. Returns its index, or
@@ -199,7 +202,8 @@ static size_t begin_anchor(struct loader *l, const yaml_char_t *name)
 		l->cap_anchors = cap;
 	}
 	char *copy = strdup((const char *)name);
-	if (!copy) {
+	if (!copy || !asim_index_add(&l->anchor_index, copy, l->n_anchors)) {
+		free(copy);
 		out_of_memory(l);
 		return SIZE_MAX;
 	}
@@ -879,6 +883,7 @@ struct asim_doc *asim_doc_load_buffer(const char *name, const char *text, size_t
 	struct asim_cfg *root = read_stream(&l);
 	yaml_parser_delete(&l.parser);
 	asim_cfg_free(l.graveyard);
+	asim_index_finish(&l.anchor_index);
 	for (size_t i = 0; i < l.n_anchors; i++)
 		free(l.anchors[i].name);
 	free(l.anchors);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "archsim/index.h"
+
 /* ---- merging trees ---- */
 
 static size_t key_index(const struct asim_cfg *map, const char *key)
@@ -35,27 +37,50 @@ static void seq_remove(struct asim_cfg *seq, size_t i)
 	seq->n--;
 }
 
+/* Drops the pairs whose value a merge freed, keeping the others in order. */
+static void map_compact(struct asim_cfg *map)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < map->n; i++) {
+		if (map->pairs[i].value)
+			map->pairs[kept++] = map->pairs[i];
+		else
+			free(map->pairs[i].key);
+	}
+	map->n = kept;
+}
+
+/* base's keys are found through an index and removed pairs are dropped in
+ * one pass at the end: a lookup by scan and a memmove per removal made an
+ * overlay of many components quadratic. over's keys are unique, so no key is
+ * looked up again once its pair is gone, and the pairs added at the end are
+ * never looked up. */
 bool asim_cfg_merge(struct asim_cfg *base, struct asim_cfg *over)
 {
-	for (size_t i = 0; i < over->n; i++) {
+	struct asim_index keys;
+	asim_index_init(&keys);
+	bool ok = true;
+	for (size_t i = 0; ok && i < base->n; i++)
+		ok = asim_index_add(&keys, base->pairs[i].key, i);
+	for (size_t i = 0; ok && i < over->n; i++) {
 		struct asim_cfg_pair *o = &over->pairs[i];
-		size_t j = key_index(base, o->key);
+		size_t j = asim_index_find(&keys, o->key);
 		if (o->value->type == ASIM_CFG_NULL) {
-			if (j != SIZE_MAX)
-				map_remove(base, j);
+			if (j != ASIM_INDEX_NONE) {
+				asim_cfg_free(base->pairs[j].value);
+				base->pairs[j].value = NULL;
+			}
 			continue;
 		}
-		if (j == SIZE_MAX) {
+		if (j == ASIM_INDEX_NONE) {
 			struct asim_cfg *v = o->value;
 			o->value = NULL;
-			if (!asim_cfg_map_add(base, o->key, o->key_mark, v))
-				return false;
+			ok = asim_cfg_map_add(base, o->key, o->key_mark, v);
 			continue;
 		}
 		struct asim_cfg_pair *b = &base->pairs[j];
 		if (b->value->type == ASIM_CFG_MAP && o->value->type == ASIM_CFG_MAP) {
-			if (!asim_cfg_merge(b->value, o->value))
-				return false;
+			ok = asim_cfg_merge(b->value, o->value);
 			continue;
 		}
 		asim_cfg_free(b->value);
@@ -63,7 +88,9 @@ bool asim_cfg_merge(struct asim_cfg *base, struct asim_cfg *over)
 		b->key_mark = o->key_mark;
 		o->value = NULL;
 	}
-	return true;
+	asim_index_finish(&keys);
+	map_compact(base);
+	return ok;
 }
 
 /* ---- extends ---- */

@@ -1,6 +1,9 @@
 #include "report.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "archsim/index.h"
 
 static double num(const struct asim_results *r, const char *path)
 {
@@ -42,27 +45,71 @@ static void field(FILE *out, const struct asim_results *r, const char *label, co
 	print_value(out, v);
 }
 
+/* The name segment of a "components.NAME...." path, or false when p is not one. */
+static bool component_of(const char *p, const char **name, size_t *len)
+{
+	if (strncmp(p, "components.", 11))
+		return false;
+	const char *dot = strchr(p + 11, '.');
+	if (!dot)
+		return false;
+	*name = p + 11;
+	*len = (size_t)(dot - (p + 11));
+	return true;
+}
+
+/* The values of each component, in the order reported: next[i] is the value
+ * after i of the same component (SIZE_MAX: none), first is found through an
+ * index of names. A scan of all the results for each component, as before,
+ * was quadratic in the number of components. */
+struct by_component {
+	struct asim_index first; /* component name -> its first value */
+	size_t *next;
+};
+
+static bool group_components(const struct asim_results *r, struct by_component *g)
+{
+	asim_index_init(&g->first);
+	g->next = malloc((r->n + 1) * sizeof *g->next);
+	size_t *last = malloc((r->n + 1) * sizeof *last);
+	bool ok = g->next && last;
+	for (size_t i = 0; ok && i < r->n; i++) {
+		const char *name;
+		size_t len;
+		g->next[i] = SIZE_MAX;
+		if (!component_of(r->v[i].path, &name, &len))
+			continue;
+		size_t f = asim_index_get(&g->first, 0, name, len);
+		if (f == ASIM_INDEX_NONE) {
+			ok = asim_index_put(&g->first, 0, name, len, i);
+			last[i] = i;
+		} else {
+			g->next[last[f]] = i;
+			last[f] = i;
+		}
+	}
+	free(last);
+	return ok;
+}
+
 static void print_components(const struct asim_results *r, FILE *out)
 {
 	fprintf(out, "\nComponents\n");
-	for (size_t i = 0; i < r->n; i++) {
-		const char *p = r->v[i].path;
-		if (strncmp(p, "components.", 11))
+	struct by_component g;
+	bool grouped = group_components(r, &g);
+	for (size_t i = 0; grouped && i < r->n; i++) {
+		const char *p = r->v[i].path, *name;
+		size_t len;
+		if (!component_of(p, &name, &len) || strcmp(name + len, ".kind"))
 			continue;
-		const char *name = p + 11;
-		const char *dot = strchr(name, '.');
-		if (!dot || strcmp(dot, ".kind"))
-			continue;
-		int nlen = (int)(dot - name);
+		int nlen = (int)len;
 		fprintf(out, "  %-14.*s %-14s", nlen, name, r->v[i].str);
 		/* Every other figure of this component, in the order reported. */
-		char prefix[96];
-		snprintf(prefix, sizeof prefix, "components.%.*s.", nlen, name);
-		size_t plen = strlen(prefix);
+		size_t plen = 11 + len + 1;
 		int col = 0;
-		for (size_t j = 0; j < r->n; j++) {
+		for (size_t j = asim_index_get(&g.first, 0, name, len); j != SIZE_MAX; j = g.next[j]) {
 			const struct asim_value *v = &r->v[j];
-			if (strncmp(v->path, prefix, plen) || !strcmp(v->path + plen, "kind"))
+			if (!strcmp(v->path + plen, "kind"))
 				continue;
 			/* Zero counts (no timeouts, no rejections...) are noise in a
 			 * table a person reads; the JSON keeps every figure. */
@@ -78,6 +125,8 @@ static void print_components(const struct asim_results *r, FILE *out)
 		}
 		fputc('\n', out);
 	}
+	asim_index_finish(&g.first);
+	free(g.next);
 }
 
 void asim_report_text(const struct asim_results *r, FILE *out)

@@ -98,10 +98,11 @@ void asim_kernel_destroy(struct asim_kernel *k)
 	free(k->disp);
 	for (size_t i = 0; i < k->nstreams; i++) {
 		gsl_rng_free(k->streams[i].r);
-		free(k->streams[i].name);
-		free(k->streams[i].purpose);
+		free(k->streams[i].key);
 	}
 	free(k->streams);
+	asim_index_finish(&k->stream_index);
+	asim_index_finish(&k->comp_index);
 	for (int i = 0; i < k->nops; i++)
 		free(k->ops[i]);
 	free(k->outcome);
@@ -140,6 +141,12 @@ struct asim_component *asim_kernel_add(struct asim_kernel *k, const char *name,
 		free(c);
 		return NULL;
 	}
+	if (!asim_index_add(&k->comp_index, c->name, k->ncomps)) {
+		free(c->name);
+		free(c->state);
+		free(c);
+		return NULL;
+	}
 	c->ops = ops;
 	c->kernel = k;
 	c->id = k->ncomps;
@@ -150,12 +157,12 @@ struct asim_component *asim_kernel_add(struct asim_kernel *k, const char *name,
 	return c;
 }
 
+/* Through an index: models resolve their targets by name at configure time,
+ * so a scan here made building a scenario quadratic in its components. */
 struct asim_component *asim_kernel_find(const struct asim_kernel *k, const char *name)
 {
-	for (uint32_t i = 0; i < k->ncomps; i++)
-		if (strcmp(k->comps[i]->name, name) == 0)
-			return k->comps[i];
-	return NULL;
+	size_t i = asim_index_find(&k->comp_index, name);
+	return i == ASIM_INDEX_NONE ? NULL : k->comps[i];
 }
 
 size_t asim_kernel_count(const struct asim_kernel *k)
@@ -591,17 +598,36 @@ uint32_t asim_kernel_replication(const struct asim_kernel *k)
 	return k->replication;
 }
 
-static bool same_purpose(const char *a, const char *b)
+/* Writes the key of (name, purpose) as struct asim_stream describes it into
+ * buf (NULL: only measures) and returns its length. */
+static size_t stream_key(char *buf, const char *name, const char *purpose)
 {
-	return a == b || (a && b && strcmp(a, b) == 0);
+	size_t nlen = strlen(name) + 1, plen = purpose ? strlen(purpose) + 1 : 0;
+	if (buf) {
+		memcpy(buf, name, nlen);
+		if (purpose) {
+			buf[nlen] = '\1';
+			memcpy(buf + nlen + 1, purpose, plen - 1);
+		}
+	}
+	return nlen + plen;
 }
 
+/* Streams are found through an index: every component asks for one or more
+ * at configure time (and the network for one per component and purpose), so
+ * a scan of all the streams made building quadratic in the components. The
+ * seed still comes from (seed, replication, name, purpose) alone. */
 gsl_rng *asim_kernel_rng(struct asim_kernel *k, const char *name, const char *purpose)
 {
-	for (size_t i = 0; i < k->nstreams; i++) {
-		struct asim_stream *st = &k->streams[i];
-		if (strcmp(st->name, name) == 0 && same_purpose(st->purpose, purpose))
-			return st->r;
+	size_t len = stream_key(NULL, name, purpose);
+	struct asim_stream st = {.key = malloc(len), .key_len = len};
+	if (!st.key)
+		goto nomem;
+	stream_key(st.key, name, purpose);
+	size_t i = asim_index_get(&k->stream_index, 0, st.key, len);
+	if (i != ASIM_INDEX_NONE) {
+		free(st.key);
+		return k->streams[i].r;
 	}
 	if (k->nstreams == k->streams_cap) {
 		size_t cap = k->streams_cap ? 2 * k->streams_cap : 8;
@@ -611,18 +637,14 @@ gsl_rng *asim_kernel_rng(struct asim_kernel *k, const char *name, const char *pu
 		k->streams = streams;
 		k->streams_cap = cap;
 	}
-	struct asim_stream st = {.name = dup_str(name), .purpose = purpose ? dup_str(purpose) : NULL};
-	if (!st.name || (purpose && !st.purpose))
-		goto nomem_st;
 	st.r = asim_rng_create(k->seed, k->replication, name, purpose);
-	if (!st.r)
-		goto nomem_st;
+	if (!st.r || !asim_index_put(&k->stream_index, 0, st.key, len, k->nstreams))
+		goto nomem;
 	k->streams[k->nstreams++] = st;
 	return st.r;
-nomem_st:
-	free(st.name);
-	free(st.purpose);
 nomem:
+	gsl_rng_free(st.r);
+	free(st.key);
 	asim_kernel_fail(k, ASIM_RUN_NOMEM);
 	return NULL;
 }

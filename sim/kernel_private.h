@@ -9,6 +9,7 @@
 
 #include "archsim/call.h"
 #include "archsim/evq.h"
+#include "archsim/index.h"
 #include "archsim/kernel.h"
 #include "archsim/pool.h"
 
@@ -38,9 +39,12 @@ struct asim_dispatch {
 	uint16_t (*route)(struct asim_component *c, const struct asim_call *call); /* ops->route */
 };
 
+/* A stream's key is one buffer: the name, a NUL, then "\1purpose" or nothing
+ * for a NULL purpose; names hold no NUL, so no two (name, purpose) pairs share
+ * a key. The kernel's stream index points into it. */
 struct asim_stream {
-	char *name;
-	char *purpose; /* NULL allowed */
+	char *key; /* owned */
+	size_t key_len;
 	gsl_rng *r;
 };
 
@@ -71,11 +75,13 @@ struct asim_kernel {
 	struct asim_component **comps;
 	struct asim_dispatch *disp;
 	uint32_t ncomps, comps_cap;
+	struct asim_index comp_index; /* name -> id */
 
 	uint64_t seed;
 	uint32_t replication;
 	struct asim_stream *streams;
 	size_t nstreams, streams_cap;
+	struct asim_index stream_index; /* key -> position in streams */
 
 	char *ops[ASIM_MAX_OPS];
 	int nops;

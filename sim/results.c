@@ -22,6 +22,7 @@ void asim_results_finish(struct asim_results *r)
 	for (size_t i = 0; i < r->n; i++)
 		value_free(&r->v[i]);
 	free(r->v);
+	asim_index_finish(&r->idx);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -41,14 +42,13 @@ static char *vformat(const char *fmt, va_list ap)
 	return s;
 }
 
-/* A linear search: results hold hundreds of values, written once per run,
- * and the struct in the header has no room for an index. */
+/* Through the index: a scenario of n components reports several values per
+ * component and most setters look their path up first, so a linear search
+ * here made collecting the results quadratic in n. */
 static struct asim_value *find(const struct asim_results *r, const char *path)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (strcmp(r->v[i].path, path) == 0)
-			return &r->v[i];
-	return NULL;
+	size_t i = asim_index_find(&r->idx, path);
+	return i == ASIM_INDEX_NONE ? NULL : &r->v[i];
 }
 
 /* Returns the slot for the path (existing or new) with its old contents
@@ -72,6 +72,11 @@ static struct asim_value *slot(struct asim_results *r, char *path, char *str)
 			r->v = nv;
 			r->cap = cap;
 		}
+	}
+	/* The index borrows the path, which v then owns. */
+	if (path && !asim_index_add(&r->idx, path, r->n)) {
+		free(path);
+		path = NULL;
 	}
 	if (!path) {
 		free(str);
@@ -203,6 +208,7 @@ struct node {
 	const char *name;  /* object member: borrowed from a path */
 	size_t name_len;
 	size_t index;      /* array element */
+	size_t serial;     /* 0 for the root, then in order of creation */
 	const struct asim_value *val;
 	struct node **kids;
 	size_t nkids, cap;
@@ -218,7 +224,18 @@ static void node_free(struct node *n)
 	free(n);
 }
 
-static struct node *node_add(struct node *parent)
+/* The tree being built. Members are found through an index keyed by (the
+ * parent's serial number, name): an object can have one member per component,
+ * and a scan of its members for every value placed made writing the JSON
+ * quadratic in the number of components. Serial numbers, not addresses, so
+ * that nothing depends on pointer values. */
+struct tree {
+	struct node *root;
+	struct asim_index members;
+	size_t nodes; /* serial numbers handed out */
+};
+
+static struct node *node_add(struct tree *t, struct node *parent)
 {
 	if (parent->nkids == parent->cap) {
 		size_t cap = parent->cap ? 2 * parent->cap : 4;
@@ -229,26 +246,27 @@ static struct node *node_add(struct node *parent)
 		parent->cap = cap;
 	}
 	struct node *n = calloc(1, sizeof(*n));
-	if (n)
+	if (n) {
+		n->serial = ++t->nodes;
 		parent->kids[parent->nkids++] = n;
+	}
 	return n;
 }
 
 /* The member called name of an object node, created when absent; NULL when
  * memory ran out or the node is already something else. */
-static struct node *member(struct node *obj, const char *name, size_t len, bool *oom)
+static struct node *member(struct tree *t, struct node *obj, const char *name, size_t len,
+                           bool *oom)
 {
 	if (obj->type == NODE_UNSET)
 		obj->type = NODE_OBJECT;
 	if (obj->type != NODE_OBJECT)
 		return NULL;
-	for (size_t i = 0; i < obj->nkids; i++) {
-		struct node *k = obj->kids[i];
-		if (k->name_len == len && memcmp(k->name, name, len) == 0)
-			return k;
-	}
-	struct node *k = node_add(obj);
-	if (!k) {
+	size_t i = asim_index_get(&t->members, obj->serial, name, len);
+	if (i != ASIM_INDEX_NONE)
+		return obj->kids[i];
+	struct node *k = node_add(t, obj);
+	if (!k || !asim_index_put(&t->members, obj->serial, name, len, obj->nkids - 1)) {
 		*oom = true;
 		return NULL;
 	}
@@ -257,28 +275,34 @@ static struct node *member(struct node *obj, const char *name, size_t len, bool 
 	return k;
 }
 
-static struct node *element(struct node *arr, size_t index, bool *oom)
+/* Elements are kept sorted by index and are nearly always appended in order,
+ * so the last one is tried first and a binary search finds the others. */
+static struct node *element(struct tree *t, struct node *arr, size_t index, bool *oom)
 {
 	if (arr->type == NODE_UNSET)
 		arr->type = NODE_ARRAY;
 	if (arr->type != NODE_ARRAY)
 		return NULL;
-	for (size_t i = 0; i < arr->nkids; i++)
-		if (arr->kids[i]->index == index)
-			return arr->kids[i];
-	struct node *k = node_add(arr);
+	size_t lo = 0, hi = arr->nkids;
+	if (hi && arr->kids[hi - 1]->index < index)
+		lo = hi;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (arr->kids[mid]->index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < arr->nkids && arr->kids[lo]->index == index)
+		return arr->kids[lo];
+	struct node *k = node_add(t, arr);
 	if (!k) {
 		*oom = true;
 		return NULL;
 	}
 	k->index = index;
-	/* Keep elements sorted by index; they are usually appended in order. */
-	size_t j = arr->nkids - 1;
-	while (j > 0 && arr->kids[j - 1]->index > index) {
-		arr->kids[j] = arr->kids[j - 1];
-		j--;
-	}
-	arr->kids[j] = k;
+	memmove(&arr->kids[lo + 1], &arr->kids[lo], (arr->nkids - 1 - lo) * sizeof(*arr->kids));
+	arr->kids[lo] = k;
 	return k;
 }
 
@@ -303,9 +327,9 @@ static size_t parse_index(const char *s, size_t len, size_t *index)
 /* Places one value in the tree. A path that conflicts with an earlier one
  * ("a" as a number, then "a.b") is a caller's mistake; the first one wins so
  * the output is still valid JSON. Returns false only when memory ran out. */
-static bool place(struct node *root, const struct asim_value *v)
+static bool place(struct tree *t, const struct asim_value *v)
 {
-	struct node *n = root;
+	struct node *n = t->root;
 	const char *p = v->path;
 	bool oom = false;
 	for (;;) {
@@ -321,11 +345,11 @@ static bool place(struct node *root, const struct asim_value *v)
 				break;
 			}
 		}
-		n = member(n, p, name_len, &oom);
+		n = member(t, n, p, name_len, &oom);
 		for (size_t at = name_len; n && at < seg;) {
 			size_t idx = 0;
 			at += parse_index(p + at, seg - at, &idx);
-			n = element(n, idx, &oom);
+			n = element(t, n, idx, &oom);
 		}
 		if (!n)
 			return !oom;
@@ -439,18 +463,20 @@ static void write_node(FILE *out, const struct node *n, int depth)
 
 bool asim_results_write_json(const struct asim_results *r, FILE *out)
 {
-	struct node *root = calloc(1, sizeof(*root));
-	if (!root)
+	struct tree t = {.root = calloc(1, sizeof(*t.root))};
+	if (!t.root)
 		return false;
-	root->type = NODE_OBJECT;
+	t.root->type = NODE_OBJECT;
+	asim_index_init(&t.members);
 	bool ok = true;
 	for (size_t i = 0; ok && i < r->n; i++)
-		ok = place(root, &r->v[i]);
+		ok = place(&t, &r->v[i]);
 	if (ok) {
-		write_node(out, root, 0);
+		write_node(out, t.root, 0);
 		fputc('\n', out);
 		ok = fflush(out) == 0 && !ferror(out);
 	}
-	node_free(root);
+	asim_index_finish(&t.members);
+	node_free(t.root);
 	return ok;
 }

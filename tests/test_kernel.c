@@ -8,6 +8,7 @@
 #include "archsim/kernel.h"
 #include "archsim/model.h"
 #include "archsim/pool.h"
+#include "archsim/rng.h"
 
 /* What the recording model saw, in order. */
 struct rec {
@@ -635,6 +636,53 @@ START_TEST(kernel_duplicate_names_refused)
 }
 END_TEST
 
+/* Components and streams are found through indexes: with thousands of them,
+ * each name finds its own component, each (name, purpose) its own stream,
+ * asked again the same one, and every stream is seeded from (seed,
+ * replication, name, purpose) exactly as asim_rng_create seeds it. */
+START_TEST(kernel_many_components_and_streams_found)
+{
+	enum { N = 3000 };
+	static const char *const purposes[] = {"service", NULL, ""};
+	struct asim_kernel *k = asim_kernel_create(42, 3);
+	ck_assert_ptr_nonnull(k);
+	char name[16];
+	for (uint32_t i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "c%u", i);
+		ck_assert_ptr_nonnull(asim_kernel_add(k, name, &bare_ops));
+	}
+	static gsl_rng *seen[N][3];
+	for (uint32_t i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "c%u", i);
+		ck_assert_ptr_eq(asim_kernel_find(k, name), asim_kernel_component(k, i));
+		for (int p = 0; p < 3; p++) {
+			seen[i][p] = asim_kernel_rng(k, name, purposes[p]);
+			ck_assert_ptr_nonnull(seen[i][p]);
+			gsl_rng *want = asim_rng_create(42, 3, name, purposes[p]);
+			ck_assert_uint_eq(gsl_rng_get(seen[i][p]), gsl_rng_get(want));
+			gsl_rng_free(want);
+		}
+		ck_assert_ptr_ne(seen[i][0], seen[i][1]);
+		ck_assert_ptr_ne(seen[i][1], seen[i][2]);
+		ck_assert_ptr_ne(seen[i][0], seen[i][2]);
+	}
+	for (uint32_t i = N; i-- > 0;) {
+		snprintf(name, sizeof(name), "c%u", i);
+		for (int p = 0; p < 3; p++)
+			ck_assert_ptr_eq(asim_kernel_rng(k, name, purposes[p]), seen[i][p]);
+	}
+	ck_assert_ptr_null(asim_kernel_find(k, "c3000"));
+	ck_assert_ptr_null(asim_kernel_find(k, "c"));
+	/* The name and the purpose are kept apart in the key. */
+	gsl_rng *ab_c = asim_kernel_rng(k, "ab", "c"), *a_bc = asim_kernel_rng(k, "a", "bc");
+	ck_assert_ptr_nonnull(ab_c);
+	ck_assert_ptr_nonnull(a_bc);
+	ck_assert_ptr_ne(ab_c, a_bc);
+	ck_assert_ptr_ne(asim_kernel_rng(k, "c1service", NULL), seen[1][0]);
+	asim_kernel_destroy(k);
+}
+END_TEST
+
 START_TEST(kernel_ops_lookup)
 {
 	struct asim_kernel *k = make(0, NULL, 0);
@@ -772,6 +820,7 @@ static Suite *kernel_suite(void)
 	tcase_add_loop_test(tc, kernel_life_cycle_order_once, 0,
 	                    (int)(sizeof(life_cases) / sizeof(life_cases[0])));
 	tcase_add_test(tc, kernel_duplicate_names_refused);
+	tcase_add_test(tc, kernel_many_components_and_streams_found);
 	tcase_add_test(tc, kernel_ops_lookup);
 	tcase_add_test(tc, kernel_events_counted_and_outcome);
 	tcase_add_loop_test(tc, kernel_time_from_seconds, 0,

@@ -296,6 +296,59 @@ START_TEST(results_malformed_brackets)
 }
 END_TEST
 
+/* Paths are found through an index: with many of them, each is found, a
+ * replaced one keeps its place, and the JSON keeps first-insertion order
+ * among thousands of members of one object and elements of one array. */
+START_TEST(results_many_paths)
+{
+	enum { N = 5000 };
+	struct asim_results r;
+	asim_results_init(&r);
+	for (unsigned i = 0; i < N; i++) {
+		asim_results_count(&r, i, "components.c%u.n", (N - 1 - i) * 7 % N);
+		asim_results_real(&r, i, "list[%u]", (N - 1 - i) * 7 % N);
+	}
+	asim_results_count(&r, 99, "components.c%u.n", 7u);
+	ck_assert(!r.oom);
+	ck_assert_uint_eq(r.n, 2 * N);
+	for (unsigned i = 0; i < N; i++) {
+		char path[32];
+		unsigned c = (N - 1 - i) * 7 % N;
+		snprintf(path, sizeof(path), "components.c%u.n", c);
+		const struct asim_value *v = asim_results_get(&r, path);
+		ck_assert_ptr_eq(v, &r.v[2 * i]);
+		ck_assert_double_eq(v->num, c == 7 ? 99 : i);
+		snprintf(path, sizeof(path), "list[%u]", c);
+		ck_assert_double_eq(asim_results_num(&r, path, -1), i);
+	}
+	ck_assert_ptr_null(asim_results_get(&r, "components.c5000.n"));
+	char *json = json_of(&r);
+	const char *at = json;
+	for (unsigned i = 0; i < N; i++) {
+		char member[32];
+		snprintf(member, sizeof(member), "\"c%u\": {", (N - 1 - i) * 7 % N);
+		const char *next = strstr(at, member);
+		ck_assert_msg(next != NULL, "member %s missing or out of order", member);
+		at = next;
+	}
+	/* The array is written by index: element c holds the i that set it. */
+	static unsigned setter[N];
+	for (unsigned i = 0; i < N; i++)
+		setter[(N - 1 - i) * 7 % N] = i;
+	at = strstr(json, "\"list\": [\n");
+	ck_assert_ptr_nonnull(at);
+	at = strchr(at, '\n') + 1;
+	for (unsigned c = 0; c < N; c++) {
+		char *end;
+		unsigned long got = strtoul(at, &end, 10);
+		ck_assert_msg(end != at && got == setter[c], "element %u", c);
+		at = strchr(end, '\n') + 1;
+	}
+	free(json);
+	asim_results_finish(&r);
+}
+END_TEST
+
 static Suite *results_suite(void)
 {
 	Suite *s = suite_create("results");
@@ -311,6 +364,7 @@ static Suite *results_suite(void)
 	tcase_add_test(tc, results_conflicting_paths);
 	tcase_add_test(tc, results_deterministic);
 	tcase_add_test(tc, results_malformed_brackets);
+	tcase_add_test(tc, results_many_paths);
 	suite_add_tcase(s, tc);
 	return s;
 }

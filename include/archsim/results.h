@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "archsim/index.h"
+
 enum asim_value_kind {
 	ASIM_VAL_COUNT,  /* a whole number, printed without a fraction */
 	ASIM_VAL_REAL,   /* printed with up to 6 significant digits */
@@ -34,6 +36,7 @@ struct asim_results {
 	struct asim_value *v; /* owned, insertion order */
 	size_t n, cap;
 	bool oom;             /* a value could not be stored */
+	struct asim_index idx; /* path -> position in v */
 };
 
 void asim_results_init(struct asim_results *r);
