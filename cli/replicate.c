@@ -136,6 +136,9 @@ static void copy_value(struct asim_results *out, const struct asim_value *v)
 	case ASIM_VAL_REAL:
 		asim_results_real(out, v->num, "%s", v->path);
 		break;
+	case ASIM_VAL_LIST:
+		asim_results_list(out, "%s", v->path);
+		break;
 	}
 }
 

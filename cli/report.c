@@ -17,6 +17,9 @@ static void print_value(FILE *out, const struct asim_value *v)
 	case ASIM_VAL_BOOL:
 		fputs(v->num != 0 ? "yes" : "no", out);
 		break;
+	case ASIM_VAL_LIST:
+		fputs("none", out);
+		break;
 	case ASIM_VAL_CI: {
 		char lo[64], hi[64];
 		asim_format_number(buf, sizeof buf, ASIM_VAL_REAL, v->num);

@@ -658,6 +658,9 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 bool asim_scenario_judge(const struct asim_scenario *s, struct asim_results *r)
 {
 	bool all = true;
+	/* "slo" is in every document, [] when the scenario declares none, so
+	 * that scripts need not test for the key. */
+	asim_results_list(r, "slo");
 	for (size_t i = 0; i < s->nslo; i++) {
 		const struct asim_slo *slo = &s->slo[i];
 		double v = asim_results_num(r, slo->path, 0.0);
