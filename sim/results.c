@@ -157,14 +157,11 @@ void asim_results_ci(struct asim_results *r, double mean, double lo, double hi,
 
 void asim_results_list(struct asim_results *r, const char *pathfmt, ...)
 {
+	/* A list holds no number: its slot is a number slot left at zero. */
 	va_list ap;
 	va_start(ap, pathfmt);
-	struct asim_value *v = slot(r, vformat(pathfmt, ap), NULL);
+	set_num(r, ASIM_VAL_LIST, 0, pathfmt, ap);
 	va_end(ap);
-	if (!v)
-		return;
-	v->kind = ASIM_VAL_LIST;
-	v->num = v->lo = v->hi = 0;
 }
 
 const struct asim_value *asim_results_get(const struct asim_results *r, const char *path)
