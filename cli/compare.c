@@ -163,7 +163,8 @@ static size_t paired(const struct asim_results *b, const struct asim_results *c,
 	for (uint32_t i = 0; i < n; i++) {
 		const struct asim_value *x = asim_results_get(&b[i], path);
 		const struct asim_value *y = asim_results_get(&c[i], path);
-		if (!x || !y || x->kind == ASIM_VAL_STRING || y->kind == ASIM_VAL_STRING)
+		if (!x || !y || x->kind == ASIM_VAL_STRING || y->kind == ASIM_VAL_STRING ||
+		    x->kind == ASIM_VAL_LIST || y->kind == ASIM_VAL_LIST)
 			continue;
 		bv[m] = x->num;
 		cv[m] = y->num;
@@ -297,9 +298,12 @@ bool asim_compare(const struct asim_scenario *base, const struct asim_scenario *
 		asim_replicate_aggregate(c, reps, &agg);
 		bool slo = asim_scenario_judge(cand, &agg);
 		for (size_t i = 0; i < agg.n; i++)
-			if (!strncmp(agg.v[i].path, "slo[", 4)) {
+			if (!strncmp(agg.v[i].path, "slo", 3) &&
+			    (agg.v[i].path[3] == '[' || agg.v[i].path[3] == '\0')) {
 				const struct asim_value *v = &agg.v[i];
-				if (v->kind == ASIM_VAL_STRING)
+				if (v->kind == ASIM_VAL_LIST)
+					asim_results_list(out, "%s", v->path);
+				else if (v->kind == ASIM_VAL_STRING)
 					asim_results_string(out, v->str, "%s", v->path);
 				else if (v->kind == ASIM_VAL_BOOL)
 					asim_results_bool(out, v->num != 0, "%s", v->path);

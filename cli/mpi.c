@@ -180,6 +180,7 @@ static bool unpack(const char *p, size_t len, struct asim_results *r, enum asim_
 		case ASIM_VAL_STRING: asim_results_string(r, str ? str : "", "%s", path); break;
 		case ASIM_VAL_BOOL: asim_results_bool(r, num != 0, "%s", path); break;
 		case ASIM_VAL_CI: asim_results_ci(r, num, lo, hi, "%s", path); break;
+		case ASIM_VAL_LIST: asim_results_list(r, "%s", path); break;
 		default: return false;
 		}
 	}

@@ -136,6 +136,9 @@ static void copy_value(struct asim_results *out, const struct asim_value *v)
 	case ASIM_VAL_REAL:
 		asim_results_real(out, v->num, "%s", v->path);
 		break;
+	case ASIM_VAL_LIST:
+		asim_results_list(out, "%s", v->path);
+		break;
 	}
 }
 
@@ -164,21 +167,27 @@ void asim_replicate_aggregate(const struct asim_results *reps, uint32_t n,
 			const struct asim_value *v = &reps[r].v[i];
 			if (asim_results_get(out, v->path))
 				continue;
-			if (v->kind == ASIM_VAL_STRING || is_setting(v->path)) {
+			if (v->kind == ASIM_VAL_STRING || v->kind == ASIM_VAL_LIST ||
+			    is_setting(v->path)) {
 				copy_value(out, v);
 				continue;
 			}
+			/* A boolean is the share of all replications where it held: one
+			 * where it is absent (a flag only set when raised) did not. */
+			bool share = v->kind == ASIM_VAL_BOOL;
 			size_t m = 0;
-			for (uint32_t j = r; j < n; j++) {
+			for (uint32_t j = share ? 0 : r; j < n; j++) {
 				const struct asim_value *w = lookup(&reps[j], i, v->path);
-				if (w && w->kind != ASIM_VAL_STRING)
+				if (w && w->kind != ASIM_VAL_STRING && w->kind != ASIM_VAL_LIST)
 					vals[m++] = w->num;
+				else if (share)
+					vals[m++] = 0;
 			}
 			double mean, half;
 			asim_ci95(vals, m, &mean, &half);
 			if (!strcmp(v->path, "replications"))
 				asim_results_count(out, n, "replications");
-			else if (v->kind == ASIM_VAL_BOOL)
+			else if (share)
 				asim_results_real(out, mean, "%s", v->path);
 			else
 				asim_results_ci(out, mean, mean - half, mean + half, "%s", v->path);
@@ -235,8 +244,12 @@ enum asim_run_status asim_replicate(const struct asim_scenario *s, uint32_t jobs
 	enum asim_run_status st = asim_mpi_size() > 1
 	                              ? asim_mpi_replicate_runs(s, n, series, reps, d)
 	                              : asim_replicate_runs(s, n, jobs, series, reps, d);
+	/* Each replication's percentiles rest on its own samples, so each is
+	 * judged on its own; the aggregate then says in what share of them a
+	 * percentile was short of samples. */
+	for (uint32_t i = 0; i < n; i++)
+		asim_replicate_flag_low_samples(&reps[i]);
 	asim_replicate_aggregate(reps, n, out);
-	asim_replicate_flag_low_samples(out);
 	for (uint32_t i = 0; i < n; i++)
 		asim_results_finish(&reps[i]);
 	free(reps);

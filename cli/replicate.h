@@ -6,7 +6,9 @@
  *   replications that have the path, with a 95% Student-t interval
  *   (asim_ci95); the run settings seed, duration_s and warmup_s stay plain
  *   and "replications" is N;
- * - booleans become the share of replications where they were true;
+ * - booleans become the share of the n replications where they were true
+ *   (a replication without the path counts as false: flags such as
+ *   "_low_samples" are only written when raised);
  * - strings are kept from the first replication that has them.
  * With N = 1 the results are those of the one run.
  *
@@ -47,12 +49,13 @@ void asim_replicate_aggregate(const struct asim_results *reps, uint32_t n,
 /* Flags latency percentiles that rest on too few samples: a q-percentile
  * of n successful requests is flagged when n * (1 - q) < 10, that is when
  * fewer than 10 samples lie beyond it, by adding "<prefix>.<pXX>_low_samples":
- * true next to "latency_ms" and each "operations.OP.latency_ms". n is the
- * per-replication mean of "succeeded" (or "operations.OP.succeeded"). */
+ * true next to "latency_ms" and each "operations.OP.latency_ms". n is
+ * "succeeded" (or "operations.OP.succeeded") of the run r holds. */
 void asim_replicate_flag_low_samples(struct asim_results *r);
 
-/* All of it: runs s->replications replications, aggregates into out and
- * flags low-sample percentiles. Returns as asim_replicate_runs. */
+/* All of it: runs s->replications replications, flags low-sample
+ * percentiles in each and aggregates into out (so a flag becomes the share
+ * of replications where it was raised). Returns as asim_replicate_runs. */
 enum asim_run_status asim_replicate(const struct asim_scenario *s, uint32_t jobs,
                                     struct asim_series *series, struct asim_results *out,
                                     struct asim_diag *d);

@@ -20,6 +20,9 @@ static void print_value(FILE *out, const struct asim_value *v)
 	case ASIM_VAL_BOOL:
 		fputs(v->num != 0 ? "yes" : "no", out);
 		break;
+	case ASIM_VAL_LIST:
+		fputs("none", out);
+		break;
 	case ASIM_VAL_CI: {
 		char lo[64], hi[64];
 		asim_format_number(buf, sizeof buf, ASIM_VAL_REAL, v->num);
@@ -90,6 +93,27 @@ static bool group_components(const struct asim_results *r, struct by_component *
 	}
 	free(last);
 	return ok;
+}
+
+/* Prints one row of latency figures under prefix, each percentile that rests
+ * on few samples (cli/replicate.h) marked "(few samples)", or with
+ * replications "(few samples in N%)", the share of them where it did. */
+static void latency_row(FILE *out, const struct asim_results *r, const char *prefix,
+                        const char *const *keys, size_t nkeys)
+{
+	for (size_t i = 0; i < nkeys; i++) {
+		char path[160];
+		snprintf(path, sizeof path, "%s.%s", prefix, keys[i]);
+		field(out, r, keys[i], path);
+		snprintf(path, sizeof path, "%s.%s_low_samples", prefix, keys[i]);
+		const struct asim_value *low = asim_results_get(r, path);
+		if (!low || low->num == 0)
+			continue;
+		if (low->kind == ASIM_VAL_BOOL)
+			fputs(" (few samples)", out);
+		else
+			fprintf(out, " (few samples in %.0f%%)", 100 * low->num);
+	}
 }
 
 static void print_components(const struct asim_results *r, FILE *out)
@@ -174,11 +198,7 @@ void asim_report_text(const struct asim_results *r, FILE *out)
 	field(out, r, "unfinished", "failures.unfinished");
 	fprintf(out, "\nLatency ms ");
 	static const char *const qs[] = {"p50", "p90", "p95", "p99", "p999", "max", "mean"};
-	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
-		char path[64];
-		snprintf(path, sizeof path, "latency_ms.%s", qs[i]);
-		field(out, r, qs[i], path);
-	}
+	latency_row(out, r, "latency_ms", qs, sizeof qs / sizeof qs[0]);
 	fputc('\n', out);
 	/* Per operation, when the mix has several. */
 	for (size_t i = 0; i < r->n; i++) {
@@ -187,11 +207,10 @@ void asim_report_text(const struct asim_results *r, FILE *out)
 			continue;
 		int len = (int)(strstr(p, ".succeeded") - (p + 11));
 		fprintf(out, "  %-9.*s", len, p + 11);
-		for (size_t q = 0; q < 4; q++) {
-			char path[128];
-			snprintf(path, sizeof path, "operations.%.*s.latency_ms.%s", len, p + 11, qs[q]);
-			field(out, r, qs[q], path);
-		}
+		char prefix[128];
+		snprintf(prefix, sizeof prefix, "operations.%.*s.latency_ms", len, p + 11);
+		/* All but the mean, which the row has no room for. */
+		latency_row(out, r, prefix, qs, sizeof qs / sizeof qs[0] - 1);
 		fputc('\n', out);
 	}
 	print_components(r, out);

@@ -535,19 +535,6 @@ fail:
 	return NULL;
 }
 
-static void put_latency(struct asim_results *r, const struct asim_hist *h, const char *prefix)
-{
-	static const struct {
-		const char *key;
-		double q;
-	} qs[] = {{"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
-	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
-		asim_results_real(r, asim_time_to_ms(asim_hist_quantile(h, qs[i].q)), "%s.%s", prefix,
-		                  qs[i].key);
-	asim_results_real(r, h->count ? asim_time_to_ms(h->max) : 0.0, "%s.max", prefix);
-	asim_results_real(r, asim_hist_mean(h) / (double)ASIM_MS, "%s.mean", prefix);
-}
-
 enum asim_run_status asim_scenario_run(const struct asim_scenario *s, uint32_t rep,
                                        struct asim_results *r, struct asim_diag *d)
 {
@@ -608,7 +595,7 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	asim_results_count(r, failed, "failed");
 	asim_results_real(r, o->requests ? (double)o->succeeded / (double)o->requests : 1.0,
 	                  "availability");
-	put_latency(r, &o->latency, "latency_ms");
+	asim_hist_report(r, &o->latency, "latency_ms");
 	asim_results_real(r, measured > 0 ? (double)o->offered / measured : 0.0, "offered_rps");
 	/* Admitted: finished requests the system took in (not refused by a rate
 	 * limit or a full queue on their last attempt); completed: all that
@@ -630,11 +617,9 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	for (int op = 0; op < asim_kernel_op_count(k); op++) {
 		if (!o->latency_op[op].count)
 			continue;
-		char prefix[96];
-		snprintf(prefix, sizeof prefix, "operations.%s.latency_ms", asim_kernel_op_name(k, op));
-		asim_results_count(r, o->latency_op[op].count, "operations.%s.succeeded",
-		                   asim_kernel_op_name(k, op));
-		put_latency(r, &o->latency_op[op], prefix);
+		const char *name = asim_kernel_op_name(k, op);
+		asim_results_count(r, o->latency_op[op].count, "operations.%s.succeeded", name);
+		asim_hist_report(r, &o->latency_op[op], "operations.%s.latency_ms", name);
 	}
 	for (size_t i = 0; i < asim_kernel_count(k); i++) {
 		const struct asim_component *c = asim_kernel_component(k, (uint32_t)i);
@@ -658,6 +643,9 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 bool asim_scenario_judge(const struct asim_scenario *s, struct asim_results *r)
 {
 	bool all = true;
+	/* "slo" is in every document, [] when the scenario declares none, so
+	 * that scripts need not test for the key. */
+	asim_results_list(r, "slo");
 	for (size_t i = 0; i < s->nslo; i++) {
 		const struct asim_slo *slo = &s->slo[i];
 		double v = asim_results_num(r, slo->path, 0.0);

@@ -21,6 +21,8 @@
  * Expired entries are found lazily, on lookup or when they reach the LRU tail,
  * so the TTL costs no timers. The cache is one logical store (one instance),
  * modelled as an infinite server: hit and miss times delay, they never queue.
+ * So it reports `queue_mean` 0, and as `utilization` the mean fill of its
+ * capacity (entries_mean over capacity), the bound it can reach.
  *
  * Memory: an entry array and an open-addressing hash table (linear probing,
  * load at most one half, backward-shift deletion) sized from the capacity
@@ -580,6 +582,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_real(r, s->capacity ? asim_tw_mean(&s->size_tw, asim_now(c->kernel)) /
 	                                       (double)s->capacity : 0.0,
 	                  "components.%s.utilization", n);
+	asim_results_real(r, 0.0, "components.%s.queue_mean", n);
 }
 
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)

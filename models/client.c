@@ -4,7 +4,11 @@
  * timeout, retries with backoff and jitter, and an optional overall deadline.
  * Latency is measured from the intended start of the logical request, so the
  * time spent in retries and backoff counts, and a slow system cannot hide
- * queueing by delaying arrivals (no coordinated omission). */
+ * queueing by delaying arrivals (no coordinated omission).
+ *
+ * Reported saturation: `utilization` and `queue_mean` are 0. A client does
+ * no work and holds no waiting line: its open requests wait in the
+ * components they were sent to, and are counted there. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -610,10 +614,9 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                  "components.%s.availability", n);
 	asim_results_real(r, s->requests ? (double)s->attempts / (double)s->requests : 0.0,
 	                  "components.%s.retry_amplification", n);
-	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(&s->latency, 0.5)),
-	                  "components.%s.latency_ms.p50", n);
-	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(&s->latency, 0.99)),
-	                  "components.%s.latency_ms.p99", n);
+	asim_results_real(r, 0.0, "components.%s.utilization", n);
+	asim_results_real(r, 0.0, "components.%s.queue_mean", n);
+	asim_hist_report(r, &s->latency, "components.%s.latency_ms", n);
 	char prefix[96];
 	snprintf(prefix, sizeof prefix, "components.%s", n);
 	edge_report(&s->edge, &s->pol, asim_now(c->kernel), r, prefix);

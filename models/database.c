@@ -1121,21 +1121,6 @@ static void finish(struct asim_component *c)
 	}
 }
 
-static void put_ms(struct asim_results *r, const struct asim_hist *h, const char *name,
-                   const char *what)
-{
-	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(h, 0.5)), "components.%s.%s.p50",
-	                  name, what);
-	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(h, 0.95)), "components.%s.%s.p95",
-	                  name, what);
-	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(h, 0.99)), "components.%s.%s.p99",
-	                  name, what);
-	asim_results_real(r, h->count ? asim_time_to_ms(h->max) : 0.0, "components.%s.%s.max", name,
-	                  what);
-	asim_results_real(r, asim_hist_mean(h) / (double)ASIM_MS, "components.%s.%s.mean", name,
-	                  what);
-}
-
 static void report(const struct asim_component *c, struct asim_results *r)
 {
 	const struct database *s = c->state;
@@ -1163,8 +1148,8 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->writes, "components.%s.writes", n);
 	asim_results_count(r, s->rejected, "components.%s.rejected", n);
 	asim_results_count(r, s->stale_reads, "components.%s.stale_reads", n);
-	put_ms(r, &s->staleness, n, "staleness_ms");
-	put_ms(r, &s->lag_hist, n, "replication_lag_ms");
+	asim_hist_report(r, &s->staleness, "components.%s.staleness_ms", n);
+	asim_hist_report(r, &s->lag_hist, "components.%s.replication_lag_ms", n);
 	asim_results_count(r, s->duplicates, "components.%s.duplicate_writes", n);
 	asim_results_count(r, s->deduplicated, "components.%s.deduplicated", n);
 	asim_results_count(r, s->no_primary, "components.%s.no_primary", n);

@@ -17,7 +17,13 @@
  * The gateway stops waiting for the target at the request's deadline,
  * tightened by its own `timeout`, and answers ASIM_TIMEOUT then: without it a
  * target that loses requests (a crash) would hold in-flight slots forever and
- * the cap would end by rejecting everything. */
+ * the cap would end by rejecting everything.
+ *
+ * Reported saturation: `utilization` is the time-average of requests in
+ * flight over `concurrency` when the cap is set, else the admitted rate over
+ * `rate_limit` when that is set, else 0 (an unlimited gateway cannot
+ * saturate in this model); `queue_mean` is 0, since nothing ever waits for
+ * a slot (`in_flight_mean` gives the occupancy). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,8 +343,19 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	double mean = asim_tw_mean(&s->in_flight_tw, asim_now(c->kernel));
 	asim_results_real(r, mean, "components.%s.in_flight_mean", n);
 	asim_results_count(r, (uint64_t)s->in_flight_tw.max, "components.%s.in_flight_max", n);
+	/* Saturation is the share of the gateway's limit in use: of its cap on
+	 * requests in flight when it has one, else of its rate limit (admitted
+	 * per second over the rate); with neither nothing can saturate: 0. It
+	 * never makes a request wait (one beyond a limit is refused at once),
+	 * so its queue is always empty. */
+	double util = 0.0;
+	asim_time span = asim_now(c->kernel) - s->in_flight_tw.start;
 	if (s->concurrency)
-		asim_results_real(r, mean / (double)s->concurrency, "components.%s.utilization", n);
+		util = mean / (double)s->concurrency;
+	else if (s->limited && span > 0)
+		util = (double)s->admitted / asim_time_to_seconds(span) / s->rate;
+	asim_results_real(r, util, "components.%s.utilization", n);
+	asim_results_real(r, 0.0, "components.%s.queue_mean", n);
 }
 
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)

@@ -13,7 +13,12 @@
  * balancer prefers backends in its own zone, crossing zones only when none
  * there is in rotation. With no backend in rotation a request is answered
  * ASIM_UNREACHABLE. `timeout:` bounds the wait for a backend (tightening the
- * request's deadline); without it the balancer waits as long as its caller. */
+ * request's deadline); without it the balancer waits as long as its caller.
+ *
+ * Reported saturation: `utilization` and `queue_mean` are 0. Forwarding
+ * takes no time and nothing waits at the balancer: a request is sent to a
+ * backend (or refused) as it arrives, and its outstanding requests queue at
+ * the backends, which report them. */
 #include <stdlib.h>
 
 #include "archsim/pool.h"
@@ -411,6 +416,8 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_string(r, "load_balancer", "components.%s.kind", c->name);
 	asim_results_string(r, policy_names[s->policy], "components.%s.policy", c->name);
 	asim_results_count(r, s->forwarded, "components.%s.forwarded", c->name);
+	asim_results_real(r, 0.0, "components.%s.utilization", c->name);
+	asim_results_real(r, 0.0, "components.%s.queue_mean", c->name);
 	asim_results_count(r, s->nb, "components.%s.backends", c->name);
 	/* How evenly the policy spread the load: max over mean of requests sent. */
 	double max = 0, sum = 0;

@@ -36,6 +36,10 @@
  * A message carries its producer's call->version to the consumer (a change
  * feed's source version).
  *
+ * Reported saturation: `queue_mean` is the time-averaged backlog (stored,
+ * unacknowledged messages) and `utilization` that over `capacity`; 0
+ * without a capacity, since an unbounded log never fills.
+ *
  * Faults: `consumer_stall` stops deliveries (messages pile up; the backlog
  * drains when it ends). `crash` (or a zone loss) takes the broker down:
  * producers' calls are dropped unanswered (they time out) and consumers'
@@ -504,8 +508,9 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_real(r, backlog, "components.%s.backlog_mean", n);
 	asim_results_count(r, (uint64_t)s->backlog.max, "components.%s.backlog_max", n);
 	asim_results_count(r, s->stored, "components.%s.backlog_end", n);
-	if (s->capacity != UINT64_MAX)
-		asim_results_real(r, backlog / (double)s->capacity, "components.%s.utilization", n);
+	/* Without a capacity the log is never full: no share of it is used. */
+	asim_results_real(r, s->capacity != UINT64_MAX ? backlog / (double)s->capacity : 0.0,
+	                  "components.%s.utilization", n);
 	asim_results_real(r, span > 0 ? s->lag_area / span / (double)ASIM_MS : 0.0,
 	                  "components.%s.lag_ms_mean", n);
 	asim_results_real(r, asim_time_to_ms(s->lag_max), "components.%s.lag_ms_max", n);

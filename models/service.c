@@ -1025,12 +1025,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                  "components.%s.wait_probability", n);
 	asim_results_real(r, (s->wait_n ? s->wait_sum / (double)s->wait_n : 0.0) / (double)ASIM_MS,
 	                  "components.%s.wait_ms_mean", n);
-	asim_results_real(r, asim_hist_mean(&s->response) / (double)ASIM_MS,
-	                  "components.%s.latency_ms.mean", n);
-	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(&s->response, 0.95)),
-	                  "components.%s.latency_ms.p95", n);
-	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(&s->response, 0.99)),
-	                  "components.%s.latency_ms.p99", n);
+	asim_hist_report(r, &s->response, "components.%s.latency_ms", n);
 	if (s->ncallees) {
 		uint64_t failed = 0;
 		for (int st = 1; st < ASIM_STATUS_COUNT; st++)

@@ -510,10 +510,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->failed, "components.%s.failed", n);
 	asim_results_count(r, s->rejected, "components.%s.rejected", n);
 	asim_results_count(r, s->duplicates, "components.%s.duplicates", n);
-	asim_results_real(r, asim_hist_mean(&s->latency) / (double)ASIM_MS,
-	                  "components.%s.latency_ms.mean", n);
-	asim_results_real(r, asim_time_to_ms(asim_hist_quantile(&s->latency, 0.99)),
-	                  "components.%s.latency_ms.p99", n);
+	asim_hist_report(r, &s->latency, "components.%s.latency_ms", n);
 	if (!s->lock.on)
 		return;
 	asim_results_count(r, s->lock_grants, "components.%s.lock_grants", n);

@@ -160,6 +160,15 @@ void asim_results_ci(struct asim_results *r, double mean, double lo, double hi,
 	v->hi = hi;
 }
 
+void asim_results_list(struct asim_results *r, const char *pathfmt, ...)
+{
+	/* A list holds no number: its slot is a number slot left at zero. */
+	va_list ap;
+	va_start(ap, pathfmt);
+	set_num(r, ASIM_VAL_LIST, 0, pathfmt, ap);
+	va_end(ap);
+}
+
 const struct asim_value *asim_results_get(const struct asim_results *r, const char *path)
 {
 	return find(r, path);
@@ -168,7 +177,7 @@ const struct asim_value *asim_results_get(const struct asim_results *r, const ch
 double asim_results_num(const struct asim_results *r, const char *path, double dflt)
 {
 	const struct asim_value *v = find(r, path);
-	if (!v || v->kind == ASIM_VAL_STRING)
+	if (!v || v->kind == ASIM_VAL_STRING || v->kind == ASIM_VAL_LIST)
 		return dflt;
 	return v->num;
 }
@@ -192,10 +201,20 @@ void asim_format_number(char *buf, size_t len, enum asim_value_kind kind, double
 	/* %g and %.0f never write a locale's decimal comma here: nothing in
 	 * archsim calls setlocale, so the "C" locale is in force. Every %g output
 	 * of a finite number ("1e-09", "1.5e+06") is a valid JSON number. */
-	if (kind == ASIM_VAL_COUNT)
+	if (kind == ASIM_VAL_COUNT) {
 		snprintf(buf, len, "%.0f", v);
-	else
-		snprintf(buf, len, "%.6g", v);
+		return;
+	}
+	/* Six significant digits, but never fewer than the whole part has: a
+	 * mean of counts over replications ("events": 5107871.35) would lose
+	 * its units as 5.10787e+06. Up to 17 digits every integer to 2^53 is
+	 * exact; larger values keep the short exponent form. */
+	int digits = 6;
+	if (fabs(v) >= 999999.5 && fabs(v) < 1e17) {
+		char whole[32];
+		digits = snprintf(whole, sizeof whole, "%.0f", fabs(v));
+	}
+	snprintf(buf, len, "%.*g", digits, v);
 }
 
 /* The JSON writer first turns the flat paths into a tree: each path segment
@@ -359,6 +378,10 @@ static bool place(struct tree *t, const struct asim_value *v)
 	}
 	if (n->type != NODE_UNSET)
 		return true;
+	if (v->kind == ASIM_VAL_LIST) {
+		n->type = NODE_ARRAY;
+		return true;
+	}
 	n->type = NODE_LEAF;
 	n->val = v;
 	return true;

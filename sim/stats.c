@@ -2,6 +2,8 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
@@ -131,4 +133,29 @@ void asim_ci95(const double *values, size_t n, double *mean, double *halfwidth)
 		return;
 	double sd = gsl_stats_sd_m(values, 1, n, *mean);
 	*halfwidth = gsl_cdf_tdist_Pinv(0.975, (double)(n - 1)) * sd / sqrt((double)n);
+}
+
+void asim_hist_report(struct asim_results *r, const struct asim_hist *h, const char *prefixfmt,
+                      ...)
+{
+	static const struct {
+		const char *key;
+		double q;
+	} qs[] = {{"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
+	char prefix[256];
+	va_list ap;
+	va_start(ap, prefixfmt);
+	int len = vsnprintf(prefix, sizeof prefix, prefixfmt, ap);
+	va_end(ap);
+	/* Paths are component names (at most 64 characters) and fixed words:
+	 * one that does not fit is a caller's mistake, not worth a malloc. */
+	if (len < 0 || (size_t)len >= sizeof prefix) {
+		r->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
+		asim_results_real(r, asim_time_to_ms(asim_hist_quantile(h, qs[i].q)), "%s.%s", prefix,
+		                  qs[i].key);
+	asim_results_real(r, h->count ? asim_time_to_ms(h->max) : 0.0, "%s.max", prefix);
+	asim_results_real(r, asim_hist_mean(h) / (double)ASIM_MS, "%s.mean", prefix);
 }

@@ -99,6 +99,53 @@ expect_exit 0 "reps parallel" "$bin" run -q --reps 4 -j 3 --json "$tmp/r3.json" 
 expect_same "-j output identical" "$tmp/r3.json" "$tmp/r1.json"
 expect_grep "reps give intervals" '"ci95": \[' "$tmp/r1.json"
 expect_grep "replications counted" '"replications": 4' "$tmp/r1.json"
+# A flag on a percentile is judged per replication and merged into the
+# share of replications (small.yaml's writes: about 7 samples beyond p999).
+expect_grep "low-sample flag merged to a share" '"p999_low_samples": 1$' "$tmp/r1.json"
+if grep -q '_low_samples": true' "$tmp/r1.json"; then fail "no boolean flag left with reps"; else
+	ok "no boolean flag left with reps"; fi
+expect_exit 0 "summary of a mix" "$bin" run tests/data/small.yaml
+expect_grep "operation rows reach p999 and max" '^  write .* p99 .* p999 .* max ' "$tmp/out"
+expect_grep "operation p999 marked short of samples" '^  write .* p999 [0-9.]* (few samples)' "$tmp/out"
+
+# Without `slo:` the contract's "slo" is an empty list; every component has
+# utilization and queue_mean, and a latency set like the end-to-end one;
+# a mean of counts over replications keeps its units (no 2.5e+06).
+cat >"$tmp/noslo.yaml" <<'YAML'
+name: no-slo
+seed: 5
+duration: 30s
+warmup: 1s
+components:
+  users:   {kind: client, rate: 8000/s, mix: {read: 0.99, write: 0.01}, timeout: 100ms, target: edge}
+  edge:    {kind: gateway, rate_limit: 20000/s, target: lb}
+  lb:      {kind: load_balancer, policy: round_robin, targets: api}
+  api:     {kind: service, instances: 2, concurrency: 8, service_time: 1ms, calls: [{emit: events}]}
+  events:  {kind: queue, consumers: workers}
+  workers: {kind: worker, instances: 2, concurrency: 4, service_time: 1ms}
+  locks:   {kind: coordinator, nodes: 3}
+  kv:      {kind: cache, capacity: 100}
+YAML
+expect_exit 0 "run without slo" "$bin" run -q --json "$tmp/noslo.json" "$tmp/noslo.yaml"
+expect_grep "no slo: block gives an empty slo list" '^  "slo": \[\],$' "$tmp/noslo.json"
+expect_exit 0 "summary without slo" "$bin" run "$tmp/noslo.yaml" --duration 5s
+if grep -q '^SLOs' "$tmp/out"; then fail "no SLO section without slo"; else ok "no SLO section without slo"; fi
+if python3 - "$tmp/noslo.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = [n + "." + k for n, c in d["components"].items() for k in ("utilization", "queue_mean")
+       if k not in c]
+full = ("p50", "p90", "p95", "p99", "p999", "max", "mean")
+for n in ("users", "api", "workers"):
+    bad += [n + ".latency_ms." + q for q in full if q not in d["components"][n]["latency_ms"]]
+sys.exit(1 if bad or d["slo"] != [] else 0)
+PY
+then ok "every component has utilization, queue_mean and the full latency set"; else
+	fail "every component has utilization, queue_mean and the full latency set"; fi
+expect_exit 0 "reps without slo" "$bin" run -q --reps 2 --json "$tmp/noslo2.json" "$tmp/noslo.yaml"
+expect_grep "reps keep the empty slo list" '^  "slo": \[\],$' "$tmp/noslo2.json"
+expect_grep "mean of events keeps its units" '"events": {"mean": [0-9]\{7,\}, "ci95": \[[0-9]\{7,\}, [0-9]\{7,\}\]}' \
+	"$tmp/noslo2.json"
 expect_exit 0 "options after FILE" "$bin" run tests/data/small.yaml -q --window 2s --out "$tmp/series"
 rows=$(($(wc -l <"$tmp/series/series.csv") - 1))
 if [ "$rows" -eq 10 ]; then ok "20s in 2s windows: 10 rows"; else fail "20s in 2s windows: 10 rows (got $rows)"; fi

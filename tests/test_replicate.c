@@ -152,6 +152,36 @@ START_TEST(replicate_flags_low_sample_percentiles)
 }
 END_TEST
 
+/* A flag written only when raised becomes the share of all replications
+ * where it was (README: booleans become the share of replications where
+ * they held), and a list is carried over as a list. */
+START_TEST(replicate_aggregate_booleans_as_shares)
+{
+	struct asim_results reps[4];
+	for (int i = 0; i < 4; i++) {
+		asim_results_init(&reps[i]);
+		/* 5000 succeeded: p999 rests on 5 samples; 20000: on 20. */
+		asim_results_count(&reps[i], i < 1 ? 5000 : 20000, "succeeded");
+		asim_results_real(&reps[i], 2, "latency_ms.p999");
+		asim_results_bool(&reps[i], i != 3, "ok");
+		asim_results_list(&reps[i], "slo");
+		asim_replicate_flag_low_samples(&reps[i]);
+	}
+	struct asim_results out;
+	asim_results_init(&out);
+	asim_replicate_aggregate(reps, 4, &out);
+	const struct asim_value *low = asim_results_get(&out, "latency_ms.p999_low_samples");
+	ck_assert_ptr_nonnull(low);
+	ck_assert_int_eq(low->kind, ASIM_VAL_REAL);
+	ck_assert_double_eq(low->num, 0.25);
+	ck_assert_double_eq(asim_results_num(&out, "ok", -1), 0.75);
+	ck_assert_int_eq(asim_results_get(&out, "slo")->kind, ASIM_VAL_LIST);
+	for (int i = 0; i < 4; i++)
+		asim_results_finish(&reps[i]);
+	asim_results_finish(&out);
+}
+END_TEST
+
 static long metric_at(const struct asim_results *r, const char *name)
 {
 	for (long i = 0;; i++) {
@@ -378,6 +408,7 @@ static Suite *replicate_suite(void)
 	tcase_add_test(tc, replicate_ci_covers_the_true_rate);
 	tcase_add_test(tc, replicate_parallel_equals_serial);
 	tcase_add_test(tc, replicate_flags_low_sample_percentiles);
+	tcase_add_test(tc, replicate_aggregate_booleans_as_shares);
 	tcase_add_test(tc, compare_more_servers_is_better);
 	tcase_add_test(tc, compare_exit_codes);
 	tcase_add_test(tc, series_rows_and_headers);

@@ -168,7 +168,16 @@ static const struct {
 	{ ASIM_VAL_COUNT, 9007199254740992.0, "9007199254740992" },
 	{ ASIM_VAL_REAL, 0.1, "0.1" },
 	{ ASIM_VAL_REAL, 1e-9, "1e-09" },
-	{ ASIM_VAL_REAL, 123456789, "1.23457e+08" },
+	/* Reals keep the digits of their whole part (means of counts over
+	 * replications), exact for integers up to 2^53, and only beyond 1e17
+	 * fall back to the short exponent form. */
+	{ ASIM_VAL_REAL, 123456789, "123456789" },
+	{ ASIM_VAL_REAL, 5107871.35, "5107871" },
+	{ ASIM_VAL_REAL, 9007199254740992.0, "9007199254740992" },
+	{ ASIM_VAL_REAL, -9007199254740991.0, "-9007199254740991" },
+	{ ASIM_VAL_REAL, 999999.7, "999999.7" },
+	{ ASIM_VAL_REAL, 123456.7, "123457" },
+	{ ASIM_VAL_REAL, 1e17, "1e+17" },
 	{ ASIM_VAL_REAL, 2, "2" },
 	{ ASIM_VAL_REAL, -0.0, "0" },
 	{ ASIM_VAL_REAL, -3.25, "-3.25" },
@@ -228,6 +237,50 @@ START_TEST(results_ci)
 	           "  \"availability\": {\"mean\": 0.999, \"ci95\": [null, null]}\n"
 	           "}\n");
 	ck_assert_double_eq(asim_results_num(&r, "latency_ms.p95", 0), 12.5);
+	asim_results_finish(&r);
+}
+END_TEST
+
+START_TEST(results_ci_large_counts)
+{
+	/* A mean of event counts keeps its units, as do its bounds. */
+	struct asim_results r;
+	asim_results_init(&r);
+	asim_results_ci(&r, 5107871.35, 5107000.25, 5108742.45, "events");
+	check_json(&r,
+	           "{\n"
+	           "  \"events\": {\"mean\": 5107871, \"ci95\": [5107000, 5108742]}\n"
+	           "}\n");
+	asim_results_finish(&r);
+}
+END_TEST
+
+START_TEST(results_empty_list)
+{
+	/* A declared list with no element is written [], keeps the place of its
+	 * declaration, and is no number. */
+	struct asim_results r;
+	asim_results_init(&r);
+	asim_results_list(&r, "slo");
+	asim_results_bool(&r, true, "ok");
+	check_json(&r,
+	           "{\n"
+	           "  \"slo\": [],\n"
+	           "  \"ok\": true\n"
+	           "}\n");
+	ck_assert_double_eq(asim_results_num(&r, "slo", -1), -1);
+	/* Elements set under it afterwards fill it. */
+	asim_results_string(&r, "p99", "slo[0].metric");
+	asim_results_list(&r, "slo");
+	check_json(&r,
+	           "{\n"
+	           "  \"slo\": [\n"
+	           "    {\n"
+	           "      \"metric\": \"p99\"\n"
+	           "    }\n"
+	           "  ],\n"
+	           "  \"ok\": true\n"
+	           "}\n");
 	asim_results_finish(&r);
 }
 END_TEST
@@ -361,6 +414,8 @@ static Suite *results_suite(void)
 	tcase_add_test(tc, results_number_format);
 	tcase_add_test(tc, results_numbers_in_json);
 	tcase_add_test(tc, results_ci);
+	tcase_add_test(tc, results_ci_large_counts);
+	tcase_add_test(tc, results_empty_list);
 	tcase_add_test(tc, results_conflicting_paths);
 	tcase_add_test(tc, results_deterministic);
 	tcase_add_test(tc, results_malformed_brackets);

@@ -1,6 +1,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <gsl/gsl_rng.h>
@@ -202,6 +203,29 @@ START_TEST(stats_negative_and_huge)
 }
 END_TEST
 
+/* The one latency set every report uses: p50..p999, max and mean, in ms. */
+START_TEST(stats_hist_report_full_set)
+{
+	static const char *const keys[] = {"p50", "p90", "p95", "p99", "p999", "max", "mean"};
+	struct asim_hist h;
+	asim_hist_init(&h);
+	for (int64_t v = 1; v <= 100; v++)
+		asim_hist_record(&h, v * ASIM_MS);
+	struct asim_results r;
+	asim_results_init(&r);
+	asim_hist_report(&r, &h, "components.%s.latency_ms", "api");
+	ck_assert_uint_eq(r.n, sizeof keys / sizeof keys[0]);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "components.api.latency_ms.%s", keys[i]);
+		ck_assert_msg(asim_results_get(&r, path) != NULL, "%s missing", path);
+	}
+	ck_assert_double_eq(asim_results_num(&r, "components.api.latency_ms.max", 0), 100);
+	ck_assert_double_eq(asim_results_num(&r, "components.api.latency_ms.mean", 0), 50.5);
+	asim_results_finish(&r);
+}
+END_TEST
+
 START_TEST(stats_tw_step)
 {
 	struct asim_tw tw;
@@ -274,6 +298,7 @@ static Suite *stats_suite(void)
 	tcase_add_test(tc, stats_merge_equals_single);
 	tcase_add_test(tc, stats_empty);
 	tcase_add_test(tc, stats_negative_and_huge);
+	tcase_add_test(tc, stats_hist_report_full_set);
 	tcase_add_test(tc, stats_tw_step);
 	tcase_add_test(tc, stats_ci95_known);
 	tcase_add_test(tc, stats_ci95_degenerate);

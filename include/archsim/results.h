@@ -18,10 +18,12 @@
 
 enum asim_value_kind {
 	ASIM_VAL_COUNT,  /* a whole number, printed without a fraction */
-	ASIM_VAL_REAL,   /* printed with up to 6 significant digits */
+	ASIM_VAL_REAL,   /* 6 significant digits, or as many as its whole part has */
 	ASIM_VAL_STRING,
 	ASIM_VAL_BOOL,
 	ASIM_VAL_CI,     /* a replicated value: mean with a 95% interval [lo, hi] */
+	ASIM_VAL_LIST,   /* no number: the path is an array, "[]" until elements
+	                  * "path[i]..." are set under it */
 };
 
 struct asim_value {
@@ -54,17 +56,23 @@ void asim_results_bool(struct asim_results *r, bool value, const char *pathfmt, 
 	__attribute__((format(printf, 3, 4)));
 void asim_results_ci(struct asim_results *r, double mean, double lo, double hi,
                      const char *pathfmt, ...) __attribute__((format(printf, 5, 6)));
+/* Declares path an array, so that the JSON has it ("slo": []) even when no
+ * element "path[i]" is ever set; elements set before or after fill it. */
+void asim_results_list(struct asim_results *r, const char *pathfmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* The value at path, or NULL. */
 const struct asim_value *asim_results_get(const struct asim_results *r, const char *path);
-/* Its number, or dflt when absent or not numeric. */
+/* Its number, or dflt when absent or not numeric (a string or a list). */
 double asim_results_num(const struct asim_results *r, const char *path, double dflt);
 
 /* Writes r as one JSON document (two-space indent, trailing newline). Returns
  * false when a write failed. Non-finite numbers are written as null. */
 bool asim_results_write_json(const struct asim_results *r, FILE *out);
 
-/* Formats a number as the JSON writer does ("%.6g"-style, integers whole). */
+/* Formats a number as the JSON writer does: counts whole, reals "%.6g" but
+ * with at least the digits of their whole part below 1e17 (so 5107871.35 is
+ * "5107871" and every integer up to 2^53 is exact), null when not finite. */
 void asim_format_number(char *buf, size_t len, enum asim_value_kind kind, double v);
 
 #endif

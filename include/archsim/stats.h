@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "archsim/results.h"
 #include "archsim/time.h"
 
 /* 64 sub-buckets per octave above 64: bucket width / value <= 1/64, so the
@@ -81,6 +82,13 @@ void asim_hist_merge(struct asim_hist *dst, const struct asim_hist *src);
  * midpoints, clamped to [min, max]; 0 when empty. q = 1 gives max exactly. */
 int64_t asim_hist_quantile(const struct asim_hist *h, double q);
 double asim_hist_mean(const struct asim_hist *h);
+
+/* Adds the latency figures of h, in ms, under the printf-style prefix:
+ * "PREFIX.p50", ".p90", ".p95", ".p99", ".p999", ".max" and ".mean" (all 0
+ * when h is empty). The one set reported end to end, per operation and per
+ * component. */
+void asim_hist_report(struct asim_results *r, const struct asim_hist *h, const char *prefixfmt,
+                      ...) __attribute__((format(printf, 3, 4)));
 
 /* The value range [lo, hi] a bucket covers; exposed for tests of the error
  * bound. */
