@@ -178,6 +178,12 @@ expect_exit 2 "--set path into nothing" "$bin" run --set components.nosuch.rate=
 expect_grep "--set path named" "<--set components.nosuch.rate>: error: no 'nosuch' in 'components'" "$tmp/err"
 expect_exit 2 "--set bad value" "$bin" check --set users.rate=fast tests/data/small.yaml
 expect_grep "--set bad value named" "<--set users.rate>: error: expected a rate" "$tmp/err"
+# Mix weights are shares: they must sum to 1 through --set as in a file.
+expect_exit 2 "--set mix not summing to 1" "$bin" check --set 'users.mix={read: 0.9, write: 0.9}' \
+	tests/data/small.yaml
+expect_grep "--set mix sum named" "<--set users.mix>: error: 'mix' of 'users' must sum to 1 (100%), got 1.8" "$tmp/err"
+expect_exit 0 "--set mix of shares" "$bin" check --set 'users.mix={read: 70%, write: 20%, scan: 10%}' \
+	tests/data/small.yaml
 expect_exit 2 "--set on compare" "$bin" compare --reps 2 --set slo.p99=x tests/data/small.yaml \
 	tests/data/small.yaml
 expect_exit 0 "sweep --help" "$bin" sweep --help
