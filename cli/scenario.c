@@ -15,6 +15,9 @@ static const char *const top_keys[] = {
 	"name", "description", "seed", "duration", "warmup", "replications", "zones",
 	"components", "slo", "limits", "network", "window", "faults", NULL,
 };
+/* The longest run (and warm-up, window, SLO time) a scenario may ask for. */
+#define MAX_RUN_TIME (366 * 24 * ASIM_HOUR)
+
 static const char *const limit_keys[] = {"events", "pending", "inflight", "memory", NULL};
 
 /* A size in bytes with a unit: "2GiB", "512MiB", "1500MB", "65536B". Whole
@@ -143,7 +146,7 @@ static bool parse_slo(struct asim_scenario *s, const struct asim_cfg *slo, struc
 		}
 		case UNIT_SECONDS: {
 			asim_time t = 0;
-			if (!asim_cfg_time(slo, def->key, ASIM_REQUIRED, 0, 366 * 24 * ASIM_HOUR, &t, d)) {
+			if (!asim_cfg_time(slo, def->key, ASIM_REQUIRED, 0, MAX_RUN_TIME, &t, d)) {
 				ok = false;
 				continue;
 			}
@@ -274,6 +277,26 @@ static bool learn_placement(struct asim_scenario *s, const struct asim_kernel *k
 	return true;
 }
 
+/* Reads the text of a command-line option as the file's value of key would
+ * be read, under the option's name: a longer --duration than the file may
+ * hold is refused as in the file, not run for hours. NULL text keeps *out. */
+static bool option_time(const char *option, const char *key, const char *text, asim_time min,
+                        asim_time *out, struct asim_diag *d)
+{
+	if (!text)
+		return true;
+	struct asim_mark m = {option, 0, 0};
+	struct asim_cfg *map = asim_cfg_new_map(m);
+	struct asim_cfg *v = map ? asim_cfg_new_scalar(text, m) : NULL;
+	bool ok = v && asim_cfg_map_add(map, key, m, v); /* map now owns v */
+	if (ok)
+		ok = asim_cfg_time(map, key, ASIM_REQUIRED, min, MAX_RUN_TIME, out, d);
+	else
+		asim_diag_error(d, m, "out of memory");
+	asim_cfg_free(map);
+	return ok;
+}
+
 /* The one path of both loaders: text is NULL to read the file path, else
  * len bytes named path in marks. */
 static struct asim_scenario *load(const char *path, const char *text, size_t len,
@@ -307,17 +330,14 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 	s->warmup = 0;
 	ok &= asim_cfg_string(root, "name", ASIM_OPTIONAL, &s->name, d);
 	ok &= asim_cfg_int(root, "seed", ASIM_OPTIONAL, 0, INT64_MAX, &seed, d);
-	ok &= asim_cfg_time(root, "duration", ASIM_REQUIRED, ASIM_MS, 366 * 24 * ASIM_HOUR,
-	                    &s->duration, d);
+	ok &= asim_cfg_time(root, "duration", ASIM_REQUIRED, ASIM_MS, MAX_RUN_TIME, &s->duration, d);
 	const struct asim_cfg *wu = asim_cfg_get(root, "warmup");
 	if (wu && wu->type == ASIM_CFG_SCALAR && !strcmp(wu->text, "auto"))
 		s->warmup_auto = true;
 	else
-		ok &= asim_cfg_time(root, "warmup", ASIM_OPTIONAL, 0, 366 * 24 * ASIM_HOUR,
-		                    &s->warmup, d);
+		ok &= asim_cfg_time(root, "warmup", ASIM_OPTIONAL, 0, MAX_RUN_TIME, &s->warmup, d);
 	s->window = ASIM_S;
-	ok &= asim_cfg_time(root, "window", ASIM_OPTIONAL, ASIM_MS, 366 * 24 * ASIM_HOUR, &s->window,
-	                    d);
+	ok &= asim_cfg_time(root, "window", ASIM_OPTIONAL, ASIM_MS, MAX_RUN_TIME, &s->window, d);
 	ok &= asim_cfg_int(root, "replications", ASIM_OPTIONAL, 1, 10000, &reps, d);
 	const char *desc;
 	ok &= asim_cfg_string(root, "description", ASIM_OPTIONAL, &desc, d);
@@ -354,12 +374,10 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 	if (ov) {
 		if (ov->has_seed)
 			s->seed = ov->seed;
-		if (ov->duration)
-			s->duration = ov->duration;
+		ok &= option_time("<--duration>", "duration", ov->duration, ASIM_MS, &s->duration, d);
 		if (ov->replications)
 			s->replications = ov->replications;
-		if (ov->window)
-			s->window = ov->window;
+		ok &= option_time("<--window>", "window", ov->window, ASIM_MS, &s->window, d);
 		if (ov->max_events)
 			s->max_events = ov->max_events;
 	}

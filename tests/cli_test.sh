@@ -42,6 +42,16 @@ expect_exit 2 "run unknown option" "$bin" run --bogus tests/data/small.yaml
 expect_exit 2 "bad --seed" "$bin" run --seed -4 tests/data/small.yaml
 expect_exit 2 "bad --duration" "$bin" run --duration 20 tests/data/small.yaml
 expect_grep "--duration wants a unit" "with a unit" "$tmp/err"
+# Options that override a file value are read as the file's value is: same
+# bounds, same message (a 1000-day run would otherwise start and run for hours).
+expect_exit 2 "--duration beyond the file's bound" "$bin" run --duration 1000d tests/data/small.yaml
+expect_grep "--duration bound named" "<--duration>: error: 'duration' must be between 1ms and 366d, got '1000d'" "$tmp/err"
+expect_exit 2 "--duration bound on compare" "$bin" compare --duration 400d tests/data/small.yaml \
+	tests/data/small.yaml
+expect_exit 2 "--duration bound on sweep" "$bin" sweep --duration 400d --set users.rate=1000,2000 \
+	tests/data/small.yaml
+expect_exit 2 "--window beyond the file's bound" "$bin" run --window 400d tests/data/small.yaml
+expect_grep "--window bound named" "<--window>: error: 'window' must be between 1ms and 366d, got '400d'" "$tmp/err"
 expect_exit 2 "missing file" "$bin" check tests/data/no-such-file.yaml
 expect_grep "missing file named" "no-such-file.yaml" "$tmp/err"
 

@@ -203,7 +203,7 @@ END_TEST
 
 START_TEST(scenario_overrides_apply)
 {
-	struct asim_overrides ov = {.has_seed = true, .seed = 9, .duration = 4 * ASIM_S};
+	struct asim_overrides ov = {.has_seed = true, .seed = 9, .duration = "4s"};
 	struct asim_diag d;
 	asim_diag_init(&d);
 	struct asim_scenario *s = load_rel("tests/data/small.yaml", &ov, &d);
@@ -241,8 +241,7 @@ static void assert_close(const char *what, double a, double b)
 
 START_TEST(scenario_flagship_counts_consistent)
 {
-	struct asim_overrides ov = {.duration = getenv("ARCHSIM_VALGRIND") ? 12 * ASIM_S
-	                                                                   : 40 * ASIM_S};
+	struct asim_overrides ov = {.duration = getenv("ARCHSIM_VALGRIND") ? "12s" : "40s"};
 	struct asim_results r;
 	struct asim_scenario *s = load_run("scenarios/seed-architecture.yaml", NULL, &ov, &r);
 	double a_arrived = get(&r, "components.service_a.arrived");
@@ -310,7 +309,7 @@ END_TEST
 static void run_ryw(const char *set, struct asim_results *r)
 {
 	const char *sets[] = {set};
-	struct asim_overrides ov = {.duration = 30 * ASIM_S, .sets = sets, .nsets = set ? 1 : 0};
+	struct asim_overrides ov = {.duration = "30s", .sets = sets, .nsets = set ? 1 : 0};
 	asim_scenario_free(load_run("scenarios/failures/stale-replicas-fixed.yaml", NULL, &ov, r));
 }
 
