@@ -9,6 +9,7 @@
 #include "faults.h"
 #include "merge.h"
 #include "network.h"
+#include "ops.h"
 #include "warmup.h"
 
 static const char *const top_keys[] = {
@@ -367,7 +368,7 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 		asim_diag_error(d, root->mark, "missing required key 'components' in 'scenario'");
 		ok = false;
 	} else {
-		ok &= check_components(s->components, d);
+		ok &= check_components(s->components, d) && asim_ops_check(s->components, d);
 	}
 	s->seed = (uint64_t)seed;
 	s->replications = (uint32_t)reps;

@@ -147,7 +147,7 @@ static bool prefix_of(const char *shorter, size_t ls, const char *longer)
 	return true;
 }
 
-const char *asim_diag_suggest(const char *word, const char *const *candidates)
+static const char *suggest(const char *word, const char *const *candidates, bool prefixes)
 {
 	if (!word || !candidates)
 		return NULL;
@@ -156,8 +156,8 @@ const char *asim_diag_suggest(const char *word, const char *const *candidates)
 		return NULL;
 	/* A typo changes about one character in three; allowing more would
 	 * suggest unrelated names. A word that extends a known name or cuts it
-	 * short ("ttl_sec" for "ttl") is plausible too, when the shared part is
-	 * long enough to mean something. */
+	 * short ("ttl_sec" for "ttl") is plausible too, where prefixes are asked
+	 * for and the shared part is long enough to mean something. */
 	size_t limit = lw / 3 > 1 ? lw / 3 : 1;
 	const char *best = NULL;
 	size_t best_d = SIZE_MAX;
@@ -168,9 +168,9 @@ const char *asim_diag_suggest(const char *word, const char *const *candidates)
 			continue;
 		size_t dist = distance(word, lw, c, lc);
 		bool close = dist <= limit && dist < lw && dist < lc;
-		if (lc < lw)
+		if (prefixes && lc < lw)
 			close = close || (lc >= 3 && prefix_of(c, lc, word));
-		else
+		else if (prefixes)
 			close = close || (lw >= 3 && prefix_of(word, lw, c));
 		/* Strictly smaller keeps the first of equally close candidates, so
 		 * the answer depends only on the order of the list. */
@@ -180,4 +180,14 @@ const char *asim_diag_suggest(const char *word, const char *const *candidates)
 		}
 	}
 	return best;
+}
+
+const char *asim_diag_suggest(const char *word, const char *const *candidates)
+{
+	return suggest(word, candidates, true);
+}
+
+const char *asim_diag_suggest_typo(const char *word, const char *const *candidates)
+{
+	return suggest(word, candidates, false);
 }

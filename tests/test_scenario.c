@@ -400,12 +400,50 @@ START_TEST(scenario_hash_is_content_not_format)
 }
 END_TEST
 
+/* Operation names are open: endpoint names far from every other name, or
+ * that merely start with one ("read_profile"), load; a near miss of a name
+ * that is known elsewhere does not, however it gets into the file. */
+START_TEST(scenario_operation_names)
+{
+	static const char *const good[] = {
+		"users: {kind: client, rate: 10/s, mix: {checkout: 0.5, browse: 0.5}, target: api}\n"
+		"  api: {kind: service, service_time: 1ms}\n",
+		"users: {kind: client, rate: 10/s, mix: {read_profile: 0.5, reads: 0.5}, target: api}\n"
+		"  api: {kind: service, service_time: 1ms,\n"
+		"        calls: {read_profile: [{target: db}], reads: [{target: db}]}}\n"
+		"  db: {kind: database, read_time: 1ms, write_time: 1ms}\n",
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		char text[1024];
+		snprintf(text, sizeof text, "duration: 10s\ncomponents:\n  %s", good[i]);
+		struct asim_diag d;
+		asim_diag_init(&d);
+		struct asim_scenario *s = asim_scenario_load_buffer("ops.yaml", text, strlen(text), NULL, &d);
+		asim_diag_print(&d, stderr);
+		ck_assert_msg(s != NULL, "case %zu does not load", i);
+		asim_scenario_free(s);
+		asim_diag_finish(&d);
+	}
+	const char *sets[] = {"users.mix={raed: 0.8, write: 0.2}"};
+	struct asim_overrides ov = {.sets = sets, .nsets = 1, .no_pilot = true};
+	struct asim_diag d;
+	asim_diag_init(&d);
+	ck_assert_ptr_null(load_rel("tests/data/small.yaml", &ov, &d));
+	char got[512];
+	asim_diag_format(&d, 0, got, sizeof got);
+	ck_assert_str_eq(got, "<--set users.mix>: error: unknown operation 'raed' in 'users.mix' "
+	                      "(did you mean 'read'?)");
+	asim_diag_finish(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scenario");
 	TCase *tc = tcase_create("files");
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, scenario_invalid_catalogue);
+	tcase_add_test(tc, scenario_operation_names);
 	tcase_add_test(tc, scenario_shipped_run_deterministically);
 	tcase_add_test(tc, scenario_seed_changes_results);
 	tcase_add_test(tc, scenario_overrides_apply);

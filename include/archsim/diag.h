@@ -52,4 +52,9 @@ void asim_diag_print(const struct asim_diag *d, FILE *out);
  * enough to be a plausible typo. candidates is NULL-terminated. */
 const char *asim_diag_suggest(const char *word, const char *const *candidates);
 
+/* As asim_diag_suggest, by edit distance alone: a word that only extends a
+ * candidate or cuts it short ("read_profile", "rea" for "read") is not taken
+ * for a typo of it. For open sets of names, where such words are legitimate. */
+const char *asim_diag_suggest_typo(const char *word, const char *const *candidates);
+
 #endif
