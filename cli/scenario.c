@@ -303,6 +303,7 @@ static bool option_time(const char *option, const char *key, const char *text, a
 static struct asim_scenario *load(const char *path, const char *text, size_t len,
                                   const struct asim_overrides *ov, struct asim_diag *d)
 {
+	size_t first_diag = d->n;
 	struct asim_scenario *s = calloc(1, sizeof *s);
 	if (!s) {
 		asim_diag_error(d, (struct asim_mark){path, 0, 0}, "out of memory");
@@ -357,18 +358,21 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 	s->max_events = (uint64_t)ev;
 	s->max_pending = (uint64_t)pend;
 	s->max_inflight = (uint64_t)infl;
+	/* Whether the components can be configured, for their diagnostics,
+	 * whatever else is wrong. */
 	const struct asim_cfg *zones = asim_cfg_get(root, "zones");
-	if (zones)
-		ok &= parse_zones(s, zones, d);
+	bool placeable = !zones || parse_zones(s, zones, d);
+	ok &= placeable;
 	const struct asim_cfg *slo = asim_cfg_get(root, "slo");
 	if (slo)
 		ok &= parse_slo(s, slo, d);
 	s->components = asim_cfg_get(root, "components");
 	if (!s->components) {
 		asim_diag_error(d, root->mark, "missing required key 'components' in 'scenario'");
-		ok = false;
+		ok = placeable = false;
 	} else {
-		ok &= check_components(s->components, d) && asim_ops_check(s->components, d);
+		placeable &= check_components(s->components, d);
+		ok &= placeable && asim_ops_check(s->components, d);
 	}
 	s->seed = (uint64_t)seed;
 	s->replications = (uint32_t)reps;
@@ -388,8 +392,13 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 		                "'warmup' must be shorter than 'duration'");
 		ok = false;
 	}
-	if (!ok)
+	if (!ok) {
+		/* One check lists the components' problems too, not only the
+		 * settings' (configure needs only the zones and the kinds). */
+		if (placeable)
+			asim_kernel_destroy(asim_scenario_build(s, 0, d));
 		goto fail;
+	}
 	if (!s->name) {
 		const char *base = strrchr(path, '/');
 		base = base ? base + 1 : path;
@@ -416,6 +425,7 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 		goto fail;
 	return s;
 fail:
+	asim_diag_sort(d, first_diag);
 	asim_scenario_free(s);
 	return NULL;
 }
@@ -492,7 +502,11 @@ struct asim_kernel *asim_scenario_build(const struct asim_scenario *s, uint32_t 
 		const struct asim_cfg *dv = asim_cfg_get(s->doc->root, "duration");
 		if (dv && dv->type == ASIM_CFG_SCALAR)
 			asim_parse_time(dv->text, &file_duration);
-		ok = asim_faults_install(k, asim_cfg_get(s->doc->root, "faults"), file_duration, d);
+		/* A duration in error (already reported, the build is then only
+		 * for diagnostics) gives the faults no end to be checked against. */
+		if (file_duration > 0)
+			ok = asim_faults_install(k, asim_cfg_get(s->doc->root, "faults"), file_duration,
+			                         d);
 	}
 	if (ok)
 		return k;

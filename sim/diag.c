@@ -63,6 +63,57 @@ void asim_diag_error(struct asim_diag *d, struct asim_mark mark, const char *fmt
 	d->n++;
 }
 
+/* An entry with its sort key: the rank of its file (by first appearance)
+ * and its index, which keeps the sort stable. */
+struct keyed {
+	struct asim_diag_entry e;
+	size_t file_rank, index;
+};
+
+static int cmp_keyed(const void *pa, const void *pb)
+{
+	const struct keyed *a = pa, *b = pb;
+	if (a->file_rank != b->file_rank)
+		return a->file_rank < b->file_rank ? -1 : 1;
+	if (a->e.mark.line != b->e.mark.line)
+		return a->e.mark.line < b->e.mark.line ? -1 : 1;
+	if (a->e.mark.col != b->e.mark.col)
+		return a->e.mark.col < b->e.mark.col ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+void asim_diag_sort(struct asim_diag *d, size_t from)
+{
+	if (from >= d->n || d->n - from < 2)
+		return;
+	size_t n = d->n - from;
+	struct keyed *k = malloc(n * sizeof *k);
+	const char **files = malloc(n * sizeof *files); /* distinct, by rank */
+	size_t nfiles = 0;
+	if (k && files) {
+		for (size_t i = 0; i < n; i++) {
+			const char *f = d->v[from + i].mark.file;
+			size_t r = 0;
+			while (r < nfiles && !same_file(files[r], f))
+				r++;
+			if (r == nfiles)
+				files[nfiles++] = f;
+			k[i] = (struct keyed){d->v[from + i], r, i};
+		}
+		qsort(k, n, sizeof *k, cmp_keyed);
+		for (size_t i = 0; i < n; i++)
+			d->v[from + i] = k[i].e;
+	}
+	/* Out of memory, the entries stay in the order reported. */
+	free(files);
+	free(k);
+}
+
 void asim_diag_format(const struct asim_diag *d, size_t i, char *buf, size_t len)
 {
 	if (len == 0)

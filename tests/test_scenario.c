@@ -437,6 +437,38 @@ START_TEST(scenario_operation_names)
 }
 END_TEST
 
+/* One check lists the errors of settings and of components alike, in the
+ * order of the file, though they are found in several passes. */
+START_TEST(scenario_errors_in_file_order)
+{
+	static const char text[] =
+		"name: multi\n"
+		"duration: 10s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 10/s, target: api, timeout: 5}\n"
+		"  api: {kind: service, service_time: 2ms, queu: 3}\n"
+		"slo: {p95: 20, availability: 2}\n"
+		"limits: {events: 0}\n";
+	static const char *const want[] = {
+		"m.yaml:4:59: error: expected a duration with a unit (e.g. 250ms) for 'timeout', got '5'",
+		"m.yaml:5:43: error: unknown key 'queu' in 'api' (did you mean 'queue'?)",
+		"m.yaml:6:12: error: expected a duration with a unit (e.g. 250ms) for 'p95', got '20'",
+		"m.yaml:6:30: error: 'availability' must be between 0 and 1 (0% and 100%), got '2'",
+		"m.yaml:7:18: error: 'events' must be at least 1, got '0'",
+	};
+	struct asim_diag d;
+	asim_diag_init(&d);
+	ck_assert_ptr_null(asim_scenario_load_buffer("m.yaml", text, strlen(text), NULL, &d));
+	ck_assert_uint_eq(d.n, sizeof want / sizeof want[0]);
+	for (size_t i = 0; i < d.n; i++) {
+		char got[512];
+		asim_diag_format(&d, i, got, sizeof got);
+		ck_assert_str_eq(got, want[i]);
+	}
+	asim_diag_finish(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scenario");
@@ -444,6 +476,7 @@ int main(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, scenario_invalid_catalogue);
 	tcase_add_test(tc, scenario_operation_names);
+	tcase_add_test(tc, scenario_errors_in_file_order);
 	tcase_add_test(tc, scenario_shipped_run_deterministically);
 	tcase_add_test(tc, scenario_seed_changes_results);
 	tcase_add_test(tc, scenario_overrides_apply);

@@ -42,6 +42,13 @@ static inline size_t asim_diag_count(const struct asim_diag *d)
 	return d->n + d->dropped;
 }
 
+/* Puts the entries from index from on in the order of their positions: the
+ * files in the order they first appear, each by line and column (entries
+ * without a line first), equal positions in the order reported. Checks run
+ * in several passes (settings, then components); their findings are read in
+ * file order. */
+void asim_diag_sort(struct asim_diag *d, size_t from);
+
 /* Formats entry i as "file:line:col: error: msg" (no newline) into buf. */
 void asim_diag_format(const struct asim_diag *d, size_t i, char *buf, size_t len);
 
