@@ -878,7 +878,14 @@ struct asim_doc *asim_doc_load_buffer(const char *name, const char *text, size_t
 		asim_doc_free(&doc->pub);
 		return NULL;
 	}
-	yaml_parser_set_input_string(&l.parser, l.text, len);
+	/* libyaml skips a byte order mark only when it detects the encoding
+	 * itself, and here the encoding is fixed to UTF-8 (no UTF-16): skip it
+	 * as an editor hides it, so that columns on line 1 are the ones shown. */
+	if (l.len >= 3 && !memcmp(l.text, "\xEF\xBB\xBF", 3)) {
+		l.text += 3;
+		l.len -= 3;
+	}
+	yaml_parser_set_input_string(&l.parser, l.text, l.len);
 	yaml_parser_set_encoding(&l.parser, YAML_UTF8_ENCODING);
 	struct asim_cfg *root = read_stream(&l);
 	yaml_parser_delete(&l.parser);

@@ -230,11 +230,8 @@ static int cmd_run(int argc, char **argv)
 			ov.seed = (uint64_t)seed;
 			break;
 		}
-		case OPT_DURATION:
-			if (!asim_parse_time(optarg, &ov.duration) || ov.duration <= 0)
-				return usage_error(usage_run,
-				                   "--duration needs a positive duration with a unit (e.g. 30s), got '%s'",
-				                   optarg);
+		case OPT_DURATION: /* read by the loader, as the file's value is */
+			ov.duration = optarg;
 			break;
 		case OPT_JSON:
 			json = optarg;
@@ -253,10 +250,7 @@ static int cmd_run(int argc, char **argv)
 				                   optarg);
 			break;
 		case OPT_WINDOW:
-			if (!asim_parse_time(optarg, &ov.window) || ov.window < ASIM_MS)
-				return usage_error(usage_run,
-				                   "--window needs a duration of at least 1ms with a unit (e.g. 1s), got '%s'",
-				                   optarg);
+			ov.window = optarg;
 			break;
 		case OPT_MAX_EVENTS: {
 			int64_t n;

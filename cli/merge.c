@@ -172,10 +172,15 @@ static struct asim_doc *load_chain(const char *path, const char *text, size_t le
 		                ASIM_EXTENDS_MAX_DEPTH);
 		goto fail;
 	}
+	/* Refused here, where the `extends:` line is known, rather than by the
+	 * reader, which can only name the base file. */
 	struct stat st;
-	if (stat(base_path, &st) != 0) {
-		asim_diag_error(d, m, "cannot read '%s' named by 'extends': %s", base_path,
-		                strerror(errno));
+	const char *why = stat(base_path, &st) != 0 ? strerror(errno)
+	                : S_ISDIR(st.st_mode)       ? strerror(EISDIR)
+	                : !S_ISREG(st.st_mode)      ? "not a regular file"
+	                                            : NULL;
+	if (why) {
+		asim_diag_error(d, m, "cannot read '%s' named by 'extends': %s", base_path, why);
 		goto fail;
 	}
 	c->id[c->n] = id;

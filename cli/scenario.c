@@ -10,12 +10,16 @@
 #include "graph.h"
 #include "merge.h"
 #include "network.h"
+#include "ops.h"
 #include "warmup.h"
 
 static const char *const top_keys[] = {
 	"name", "description", "seed", "duration", "warmup", "replications", "zones",
 	"components", "slo", "limits", "network", "window", "faults", NULL,
 };
+/* The longest run (and warm-up, window, SLO time) a scenario may ask for. */
+#define MAX_RUN_TIME (366 * 24 * ASIM_HOUR)
+
 static const char *const limit_keys[] = {"events", "pending", "inflight", "memory", NULL};
 
 /* A size in bytes with a unit: "2GiB", "512MiB", "1500MB", "65536B". Whole
@@ -144,7 +148,7 @@ static bool parse_slo(struct asim_scenario *s, const struct asim_cfg *slo, struc
 		}
 		case UNIT_SECONDS: {
 			asim_time t = 0;
-			if (!asim_cfg_time(slo, def->key, ASIM_REQUIRED, 0, 366 * 24 * ASIM_HOUR, &t, d)) {
+			if (!asim_cfg_time(slo, def->key, ASIM_REQUIRED, 0, MAX_RUN_TIME, &t, d)) {
 				ok = false;
 				continue;
 			}
@@ -324,11 +328,32 @@ static bool learn_placement(struct asim_scenario *s, const struct asim_kernel *k
 	return true;
 }
 
+/* Reads the text of a command-line option as the file's value of key would
+ * be read, under the option's name: a longer --duration than the file may
+ * hold is refused as in the file, not run for hours. NULL text keeps *out. */
+static bool option_time(const char *option, const char *key, const char *text, asim_time min,
+                        asim_time *out, struct asim_diag *d)
+{
+	if (!text)
+		return true;
+	struct asim_mark m = {option, 0, 0};
+	struct asim_cfg *map = asim_cfg_new_map(m);
+	struct asim_cfg *v = map ? asim_cfg_new_scalar(text, m) : NULL;
+	bool ok = v && asim_cfg_map_add(map, key, m, v); /* map now owns v */
+	if (ok)
+		ok = asim_cfg_time(map, key, ASIM_REQUIRED, min, MAX_RUN_TIME, out, d);
+	else
+		asim_diag_error(d, m, "out of memory");
+	asim_cfg_free(map);
+	return ok;
+}
+
 /* The one path of both loaders: text is NULL to read the file path, else
  * len bytes named path in marks. */
 static struct asim_scenario *load(const char *path, const char *text, size_t len,
                                   const struct asim_overrides *ov, struct asim_diag *d)
 {
+	size_t first_diag = d->n;
 	struct asim_scenario *s = calloc(1, sizeof *s);
 	if (!s) {
 		asim_diag_error(d, (struct asim_mark){path, 0, 0}, "out of memory");
@@ -357,17 +382,14 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 	s->warmup = 0;
 	ok &= asim_cfg_string(root, "name", ASIM_OPTIONAL, &s->name, d);
 	ok &= asim_cfg_int(root, "seed", ASIM_OPTIONAL, 0, INT64_MAX, &seed, d);
-	ok &= asim_cfg_time(root, "duration", ASIM_REQUIRED, ASIM_MS, 366 * 24 * ASIM_HOUR,
-	                    &s->duration, d);
+	ok &= asim_cfg_time(root, "duration", ASIM_REQUIRED, ASIM_MS, MAX_RUN_TIME, &s->duration, d);
 	const struct asim_cfg *wu = asim_cfg_get(root, "warmup");
 	if (wu && wu->type == ASIM_CFG_SCALAR && !strcmp(wu->text, "auto"))
 		s->warmup_auto = true;
 	else
-		ok &= asim_cfg_time(root, "warmup", ASIM_OPTIONAL, 0, 366 * 24 * ASIM_HOUR,
-		                    &s->warmup, d);
+		ok &= asim_cfg_time(root, "warmup", ASIM_OPTIONAL, 0, MAX_RUN_TIME, &s->warmup, d);
 	s->window = ASIM_S;
-	ok &= asim_cfg_time(root, "window", ASIM_OPTIONAL, ASIM_MS, 366 * 24 * ASIM_HOUR, &s->window,
-	                    d);
+	ok &= asim_cfg_time(root, "window", ASIM_OPTIONAL, ASIM_MS, MAX_RUN_TIME, &s->window, d);
 	ok &= asim_cfg_int(root, "replications", ASIM_OPTIONAL, 1, 10000, &reps, d);
 	const char *desc;
 	ok &= asim_cfg_string(root, "description", ASIM_OPTIONAL, &desc, d);
@@ -386,30 +408,31 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 	s->max_events = (uint64_t)ev;
 	s->max_pending = (uint64_t)pend;
 	s->max_inflight = (uint64_t)infl;
+	/* Whether the components can be configured, for their diagnostics,
+	 * whatever else is wrong. */
 	const struct asim_cfg *zones = asim_cfg_get(root, "zones");
-	if (zones)
-		ok &= parse_zones(s, zones, d);
+	bool placeable = !zones || parse_zones(s, zones, d);
+	ok &= placeable;
 	const struct asim_cfg *slo = asim_cfg_get(root, "slo");
 	if (slo)
 		ok &= parse_slo(s, slo, d);
 	s->components = asim_cfg_get(root, "components");
 	if (!s->components) {
 		asim_diag_error(d, root->mark, "missing required key 'components' in 'scenario'");
-		ok = false;
+		ok = placeable = false;
 	} else {
-		ok &= check_components(s->components, d);
+		placeable &= check_components(s->components, d);
+		ok &= placeable && asim_ops_check(s->components, d);
 	}
 	s->seed = (uint64_t)seed;
 	s->replications = (uint32_t)reps;
 	if (ov) {
 		if (ov->has_seed)
 			s->seed = ov->seed;
-		if (ov->duration)
-			s->duration = ov->duration;
+		ok &= option_time("<--duration>", "duration", ov->duration, ASIM_MS, &s->duration, d);
 		if (ov->replications)
 			s->replications = ov->replications;
-		if (ov->window)
-			s->window = ov->window;
+		ok &= option_time("<--window>", "window", ov->window, ASIM_MS, &s->window, d);
 		if (ov->max_events)
 			s->max_events = ov->max_events;
 	}
@@ -419,8 +442,13 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 		                "'warmup' must be shorter than 'duration'");
 		ok = false;
 	}
-	if (!ok)
+	if (!ok) {
+		/* One check lists the components' problems too, not only the
+		 * settings' (configure needs only the zones and the kinds). */
+		if (placeable)
+			asim_kernel_destroy(asim_scenario_build(s, 0, d));
 		goto fail;
+	}
 	if (!s->name) {
 		const char *base = strrchr(path, '/');
 		base = base ? base + 1 : path;
@@ -450,6 +478,7 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 		goto fail;
 	return s;
 fail:
+	asim_diag_sort(d, first_diag);
 	asim_scenario_free(s);
 	return NULL;
 }
@@ -526,7 +555,11 @@ struct asim_kernel *asim_scenario_build(const struct asim_scenario *s, uint32_t 
 		const struct asim_cfg *dv = asim_cfg_get(s->doc->root, "duration");
 		if (dv && dv->type == ASIM_CFG_SCALAR)
 			asim_parse_time(dv->text, &file_duration);
-		ok = asim_faults_install(k, asim_cfg_get(s->doc->root, "faults"), file_duration, d);
+		/* A duration in error (already reported, the build is then only
+		 * for diagnostics) gives the faults no end to be checked against. */
+		if (file_duration > 0)
+			ok = asim_faults_install(k, asim_cfg_get(s->doc->root, "faults"), file_duration,
+			                         d);
 	}
 	if (ok)
 		return k;

@@ -26,13 +26,15 @@ struct asim_slo {
 	double target;     /* in the unit of the path (ms, share, count) */
 };
 
-/* Command-line overrides; zero means "as in the file". */
+/* Command-line overrides; zero or NULL means "as in the file". duration and
+ * window are the option's text, read as the file's value is, with the same
+ * bounds and messages (marked "<--duration>", "<--window>"). */
 struct asim_overrides {
 	bool has_seed;
 	uint64_t seed;
-	asim_time duration;
+	const char *duration;
 	uint32_t replications;
-	asim_time window;
+	const char *window;
 	uint64_t max_events;   /* --max-events */
 	const char *const *sets; /* --set PATH=VALUE, applied in order (cli/merge.h) */
 	bool no_pilot;         /* `check`: leave `warmup: auto` unresolved (no run) */

@@ -586,12 +586,8 @@ int asim_sweep_main(int argc, char **argv)
 			sw.ov.has_seed = true;
 			sw.ov.seed = (uint64_t)v;
 			break;
-		case OPT_DURATION:
-			if (!asim_parse_time(optarg, &sw.ov.duration) || sw.ov.duration <= 0) {
-				free(sets);
-				return usage_error("--duration needs a positive duration with a unit (e.g. "
-				                   "30s), got '%s'", optarg);
-			}
+		case OPT_DURATION: /* read by the loader, as the file's value is */
+			sw.ov.duration = optarg;
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") && strcmp(optarg, "csv") && strcmp(optarg, "json")) {

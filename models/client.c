@@ -136,9 +136,12 @@ static bool configure_mix(struct asim_component *c, struct client *s, const stru
 			s->op[i] = (uint16_t)op;
 			sum += w[i];
 		}
-		if (!(sum > 0)) {
-			asim_diag_error(d, mix->mark, "'mix' of '%s' must have a positive total weight",
-			                c->name);
+		/* Each weight is a share of the requests, so the shares must make
+		 * the whole: quietly scaling {read: 0.9, write: 0.9} to 50/50 would
+		 * hide a typo. The tolerance admits rounding, as in 0.7 + 0.2 + 0.1. */
+		if (fabs(sum - 1.0) > 1e-6) {
+			asim_diag_error(d, mix->mark, "'mix' of '%s' must sum to 1 (100%%), got %g",
+			                c->name, sum);
 			return false;
 		}
 		s->nops = (int)mix->n;

@@ -63,6 +63,57 @@ void asim_diag_error(struct asim_diag *d, struct asim_mark mark, const char *fmt
 	d->n++;
 }
 
+/* An entry with its sort key: the rank of its file (by first appearance)
+ * and its index, which keeps the sort stable. */
+struct keyed {
+	struct asim_diag_entry e;
+	size_t file_rank, index;
+};
+
+static int cmp_keyed(const void *pa, const void *pb)
+{
+	const struct keyed *a = pa, *b = pb;
+	if (a->file_rank != b->file_rank)
+		return a->file_rank < b->file_rank ? -1 : 1;
+	if (a->e.mark.line != b->e.mark.line)
+		return a->e.mark.line < b->e.mark.line ? -1 : 1;
+	if (a->e.mark.col != b->e.mark.col)
+		return a->e.mark.col < b->e.mark.col ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+void asim_diag_sort(struct asim_diag *d, size_t from)
+{
+	if (from >= d->n || d->n - from < 2)
+		return;
+	size_t n = d->n - from;
+	struct keyed *k = malloc(n * sizeof *k);
+	const char **files = malloc(n * sizeof *files); /* distinct, by rank */
+	size_t nfiles = 0;
+	if (k && files) {
+		for (size_t i = 0; i < n; i++) {
+			const char *f = d->v[from + i].mark.file;
+			size_t r = 0;
+			while (r < nfiles && !same_file(files[r], f))
+				r++;
+			if (r == nfiles)
+				files[nfiles++] = f;
+			k[i] = (struct keyed){d->v[from + i], r, i};
+		}
+		qsort(k, n, sizeof *k, cmp_keyed);
+		for (size_t i = 0; i < n; i++)
+			d->v[from + i] = k[i].e;
+	}
+	/* Out of memory, the entries stay in the order reported. */
+	free(files);
+	free(k);
+}
+
 void asim_diag_format(const struct asim_diag *d, size_t i, char *buf, size_t len)
 {
 	if (len == 0)
@@ -147,7 +198,7 @@ static bool prefix_of(const char *shorter, size_t ls, const char *longer)
 	return true;
 }
 
-const char *asim_diag_suggest(const char *word, const char *const *candidates)
+static const char *suggest(const char *word, const char *const *candidates, bool prefixes)
 {
 	if (!word || !candidates)
 		return NULL;
@@ -156,8 +207,8 @@ const char *asim_diag_suggest(const char *word, const char *const *candidates)
 		return NULL;
 	/* A typo changes about one character in three; allowing more would
 	 * suggest unrelated names. A word that extends a known name or cuts it
-	 * short ("ttl_sec" for "ttl") is plausible too, when the shared part is
-	 * long enough to mean something. */
+	 * short ("ttl_sec" for "ttl") is plausible too, where prefixes are asked
+	 * for and the shared part is long enough to mean something. */
 	size_t limit = lw / 3 > 1 ? lw / 3 : 1;
 	const char *best = NULL;
 	size_t best_d = SIZE_MAX;
@@ -168,9 +219,9 @@ const char *asim_diag_suggest(const char *word, const char *const *candidates)
 			continue;
 		size_t dist = distance(word, lw, c, lc);
 		bool close = dist <= limit && dist < lw && dist < lc;
-		if (lc < lw)
+		if (prefixes && lc < lw)
 			close = close || (lc >= 3 && prefix_of(c, lc, word));
-		else
+		else if (prefixes)
 			close = close || (lw >= 3 && prefix_of(word, lw, c));
 		/* Strictly smaller keeps the first of equally close candidates, so
 		 * the answer depends only on the order of the list. */
@@ -180,4 +231,14 @@ const char *asim_diag_suggest(const char *word, const char *const *candidates)
 		}
 	}
 	return best;
+}
+
+const char *asim_diag_suggest(const char *word, const char *const *candidates)
+{
+	return suggest(word, candidates, true);
+}
+
+const char *asim_diag_suggest_typo(const char *word, const char *const *candidates)
+{
+	return suggest(word, candidates, false);
 }

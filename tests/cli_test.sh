@@ -46,6 +46,16 @@ expect_exit 2 "run unknown option" "$bin" run --bogus tests/data/small.yaml
 expect_exit 2 "bad --seed" "$bin" run --seed -4 tests/data/small.yaml
 expect_exit 2 "bad --duration" "$bin" run --duration 20 tests/data/small.yaml
 expect_grep "--duration wants a unit" "with a unit" "$tmp/err"
+# Options that override a file value are read as the file's value is: same
+# bounds, same message (a 1000-day run would otherwise start and run for hours).
+expect_exit 2 "--duration beyond the file's bound" "$bin" run --duration 1000d tests/data/small.yaml
+expect_grep "--duration bound named" "<--duration>: error: 'duration' must be between 1ms and 366d, got '1000d'" "$tmp/err"
+expect_exit 2 "--duration bound on compare" "$bin" compare --duration 400d tests/data/small.yaml \
+	tests/data/small.yaml
+expect_exit 2 "--duration bound on sweep" "$bin" sweep --duration 400d --set users.rate=1000,2000 \
+	tests/data/small.yaml
+expect_exit 2 "--window beyond the file's bound" "$bin" run --window 400d tests/data/small.yaml
+expect_grep "--window bound named" "<--window>: error: 'window' must be between 1ms and 366d, got '400d'" "$tmp/err"
 expect_exit 2 "missing file" "$bin" check tests/data/no-such-file.yaml
 expect_grep "missing file named" "no-such-file.yaml" "$tmp/err"
 
@@ -263,6 +273,12 @@ expect_exit 2 "--set path into nothing" "$bin" run --set components.nosuch.rate=
 expect_grep "--set path named" "<--set components.nosuch.rate>: error: no 'nosuch' in 'components'" "$tmp/err"
 expect_exit 2 "--set bad value" "$bin" check --set users.rate=fast tests/data/small.yaml
 expect_grep "--set bad value named" "<--set users.rate>: error: expected a rate" "$tmp/err"
+# Mix weights are shares: they must sum to 1 through --set as in a file.
+expect_exit 2 "--set mix not summing to 1" "$bin" check --set 'users.mix={read: 0.9, write: 0.9}' \
+	tests/data/small.yaml
+expect_grep "--set mix sum named" "<--set users.mix>: error: 'mix' of 'users' must sum to 1 (100%), got 1.8" "$tmp/err"
+expect_exit 0 "--set mix of shares" "$bin" check --set 'users.mix={read: 70%, write: 20%, scan: 10%}' \
+	tests/data/small.yaml
 expect_exit 2 "--set on compare" "$bin" compare --reps 2 --set slo.p99=x tests/data/small.yaml \
 	tests/data/small.yaml
 expect_exit 0 "sweep --help" "$bin" sweep --help

@@ -137,6 +137,13 @@ START_TEST(cfg_diag_suggest)
 		              got ? got : "NULL", want ? want : "NULL");
 	}
 	ck_assert_ptr_null(asim_diag_suggest(NULL, (const char *const[]){"a", NULL}));
+	/* By edit distance alone: typos, but not longer or shorter names. */
+	const char *const ops[] = {"read", "write", NULL};
+	ck_assert_str_eq(asim_diag_suggest_typo("raed", ops), "read");
+	ck_assert_str_eq(asim_diag_suggest_typo("wirte", ops), "write");
+	ck_assert_ptr_null(asim_diag_suggest_typo("read_profile", ops));
+	ck_assert_ptr_null(asim_diag_suggest_typo("writeback", ops));
+	ck_assert_str_eq(asim_diag_suggest("read_profile", ops), "read");
 }
 END_TEST
 

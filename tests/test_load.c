@@ -233,6 +233,13 @@ static const struct {
 	 "t.yaml:2:4: error: invalid YAML: control characters are not allowed (found byte 0x01)"},
 	{"a: caf\xe9\n", "t.yaml:1:7: error: invalid YAML: incomplete UTF-8 octet sequence"},
 	{"a: \xff\n", "t.yaml:1:4: error: invalid YAML: invalid leading UTF-8 octet (found byte 0xFF)"},
+	/* A UTF-8 byte order mark is skipped, and columns on line 1 are as an
+	 * editor shows them (without it). */
+	{"\xef\xbb\xbf" "a: 1\na: 2\n", "t.yaml:2:1: error: duplicate key 'a' (first defined at line 1)"},
+	{"\xef\xbb\xbf" "a: b: c\n",
+	 "t.yaml:1:5: error: invalid YAML: mapping values are not allowed in this context"},
+	{"\xef\xbb\xbf" "a: \x01\n",
+	 "t.yaml:1:4: error: invalid YAML: control characters are not allowed (found byte 0x01)"},
 	{"\xff\xfe" "a\0:\0 \0" "1\0", "t.yaml:1:1: error: invalid YAML: invalid leading UTF-8 octet (found byte 0xFF)"},
 	{"x: " "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
 	 "t.yaml:1:67: error: too deeply nested: more than 64 levels"},
@@ -257,6 +264,21 @@ START_TEST(load_errors)
 		              i, first(&d), bad_cases[i].msg);
 		asim_diag_finish(&d);
 	}
+}
+END_TEST
+
+/* A file saved with a byte order mark (Notepad does) loads as without one. */
+START_TEST(load_skips_utf8_bom)
+{
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_doc *doc = load("\xef\xbb\xbfname: x\nseed: 7\n", &d);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_str_eq(at(doc, "name")->text, "x");
+	ck_assert_int_eq(at(doc, "name")->mark.col, 7);
+	ck_assert_int_eq(at(doc, "seed")->mark.line, 2);
+	asim_doc_free(doc);
+	asim_diag_finish(&d);
 }
 END_TEST
 
@@ -499,6 +521,7 @@ static Suite *load_suite(void)
 	tcase_add_test(tc, load_values_and_context_names);
 	tcase_add_test(tc, load_aliases_copy_subtrees);
 	tcase_add_test(tc, load_errors);
+	tcase_add_test(tc, load_skips_utf8_bom);
 	tcase_add_test(tc, load_nesting_at_the_limit);
 	tcase_add_test(tc, load_keeps_going_after_mild_errors);
 	tcase_add_test(tc, load_many_keys);

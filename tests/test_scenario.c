@@ -203,7 +203,7 @@ END_TEST
 
 START_TEST(scenario_overrides_apply)
 {
-	struct asim_overrides ov = {.has_seed = true, .seed = 9, .duration = 4 * ASIM_S};
+	struct asim_overrides ov = {.has_seed = true, .seed = 9, .duration = "4s"};
 	struct asim_diag d;
 	asim_diag_init(&d);
 	struct asim_scenario *s = load_rel("tests/data/small.yaml", &ov, &d);
@@ -241,8 +241,7 @@ static void assert_close(const char *what, double a, double b)
 
 START_TEST(scenario_flagship_counts_consistent)
 {
-	struct asim_overrides ov = {.duration = getenv("ARCHSIM_VALGRIND") ? 12 * ASIM_S
-	                                                                   : 40 * ASIM_S};
+	struct asim_overrides ov = {.duration = getenv("ARCHSIM_VALGRIND") ? "12s" : "40s"};
 	struct asim_results r;
 	struct asim_scenario *s = load_run("scenarios/seed-architecture.yaml", NULL, &ov, &r);
 	double a_arrived = get(&r, "components.service_a.arrived");
@@ -310,7 +309,7 @@ END_TEST
 static void run_ryw(const char *set, struct asim_results *r)
 {
 	const char *sets[] = {set};
-	struct asim_overrides ov = {.duration = 30 * ASIM_S, .sets = sets, .nsets = set ? 1 : 0};
+	struct asim_overrides ov = {.duration = "30s", .sets = sets, .nsets = set ? 1 : 0};
 	asim_scenario_free(load_run("scenarios/failures/stale-replicas-fixed.yaml", NULL, &ov, r));
 }
 
@@ -401,12 +400,83 @@ START_TEST(scenario_hash_is_content_not_format)
 }
 END_TEST
 
+/* Operation names are open: endpoint names far from every other name, or
+ * that merely start with one ("read_profile"), load; a near miss of a name
+ * that is known elsewhere does not, however it gets into the file. */
+START_TEST(scenario_operation_names)
+{
+	static const char *const good[] = {
+		"users: {kind: client, rate: 10/s, mix: {checkout: 0.5, browse: 0.5}, target: api}\n"
+		"  api: {kind: service, service_time: 1ms}\n",
+		"users: {kind: client, rate: 10/s, mix: {read_profile: 0.5, reads: 0.5}, target: api}\n"
+		"  api: {kind: service, service_time: 1ms,\n"
+		"        calls: {read_profile: [{target: db}], reads: [{target: db}]}}\n"
+		"  db: {kind: database, read_time: 1ms, write_time: 1ms}\n",
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		char text[1024];
+		snprintf(text, sizeof text, "duration: 10s\ncomponents:\n  %s", good[i]);
+		struct asim_diag d;
+		asim_diag_init(&d);
+		struct asim_scenario *s = asim_scenario_load_buffer("ops.yaml", text, strlen(text), NULL, &d);
+		asim_diag_print(&d, stderr);
+		ck_assert_msg(s != NULL, "case %zu does not load", i);
+		asim_scenario_free(s);
+		asim_diag_finish(&d);
+	}
+	const char *sets[] = {"users.mix={raed: 0.8, write: 0.2}"};
+	struct asim_overrides ov = {.sets = sets, .nsets = 1, .no_pilot = true};
+	struct asim_diag d;
+	asim_diag_init(&d);
+	ck_assert_ptr_null(load_rel("tests/data/small.yaml", &ov, &d));
+	char got[512];
+	asim_diag_format(&d, 0, got, sizeof got);
+	ck_assert_str_eq(got, "<--set users.mix>: error: unknown operation 'raed' in 'users.mix' "
+	                      "(did you mean 'read'?)");
+	asim_diag_finish(&d);
+}
+END_TEST
+
+/* One check lists the errors of settings and of components alike, in the
+ * order of the file, though they are found in several passes. */
+START_TEST(scenario_errors_in_file_order)
+{
+	static const char text[] =
+		"name: multi\n"
+		"duration: 10s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 10/s, target: api, timeout: 5}\n"
+		"  api: {kind: service, service_time: 2ms, queu: 3}\n"
+		"slo: {p95: 20, availability: 2}\n"
+		"limits: {events: 0}\n";
+	static const char *const want[] = {
+		"m.yaml:4:59: error: expected a duration with a unit (e.g. 250ms) for 'timeout', got '5'",
+		"m.yaml:5:43: error: unknown key 'queu' in 'api' (did you mean 'queue'?)",
+		"m.yaml:6:12: error: expected a duration with a unit (e.g. 250ms) for 'p95', got '20'",
+		"m.yaml:6:30: error: 'availability' must be between 0 and 1 (0% and 100%), got '2'",
+		"m.yaml:7:18: error: 'events' must be at least 1, got '0'",
+	};
+	struct asim_diag d;
+	asim_diag_init(&d);
+	ck_assert_ptr_null(asim_scenario_load_buffer("m.yaml", text, strlen(text), NULL, &d));
+	ck_assert_uint_eq(d.n, sizeof want / sizeof want[0]);
+	for (size_t i = 0; i < d.n; i++) {
+		char got[512];
+		asim_diag_format(&d, i, got, sizeof got);
+		ck_assert_str_eq(got, want[i]);
+	}
+	asim_diag_finish(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scenario");
 	TCase *tc = tcase_create("files");
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, scenario_invalid_catalogue);
+	tcase_add_test(tc, scenario_operation_names);
+	tcase_add_test(tc, scenario_errors_in_file_order);
 	tcase_add_test(tc, scenario_shipped_run_deterministically);
 	tcase_add_test(tc, scenario_seed_changes_results);
 	tcase_add_test(tc, scenario_overrides_apply);

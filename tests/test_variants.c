@@ -133,6 +133,12 @@ START_TEST(extends_chain_and_cycle)
 	e = first_error(missing, NULL, 0);
 	ck_assert_msg(strstr(e, "m.yaml:1:10: error: cannot read '") && strstr(e, "nowhere.yaml"),
 	              "%s", e);
+	/* A folder is refused at the `extends:` line too, not by the reader,
+	 * which could only name the folder. */
+	const char *folder = write_file("f.yaml", "name: f\nextends: /\n");
+	e = first_error(folder, NULL, 0);
+	ck_assert_msg(strstr(e, "f.yaml:2:10: error: cannot read '/' named by 'extends': "
+	                        "Is a directory"), "%s", e);
 	remove_tree();
 }
 END_TEST

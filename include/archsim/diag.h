@@ -42,6 +42,13 @@ static inline size_t asim_diag_count(const struct asim_diag *d)
 	return d->n + d->dropped;
 }
 
+/* Puts the entries from index from on in the order of their positions: the
+ * files in the order they first appear, each by line and column (entries
+ * without a line first), equal positions in the order reported. Checks run
+ * in several passes (settings, then components); their findings are read in
+ * file order. */
+void asim_diag_sort(struct asim_diag *d, size_t from);
+
 /* Formats entry i as "file:line:col: error: msg" (no newline) into buf. */
 void asim_diag_format(const struct asim_diag *d, size_t i, char *buf, size_t len);
 
@@ -51,5 +58,10 @@ void asim_diag_print(const struct asim_diag *d, FILE *out);
 /* The candidate closest to word by edit distance, or NULL when none is close
  * enough to be a plausible typo. candidates is NULL-terminated. */
 const char *asim_diag_suggest(const char *word, const char *const *candidates);
+
+/* As asim_diag_suggest, by edit distance alone: a word that only extends a
+ * candidate or cuts it short ("read_profile", "rea" for "read") is not taken
+ * for a typo of it. For open sets of names, where such words are legitimate. */
+const char *asim_diag_suggest_typo(const char *word, const char *const *candidates);
 
 #endif
