@@ -66,6 +66,7 @@ static const struct metric_def {
 	{"rejected", "failures.rejected", "", -1},
 	{"error", "failures.error", "", -1},
 	{"unreachable", "failures.unreachable", "", -1},
+	{"unfinished", "failures.unfinished", "", -1},
 	{"stale_reads", "invariants.stale_reads", "", -1},
 	{"duplicate_writes", "invariants.duplicate_writes", "", -1},
 	{"conflicting_writes", "invariants.conflicting_writes", "", -1},

@@ -34,6 +34,8 @@ if (warmup > 0) {
 FAULTS = (nfaults > 0) ? sprintf("'%s' skip 1 using (($1+$2)/2):(0.5):1:2:(0):(1) axes x1y2 with boxxyerror fs transparent solid 0.2 noborder fc rgb '#d62728' title 'fault', '%s' skip 1 using (($1+$2)/2):(0.93):3 axes x1y2 with labels font ',9' tc rgb '#a01010' notitle,", faults, faults) : ""
 # A macro: sets the y range to [0, 5% above the largest value of the
 # series.csv columns listed in ycols, times yscale], or [0:1] when they are
-# all zero (autoscaling would warn of an empty range then).
+# all zero (autoscaling would warn of an empty range then). stats leaves out
+# points outside the y range in force, so the previous panel's range is
+# cleared first: else a larger series here is measured clipped.
 yscale = 1
-YRANGE_OF_COLS = "ymax = 0; do for [yi=1:words(ycols)] { stats series skip 1 using (column(int(word(ycols, yi)))) nooutput; if (STATS_max > ymax) { ymax = STATS_max } }; set yrange [0:(ymax > 0 ? ymax * yscale * 1.05 : 1)]"
+YRANGE_OF_COLS = "set autoscale y; ymax = 0; do for [yi=1:words(ycols)] { stats series skip 1 using (column(int(word(ycols, yi)))) nooutput; if (STATS_max > ymax) { ymax = STATS_max } }; set yrange [0:(ymax > 0 ? ymax * yscale * 1.05 : 1)]"
