@@ -26,12 +26,14 @@ set yrange [0:*]
 stats data skip 1 using ($6 * 100) nooutput
 set y2range [(STATS_min < 99.5 ? STATS_min - 0.5 : 99) : 100.5]
 set y2tics
+# The points that failed an SLO are circled; when none did, the series is
+# left out (gnuplot would warn of a data file with no valid points).
+stats data skip 1 using ($8 == 0) nooutput
+FAILED = STATS_sum > 0 ? ', data skip 1 using 2:($8 == 0 ? $4 : 1/0) with points pt 6 ps 2 lc rgb "#d62728" title "SLO failed"' : ''
 if (numeric) {
 	plot data skip 1 using 2:4 with linespoints lw 2 pt 7 lc rgb "#ff7f0e" title "p95", \
-		data skip 1 using 2:($6 * 100) axes x1y2 with linespoints lw 2 pt 5 lc rgb "#1f77b4" title "availability", \
-		data skip 1 using 2:($8 == 0 ? $4 : 1/0) with points pt 6 ps 2 lc rgb "#d62728" title "SLO failed"
+		data skip 1 using 2:($6 * 100) axes x1y2 with linespoints lw 2 pt 5 lc rgb "#1f77b4" title "availability" @FAILED
 } else {
 	plot data skip 1 using 2:4:xtic(1) with linespoints lw 2 pt 7 lc rgb "#ff7f0e" title "p95", \
-		data skip 1 using 2:($6 * 100) axes x1y2 with linespoints lw 2 pt 5 lc rgb "#1f77b4" title "availability", \
-		data skip 1 using 2:($8 == 0 ? $4 : 1/0) with points pt 6 ps 2 lc rgb "#d62728" title "SLO failed"
+		data skip 1 using 2:($6 * 100) axes x1y2 with linespoints lw 2 pt 5 lc rgb "#1f77b4" title "availability" @FAILED
 }

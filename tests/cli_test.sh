@@ -317,6 +317,12 @@ if command -v gnuplot >/dev/null 2>&1; then
 		tests/data/small.yaml --plot "$tmp/sweep"
 	if [ -s "$tmp/sweep/sweep.png" ] && [ -s "$tmp/sweep/sweep.svg" ]; then ok "sweep plots written"; else
 		fail "sweep plots written"; fi
+	# Every point passes: no empty "SLO failed" series, and so no warning.
+	if grep -q "warning" "$tmp/err"; then fail "sweep --plot quiet when all pass"; else
+		ok "sweep --plot quiet when all pass"; fi
+	expect_exit 0 "sweep --plot with a failing point" "$bin" sweep -q --duration 4s \
+		--set users.rate=1000,20000 tests/data/small.yaml --plot "$tmp/sweep2"
+	expect_grep "failed points circled" "SLO failed" "$tmp/sweep2/sweep.svg"
 	expect_exit 0 "compare --plot" "$bin" compare --reps 2 --plot "$tmp/cmp" \
 		examples/ci/base.yaml examples/ci/candidate.yaml
 	if [ -s "$tmp/cmp/compare_cdf.png" ] && [ -s "$tmp/cmp/compare_p95.svg" ] &&
