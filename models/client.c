@@ -90,8 +90,7 @@ struct client {
 
 	/* Measured over requests that started after warm-up. */
 	uint64_t offered, requests, succeeded, attempts, failed[ASIM_STATUS_COUNT];
-	uint64_t unfinished, in_flight; /* open at the end: see finish() */
-	asim_time longest;              /* of the measured requests that finished */
+	asim_time longest; /* of the measured requests that finished */
 	struct asim_hist latency;
 };
 
@@ -348,6 +347,16 @@ static void send_attempt(struct asim_component *c, struct client *s, struct req 
 		q->htimer = asim_schedule(k, h, c->id, EV_HEDGE, 0, 0, q);
 }
 
+/* A measured logical request is judged, finished or found stuck at the end:
+ * it counts in the client's and the run's requests, with its attempts. */
+static void count_judged(struct client *s, const struct req *q)
+{
+	s->requests++;
+	s->attempts += q->attempt + 1;
+	s->outcome->requests++;
+	s->outcome->attempts += q->attempt + 1;
+}
+
 static void finish_request(struct asim_component *c, struct client *s, struct req *q,
                            enum asim_status st)
 {
@@ -358,10 +367,7 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 	size_t bucket = asim_hist_bucket_of(latency);
 	if (asim_measuring_at(k, q->origin)) {
 		struct asim_outcome *o = s->outcome;
-		s->requests++;
-		s->attempts += q->attempt + 1;
-		o->requests++;
-		o->attempts += q->attempt + 1;
+		count_judged(s, q);
 		if (latency > s->longest)
 			s->longest = latency;
 		if (st == ASIM_OK) {
@@ -659,14 +665,9 @@ static void count_open(void *ctx, void *obj)
 		return;
 	struct asim_outcome *o = s->outcome;
 	if (asim_now(k) - q->origin > s->longest) {
-		s->requests++;
-		s->unfinished++;
-		s->attempts += q->attempt + 1;
-		o->requests++;
+		count_judged(s, q);
 		o->failed_unfinished++;
-		o->attempts += q->attempt + 1;
 	} else {
-		s->in_flight++;
 		o->in_flight++;
 	}
 }
