@@ -984,6 +984,42 @@ static void applied(struct asim_component *c, struct database *s, struct apply *
 		asim_pool_put(&s->ops, op);
 }
 
+/* The primary is back, and still leads: no replica was promoted while it was
+ * down. What it shipped before it went down was voided where it landed (had
+ * a replica been promoted, that window of writes would have been lost), but
+ * its log is on its disk: each replica behind it on a slot is sent the
+ * primary's version of that slot, through the link and after a draw of the
+ * lag, as a real replica streams what it missed once it reconnects. Without
+ * this, a slot that is rarely written stayed stale on the replicas for the
+ * rest of the run. */
+static void catch_up(struct asim_component *c, struct database *s)
+{
+	struct asim_kernel *k = c->kernel;
+	uint16_t p = s->lead.leader;
+	const uint64_t *have = &s->applied[(size_t)p * s->nslots];
+	for (uint32_t r = 0; r < c->instances; r++) {
+		if (r == p)
+			continue;
+		const uint64_t *v = &s->applied[(size_t)r * s->nslots];
+		for (uint32_t slot = 0; slot < s->nslots; slot++) {
+			if (v[slot] >= have[slot])
+				continue;
+			struct apply *a = asim_pool_get(&s->applies);
+			if (!a) {
+				asim_kernel_stop(k);
+				return;
+			}
+			/* The lag counts from the write's acknowledgement when the
+			 * primary acknowledged this version, else from now. */
+			bool acked = s->acked[slot] == have[slot];
+			*a = (struct apply){.slot = slot, .from = p, .version = have[slot],
+			                    .epoch = s->lead.epoch, .gen = s->lead.gen,
+			                    .committed = acked ? s->acked_at[slot] : asim_now(k)};
+			ship(c, s, a, (uint16_t)r);
+		}
+	}
+}
+
 static void served(struct asim_component *c, struct database *s, struct job *j)
 {
 	struct asim_kernel *k = c->kernel;
@@ -1253,8 +1289,15 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 				held_release(&in->held, c);
 		}
 	}
-	if (f->kind != ASIM_FAULT_REPLICATION_PAUSE)
+	if (f->kind != ASIM_FAULT_REPLICATION_PAUSE) {
+		uint16_t leader = s->lead.leader;
+		uint64_t epoch = s->lead.epoch;
+		bool leader_down = !lead_up(&s->lead, leader);
 		lead_fault(&s->lead, c, f, active, EV_LEAD);
+		if (leader_down && lead_up(&s->lead, leader) && s->lead.leader == leader &&
+		    s->lead.epoch == epoch)
+			catch_up(c, s);
+	}
 	if (active)
 		return;
 	/* An instance back from every fault that held its applies back takes

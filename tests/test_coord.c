@@ -268,6 +268,46 @@ START_TEST(coord_failover_loses_lag_window)
 }
 END_TEST
 
+/* The same crash at 550ms, before key 2's apply lands, but the primary is
+ * back at 850ms and still leads: no failover, or one whose detection (1s)
+ * had not fired. Its log is on its disk, so the replica catches up (one lag
+ * after the return) and the reads of key 2 it serves at 2s and 2.5s are not
+ * stale. Before, the replica missed the write for the rest of the run. */
+static const struct row back_rows[] = {
+	{500 * MS, W, 2, 0}, {2 * S, R, 2, 0}, {2500 * MS, R, 2, 0},
+};
+static const struct frow crash_and_back[] = {
+	{550 * MS, "m", ASIM_FAULT_CRASH, 0, true, 0},
+	{850 * MS, "m", ASIM_FAULT_CRASH, 0, false, 0},
+};
+static const char *const back_cases[] = {
+	"m: {kind: database, replicas: 1, replication: async, replication_lag: 100ms,\n"
+	"    read_from: replicas, read_time: 1ms, write_time: 1ms}\n",
+	"m: {kind: database, replicas: 1, replication: async, replication_lag: 100ms,\n"
+	"    read_from: replicas, read_time: 1ms, write_time: 1ms, failover: {detection: 1s}}\n",
+};
+
+START_TEST(coord_primary_back_replicas_catch_up)
+{
+	struct rig g;
+	rig_build(&g, back_cases[_i], back_rows, 3, crash_and_back, 2);
+	rig_run(&g, 3 * S);
+	ck_assert(g.got[0].done && g.got[0].status == ASIM_OK);
+	ck_assert_uint_eq(g.got[0].version, 1);
+	for (int i = 1; i <= 2; i++) {
+		ck_assert(g.got[i].done && g.got[i].status == ASIM_OK);
+		ck_assert_uint_eq(g.got[i].version, 1);
+	}
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->stale_reads, 0);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->lost_writes, 0);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->leader_changes, 0);
+	/* The write reached the replica one lag after the primary's return,
+	 * 450ms after it was acknowledged at 501ms. */
+	ck_assert_double_eq_tol(num(&g, "components.m.replication_lag_ms.max"), 449.0, 5.0);
+	rig_free(&g);
+}
+END_TEST
+
 /* The primary (zone a) crashes at 100ms; the replica (zone b) is promoted at
  * 1.1s. The old primary is back at 3s believing it leads, until it learns
  * otherwise at 4s: the driver, in zone a, writes to it at 3.2s and 3.5s.
@@ -719,6 +759,7 @@ static Suite *coord_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, coord_failover_loses_lag_window, 0, 2);
+	tcase_add_loop_test(tc, coord_primary_back_replicas_catch_up, 0, 2);
 	tcase_add_loop_test(tc, coord_down_replica_and_write_acks, 0, 2);
 	tcase_add_loop_test(tc, coord_split_brain_and_fencing, 0, 2);
 	tcase_add_test(tc, coord_majority_loss_stops_grants);
