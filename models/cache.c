@@ -83,6 +83,7 @@ struct cache {
 	/* Measured after warm-up. */
 	uint64_t hits, misses, evictions, expirations, fills, writes, backing_errors, coalesced;
 	struct asim_tw size_tw;
+	struct asim_hist latency; /* arrival to ok reply: asim_call_measure() */
 };
 
 enum { EV_HIT = EV_MODEL_BASE, EV_MISS, EV_LOCAL_WRITE };
@@ -232,6 +233,7 @@ static void store(struct asim_component *c, struct cache *s, uint64_t key, uint6
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
 {
 	struct cache *s = c->state;
+	asim_call_measure(c, &s->latency);
 	if (!asim_cfg_expect_map(map, c->name, cache_keys, d))
 		return false;
 	int64_t cap = 0;
@@ -583,6 +585,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                                       (double)s->capacity : 0.0,
 	                  "components.%s.utilization", n);
 	asim_results_real(r, 0.0, "components.%s.queue_mean", n);
+	asim_hist_report(r, &s->latency, "components.%s.latency_ms", c->name);
 }
 
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)

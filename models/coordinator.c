@@ -53,6 +53,7 @@ struct coordinator {
 	/* Measured after warm-up (stall time is clipped to it). */
 	uint64_t grants, renewals, refused, dropped, releases, expiries, full;
 	asim_time stalled;
+	struct asim_hist latency; /* arrival to ok reply: asim_call_measure() */
 };
 
 enum { EV_COMMIT = EV_MODEL_BASE };
@@ -64,6 +65,7 @@ static const char *const coord_keys[] = {
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
 {
 	struct coordinator *s = c->state;
+	asim_call_measure(c, &s->latency);
 	if (!asim_cfg_expect_map(map, c->name, coord_keys, d))
 		return false;
 	int64_t nodes = 3, slots = 4096;
@@ -333,6 +335,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->full, "components.%s.table_full", n);
 	asim_results_count(r, s->token, "components.%s.fencing_token", n);
 	asim_results_real(r, asim_time_to_seconds(s->stalled), "components.%s.stalled_s", n);
+	asim_hist_report(r, &s->latency, "components.%s.latency_ms", c->name);
 }
 
 static void destroy(struct asim_component *c)

@@ -209,6 +209,7 @@ struct database {
 	uint64_t lock_conflicts, lock_fenced;
 	uint64_t link_held; /* applies that waited for a cut link */
 	struct asim_hist lag_hist, staleness, wait_hist;
+	struct asim_hist latency; /* arrival to ok reply: asim_call_measure() */
 };
 
 enum { EV_SERVED = EV_MODEL_BASE, EV_APPLY, EV_RECONCILE, EV_LEAD,
@@ -307,6 +308,7 @@ static bool place(struct asim_component *c, const struct asim_cfg *map, uint32_t
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
 {
 	struct database *s = c->state;
+	asim_call_measure(c, &s->latency);
 	if (!asim_cfg_expect_map(map, c->name, db_keys, d))
 		return false;
 	int64_t replicas = 0, conns = 10, wq = -1, slots = 65536;
@@ -1222,6 +1224,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	 * shows where read_from sent the reads. */
 	for (uint32_t i = 0; i < c->instances; i++)
 		asim_results_count(r, s->inst[i].served, "components.%s.served[%u]", n, i);
+	asim_hist_report(r, &s->latency, "components.%s.latency_ms", c->name);
 }
 
 /* The earliest commit among the applies an instance holds back, or now:

@@ -64,6 +64,7 @@ struct gateway {
 
 	/* Measured after warm-up. */
 	uint64_t arrived, admitted, rate_limited, rejected_concurrency, failed, timed_out;
+	struct asim_hist latency; /* arrival to ok reply: asim_call_measure() */
 };
 
 enum { EV_AUTHED = EV_MODEL_BASE, EV_EXPIRED };
@@ -119,6 +120,7 @@ static bool configure_limit(struct asim_component *c, struct gateway *s,
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
 {
 	struct gateway *s = c->state;
+	asim_call_measure(c, &s->latency);
 	if (!asim_cfg_expect_map(map, c->name, gateway_keys, d))
 		return false;
 	int64_t conc = 0;
@@ -356,6 +358,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 		util = (double)s->admitted / asim_time_to_seconds(span) / s->rate;
 	asim_results_real(r, util, "components.%s.utilization", n);
 	asim_results_real(r, 0.0, "components.%s.queue_mean", n);
+	asim_hist_report(r, &s->latency, "components.%s.latency_ms", c->name);
 }
 
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)

@@ -61,6 +61,7 @@ struct balancer {
 	struct asim_pool fwds;
 	/* Measured after warm-up. */
 	uint64_t unreachable, timed_out; /* ejections, health changes: per backend */
+	struct asim_hist latency; /* arrival to ok reply: asim_call_measure() */
 };
 
 enum { EV_PROBE = EV_MODEL_BASE, EV_PROBE_TIMEOUT, EV_FWD_TIMEOUT };
@@ -91,6 +92,7 @@ static bool add_backends(struct asim_component *c, struct balancer *s,
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
 {
 	struct balancer *s = c->state;
+	asim_call_measure(c, &s->latency);
 	if (!asim_cfg_expect_map(map, c->name, lb_keys, d))
 		return false;
 	s->policy = POLICY_ROUND_ROBIN;
@@ -456,6 +458,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 			asim_results_count(r, b->ejections, "components.%s.by_backend.%s.ejections[%u]",
 			                   c->name, t, (unsigned)b->inst);
 	}
+	asim_hist_report(r, &s->latency, "components.%s.latency_ms", c->name);
 }
 
 /* Backends are instances; the graph wants each target component once. */

@@ -96,6 +96,7 @@ struct queue {
 	struct asim_tw backlog;
 	asim_time lag_start, lag_last, lag_max;
 	double lag_area; /* integral of the lag, ns * ns */
+	struct asim_hist latency; /* arrival to ok reply: asim_call_measure() */
 };
 
 /* The run's queue_backlog invariant: the most messages any queue held at
@@ -118,6 +119,7 @@ static const char *const queue_keys[] = {
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
 {
 	struct queue *s = c->state;
+	asim_call_measure(c, &s->latency);
 	if (!asim_cfg_expect_map(map, c->name, queue_keys, d))
 		return false;
 	int64_t parts = 0, prefetch = 1;
@@ -524,6 +526,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->ack_timeouts, "components.%s.ack_timeouts", n);
 	asim_results_count(r, s->lost, "components.%s.lost", n);
 	asim_results_count(r, s->dropped, "components.%s.dropped", n);
+	asim_hist_report(r, &s->latency, "components.%s.latency_ms", c->name);
 }
 
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)

@@ -77,6 +77,7 @@ void asim_call_send(struct asim_kernel *k, struct asim_call *call, uint32_t from
 		call->callee_inst = to_inst = disp->route(disp->c, call);
 	/* Without a network the request is due now: the FIFO takes it. */
 	if (!k->net_fn) {
+		call->arrived = k->head.now;
 		asim_kernel_schedule_now(k, to, ASIM_EV_REQUEST, to_inst, call);
 		return;
 	}
@@ -85,11 +86,22 @@ void asim_call_send(struct asim_kernel *k, struct asim_call *call, uint32_t from
 		call->flags |= ASIM_CALL_CALLEE_DONE;
 		return;
 	}
+	call->arrived = k->head.now + d;
 	asim_schedule(k, d, to, ASIM_EV_REQUEST, to_inst, 0, call);
+}
+
+void asim_call_measure(struct asim_component *c, struct asim_hist *h)
+{
+	asim_hist_init(h);
+	c->kernel->disp[c->id].latency = h;
 }
 
 void asim_call_reply(struct asim_kernel *k, struct asim_call *call, enum asim_status status)
 {
+	/* The callee's own latency, whether or not its caller still waits. */
+	struct asim_hist *h = k->disp[call->callee].latency;
+	if (h && status == ASIM_OK && asim_measuring_at(k, call->arrived))
+		asim_hist_record(h, k->head.now - call->arrived);
 	call->status = (uint8_t)status;
 	call->flags |= ASIM_CALL_CALLEE_DONE;
 	if (call->flags & ASIM_CALL_CALLER_DONE) {

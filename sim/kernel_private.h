@@ -37,6 +37,7 @@ struct asim_dispatch {
 	void (*handle)(struct asim_component *c, const struct asim_event *ev);
 	struct asim_component *c;
 	uint16_t (*route)(struct asim_component *c, const struct asim_call *call); /* ops->route */
+	struct asim_hist *latency; /* asim_call_measure(); NULL: not measured */
 };
 
 /* A stream's key is one buffer: the name, a NUL, then "\1purpose" or nothing

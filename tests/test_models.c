@@ -3,6 +3,7 @@
  * deterministic and statistical ones (5 standard errors) where they are not. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -317,6 +318,42 @@ START_TEST(service_fifo_order_and_queue_length)
 }
 END_TEST
 
+/* Every component that answers calls reports its latency as its callers see
+ * it, from a call's arrival to its ok reply. Constant times and a request
+ * every 10 ms, so nothing waits: the database answers in its 2 ms, the
+ * service in its 3 ms plus the database's 2, the balancer adds nothing and
+ * the gateway its 1 ms of authentication. The gateway's limit of 50/s turns
+ * half the requests away at once; those replies are not ok and do not pull
+ * its latency down. */
+START_TEST(components_report_latency_seen_by_callers)
+{
+	struct rig g = build("u: {kind: client, rate: 100/s, arrivals: constant, target: gw}\n"
+	                     "gw: {kind: gateway, auth_time: 1ms, rate_limit: {rate: 50/s, burst: 1},\n"
+	                     "     target: lb}\n"
+	                     "lb: {kind: load_balancer, targets: api}\n"
+	                     "api: {kind: service, service_time: 3ms, calls: [{read: db}]}\n"
+	                     "db: {kind: database, read_time: 2ms, write_time: 2ms}\n", 1);
+	asim_kernel_run(g.k, 10 * ASIM_S);
+	asim_kernel_finish(g.k);
+	const struct asim_outcome *o = asim_kernel_outcome(g.k);
+	ck_assert_uint_eq(o->failed_rejected, o->requests - o->succeeded);
+	ck_assert(o->succeeded > 400 && o->succeeded < 600);
+	static const struct {
+		const char *comp;
+		double ms;
+	} want[] = {{"db", 2}, {"api", 5}, {"lb", 5}, {"gw", 6}};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "components.%s.latency_ms.mean", want[i].comp);
+		ck_assert_msg(fabs(result(g.k, want[i].comp, path) - want[i].ms) < 1e-9, "%s: %g",
+		              path, result(g.k, want[i].comp, path));
+		snprintf(path, sizeof path, "components.%s.latency_ms.max", want[i].comp);
+		ck_assert_double_eq_tol(result(g.k, want[i].comp, path), want[i].ms, 1e-9);
+	}
+	teardown_rig(&g);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("models");
@@ -338,6 +375,7 @@ int main(void)
 	tcase_add_test(tc, service_rejects_beyond_queue);
 	tcase_add_test(tc, service_deterministic_queueing_exact);
 	tcase_add_test(tc, service_fifo_order_and_queue_length);
+	tcase_add_test(tc, components_report_latency_seen_by_callers);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

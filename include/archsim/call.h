@@ -55,6 +55,7 @@ struct asim_call {
 	uint64_t version;     /* data version read or written */
 	asim_time origin;     /* intended start of the logical request */
 	asim_time sent;       /* when this call left the caller */
+	asim_time arrived;    /* when it reached (or will reach) its callee */
 	asim_time deadline;   /* absolute; ASIM_TIME_MAX when none */
 };
 
@@ -69,6 +70,16 @@ void asim_call_send(struct asim_kernel *k, struct asim_call *call, uint32_t from
 /* The callee answers with status. When the caller has already abandoned the
  * call, nothing is sent and the record is freed. */
 void asim_call_reply(struct asim_kernel *k, struct asim_call *call, enum asim_status status);
+
+/* Measures component c's latency as its callers see it, net of the
+ * network: from each call's arrival at c to c's reply, for the calls that
+ * arrived after warm-up and were answered ASIM_OK (as the clients' latency
+ * counts successes), into h, which this initialises and the model owns and
+ * reports (components.NAME.latency_ms). Call it at configure. For models
+ * that answer calls without timing each job themselves (gateway, balancer,
+ * cache, database, queue, coordinator): the recording is in
+ * asim_call_reply, one place for all of them. */
+void asim_call_measure(struct asim_component *c, struct asim_hist *h);
 
 /* The callee loses the call without answering (crash, lost message). */
 void asim_call_drop(struct asim_kernel *k, struct asim_call *call);
