@@ -175,11 +175,20 @@ static size_t paired(const struct asim_results *b, const struct asim_results *c,
 	return m;
 }
 
-static void put_ci(struct asim_results *out, const double *v, size_t m, size_t i,
-                   const char *field)
+/* The mean and 95% half-width of m values of path: for a percentile,
+ * widened by the histogram's resolution (asim_hist_quantile_error). */
+static void ci95_of(const char *path, const double *v, size_t m, double *mean, double *half)
+{
+	asim_ci95(v, m, mean, half);
+	if (m > 1 && asim_hist_quantile_path(path))
+		*half += asim_hist_quantile_error(*mean);
+}
+
+static void put_ci(struct asim_results *out, const char *path, const double *v, size_t m,
+                   size_t i, const char *field)
 {
 	double mean, half;
-	asim_ci95(v, m, &mean, &half);
+	ci95_of(path, v, m, &mean, &half);
 	asim_results_ci(out, mean, mean - half, mean + half, "metrics[%zu].%s", i, field);
 }
 
@@ -199,17 +208,22 @@ static void compare_metrics(const struct asim_results *b, const struct asim_resu
 		size_t cnt = paired(b, c, n, m->path, bv, cv, dv);
 		if (cnt == 0)
 			continue;
-		double mean, half, bmean, bhalf;
+		double mean, half, bmean, bhalf, cmean, chalf;
 		asim_ci95(dv, cnt, &mean, &half);
-		asim_ci95(bv, cnt, &bmean, &bhalf);
+		ci95_of(m->path, bv, cnt, &bmean, &bhalf);
+		ci95_of(m->path, cv, cnt, &cmean, &chalf);
+		/* Each side's percentiles may be off by up to half a bucket, and
+		 * in opposite directions. */
+		if (cnt > 1 && asim_hist_quantile_path(m->path))
+			half += asim_hist_quantile_error(bmean) + asim_hist_quantile_error(cmean);
 		const char *verdict = "no significant difference";
 		if (mean - half > 0 || mean + half < 0)
 			verdict = (mean > 0) == (m->better > 0) ? "better" : "worse";
 		asim_results_string(out, m->name, "metrics[%zu].metric", k);
 		asim_results_string(out, m->path, "metrics[%zu].path", k);
 		asim_results_string(out, m->better > 0 ? "higher" : "lower", "metrics[%zu].better", k);
-		put_ci(out, bv, cnt, k, "base");
-		put_ci(out, cv, cnt, k, "candidate");
+		put_ci(out, m->path, bv, cnt, k, "base");
+		put_ci(out, m->path, cv, cnt, k, "candidate");
 		asim_results_ci(out, mean, mean - half, mean + half, "metrics[%zu].difference", k);
 		asim_results_real(out, bmean != 0 ? 100 * mean / fabs(bmean) : NAN,
 		                  "metrics[%zu].change_pct", k);

@@ -1,5 +1,6 @@
 #include "replicate.h"
 #include "mpi.h"
+#include "archsim/stats.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -185,6 +186,8 @@ void asim_replicate_aggregate(const struct asim_results *reps, uint32_t n,
 			}
 			double mean, half;
 			asim_ci95(vals, m, &mean, &half);
+			if (m > 1 && asim_hist_quantile_path(v->path))
+				half += asim_hist_quantile_error(mean);
 			if (!strcmp(v->path, "replications"))
 				asim_results_count(out, n, "replications");
 			else if (share)

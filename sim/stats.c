@@ -121,6 +121,17 @@ double asim_tw_mean(const struct asim_tw *tw, asim_time now)
 	return area / (double)(now - tw->start);
 }
 
+bool asim_hist_quantile_path(const char *path)
+{
+	static const char *const keys[] = {"p50", "p90", "p95", "p99", "p999"};
+	const char *last = strrchr(path, '.');
+	last = last ? last + 1 : path;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (!strcmp(last, keys[i]))
+			return true;
+	return false;
+}
+
 void asim_ci95(const double *values, size_t n, double *mean, double *halfwidth)
 {
 	*halfwidth = 0;

@@ -182,6 +182,40 @@ START_TEST(replicate_aggregate_booleans_as_shares)
 }
 END_TEST
 
+/* Percentiles come from histogram buckets: when every replication reports
+ * the same bucket, the values' spread is 0 but the true percentiles may
+ * differ by up to half a bucket each way, so the interval is at least that
+ * wide. Exact figures (a mean, a max) keep their plain t interval. */
+START_TEST(replicate_percentile_ci_covers_bucket_resolution)
+{
+	struct asim_results reps[3];
+	for (int i = 0; i < 3; i++) {
+		asim_results_init(&reps[i]);
+		asim_results_real(&reps[i], 12.8, "latency_ms.p99");
+		asim_results_real(&reps[i], 12.8, "components.db.latency_ms.p50");
+		asim_results_real(&reps[i], 12.8, "latency_ms.max");
+	}
+	struct asim_results out;
+	asim_results_init(&out);
+	asim_replicate_aggregate(reps, 3, &out);
+	const char *const quantiles[] = {"latency_ms.p99", "components.db.latency_ms.p50"};
+	for (int i = 0; i < 2; i++) {
+		const struct asim_value *v = asim_results_get(&out, quantiles[i]);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_double_eq_tol(v->lo, 12.8 - 0.1, 1e-12);
+		ck_assert_double_eq_tol(v->hi, 12.8 + 0.1, 1e-12);
+	}
+	const struct asim_value *max = asim_results_get(&out, "latency_ms.max");
+	ck_assert_double_eq(max->lo, 12.8);
+	ck_assert_double_eq(max->hi, 12.8);
+	ck_assert(asim_hist_quantile_path("p999") && asim_hist_quantile_path("a.b.p95"));
+	ck_assert(!asim_hist_quantile_path("latency_ms.mean") && !asim_hist_quantile_path("p9"));
+	for (int i = 0; i < 3; i++)
+		asim_results_finish(&reps[i]);
+	asim_results_finish(&out);
+}
+END_TEST
+
 static long metric_at(const struct asim_results *r, const char *name)
 {
 	for (long i = 0;; i++) {
@@ -237,15 +271,19 @@ START_TEST(compare_more_servers_is_better)
 		ck_assert_msg(mean < 0 && hi < 0, "%s: difference %g [%g, %g]", lower[j], mean, lo, hi);
 		ck_assert_str_eq(field(&r, i, "verdict", NULL, NULL, NULL), "better");
 	}
-	/* The same design against itself: every difference is exactly 0. */
+	/* The same design against itself: every difference is exactly 0, and
+	 * its interval only the two sides' bucket resolution (a p99 of v may
+	 * be off by v/128 on each side). */
 	struct asim_results same;
 	asim_results_init(&same);
 	ck_assert(asim_compare(base, base, 5, 1, t, nt, &same, &ok, &d));
 	ck_assert(ok);
 	long i = metric_at(&same, "p99");
-	double mean, lo, hi;
+	double mean, lo, hi, p99;
 	field(&same, i, "difference", &mean, &lo, &hi);
-	ck_assert(mean == 0 && lo == 0 && hi == 0);
+	field(&same, i, "base", &p99, NULL, NULL);
+	ck_assert(mean == 0 && lo == -hi);
+	ck_assert_double_eq_tol(hi, 2 * p99 / 128, 1e-12);
 	ck_assert_str_eq(field(&same, i, "verdict", NULL, NULL, NULL), "no significant difference");
 	asim_results_finish(&same);
 	asim_diag_finish(&d);
@@ -409,6 +447,7 @@ static Suite *replicate_suite(void)
 	tcase_add_test(tc, replicate_parallel_equals_serial);
 	tcase_add_test(tc, replicate_flags_low_sample_percentiles);
 	tcase_add_test(tc, replicate_aggregate_booleans_as_shares);
+	tcase_add_test(tc, replicate_percentile_ci_covers_bucket_resolution);
 	tcase_add_test(tc, compare_more_servers_is_better);
 	tcase_add_test(tc, compare_exit_codes);
 	tcase_add_test(tc, series_rows_and_headers);

@@ -90,6 +90,19 @@ double asim_hist_mean(const struct asim_hist *h);
 void asim_hist_report(struct asim_results *r, const struct asim_hist *h, const char *prefixfmt,
                       ...) __attribute__((format(printf, 3, 4)));
 
+/* The most a percentile reported as v (in any unit) can differ from the
+ * sample's own percentile: half the width of v's bucket, which is at most
+ * v / (2 * ASIM_HIST_SUB). Confidence intervals over replications add it:
+ * when every replication's p99 falls in one bucket, the spread of the
+ * reported values is 0, but the true values may differ by up to a bucket. */
+static inline double asim_hist_quantile_error(double v)
+{
+	return (v < 0 ? -v : v) / (2.0 * ASIM_HIST_SUB);
+}
+/* Whether a results path names a histogram's percentile: its last part is
+ * p50, p90, p95, p99 or p999 (as asim_hist_report writes them). */
+bool asim_hist_quantile_path(const char *path);
+
 /* The value range [lo, hi] a bucket covers; exposed for tests of the error
  * bound. */
 void asim_hist_bucket_range(size_t bucket, int64_t *lo, int64_t *hi);
