@@ -397,17 +397,16 @@ void load_levels_reset(struct load_levels *first, size_t stride, uint32_t n, asi
 }
 
 void load_levels_report(const struct asim_component *c, const struct load_levels *first,
-                        size_t stride, uint32_t servers, struct asim_results *r)
+                        size_t stride, uint32_t servers, const struct queue_sum *q,
+                        struct asim_results *r)
 {
 	asim_time now = asim_now(c->kernel);
-	double busy = 0, queue = 0, queue_max = 0;
+	double busy = 0, queue = 0, queue_max = q->max;
 	for (uint32_t i = 0; i < c->instances; i++) {
 		const struct load_levels *lv =
 			(const struct load_levels *)((const char *)first + (size_t)i * stride);
 		busy += asim_tw_mean(&lv->busy, now);
 		queue += asim_tw_mean(&lv->queue, now);
-		if (lv->queue.max > queue_max)
-			queue_max = lv->queue.max;
 	}
 	asim_results_real(r, busy / ((double)c->instances * servers), "components.%s.utilization",
 	                  c->name);

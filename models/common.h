@@ -72,12 +72,38 @@ bool model_instances(struct asim_component *c, const struct asim_cfg *map, uint3
 struct load_levels {
 	struct asim_tw busy, queue;
 };
+
+/* A component's queue summed over its instances (the level whose time
+ * average is its queue_mean) and the peak of that sum since warm-up (its
+ * queue_max), so that the two, and the series' column, describe one
+ * quantity. */
+struct queue_sum {
+	double now, max;
+};
+
+/* Sets an instance's queue level (its time-weighted tw) to len at now and
+ * keeps the component's sum. */
+static inline void queue_sum_set(struct queue_sum *q, struct asim_tw *tw, asim_time now,
+                                 double len)
+{
+	q->now += len - tw->value;
+	if (q->now > q->max)
+		q->max = q->now;
+	asim_tw_set(tw, now, len);
+}
+
+/* Warm-up ends: the peak restarts from the current sum. */
+static inline void queue_sum_reset(struct queue_sum *q)
+{
+	q->max = q->now;
+}
 void load_levels_init(struct load_levels *first, size_t stride, uint32_t n, asim_time now);
 void load_levels_reset(struct load_levels *first, size_t stride, uint32_t n, asim_time now);
 /* Adds "components.NAME.utilization" (busy over n x servers), "queue_mean"
- * (summed over instances) and "queue_max" (the largest of any instance). */
+ * (summed over instances) and "queue_max" (the peak of that sum, from q). */
 void load_levels_report(const struct asim_component *c, const struct load_levels *first,
-                        size_t stride, uint32_t servers, struct asim_results *r);
+                        size_t stride, uint32_t servers, const struct queue_sum *q,
+                        struct asim_results *r);
 
 /* A growable FIFO of pointers (a ring), for waiting requests. Allocates only
  * when it grows past its high-water mark. */

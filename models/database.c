@@ -210,6 +210,7 @@ struct database {
 	uint64_t link_held; /* applies that waited for a cut link */
 	struct asim_hist lag_hist, staleness, wait_hist;
 	struct asim_hist latency; /* arrival to ok reply: asim_call_measure() */
+	struct queue_sum qsum; /* queue (database: connection wait) over the instances */
 };
 
 enum { EV_SERVED = EV_MODEL_BASE, EV_APPLY, EV_RECONCILE, EV_LEAD,
@@ -510,7 +511,7 @@ static void submit(struct asim_component *c, struct database *s, struct op *op, 
 		asim_kernel_stop(k);
 		return;
 	}
-	asim_tw_set(&in->wait_tw, asim_now(k), in->wait.len);
+	queue_sum_set(&s->qsum, &in->wait_tw, asim_now(k), in->wait.len);
 }
 
 /* The next instance in turn other than the primary, skipping instances
@@ -1038,7 +1039,7 @@ static void served(struct asim_component *c, struct database *s, struct job *j)
 	 * starts at this instant whatever the answer triggers. */
 	struct job *next = ptr_ring_pop(&in->wait);
 	if (next) {
-		asim_tw_set(&in->wait_tw, now, in->wait.len);
+		queue_sum_set(&s->qsum, &in->wait_tw, now, in->wait.len);
 		begin(c, s, next);
 	}
 	if (op->write) {
@@ -1146,6 +1147,7 @@ static void warmup_end(struct asim_component *c)
 		asim_tw_reset(&s->inst[i].wait_tw, now);
 		s->inst[i].replaying_max = s->inst[i].replaying;
 	}
+	queue_sum_reset(&s->qsum);
 	lead_warmup_end(&s->lead, c);
 }
 
@@ -1164,12 +1166,10 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	const struct database *s = c->state;
 	asim_time now = asim_now(c->kernel);
 	const char *n = c->name;
-	double busy = 0, wait = 0, wait_max = 0;
+	double busy = 0, wait = 0;
 	for (uint32_t i = 0; i < c->instances; i++) {
 		busy += asim_tw_mean(&s->inst[i].busy_tw, now);
 		wait += asim_tw_mean(&s->inst[i].wait_tw, now);
-		if (s->inst[i].wait_tw.max > wait_max)
-			wait_max = s->inst[i].wait_tw.max;
 	}
 	asim_results_string(r, "database", "components.%s.kind", n);
 	asim_results_count(r, s->replicas, "components.%s.replicas", n);
@@ -1179,7 +1179,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_real(r, asim_tw_mean(&s->inst[0].busy_tw, now) / s->connections,
 	                  "components.%s.primary_utilization", n);
 	asim_results_real(r, wait, "components.%s.queue_mean", n);
-	asim_results_count(r, (uint64_t)wait_max, "components.%s.queue_max", n);
+	asim_results_count(r, (uint64_t)s->qsum.max, "components.%s.queue_max", n);
 	asim_results_real(r, asim_hist_mean(&s->wait_hist) / (double)ASIM_MS,
 	                  "components.%s.wait_ms_mean", n);
 	asim_results_count(r, s->reads, "components.%s.reads", n);

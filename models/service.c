@@ -125,6 +125,7 @@ struct service {
 	 * would keep them) spare a bucket per request. */
 	uint64_t wait_n;
 	double wait_sum;
+	struct queue_sum qsum; /* queue (database: connection wait) over the instances */
 };
 
 
@@ -478,7 +479,7 @@ static void arrive(struct asim_component *c, struct service *s, struct asim_call
 	}
 	if (measuring)
 		s->waited++;
-	asim_tw_set(&in->lv.queue, now, in->queue.len);
+	queue_sum_set(&s->qsum, &in->lv.queue, now, in->queue.len);
 }
 
 /* The next request to serve on in: the newest (lifo) or oldest (fifo) of
@@ -549,7 +550,7 @@ static void finish_job(struct asim_component *c, struct service *s, struct job *
 	/* An empty queue that stays empty adds 0 to its area however long
 	 * ago it was last set: nothing to record. */
 	if (in->queue.len || in->lv.queue.value != 0)
-		asim_tw_set(&in->lv.queue, now, in->queue.len);
+		queue_sum_set(&s->qsum, &in->lv.queue, now, in->queue.len);
 	if (next)
 		serve(c, s, in, next);
 }
@@ -974,6 +975,7 @@ static void warmup_end(struct asim_component *c)
 	struct service *s = c->state;
 	asim_time now = asim_now(c->kernel);
 	load_levels_reset(&s->inst[0].lv, sizeof s->inst[0], c->instances, now);
+	queue_sum_reset(&s->qsum);
 }
 
 static void report_calls(const struct asim_component *c, const struct service *s,
@@ -1013,7 +1015,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	const char *n = c->name;
 	asim_results_string(r, "service", "components.%s.kind", n);
 	asim_results_count(r, c->instances, "components.%s.instances", n);
-	load_levels_report(c, &s->inst[0].lv, sizeof s->inst[0], s->concurrency, r);
+	load_levels_report(c, &s->inst[0].lv, sizeof s->inst[0], s->concurrency, &s->qsum, r);
 	asim_results_count(r, s->arrived, "components.%s.arrived", n);
 	asim_results_count(r, s->served, "components.%s.served", n);
 	asim_results_count(r, s->rejected, "components.%s.rejected", n);
@@ -1126,7 +1128,7 @@ static void crash(struct asim_component *c, struct service *s, uint16_t i)
 	in->held.n = 0;
 	in->busy = 0;
 	asim_tw_set(&in->lv.busy, now, 0);
-	asim_tw_set(&in->lv.queue, now, 0);
+	queue_sum_set(&s->qsum, &in->lv.queue, now, 0);
 }
 
 static void resume(struct asim_component *c, struct service *s, uint16_t i)
@@ -1135,7 +1137,7 @@ static void resume(struct asim_component *c, struct service *s, uint16_t i)
 	held_release(&in->held, c);
 	struct job *j;
 	while (in->busy < s->concurrency && (j = ptr_ring_pop(&in->queue))) {
-		asim_tw_set(&in->lv.queue, asim_now(c->kernel), in->queue.len);
+		queue_sum_set(&s->qsum, &in->lv.queue, asim_now(c->kernel), in->queue.len);
 		begin(c, s, j);
 	}
 }

@@ -88,6 +88,7 @@ struct worker {
 	uint64_t lock_grants, lock_refusals, lock_timeouts, lock_leaks;
 	asim_time lock_leak;
 	struct asim_hist latency, lock_wait;
+	struct queue_sum qsum; /* queue (database: connection wait) over the instances */
 };
 
 enum { EV_SERVED = EV_MODEL_BASE, EV_TARGET_TIMEOUT, EV_LOCK_RETRY, EV_LOCK_TIMEOUT };
@@ -298,7 +299,7 @@ static void arrive(struct asim_component *c, struct worker *s, struct asim_call 
 		asim_kernel_stop(k);
 		return;
 	}
-	asim_tw_set(&in->lv.queue, now, in->queue.len);
+	queue_sum_set(&s->qsum, &in->lv.queue, now, in->queue.len);
 }
 
 static void complete(struct asim_component *c, struct worker *s, struct task *t,
@@ -342,7 +343,7 @@ static void complete(struct asim_component *c, struct worker *s, struct task *t,
 	asim_tw_set(&in->lv.busy, now, in->busy);
 	struct task *next = in->f.stalled ? NULL : ptr_ring_pop(&in->queue);
 	if (next) {
-		asim_tw_set(&in->lv.queue, now, in->queue.len);
+		queue_sum_set(&s->qsum, &in->lv.queue, now, in->queue.len);
 		begin(c, s, next);
 	}
 }
@@ -496,6 +497,7 @@ static void warmup_end(struct asim_component *c)
 	struct worker *s = c->state;
 	asim_time now = asim_now(c->kernel);
 	load_levels_reset(&s->inst[0].lv, sizeof s->inst[0], c->instances, now);
+	queue_sum_reset(&s->qsum);
 }
 
 static void report(const struct asim_component *c, struct asim_results *r)
@@ -504,7 +506,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	const char *n = c->name;
 	asim_results_string(r, "worker", "components.%s.kind", n);
 	asim_results_count(r, c->instances, "components.%s.instances", n);
-	load_levels_report(c, &s->inst[0].lv, sizeof s->inst[0], s->concurrency, r);
+	load_levels_report(c, &s->inst[0].lv, sizeof s->inst[0], s->concurrency, &s->qsum, r);
 	asim_results_count(r, s->arrived, "components.%s.arrived", n);
 	asim_results_count(r, s->processed, "components.%s.processed", n);
 	asim_results_count(r, s->failed, "components.%s.failed", n);
@@ -577,11 +579,11 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 			}
 			in->busy = 0;
 			asim_tw_set(&in->lv.busy, now, 0);
-			asim_tw_set(&in->lv.queue, now, 0);
+			queue_sum_set(&s->qsum, &in->lv.queue, now, 0);
 			break;
 		case EDGE_UNSTALLED:
 			while (!in->f.down && in->busy < s->concurrency && (t = ptr_ring_pop(&in->queue))) {
-				asim_tw_set(&in->lv.queue, now, in->queue.len);
+				queue_sum_set(&s->qsum, &in->lv.queue, now, in->queue.len);
 				begin(c, s, t);
 			}
 			break;

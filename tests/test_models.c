@@ -318,6 +318,25 @@ START_TEST(service_fifo_order_and_queue_length)
 }
 END_TEST
 
+/* queue_max is the peak of the same sum over instances whose time average
+ * is queue_mean: 50 M/M/1 instances at rho 0.8 hold 50 x 3.2 = 160 waiting
+ * on average, so the peak of the sum is above that, where the busiest
+ * single instance's peak (what queue_max was) stays near 40. */
+START_TEST(service_queue_max_is_peak_of_the_sum)
+{
+	/* The service first: the client learns its instance count at configure. */
+	struct rig g = build("s: {kind: service, instances: 50,\n"
+	                     "    service_time: {dist: exponential, mean: 1ms}}\n"
+	                     "u: {kind: client, rate: 40000/s, target: s}\n", 1);
+	asim_kernel_run(g.k, 5 * ASIM_S);
+	double mean = result(g.k, "s", "components.s.queue_mean");
+	double max = result(g.k, "s", "components.s.queue_max");
+	ck_assert_msg(mean > 100 && mean < 250, "queue_mean %g", mean);
+	ck_assert_msg(max >= mean, "queue_max %g below queue_mean %g", max, mean);
+	teardown_rig(&g);
+}
+END_TEST
+
 /* Every component that answers calls reports its latency as its callers see
  * it, from a call's arrival to its ok reply. Constant times and a request
  * every 10 ms, so nothing waits: the database answers in its 2 ms, the
@@ -376,6 +395,7 @@ int main(void)
 	tcase_add_test(tc, service_deterministic_queueing_exact);
 	tcase_add_test(tc, service_fifo_order_and_queue_length);
 	tcase_add_test(tc, components_report_latency_seen_by_callers);
+	tcase_add_test(tc, service_queue_max_is_peak_of_the_sum);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
