@@ -211,6 +211,9 @@ struct database {
 	struct asim_hist lag_hist, staleness, wait_hist;
 	struct asim_hist latency; /* arrival to ok reply: asim_call_measure() */
 	struct queue_sum qsum; /* queue (database: connection wait) over the instances */
+	/* Busy connections of whichever instance is the primary at each
+	 * moment: primary_utilization, through failovers. */
+	struct asim_tw primary_busy;
 };
 
 enum { EV_SERVED = EV_MODEL_BASE, EV_APPLY, EV_RECONCILE, EV_LEAD,
@@ -424,6 +427,7 @@ static void start(struct asim_component *c)
 		asim_tw_init(&s->inst[i].busy_tw, 0, 0);
 		asim_tw_init(&s->inst[i].wait_tw, 0, 0);
 	}
+	asim_tw_init(&s->primary_busy, 0, 0);
 	lead_start(&s->lead, c, EV_LEAD);
 	if (s->index.on) {
 		s->index.queue_instances = asim_kernel_component(c->kernel, s->index.queue)->instances;
@@ -433,12 +437,21 @@ static void start(struct asim_component *c)
 	}
 }
 
+/* The primary's busy level changed, or another instance became primary. */
+static void track_primary(struct database *s, asim_time now)
+{
+	uint32_t p = s->lead.leader;
+	asim_tw_set(&s->primary_busy, now, s->inst[p].busy);
+}
+
 static void begin(struct asim_component *c, struct database *s, struct job *j)
 {
 	struct asim_kernel *k = c->kernel;
 	struct instance *in = &s->inst[j->inst];
 	in->busy++;
 	asim_tw_set(&in->busy_tw, asim_now(k), in->busy);
+	if (j->inst == s->lead.leader)
+		track_primary(s, asim_now(k));
 	if (asim_measuring_at(k, j->arrived))
 		asim_hist_record(&s->wait_hist, asim_now(k) - j->arrived);
 	const struct asim_dist *t = j->op->write ? &s->write_time : &s->read_time;
@@ -970,7 +983,8 @@ static void applied(struct asim_component *c, struct database *s, struct apply *
 	bool voided = apply_void(s, a);
 	if (!voided && r != s->lead.leader && a->version > *v)
 		*v = a->version;
-	if (asim_measuring_at(k, a->committed))
+	/* A voided apply never took effect: it is no replication lag. */
+	if (!voided && asim_measuring_at(k, a->committed))
 		asim_hist_record(&s->lag_hist, now - a->committed);
 	struct op *op = a->op;
 	asim_pool_put(&s->applies, a);
@@ -1033,6 +1047,8 @@ static void served(struct asim_component *c, struct database *s, struct job *j)
 	asim_pool_put(&s->jobs, j);
 	in->busy--;
 	asim_tw_set(&in->busy_tw, now, in->busy);
+	if (i == s->lead.leader)
+		track_primary(s, now);
 	if (asim_measuring_at(k, op->arrived))
 		in->served++;
 	/* Free the connection before answering, so that the next waiting job
@@ -1127,13 +1143,16 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 		break;
 	case ASIM_EV_RESPONSE:
 		lead_handle(&s->lead, c, ev, EV_LEAD);
+		track_primary(s, asim_now(c->kernel));
 		break;
 	case EV_RELINK:
 		relink(c, s, ev->inst);
 		break;
 	default:
-		if (ev->type >= EV_LEAD && ev->type < EV_LEAD + LEAD_EV_COUNT)
+		if (ev->type >= EV_LEAD && ev->type < EV_LEAD + LEAD_EV_COUNT) {
 			lead_handle(&s->lead, c, ev, EV_LEAD);
+			track_primary(s, asim_now(c->kernel));
+		}
 		break;
 	}
 }
@@ -1148,6 +1167,7 @@ static void warmup_end(struct asim_component *c)
 		s->inst[i].replaying_max = s->inst[i].replaying;
 	}
 	queue_sum_reset(&s->qsum);
+	asim_tw_reset(&s->primary_busy, now);
 	lead_warmup_end(&s->lead, c);
 }
 
@@ -1176,7 +1196,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_string(r, replication_names[s->replication], "components.%s.replication", n);
 	asim_results_real(r, busy / ((double)c->instances * s->connections),
 	                  "components.%s.utilization", n);
-	asim_results_real(r, asim_tw_mean(&s->inst[0].busy_tw, now) / s->connections,
+	asim_results_real(r, asim_tw_mean(&s->primary_busy, now) / s->connections,
 	                  "components.%s.primary_utilization", n);
 	asim_results_real(r, wait, "components.%s.queue_mean", n);
 	asim_results_count(r, (uint64_t)s->qsum.max, "components.%s.queue_max", n);
@@ -1297,6 +1317,7 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 		uint64_t epoch = s->lead.epoch;
 		bool leader_down = !lead_up(&s->lead, leader);
 		lead_fault(&s->lead, c, f, active, EV_LEAD);
+		track_primary(s, asim_now(c->kernel));
 		if (leader_down && lead_up(&s->lead, leader) && s->lead.leader == leader &&
 		    s->lead.epoch == epoch)
 			catch_up(c, s);

@@ -308,6 +308,29 @@ START_TEST(coord_primary_back_replicas_catch_up)
 }
 END_TEST
 
+/* primary_utilization follows whichever instance leads. A write every
+ * 10ms takes 5ms on one connection: the primary is busy half the time. The
+ * primary crashes at 1s and the replica is promoted at 2s; from then on it
+ * takes the writes. Over the 4s: busy half of [0, 1s) and of [2s, 4s), so
+ * 0.375; instance 0's own figure (what was reported) is 0.125. */
+START_TEST(coord_primary_utilization_follows_failover)
+{
+	static struct row rows[400];
+	for (int i = 0; i < 400; i++)
+		rows[i] = (struct row){(asim_time)i * 10 * MS, W, (uint64_t)(i % 50) + 1, 0};
+	static const struct frow crash[] = {{1 * S, "m", ASIM_FAULT_CRASH, 0, true, 0}};
+	struct rig g;
+	rig_build(&g, "m: {kind: database, replicas: 1, replication: async, replication_lag: 1ms,\n"
+	              "    connections: 1, read_time: 1ms, write_time: 5ms,\n"
+	              "    failover: {detection: 1s}}\n",
+	          rows, 400, crash, 1);
+	rig_run(&g, 4 * S);
+	ck_assert_uint_eq(num(&g, "components.m.primary"), 1);
+	ck_assert_double_eq_tol(num(&g, "components.m.primary_utilization"), 0.375, 0.002);
+	rig_free(&g);
+}
+END_TEST
+
 /* The primary (zone a) crashes at 100ms; the replica (zone b) is promoted at
  * 1.1s. The old primary is back at 3s believing it leads, until it learns
  * otherwise at 4s: the driver, in zone a, writes to it at 3.2s and 3.5s.
@@ -760,6 +783,7 @@ static Suite *coord_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, coord_failover_loses_lag_window, 0, 2);
 	tcase_add_loop_test(tc, coord_primary_back_replicas_catch_up, 0, 2);
+	tcase_add_test(tc, coord_primary_utilization_follows_failover);
 	tcase_add_loop_test(tc, coord_down_replica_and_write_acks, 0, 2);
 	tcase_add_loop_test(tc, coord_split_brain_and_fencing, 0, 2);
 	tcase_add_test(tc, coord_majority_loss_stops_grants);
