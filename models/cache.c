@@ -18,6 +18,25 @@
  * the write; `write_through` forwards the write and, when the backing store
  * acknowledges it, stores the written version. Any other operation is a read.
  *
+ * Stale reads: when the backing store is a database (a kind with the model
+ * op acked_version), the cache judges each answer it gives without reading
+ * the store for that request (a hit, or with coalesce a miss that waited
+ * for another miss's fill) by the database's rule: it is stale when its
+ * version is older than the newest version the database had acknowledged
+ * for the key when the request arrived at the cache, and its staleness is
+ * the time from that acknowledgement to the answer. Counted by arrival after
+ * warm-up into `stale_reads` and `staleness_ms` and into the run's
+ * invariant; a miss that read the store was judged there and is not counted
+ * again. Writes sent to the database past the cache leave its entries stale
+ * until the ttl or an eviction drops them. `invalidate` drops the entry, but
+ * a fill that read the old version before the write committed can land
+ * after the drop and put it back. `write_through` stores the new version when
+ * the acknowledgement comes back, so a hit between the database's
+ * acknowledgement and its arrival here is stale too: the database judges its
+ * own reads by when it acknowledged, not by when the writer hears. A cache
+ * whose backing store is not a database (a service, none) judges nothing
+ * and reports neither figure. One op call per hit, no per-entry memory.
+ *
  * Expired entries are found lazily, on lookup or when they reach the LRU tail,
  * so the TTL costs no timers. The cache is one logical store (one instance),
  * modelled as an infinite server: hit and miss times delay, they never queue.
@@ -53,6 +72,9 @@ enum { OUT_FILL, OUT_WRITE_INVALIDATE, OUT_WRITE_THROUGH };
 struct waiter {
 	struct asim_call *call;
 	struct waiter *next;
+	bool judged;           /* measured, and the backing store can say */
+	uint64_t must_see;     /* acknowledged when it arrived, and when */
+	asim_time must_see_at;
 };
 struct flight {
 	uint64_t key;
@@ -69,6 +91,7 @@ struct cache {
 	int on_write;
 	bool has_backing;
 	uint32_t backing, backing_instances;
+	const struct asim_component *acks; /* the backing store, if it has acked_version */
 	struct asim_dist hit_time, miss_time;
 	gsl_rng *r_time, *r_route;
 	struct inst_fault f;
@@ -82,6 +105,8 @@ struct cache {
 
 	/* Measured after warm-up. */
 	uint64_t hits, misses, evictions, expirations, fills, writes, backing_errors, coalesced;
+	uint64_t stale_reads;
+	struct asim_hist staleness;
 	struct asim_tw size_tw;
 	struct asim_hist latency; /* arrival to ok reply: asim_call_measure() */
 };
@@ -234,6 +259,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 {
 	struct cache *s = c->state;
 	asim_call_measure(c, &s->latency);
+	asim_hist_init(&s->staleness);
 	if (!asim_cfg_expect_map(map, c->name, cache_keys, d))
 		return false;
 	int64_t cap = 0;
@@ -362,8 +388,12 @@ static void flight_remove(struct cache *s, const struct flight *f)
 static void start(struct asim_component *c)
 {
 	struct cache *s = c->state;
-	if (s->has_backing)
-		s->backing_instances = asim_kernel_component(c->kernel, s->backing)->instances;
+	if (s->has_backing) {
+		const struct asim_component *b = asim_kernel_component(c->kernel, s->backing);
+		s->backing_instances = b->instances;
+		if (b->ops->acked_version)
+			s->acks = b;
+	}
 	asim_tw_init(&s->size_tw, 0, 0);
 }
 
@@ -387,6 +417,26 @@ static void to_backing(struct asim_component *c, struct cache *s, struct asim_ca
 	if (s->backing_instances > 1)
 		inst = (uint16_t)gsl_rng_uniform_int(s->r_route, s->backing_instances);
 	asim_call_send(k, out, c->id, 0, s->backing, inst);
+}
+
+/* What the backing store had acknowledged for key at this instant, into
+ * w's must_see; w->judged tells whether it could say. */
+static void must_see(const struct cache *s, uint64_t key, struct waiter *w)
+{
+	w->judged = s->acks && s->acks->ops->acked_version(s->acks, key, &w->must_see,
+	                                                    &w->must_see_at);
+}
+
+/* An answer of version given at `answered` without reading the store, to a
+ * measured request that had to see w's version. */
+static void judge(struct asim_component *c, struct cache *s, const struct waiter *w,
+                  uint64_t version, asim_time answered)
+{
+	if (!w->judged || version >= w->must_see)
+		return;
+	s->stale_reads++;
+	asim_kernel_outcome(c->kernel)->stale_reads++;
+	asim_hist_record(&s->staleness, answered - w->must_see_at);
 }
 
 static void reply_after(struct asim_component *c, struct asim_call *call, asim_time delay,
@@ -436,26 +486,43 @@ static void request(struct asim_component *c, struct cache *s, struct asim_call 
 		lru_unlink(s, x);
 		lru_push_front(s, x);
 		in->version = s->e[x].version;
-		reply_after(c, in, asim_dist_sample(&s->hit_time, s->r_time), EV_HIT);
+		asim_time delay = asim_dist_sample(&s->hit_time, s->r_time);
+		if (measuring && s->acks) {
+			struct waiter w = {0};
+			must_see(s, in->key, &w);
+			judge(c, s, &w, in->version, now + delay);
+		}
+		reply_after(c, in, delay, EV_HIT);
 		return;
 	}
 	if (measuring)
 		s->misses++;
-	asim_schedule(k, asim_dist_sample(&s->miss_time, s->r_time), c->id, EV_MISS, 0, 0, in);
-}
-
-/* coalesce: a miss joins the fill of its key on its way, or starts one. */
-static void fill_coalesced(struct asim_component *c, struct cache *s, struct asim_call *in)
-{
-	struct asim_kernel *k = c->kernel;
-	struct flight *f = flight_find(s, in->key);
-	if (f) {
+	void *p = in;
+	if (s->coalesce) {
+		/* A coalescing cache's miss travels as a waiter from its arrival:
+		 * if it ends up waiting for another's fill, it is judged against
+		 * what was acknowledged when it arrived. */
 		struct waiter *w = asim_pool_take(&s->waiter_pool);
 		if (!w) {
 			asim_kernel_stop(k);
 			return;
 		}
 		*w = (struct waiter){.call = in};
+		if (measuring)
+			must_see(s, in->key, w);
+		p = w;
+	}
+	asim_schedule(k, asim_dist_sample(&s->miss_time, s->r_time), c->id, EV_MISS, 0, 0, p);
+}
+
+/* coalesce: a miss (w, taken at its arrival) joins the fill of its key on
+ * its way, or starts one. */
+static void fill_coalesced(struct asim_component *c, struct cache *s, struct waiter *w)
+{
+	struct asim_kernel *k = c->kernel;
+	struct asim_call *in = w->call;
+	struct flight *f = flight_find(s, in->key);
+	if (f) {
 		if (f->last)
 			f->last->next = w;
 		else
@@ -474,6 +541,7 @@ static void fill_coalesced(struct asim_component *c, struct cache *s, struct asi
 		asim_kernel_stop(k);
 		return;
 	}
+	asim_pool_put(&s->waiter_pool, w);
 	*f = (struct flight){.key = in->key};
 	flight_put(s, f);
 	s->nflights++;
@@ -482,9 +550,10 @@ static void fill_coalesced(struct asim_component *c, struct cache *s, struct asi
 
 /* coalesce: the fill of key came back; the misses that waited for it get
  * its answer, in the order they came. */
-static void land_flight(struct cache *s, struct asim_kernel *k, uint64_t key,
+static void land_flight(struct asim_component *c, struct cache *s, uint64_t key,
                         enum asim_status st, uint64_t version)
 {
+	struct asim_kernel *k = c->kernel;
 	struct flight *f = flight_find(s, key);
 	if (!f)
 		return;
@@ -493,6 +562,8 @@ static void land_flight(struct cache *s, struct asim_kernel *k, uint64_t key,
 	for (struct waiter *w = f->first, *next; w; w = next) {
 		next = w->next;
 		w->call->version = version;
+		if (st == ASIM_OK)
+			judge(c, s, w, version, asim_now(k));
 		asim_call_reply(k, w->call, st);
 		asim_pool_put(&s->waiter_pool, w);
 	}
@@ -514,7 +585,7 @@ static void backing_answered(struct asim_component *c, struct cache *s, struct a
 	asim_call_free(k, out);
 	asim_call_reply(k, in, st);
 	if (fill && s->coalesce)
-		land_flight(s, k, key, st, version);
+		land_flight(c, s, key, st, version);
 }
 
 static void handle(struct asim_component *c, const struct asim_event *ev)
@@ -533,8 +604,8 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 		break;
 	case EV_MISS: {
 		struct asim_call *in = ev->p;
-		if (s->has_backing && s->coalesce) {
-			fill_coalesced(c, s, in);
+		if (s->coalesce) {
+			fill_coalesced(c, s, ev->p);
 		} else if (s->has_backing) {
 			to_backing(c, s, in, OUT_FILL);
 		} else {
@@ -579,6 +650,10 @@ static void report(const struct asim_component *c, struct asim_results *r)
 		asim_results_count(r, s->coalesced, "components.%s.coalesced", n);
 	if (s->flushed)
 		asim_results_count(r, s->flushed, "components.%s.flushed", n);
+	if (s->acks) {
+		asim_results_count(r, s->stale_reads, "components.%s.stale_reads", n);
+		asim_hist_report(r, &s->staleness, "components.%s.staleness_ms", n);
+	}
 	asim_results_real(r, asim_tw_mean(&s->size_tw, asim_now(c->kernel)),
 	                  "components.%s.entries_mean", n);
 	asim_results_real(r, s->capacity ? asim_tw_mean(&s->size_tw, asim_now(c->kernel)) /

@@ -41,7 +41,9 @@
  * Stale reads: a read must see every write acknowledged before it arrived
  * (writes concurrent with it may go either way, as in linearizability). A
  * read whose answer is older counts as stale, and its staleness is the time
- * since the newest acknowledged write it missed was acknowledged.
+ * since the newest acknowledged write it missed was acknowledged. A cache
+ * in front of it judges the answers it gives from its entries by the same
+ * rule, against these versions (model op acked_version).
  *
  * Versions: kept per slot of a table of `version_slots` (default 65536,
  * rounded up to a power of two) indexed by key modulo its size, one counter
@@ -1289,6 +1291,20 @@ static void sample(const struct asim_component *c, struct asim_results *r)
 	asim_results_real(r, (double)s->stale_reads, "%s.stale_reads", c->name);
 }
 
+/* The model op acked_version: the slot's newest acknowledged version, the
+ * one a read of key arriving now must see (as in request). */
+static bool acked_version(const struct asim_component *c, uint64_t key, uint64_t *version,
+                          asim_time *at)
+{
+	const struct database *s = c->state;
+	if (!s->acked)
+		return false;
+	uint32_t slot = (uint32_t)(key & (s->nslots - 1));
+	*version = s->acked[slot];
+	*at = s->acked_at[slot];
+	return true;
+}
+
 /* Leadership's share of the fault hook: who is up, whose clock is off. */
 static void fault(struct asim_component *c, const struct asim_fault *f, bool active)
 {
@@ -1395,4 +1411,5 @@ const struct asim_model_ops asim_database_ops = {
 	.fault = fault,
 	.edges = edges,
 	.route = route,
+	.acked_version = acked_version,
 };

@@ -34,6 +34,7 @@ struct driver {
 	struct drv_got *got;
 	size_t n;
 	uint32_t target;
+	uint32_t write_target; /* not 0: writes go there instead (past a cache) */
 };
 
 enum { DRV_SEND = ASIM_EV_USER + 3 };
@@ -57,7 +58,10 @@ static void drv_handle(struct asim_component *c, const struct asim_event *ev)
 		call->request = ev->a + 1;
 		call->origin = asim_now(k);
 		call->token = ev->a;
-		asim_call_send(k, call, c->id, 0, s->target, 0);
+		uint32_t to = s->target;
+		if (call->op == ASIM_OP_WRITE && s->write_target)
+			to = s->write_target;
+		asim_call_send(k, call, c->id, 0, to, 0);
 	} else if (ev->type == ASIM_EV_RESPONSE) {
 		struct asim_call *call = ev->p;
 		struct drv_got *g = &s->got[call->token];
@@ -317,6 +321,9 @@ START_TEST(cache_fill_after_backing_answer)
 	ck_assert_uint_eq(g.got[2].version, 7);
 	ck_assert_uint_eq(num(&g, "components.m.hits"), 1);
 	ck_assert_uint_eq(num(&g, "components.m.misses"), 2);
+	/* A backing store that is not a database cannot say what it
+	 * acknowledged: nothing is judged, nothing is reported. */
+	ck_assert_ptr_null(asim_results_get(&g.r, "components.m.stale_reads"));
 	rig_free(&g);
 }
 END_TEST
@@ -399,6 +406,124 @@ START_TEST(cache_write_modes)
 	ck_assert_uint_eq(g.got[1].version, 2);
 	ck_assert_uint_eq(g.got[2].version, write_cases[_i].last_version);
 	ck_assert_uint_eq(num(&g, "components.m.hits"), write_cases[_i].last_hit ? 1 : 0);
+	rig_free(&g);
+}
+END_TEST
+
+/* A cache (hit_time 1ms) over a database that acknowledges a write 1ms
+ * after it arrives and serves a read in 1ms. Version 1 of key 5 is written
+ * at 0; a read at 2ms misses and fills version 1 at 3ms (write-through stored
+ * it at 1ms: a hit); version 2 is written
+ * at 10ms (acknowledged at 11ms); key 5 is read again at 20ms and at 30ms.
+ * Past the cache (the write goes to the database directly) the entry keeps
+ * version 1: both later reads are hits, stale by 10ms and 20ms when
+ * answered. With the write through the cache, invalidation drops the entry
+ * (the read at 20ms misses and reads version 2) and write-through stores
+ * version 2 when the acknowledgement comes back: nothing is stale. */
+static const struct {
+	const char *on_write;
+	bool past_cache;
+	uint64_t hits, stale;
+} stale_cases[] = {
+	{"invalidate", true, 3, 2},
+	{"invalidate", false, 2, 0},
+	{"write_through", false, 4, 0},
+};
+
+START_TEST(cache_stale_hits_judged_against_database)
+{
+	static const struct drv_row rows[] = {
+		{0, W, 5}, {2 * MS, R, 5}, {5 * MS, R, 5}, {10 * MS, W, 5}, {20 * MS, R, 5},
+		{30 * MS, R, 5},
+	};
+	char yaml[256];
+	snprintf(yaml, sizeof yaml,
+	         "kind: cache\ncapacity: 10\nttl: 1h\nhit_time: 1ms\nbacking: db\non_write: %s\n",
+	         stale_cases[_i].on_write);
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, yaml},
+		{"db", &asim_database_ops, "kind: database\nread_time: 1ms\nwrite_time: 1ms\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 6);
+	if (stale_cases[_i].past_cache)
+		g.drv->write_target = asim_kernel_find(g.k, "db")->id;
+	rig_run(&g, 100 * MS);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_int_eq(g.got[i].status, ASIM_OK);
+	ck_assert_uint_eq(g.got[2].version, 1);
+	ck_assert_uint_eq(g.got[3].version, 2);
+	uint64_t stale = stale_cases[_i].stale;
+	ck_assert_uint_eq(g.got[4].version, stale ? 1 : 2);
+	ck_assert_uint_eq(g.got[5].version, stale ? 1 : 2);
+	ck_assert_uint_eq(num(&g, "components.m.hits"), stale_cases[_i].hits);
+	ck_assert_uint_eq(num(&g, "components.m.stale_reads"), stale);
+	ck_assert_uint_eq(num(&g, "components.db.stale_reads"), 0);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->stale_reads, stale);
+	if (stale) {
+		ck_assert_double_eq_tol(num(&g, "components.m.staleness_ms.max"), 20.0, 1e-9);
+		ck_assert_double_eq_tol(num(&g, "components.m.staleness_ms.mean"), 15.0, 1e-9);
+	}
+	rig_free(&g);
+}
+END_TEST
+
+/* Warm-up: the same stale hits arriving before the end of warm-up are not
+ * counted; the one after it is. */
+START_TEST(cache_stale_hits_after_warmup_only)
+{
+	static const struct drv_row rows[] = {
+		{0, W, 5}, {2 * MS, R, 5}, {10 * MS, W, 5}, {20 * MS, R, 5}, {30 * MS, R, 5},
+	};
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, "kind: cache\ncapacity: 10\nhit_time: 1ms\nbacking: db\n"},
+		{"db", &asim_database_ops, "kind: database\nread_time: 1ms\nwrite_time: 1ms\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 5);
+	g.drv->write_target = asim_kernel_find(g.k, "db")->id;
+	asim_kernel_set_warmup(g.k, 25 * MS);
+	rig_run(&g, 100 * MS);
+	ck_assert_uint_eq(g.got[3].version, 1);
+	ck_assert_uint_eq(num(&g, "components.m.stale_reads"), 1);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->stale_reads, 1);
+	ck_assert_double_eq_tol(num(&g, "components.m.staleness_ms.max"), 20.0, 1e-9);
+	rig_free(&g);
+}
+END_TEST
+
+/* coalesce: a miss that waits for another's fill is judged by the cache,
+ * the one whose read went to the database by the database, once each. Key 5
+ * is written at 0 (acknowledged at 1ms, applied by the replica at 101ms); a
+ * read at 2ms misses and its fill reads the replica (10ms), so it answers
+ * version 0 at 12ms: the database counts it stale. A read at 5ms waits for
+ * that fill: stale by 11ms, counted here; the hit at 20ms on version 0 is
+ * stale by 19ms. */
+START_TEST(cache_stale_coalesced_waiters)
+{
+	static const struct drv_row rows[] = {
+		{0, W, 5}, {2 * MS, R, 5}, {5 * MS, R, 5}, {20 * MS, R, 5},
+	};
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, "kind: cache\ncapacity: 10\nbacking: db\ncoalesce: true\n"},
+		{"db", &asim_database_ops,
+		 "kind: database\nreplicas: 1\nreplication: async\nreplication_lag: 100ms\n"
+		 "read_from: replicas\nread_time: 10ms\nwrite_time: 1ms\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 4);
+	g.drv->write_target = asim_kernel_find(g.k, "db")->id;
+	rig_run(&g, 300 * MS);
+	ck_assert_int_eq(g.got[1].at, 12 * MS);
+	ck_assert_int_eq(g.got[2].at, 12 * MS);
+	ck_assert_uint_eq(g.got[2].version, 0);
+	ck_assert_uint_eq(g.got[3].version, 0);
+	ck_assert_uint_eq(num(&g, "components.m.coalesced"), 1);
+	ck_assert_uint_eq(num(&g, "components.db.stale_reads"), 1);
+	ck_assert_uint_eq(num(&g, "components.m.stale_reads"), 2);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->stale_reads, 3);
+	ck_assert_double_eq_tol(num(&g, "components.m.staleness_ms.max"), 19.0, 1e-9);
+	ck_assert_double_eq_tol(num(&g, "components.m.staleness_ms.mean"), 15.0, 1e-9);
 	rig_free(&g);
 }
 END_TEST
@@ -796,6 +921,9 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, cache_fill_after_backing_answer);
 	tcase_add_test(tc, cache_coalesces_concurrent_misses);
 	tcase_add_loop_test(tc, cache_write_modes, 0, 2);
+	tcase_add_loop_test(tc, cache_stale_hits_judged_against_database, 0, 3);
+	tcase_add_test(tc, cache_stale_hits_after_warmup_only);
+	tcase_add_test(tc, cache_stale_coalesced_waiters);
 	tcase_add_test(tc, cache_config_errors);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("database");

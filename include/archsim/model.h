@@ -61,6 +61,14 @@ struct asim_model_ops {
 	 * choice (call->callee_inst), so the network delay is the one to the
 	 * instance that serves. */
 	uint16_t (*route)(struct asim_component *c, const struct asim_call *call);
+	/* Optional, for a store whose reads can be judged for staleness: the
+	 * newest version of key it has acknowledged to a writer so far, and
+	 * when (0 and 0 before any). A cache in front of it asks on each answer
+	 * it gives without reading the store, to judge that answer as the store
+	 * judges its own reads. Constant time, no side effect. Returns false
+	 * when it keeps no such version. */
+	bool (*acked_version)(const struct asim_component *c, uint64_t key, uint64_t *version,
+	                      asim_time *at);
 };
 
 /* The registry of kinds (models/registry.c): NULL when kind is unknown. */
