@@ -51,6 +51,24 @@ struct asim_component *model_target(struct asim_component *c, const struct asim_
 	return model_target_node(c, node, key, d);
 }
 
+bool model_op(struct asim_component *c, const struct asim_cfg *map, int *op,
+              struct asim_diag *d)
+{
+	const char *name = NULL;
+	*op = -1;
+	if (!asim_cfg_string(map, "op", ASIM_OPTIONAL, &name, d))
+		return false;
+	if (!name)
+		return true;
+	*op = asim_kernel_op(c->kernel, name);
+	if (*op < 0) {
+		asim_diag_error(d, asim_cfg_get(map, "op")->mark,
+		                "too many operation names (at most %d)", ASIM_MAX_OPS);
+		return false;
+	}
+	return true;
+}
+
 static const char *const backoff_names[] = {"constant", "exponential", NULL};
 static const char *const jitter_names[] = {"none", "full", "equal", "decorrelated", NULL};
 static const char *const retry_keys[] = {"max", "backoff", "base", "cap", "jitter", "budget",

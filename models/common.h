@@ -31,6 +31,15 @@ struct asim_component *model_target(struct asim_component *c, const struct asim_
 struct asim_component *model_target_node(struct asim_component *c, const struct asim_cfg *node,
                                          const char *key, struct asim_diag *d);
 
+/* The optional `op` of map: the operation that a call carries instead of
+ * the one it serves (a service's call entry, a worker's call to its target).
+ * Sets *op to -1 when map has none, else to the interned id of the name.
+ * Whether the name is known in the scenario is checked beforehand, with the
+ * other operation names (cli/ops.c). Returns false, with a diagnostic, for
+ * a value that is not a string or one name too many. */
+bool model_op(struct asim_component *c, const struct asim_cfg *map, int *op,
+              struct asim_diag *d);
+
 /* A fencing token travels in a write's call->version; this bit asks the
  * store to refuse it when it has seen a newer token for the key (see
  * worker.c's locks and database.c). */

@@ -11,9 +11,11 @@
  * listed; a `parallel` group sends its children at once and waits for all of
  * them or for the first success. A downstream failure fails the request with
  * the status received unless the call says `on_error: ignore`. Each call
- * carries the request's key, id, origin and deadline, the deadline tightened
- * to now + the call's timeout (deadline propagation, as in gRPC), and the
- * service stops waiting when that deadline passes. `emit` calls are
+ * carries the request's operation (unless the call names its own `op`, as a
+ * check that reads on behalf of a write does), key, id, origin and
+ * deadline, the deadline tightened to now + the call's timeout (deadline
+ * propagation, as in gRPC), and the service stops waiting when that
+ * deadline passes. `emit` calls are
  * fire-and-forget: sent, never waited for, never failing the request. */
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,7 @@ struct step {
 	uint8_t on_error;
 	uint8_t wait;
 	int16_t only_op;   /* -1: every operation; else the short form's op */
+	int16_t op;        /* -1: the call carries the request's op; else `op:` */
 	uint32_t target, target_instances;
 	uint32_t callee;   /* index into callees */
 	double probability;
@@ -137,7 +140,7 @@ static const char *const service_keys[] = {
 };
 static const char *const call_keys[] = {
 	"target", "read", "write", "emit", "parallel", "wait", "probability", "timeout",
-	"on_error", "retries", "breaker", "hedge", NULL,
+	"on_error", "retries", "breaker", "hedge", "op", NULL,
 };
 static const char *const on_error_names[] = {"fail", "ignore", NULL};
 static const char *const wait_names[] = {"all", "first", NULL};
@@ -207,9 +210,9 @@ static bool parse_item(struct asim_component *c, struct service *s, const struct
 		                c->name);
 		return false;
 	}
-	struct step st = {.only_op = -1, .probability = 1.0};
+	struct step st = {.only_op = -1, .op = -1, .probability = 1.0};
 	double p = 1.0;
-	int on_error = ON_ERROR_FAIL, wait = WAIT_ALL;
+	int on_error = ON_ERROR_FAIL, wait = WAIT_ALL, op = -1;
 	bool ok = asim_cfg_fraction(it, "probability", ASIM_OPTIONAL, &p, d);
 	ok &= asim_cfg_time(it, "timeout", ASIM_OPTIONAL, ASIM_NS, 24 * ASIM_HOUR, &st.timeout, d);
 	ok &= asim_cfg_choice(it, "on_error", ASIM_OPTIONAL, on_error_names, &on_error, d);
@@ -241,7 +244,7 @@ static bool parse_item(struct asim_component *c, struct service *s, const struct
 	}
 	if (!strcmp(form, "parallel")) {
 		/* A group's children carry their own policies. */
-		static const char *const own[] = {"retries", "breaker", "hedge"};
+		static const char *const own[] = {"retries", "breaker", "hedge", "op"};
 		for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
 			const struct asim_cfg *m = asim_cfg_get(it, own[i]);
 			if (m) {
@@ -277,6 +280,9 @@ static bool parse_item(struct asim_component *c, struct service *s, const struct
 	st.kind = !strcmp(form, "emit") ? CALL_EMIT : CALL_SYNC;
 	if (st.kind == CALL_SYNC && !edge_policy_parse(it, &st.pol, d))
 		return false;
+	if (!model_op(c, it, &op, d))
+		return false;
+	st.op = (int16_t)op;
 	if (!strcmp(form, "read"))
 		st.only_op = ASIM_OP_READ;
 	else if (!strcmp(form, "write"))
@@ -586,7 +592,9 @@ static struct asim_call *make_call(struct asim_component *c, struct service *s, 
 	struct asim_call *out = asim_call_new(k);
 	if (!out)
 		return NULL; /* out of memory: the kernel stops the run */
-	out->op = in->op;
+	/* A call does what its entry says (a check that reads on behalf of
+	 * a write), else what the request asks. */
+	out->op = st->op >= 0 ? (uint16_t)st->op : in->op;
 	out->key = in->key;
 	out->request = in->request;
 	out->session = in->session;

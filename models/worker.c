@@ -3,9 +3,10 @@
  * (unbounded unless `queue` is given; beyond it a task is rejected).
  *
  * A task takes service_time; then, with a `target` (the database, say), the
- * worker calls it with the task's op and key and holds its slot until the
- * answer (or its own `timeout`), and answers the task with that status. OK is
- * the acknowledgement the queue waits for.
+ * worker calls it with the task's key and op (or with its own `op`: workers
+ * that apply every event as a write, whatever request emitted it) and holds
+ * its slot until the answer (or its own `timeout`), and answers the task
+ * with that status. OK is the acknowledgement the queue waits for.
  *
  * Duplicates: a worker that completes a task whose caller has already given
  * up on it (the queue's ack timeout) has applied its effect although the
@@ -76,6 +77,7 @@ struct worker {
 	struct asim_dist service_time;
 	bool has_target, idempotent;
 	uint32_t target, target_instances;
+	int op;            /* -1: the task's op; else `op:` */
 	asim_time timeout; /* 0: none */
 	gsl_rng *r_service, *r_route;
 	struct instance *inst;
@@ -95,7 +97,7 @@ enum { EV_SERVED = EV_MODEL_BASE, EV_TARGET_TIMEOUT, EV_LOCK_RETRY, EV_LOCK_TIME
 
 static const char *const worker_keys[] = {
 	"kind", "instances", "zones", "zone", "concurrency", "queue", "service_time", "target",
-	"timeout", "idempotent", "lock", NULL,
+	"timeout", "idempotent", "lock", "op", NULL,
 };
 static const char *const lock_keys[] = {"coordinator", "ttl", "fencing", "retry", "timeout",
                                         NULL};
@@ -164,11 +166,18 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		} else {
 			ok = false;
 		}
-	} else if (asim_cfg_get(map, "timeout")) {
-		asim_diag_error(d, asim_cfg_get(map, "timeout")->mark,
-		                "'timeout' of '%s' applies only with a 'target'", c->name);
-		ok = false;
+	} else {
+		static const char *const need_target[] = {"timeout", "op"};
+		for (size_t i = 0; i < sizeof need_target / sizeof need_target[0]; i++) {
+			const struct asim_cfg *m = asim_cfg_get(map, need_target[i]);
+			if (m) {
+				asim_diag_error(d, m->mark, "'%s' of '%s' applies only with a 'target'",
+				                need_target[i], c->name);
+				ok = false;
+			}
+		}
 	}
+	ok &= model_op(c, map, &s->op, d);
 	if (!ok)
 		return false;
 	s->concurrency = (uint32_t)conc;
@@ -358,7 +367,7 @@ static void served(struct asim_component *c, struct worker *s, struct task *t)
 	struct asim_call *out = asim_call_new(k);
 	if (!out)
 		return;
-	out->op = t->in->op;
+	out->op = s->op >= 0 ? (uint16_t)s->op : t->in->op;
 	out->key = t->in->key;
 	out->request = t->in->request;
 	out->session = t->in->session;

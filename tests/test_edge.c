@@ -398,6 +398,10 @@ START_TEST(calls_errors_quote_the_line)
 		{"[{parallel: [{parallel: [{target: a}]}]}]",
 		 "t.yaml:3:74: error: a 'parallel' group in 'svc' cannot hold another group"},
 		{"a", "t.yaml:3:50: error: expected a list of calls, or a mapping of operations to lists, for 'calls' in 'svc', got 'a'"},
+		{"[{parallel: [{target: a}], op: read}]",
+		 "t.yaml:3:81: error: 'op' applies to the calls of a 'parallel' group in 'svc', not to the group"},
+		{"[{target: a, op: [read]}]",
+		 "t.yaml:3:67: error: expected a string for 'op', got a list"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char yaml[1024];
@@ -409,6 +413,95 @@ START_TEST(calls_errors_quote_the_line)
 		ck_assert_ptr_null(build(yaml));
 		ck_assert_str_eq(diag_msg, cases[i].msg);
 	}
+}
+END_TEST
+
+/* A call's `op:` replaces the request's operation on that call only, in
+ * every form that sends: a plain call, a short form, a call in a mapping by
+ * operation, a group's child, an emit, and each retry. The driver writes;
+ * peer a answers an error then ok, so a call with one retry is sent twice. */
+static const struct {
+	const char *calls;
+	uint16_t a_op, b_op;
+	size_t a_calls, b_calls;
+} op_cases[] = {
+	{"[{target: a, on_error: ignore}, {target: b}]", ASIM_OP_WRITE, ASIM_OP_WRITE, 1, 1},
+	{"[{target: a, op: read, on_error: ignore}, {target: b}]", ASIM_OP_READ, ASIM_OP_WRITE, 1, 1},
+	{"[{write: a, op: read, on_error: ignore}, {read: b}]", ASIM_OP_READ, 0, 1, 0},
+	{"{write: [{target: a, op: read, on_error: ignore}, {target: b}]}", ASIM_OP_READ,
+	 ASIM_OP_WRITE, 1, 1},
+	{"[{parallel: [{target: a, op: read}, {target: b}], wait: first}]", ASIM_OP_READ,
+	 ASIM_OP_WRITE, 1, 1},
+	{"[{emit: a, op: read}, {target: b, op: write}]", ASIM_OP_READ, ASIM_OP_WRITE, 1, 1},
+	{"[{target: a, op: read, retries: {max: 1, base: 1ms}}, {target: b}]", ASIM_OP_READ,
+	 ASIM_OP_WRITE, 2, 1},
+};
+
+START_TEST(calls_op_overrides_the_request_op)
+{
+	static const struct peer_row err_then_ok[] = {{1 * ASIM_MS, ASIM_ERROR, 0},
+	                                              {1 * ASIM_MS, ASIM_OK, 0}};
+	struct asim_kernel *k = graph_kernel(op_cases[_i].calls, ", op: write");
+	struct peer_state *a = state(k, "a"), *b = state(k, "b");
+	a->rows = err_then_ok;
+	a->nrows = 2;
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->answers, 1);
+	ck_assert_int_eq(d->status[0], ASIM_OK);
+	ck_assert_uint_eq(a->nseen, op_cases[_i].a_calls);
+	ck_assert_uint_eq(b->nseen, op_cases[_i].b_calls);
+	for (size_t i = 0; i < a->nseen; i++)
+		ck_assert_uint_eq(a->seen[i].op, op_cases[_i].a_op);
+	for (size_t i = 0; i < b->nseen; i++)
+		ck_assert_uint_eq(b->seen[i].op, op_cases[_i].b_op);
+	teardown(k);
+}
+END_TEST
+
+/* The database counts what it is asked: a checkout that checks the items
+ * with a read and writes the order makes one read and one write (the audit
+ * of the microservices trade-off found the check counted as a second write),
+ * and a worker with `op: write` writes whatever operation the task carried. */
+static const struct {
+	const char *caller;
+	const char *drv_op;
+	double reads, writes;
+} db_op_cases[] = {
+	{"{kind: service, service_time: 1ms, calls: [{target: db}, {target: db}]}", "write", 0, 20},
+	{"{kind: service, service_time: 1ms, calls: [{target: db, op: read}, {target: db}]}",
+	 "write", 10, 10},
+	{"{kind: worker, service_time: 1ms, target: db}", "read", 10, 0},
+	{"{kind: worker, service_time: 1ms, target: db, op: write}", "read", 0, 10},
+};
+
+START_TEST(calls_op_is_what_the_database_serves)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml,
+	         "components:\n"
+	         "  drv: {kind: driver, target: svc, count: 10, interval: 10ms, op: %s}\n"
+	         "  svc: %s\n"
+	         "  db: {kind: database, read_time: 1ms, write_time: 3ms}\n",
+	         db_op_cases[_i].drv_op, db_op_cases[_i].caller);
+	struct asim_kernel *k = build(yaml);
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->got[ASIM_OK], 10);
+	ck_assert_double_eq(figure(k, "db", "reads"), db_op_cases[_i].reads);
+	ck_assert_double_eq(figure(k, "db", "writes"), db_op_cases[_i].writes);
+	teardown(k);
+}
+END_TEST
+
+START_TEST(worker_op_needs_a_target)
+{
+	struct asim_kernel *k = build("components:\n"
+	                              "  drv: {kind: driver, target: w}\n"
+	                              "  w: {kind: worker, service_time: 1ms, op: write}\n");
+	ck_assert_ptr_null(k);
+	ck_assert_str_eq(diag_msg, "t.yaml:3:44: error: 'op' of 'w' applies only with a 'target'");
 }
 END_TEST
 
@@ -710,6 +803,11 @@ static Suite *edge_suite(void)
 	tcase_add_test(tc, calls_timeout_fails_the_request);
 	tcase_add_test(tc, calls_past_deadline_is_not_sent);
 	tcase_add_test(tc, calls_errors_quote_the_line);
+	tcase_add_loop_test(tc, calls_op_overrides_the_request_op, 0,
+	                    sizeof op_cases / sizeof op_cases[0]);
+	tcase_add_loop_test(tc, calls_op_is_what_the_database_serves, 0,
+	                    sizeof db_op_cases / sizeof db_op_cases[0]);
+	tcase_add_test(tc, worker_op_needs_a_target);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("network");
 	tcase_add_loop_test(tc, network_partition_fails_over_into_split_brain, 0, 2);

@@ -437,6 +437,57 @@ START_TEST(scenario_operation_names)
 }
 END_TEST
 
+/* A call's or a worker's `op:` asks its target for an operation, so it must
+ * be one the scenario knows: read, write, a mix key or a calls key; a near
+ * miss says which was meant. What an `op:` sends counts as sent, so the
+ * calls key it reaches is no typo of 'write'. */
+static const struct {
+	const char *comps, *msg; /* msg NULL: loads */
+} entry_op_cases[] = {
+	{"  api: {kind: service, service_time: 1ms, calls: [{target: db, op: read}]}\n", NULL},
+	{"  api: {kind: service, service_time: 1ms, calls: [{target: svc2, op: wrote}]}\n"
+	 "  svc2: {kind: service, service_time: 1ms, calls: {wrote: [{target: db}]}}\n",
+	 NULL},
+	{"  api: {kind: service, service_time: 1ms, calls: [{target: db, op: raed}]}\n",
+	 "ops.yaml:5:68: error: unknown operation 'raed' in 'api.calls' (did you mean 'read'?)"},
+	{"  api: {kind: service, service_time: 1ms, calls: [{target: db, op: checkout}]}\n",
+	 "ops.yaml:5:68: error: unknown operation 'checkout' in 'api.calls': neither read, write, "
+	 "nor a key of a client's 'mix' or a service's 'calls'"},
+	{"  api: {kind: service, service_time: 1ms,\n"
+	 "        calls: {write: [{parallel: [{target: db, op: wirte}]}]}}\n",
+	 "ops.yaml:6:54: error: unknown operation 'wirte' in 'api.calls' (did you mean 'write'?)"},
+	{"  api: {kind: service, service_time: 1ms, calls: [{emit: w}]}\n"
+	 "  w: {kind: worker, service_time: 1ms, target: db, op: wrte}\n",
+	 "ops.yaml:6:56: error: unknown operation 'wrte' in 'w' (did you mean 'write'?)"},
+};
+
+START_TEST(scenario_call_op_names)
+{
+	char text[1024];
+	snprintf(text, sizeof text,
+	         "duration: 10s\n"
+	         "components:\n"
+	         "  users: {kind: client, rate: 10/s, mix: {read: 0.5, write: 0.5}, target: api}\n"
+	         "  db: {kind: database, read_time: 1ms, write_time: 1ms}\n"
+	         "%s",
+	         entry_op_cases[_i].comps);
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = asim_scenario_load_buffer("ops.yaml", text, strlen(text), NULL, &d);
+	char got[512] = "(no diagnostic)";
+	if (d.n)
+		asim_diag_format(&d, 0, got, sizeof got);
+	if (entry_op_cases[_i].msg) {
+		ck_assert_ptr_null(s);
+		ck_assert_str_eq(got, entry_op_cases[_i].msg);
+	} else {
+		ck_assert_msg(s != NULL, "does not load: %s", got);
+	}
+	asim_scenario_free(s);
+	asim_diag_finish(&d);
+}
+END_TEST
+
 /* One check lists the errors of settings and of components alike, in the
  * order of the file, though they are found in several passes. */
 START_TEST(scenario_errors_in_file_order)
@@ -476,6 +527,8 @@ int main(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, scenario_invalid_catalogue);
 	tcase_add_test(tc, scenario_operation_names);
+	tcase_add_loop_test(tc, scenario_call_op_names, 0,
+	                    sizeof entry_op_cases / sizeof entry_op_cases[0]);
 	tcase_add_test(tc, scenario_errors_in_file_order);
 	tcase_add_test(tc, scenario_shipped_run_deterministically);
 	tcase_add_test(tc, scenario_seed_changes_results);
