@@ -12,7 +12,7 @@ struct asim_recovery asim_recovery_of(const struct asim_series_row *rows, size_t
 	size_t n = 0;
 	for (size_t i = 0; i < nrows; i++) {
 		if (!rows[i].warmup && rows[i].end <= start && rows[i].start >= start - RECOVERY_BASELINE) {
-			sum += rows[i].completed;
+			sum += rows[i].succeeded;
 			n++;
 		}
 	}
@@ -27,7 +27,7 @@ struct asim_recovery asim_recovery_of(const struct asim_series_row *rows, size_t
 			continue;
 		last = rows[i].end;
 		size_t good = 0;
-		while (good < RECOVERY_HOLD && i + good < nrows && rows[i + good].completed >= need)
+		while (good < RECOVERY_HOLD && i + good < nrows && rows[i + good].succeeded >= need)
 			good++;
 		if (good == RECOVERY_HOLD || (good > 0 && i + good == nrows)) {
 			v.recovered = true;

@@ -5,7 +5,7 @@
  * al., "Metastable Failures in Distributed Systems", HotOS 2021).
  *
  * Definitions, per fault window [start, end):
- *  - baseline: mean goodput (completed_rps) of the measured windows in the
+ *  - baseline: mean goodput (succeeded_rps) of the measured windows in the
  *    RECOVERY_BASELINE before start (none measured: no verdict);
  *  - recovered at the first window starting at or after end from which
  *    RECOVERY_HOLD windows in a row reach RECOVERY_SHARE of the baseline (or

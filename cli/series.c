@@ -88,7 +88,7 @@ static bool record_row(struct asim_series *ser, struct asim_kernel *k, const str
 		row->end = end;
 		row->warmup = start < asim_kernel_warmup(k);
 		row->offered = (double)w->offered / len;
-		row->completed = (double)w->succeeded / len;
+		row->succeeded = (double)w->succeeded / len;
 		row->rejected = (double)w->rejected / len;
 		row->failed = (double)w->failed / len;
 		row->retries = (double)w->retries / len;
@@ -171,7 +171,7 @@ static void put_num(FILE *f, double v)
 static bool write_series(FILE *f, const void *arg)
 {
 	const struct asim_series *ser = arg;
-	fputs("t_start_s,t_end_s,warmup,offered_rps,completed_rps,rejected_rps,failed_rps,"
+	fputs("t_start_s,t_end_s,warmup,offered_rps,succeeded_rps,rejected_rps,failed_rps,"
 	      "retries_rps,availability,p50_ms,p95_ms,p99_ms",
 	      f);
 	for (size_t j = 0; j < ser->ncols; j++)
@@ -179,7 +179,7 @@ static bool write_series(FILE *f, const void *arg)
 	fputc('\n', f);
 	for (size_t i = 0; i < ser->nrows; i++) {
 		const struct asim_series_row *row = &ser->rows[i];
-		const double v[] = {row->offered, row->completed, row->rejected, row->failed,
+		const double v[] = {row->offered, row->succeeded, row->rejected, row->failed,
 		                    row->retries, row->availability, row->p50, row->p95, row->p99};
 		put_num(f, asim_time_to_seconds(row->start));
 		fputc(',', f);

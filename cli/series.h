@@ -4,7 +4,7 @@
  *
  * Files written to an output directory (through cli/output.h):
  *   series.csv   one row per window: t_start_s, t_end_s, warmup (1/0),
- *                offered/completed/rejected/failed/retries per second,
+ *                offered/succeeded/rejected/failed/retries per second,
  *                availability, p50/p95/p99 ms, then NAME.queue, NAME.busy...
  *                of every component with a sample op. Undefined figures
  *                (no request finished in the window) are written as NaN.
@@ -29,7 +29,7 @@
 struct asim_series_row {
 	asim_time start, end;
 	bool warmup; /* the window began before the end of warm-up */
-	double offered, completed, rejected, failed, retries;
+	double offered, succeeded, rejected, failed, retries;
 	double availability, p50, p95, p99; /* NaN when undefined */
 	double mean;                         /* ms; NaN when undefined (not in series.csv) */
 };

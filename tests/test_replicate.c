@@ -366,7 +366,7 @@ START_TEST(series_rows_and_headers)
 	char p[600], first[4096];
 	snprintf(p, sizeof p, "%s/series.csv", dir);
 	ck_assert_uint_eq(read_lines(p, first, sizeof first), 41);
-	ck_assert_str_eq(first, "t_start_s,t_end_s,warmup,offered_rps,completed_rps,rejected_rps,"
+	ck_assert_str_eq(first, "t_start_s,t_end_s,warmup,offered_rps,succeeded_rps,rejected_rps,"
 	                        "failed_rps,retries_rps,availability,p50_ms,p95_ms,p99_ms,api.queue,"
 	                        "api.busy\n");
 	snprintf(p, sizeof p, "%s/cdf.csv", dir);

@@ -71,10 +71,10 @@ void asim_call_send(struct asim_kernel *k, struct asim_call *call, uint32_t from
  * call, nothing is sent and the record is freed. */
 void asim_call_reply(struct asim_kernel *k, struct asim_call *call, enum asim_status status);
 
-/* Measures component c's latency as its callers see it, net of the
- * network: from each call's arrival at c to c's reply, for the calls that
- * arrived after warm-up and were answered ASIM_OK (as the clients' latency
- * counts successes), into h, which this initialises and the model owns and
+/* Measures component c's response time, net of the network: from each
+ * call's arrival at c to c's reply, for the calls that arrived after warm-up
+ * and were answered ASIM_OK (as the clients' latency counts successes),
+ * whether or not the caller still waited (the work its timeout hid), into h, which this initialises and the model owns and
  * reports (components.NAME.latency_ms). Call it at configure. For models
  * that answer calls without timing each job themselves (gateway, balancer,
  * cache, database, queue, coordinator): the recording is in
