@@ -47,9 +47,10 @@
  * the ack timeout. Unless `durable: true` (messages on disk, replicated),
  * the broker also loses every unacknowledged message it holds in memory
  * that is not out at a consumer: each counts as a lost write (outcome
- * lost_writes). A message out at a consumer at the crash is forgotten
- * once its answer or its ack timeout comes: its work was done, but never
- * acknowledged. A broker restarts with its durable messages and delivers
+ * lost_writes). A message out at a consumer at the crash leaves the
+ * broker's store at once (its backlog and lag no longer count it) and is
+ * forgotten once its answer or its ack timeout comes: its work was done,
+ * but never acknowledged. A broker restarts with its durable messages and delivers
  * them again. */
 #include <stdlib.h>
 #include <string.h>
@@ -182,10 +183,8 @@ static void link_last(struct queue *s, struct msg *m)
 	s->last = m;
 }
 
-/* A message no longer stored: nothing refers to it any more (it is in no
- * partition's ring, and its delivery and timer are over), so its record
- * goes back to the pool. */
-static void unlink_free(struct queue *s, struct msg *m)
+/* Takes m out of the stored list. */
+static void unlink_msg(struct queue *s, struct msg *m)
 {
 	if (m->prev)
 		m->prev->next = m->next;
@@ -195,6 +194,15 @@ static void unlink_free(struct queue *s, struct msg *m)
 		m->next->prev = m->prev;
 	else
 		s->last = m->prev;
+	m->prev = m->next = NULL;
+}
+
+/* A message no longer stored: nothing refers to it any more (it is in no
+ * partition's ring, and its delivery and timer are over), so its record
+ * goes back to the pool. */
+static void unlink_free(struct queue *s, struct msg *m)
+{
+	unlink_msg(s, m);
 	asim_pool_put(&s->msgs, m);
 }
 
@@ -350,17 +358,6 @@ static void acked(struct asim_component *c, struct queue *s, struct msg *m)
 	}
 }
 
-/* A message the broker no longer has: it leaves like an acknowledged one,
- * uncounted. */
-static void forget(struct asim_component *c, struct queue *s, struct msg *m)
-{
-	asim_time now = asim_now(c->kernel);
-	lag_advance(s, now);
-	unlink_free(s, m);
-	s->stored--;
-	asim_tw_set(&s->backlog, now, (double)s->stored);
-}
-
 /* A non-durable broker crashes: what it holds in memory is gone. */
 static void crash_lose(struct asim_component *c, struct queue *s)
 {
@@ -376,7 +373,10 @@ static void crash_lose(struct asim_component *c, struct queue *s)
 	for (struct msg *m = s->first, *next; m; m = next) {
 		next = m->next;
 		if (m->call) {
-			m->orphan = true; /* forgotten at its answer or ack timeout */
+			/* Out of the store; freed at its answer or ack timeout. */
+			m->orphan = true;
+			unlink_msg(s, m);
+			s->stored--;
 			continue;
 		}
 		asim_cancel(k, m->timer);
@@ -426,7 +426,7 @@ static void answered(struct asim_component *c, struct queue *s, struct asim_call
 	s->inflight[i]--;
 	if (m->orphan) {
 		asim_cancel(k, m->timer);
-		forget(c, s, m);
+		asim_pool_put(&s->msgs, m);
 	} else if (s->f.down) {
 		/* The answer reaches a broker that is down: lost; the ack
 		 * timeout delivers the message again. */
@@ -450,7 +450,7 @@ static void ack_timeout(struct asim_component *c, struct queue *s, struct msg *m
 			s->ack_timeouts++;
 	}
 	if (m->orphan) {
-		forget(c, s, m);
+		asim_pool_put(&s->msgs, m);
 		return;
 	}
 	if (!ptr_ring_push(&s->part[m->partition].retry, m)) {

@@ -756,6 +756,28 @@ START_TEST(coord_queue_crash_durable)
 }
 END_TEST
 
+/* A message out at a consumer when a non-durable broker crashes leaves the
+ * broker's store with the crash: it is no longer backlog, and its age no
+ * longer counts as lag. One message at 0s, taken by a worker busy for 30s;
+ * the broker crashes at 2s. Before, it stayed stored until its 60s ack
+ * timeout: backlog_end 1 and a lag reaching 10s at the end of the run. */
+START_TEST(coord_queue_crash_forgets_messages_out)
+{
+	static const char yaml[] =
+		"duration: 10s\n"
+		"components:\n"
+		"  p: {kind: client, rate: 1/s, arrivals: constant, requests: 1, mix: {write: 1},\n"
+		"     target: q}\n"
+		"  q: {kind: queue, consumers: w, ack_timeout: 60s}\n"
+		"  w: {kind: worker, concurrency: 1, service_time: 30s}\n"
+		"faults:\n"
+		"  - {kind: crash, component: q, at: 2s, for: 1s}\n";
+	ck_assert_double_eq(run_text(yaml, "components.q.backlog_end"), 0);
+	ck_assert_double_le(run_text(yaml, "components.q.lag_ms_max"), 2000);
+	ck_assert_double_eq(run_text(yaml, "invariants.lost_writes"), 0);
+}
+END_TEST
+
 /* A paused database serves nothing: callers with a 100ms timeout fail for
  * the pause and recover after it. */
 START_TEST(coord_database_pause)
@@ -795,6 +817,7 @@ static Suite *coord_suite(void)
 	tcase_add_test(tc, coord_replay_catches_up_after_crash);
 	tcase_add_loop_test(tc, coord_worker_locks, 0, 2);
 	tcase_add_loop_test(tc, coord_queue_crash_durable, 0, 2);
+	tcase_add_test(tc, coord_queue_crash_forgets_messages_out);
 	tcase_add_test(tc, coord_database_pause);
 	tcase_add_loop_test(tc, coord_failure_pairs, 0, (int)(sizeof pairs / sizeof pairs[0]));
 	suite_add_tcase(s, tc);
