@@ -77,8 +77,9 @@ struct plot_info {
 	double warmup, tmax;
 	int nfaults;
 	char queuecols[1024], queuenames[2048];
-	/* Databases: their replication_stalled_ms and stale_reads columns. */
-	char stallcols[1024], stalecols[1024], dbnames[2048];
+	/* Databases' replication_stalled_ms columns; databases' and caches'
+	 * stale_reads columns, each list with its components' names. */
+	char stallcols[1024], dbnames[2048], stalecols[1024], stalenames[2048];
 };
 
 /* Appends a space-separated word to a list in buf (size n); a list that
@@ -132,8 +133,8 @@ static bool read_info(const char *dir, struct plot_info *pi)
 			add_word(pi->stallcols, sizeof pi->stallcols, num, (int)strlen(num));
 			add_word(pi->dbnames, sizeof pi->dbnames, tok, stem);
 		} else if (ends_with(tok, ".stale_reads", &stem)) {
-			/* Only databases sample both, so the two lists pair up. */
 			add_word(pi->stalecols, sizeof pi->stalecols, num, (int)strlen(num));
+			add_word(pi->stalenames, sizeof pi->stalenames, tok, stem);
 		}
 	}
 	while (fgets(line, sizeof line, f)) {
@@ -219,10 +220,10 @@ enum asim_plot_status asim_plot_dir(const char *dir)
 			char setup[8192];
 			snprintf(setup, sizeof setup,
 			         "dir='%s'; plotdir='%s'; ext='%s'; nfaults=%d; warmup=%.9g; tmax=%.9g; "
-			         "queuecols='%s'; queuenames='%s'; stallcols='%s'; stalecols='%s'; "
-			         "dbnames='%s'",
+			         "queuecols='%s'; queuenames='%s'; stallcols='%s'; dbnames='%s'; "
+			         "stalecols='%s'; stalenames='%s'",
 			         dir, pd, exts[e], pi.nfaults, pi.warmup, pi.tmax, pi.queuecols,
-			         pi.queuenames, pi.stallcols, pi.stalecols, pi.dbnames);
+			         pi.queuenames, pi.stallcols, pi.dbnames, pi.stalecols, pi.stalenames);
 			if (!run_gnuplot(setup, script))
 				return ASIM_PLOT_FAILED;
 		}

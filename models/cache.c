@@ -718,6 +718,15 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 		flush(c, s);
 }
 
+/* The time series: a cache over a database adds its stale reads so far, a
+ * column beside the databases' own (the replication plot draws them all). */
+static void sample(const struct asim_component *c, struct asim_results *r)
+{
+	const struct cache *s = c->state;
+	if (s->acks)
+		asim_results_real(r, (double)s->stale_reads, "%s.stale_reads", c->name);
+}
+
 const struct asim_model_ops asim_cache_ops = {
 	.kind = "cache",
 	.summary = "LRU cache with ttl, read-through to a backing store, invalidate or write-through",
@@ -727,6 +736,7 @@ const struct asim_model_ops asim_cache_ops = {
 	.handle = handle,
 	.warmup_end = warmup_end,
 	.report = report,
+	.sample = sample,
 	.edges = edges,
 	.destroy = destroy,
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |

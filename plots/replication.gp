@@ -1,7 +1,8 @@
 # Replication of each database over time, in two panels: how long its most
 # held-back replica has been waiting for writes (a link cut by a partition or
-# a zone loss, a crash, a paused log), and its stale reads so far. The driver
-# sets stallcols, stalecols (column numbers in series.csv) and dbnames.
+# a zone loss, a crash, a paused log), and the stale reads so far of each
+# database and of each cache over one. The driver sets stallcols and dbnames,
+# stalecols and stalenames (column numbers in series.csv, and whose).
 load plotdir . "/common.gp"
 set output sprintf("%s/replication.%s", dir, ext)
 if (words(stallcols) == 0) {
@@ -29,6 +30,6 @@ if (words(stallcols) == 0) {
 	@YRANGE_OF_COLS
 	plot @FAULTS \
 		for [i=1:words(stalecols)] series skip 1 using 2:(column(int(word(stalecols, i)))) \
-			with lines lw 2 title word(dbnames, i)
+			with lines lw 2 title word(stalenames, i)
 	unset multiplot
 }
