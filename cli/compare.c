@@ -175,20 +175,11 @@ static size_t paired(const struct asim_results *b, const struct asim_results *c,
 	return m;
 }
 
-/* The mean and 95% half-width of m values of path: for a percentile,
- * widened by the histogram's resolution (asim_hist_quantile_error). */
-static void ci95_of(const char *path, const double *v, size_t m, double *mean, double *half)
-{
-	asim_ci95(v, m, mean, half);
-	if (m > 1 && asim_hist_quantile_path(path))
-		*half += asim_hist_quantile_error(*mean);
-}
-
 static void put_ci(struct asim_results *out, const char *path, const double *v, size_t m,
                    size_t i, const char *field)
 {
 	double mean, half;
-	ci95_of(path, v, m, &mean, &half);
+	asim_ci95_of(path, v, m, &mean, &half);
 	asim_results_ci(out, mean, mean - half, mean + half, "metrics[%zu].%s", i, field);
 }
 
@@ -210,8 +201,8 @@ static void compare_metrics(const struct asim_results *b, const struct asim_resu
 			continue;
 		double mean, half, bmean, bhalf, cmean, chalf;
 		asim_ci95(dv, cnt, &mean, &half);
-		ci95_of(m->path, bv, cnt, &bmean, &bhalf);
-		ci95_of(m->path, cv, cnt, &cmean, &chalf);
+		asim_ci95_of(m->path, bv, cnt, &bmean, &bhalf);
+		asim_ci95_of(m->path, cv, cnt, &cmean, &chalf);
 		/* Each side's percentiles may be off by up to half a bucket, and
 		 * in opposite directions. */
 		if (cnt > 1 && asim_hist_quantile_path(m->path))

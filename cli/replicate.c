@@ -185,9 +185,7 @@ void asim_replicate_aggregate(const struct asim_results *reps, uint32_t n,
 					vals[m++] = 0;
 			}
 			double mean, half;
-			asim_ci95(vals, m, &mean, &half);
-			if (m > 1 && asim_hist_quantile_path(v->path))
-				half += asim_hist_quantile_error(mean);
+			asim_ci95_of(v->path, vals, m, &mean, &half);
 			if (!strcmp(v->path, "replications"))
 				asim_results_count(out, n, "replications");
 			else if (share)

@@ -50,8 +50,8 @@
  * lost_writes). A message out at a consumer at the crash leaves the
  * broker's store at once (its backlog and lag no longer count it) and is
  * forgotten once its answer or its ack timeout comes: its work was done,
- * but never acknowledged. A broker restarts with its durable messages and delivers
- * them again. */
+ * but never acknowledged. A broker restarts with its durable messages and
+ * delivers them again. */
 #include <stdlib.h>
 #include <string.h>
 

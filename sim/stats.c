@@ -121,13 +121,19 @@ double asim_tw_mean(const struct asim_tw *tw, asim_time now)
 	return area / (double)(now - tw->start);
 }
 
+/* The percentiles asim_hist_report writes, by key. */
+static const struct {
+	const char *key;
+	double q;
+} report_quantiles[] = {{"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
+#define NREPORT_QUANTILES (sizeof report_quantiles / sizeof report_quantiles[0])
+
 bool asim_hist_quantile_path(const char *path)
 {
-	static const char *const keys[] = {"p50", "p90", "p95", "p99", "p999"};
 	const char *last = strrchr(path, '.');
 	last = last ? last + 1 : path;
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-		if (!strcmp(last, keys[i]))
+	for (size_t i = 0; i < NREPORT_QUANTILES; i++)
+		if (!strcmp(last, report_quantiles[i].key))
 			return true;
 	return false;
 }
@@ -146,13 +152,17 @@ void asim_ci95(const double *values, size_t n, double *mean, double *halfwidth)
 	*halfwidth = gsl_cdf_tdist_Pinv(0.975, (double)(n - 1)) * sd / sqrt((double)n);
 }
 
+void asim_ci95_of(const char *path, const double *values, size_t n, double *mean,
+                  double *halfwidth)
+{
+	asim_ci95(values, n, mean, halfwidth);
+	if (n > 1 && asim_hist_quantile_path(path))
+		*halfwidth += asim_hist_quantile_error(*mean);
+}
+
 void asim_hist_report(struct asim_results *r, const struct asim_hist *h, const char *prefixfmt,
                       ...)
 {
-	static const struct {
-		const char *key;
-		double q;
-	} qs[] = {{"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
 	char prefix[256];
 	va_list ap;
 	va_start(ap, prefixfmt);
@@ -164,9 +174,9 @@ void asim_hist_report(struct asim_results *r, const struct asim_hist *h, const c
 		r->oom = true;
 		return;
 	}
-	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
-		asim_results_real(r, asim_time_to_ms(asim_hist_quantile(h, qs[i].q)), "%s.%s", prefix,
-		                  qs[i].key);
+	for (size_t i = 0; i < NREPORT_QUANTILES; i++)
+		asim_results_real(r, asim_time_to_ms(asim_hist_quantile(h, report_quantiles[i].q)),
+		                  "%s.%s", prefix, report_quantiles[i].key);
 	asim_results_real(r, h->count ? asim_time_to_ms(h->max) : 0.0, "%s.max", prefix);
 	asim_results_real(r, asim_hist_mean(h) / (double)ASIM_MS, "%s.mean", prefix);
 }

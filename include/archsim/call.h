@@ -74,11 +74,12 @@ void asim_call_reply(struct asim_kernel *k, struct asim_call *call, enum asim_st
 /* Measures component c's response time, net of the network: from each
  * call's arrival at c to c's reply, for the calls that arrived after warm-up
  * and were answered ASIM_OK (as the clients' latency counts successes),
- * whether or not the caller still waited (the work its timeout hid), into h, which this initialises and the model owns and
- * reports (components.NAME.latency_ms). Call it at configure. For models
- * that answer calls without timing each job themselves (gateway, balancer,
- * cache, database, queue, coordinator): the recording is in
- * asim_call_reply, one place for all of them. */
+ * whether or not the caller still waited (the work its timeout hid), into
+ * h, which this initialises and the model owns and reports
+ * (components.NAME.latency_ms). Call it at configure. For models that
+ * answer calls without timing each job themselves (gateway, balancer, cache,
+ * database, queue, coordinator): the recording is in asim_call_reply, one
+ * place for all of them. */
 void asim_call_measure(struct asim_component *c, struct asim_hist *h);
 
 /* The callee loses the call without answering (crash, lost message). */

@@ -140,5 +140,10 @@ double asim_tw_mean(const struct asim_tw *tw, asim_time now);
  * Student t quantile from GSL. n = 1 gives a half-width of 0 (no interval);
  * n = 0 gives mean 0. */
 void asim_ci95(const double *values, size_t n, double *mean, double *halfwidth);
+/* asim_ci95 of the values of a results path over replications: for a
+ * percentile (asim_hist_quantile_path), the half-width also spans the
+ * histogram's resolution at the mean (asim_hist_quantile_error). */
+void asim_ci95_of(const char *path, const double *values, size_t n, double *mean,
+                  double *halfwidth);
 
 #endif
