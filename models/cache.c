@@ -34,7 +34,9 @@
  * the acknowledgement comes back, so a hit between the database's
  * acknowledgement and its arrival here is stale too: the database judges its
  * own reads by when it acknowledged, not by when the writer hears. A cache
- * whose backing store is not a database (a service, none) judges nothing
+ * whose backing store is another cache judges its hits against the
+ * database at the end of the chain (each cache judges only the answers it
+ * gives). One whose chain ends elsewhere (a service, none) judges nothing
  * and reports neither figure. One op call per hit, no per-entry memory.
  *
  * Expired entries are found lazily, on lookup or when they reach the LRU tail,
@@ -51,6 +53,7 @@
 #include "archsim/dist.h"
 #include "archsim/pool.h"
 #include "common.h"
+#include "models.h"
 
 #define NIL UINT32_MAX
 #define MAX_CAPACITY (INT64_C(1) << 26)
@@ -91,7 +94,7 @@ struct cache {
 	int on_write;
 	bool has_backing;
 	uint32_t backing, backing_instances;
-	const struct asim_component *acks; /* the backing store, if it has acked_version */
+	const struct asim_component *acks; /* the database that judges answers: judging_store */
 	struct asim_dist hit_time, miss_time;
 	gsl_rng *r_time, *r_route;
 	struct inst_fault f;
@@ -385,14 +388,30 @@ static void flight_remove(struct cache *s, const struct flight *f)
 	}
 }
 
+/* The store whose acknowledgements judge this cache's answers: the backing
+ * store when it keeps them (a database), or, behind a chain of caches, the
+ * one at its end. An answer an inner cache gives is judged there; the outer
+ * one judges only its own hits, against the same database, so each answer
+ * is judged once. NULL when the chain ends elsewhere (a service, nothing).
+ * The depth bound only guards against a cycle, which the loader refuses. */
+static const struct asim_component *judging_store(struct asim_kernel *k, const struct cache *s)
+{
+	for (int depth = 0; s->has_backing && depth < 1024; depth++) {
+		const struct asim_component *b = asim_kernel_component(k, s->backing);
+		if (b->ops != &asim_cache_ops)
+			return b->ops->acked_version ? b : NULL;
+		s = b->state;
+	}
+	return NULL;
+}
+
 static void start(struct asim_component *c)
 {
 	struct cache *s = c->state;
 	if (s->has_backing) {
 		const struct asim_component *b = asim_kernel_component(c->kernel, s->backing);
 		s->backing_instances = b->instances;
-		if (b->ops->acked_version)
-			s->acks = b;
+		s->acks = judging_store(c->kernel, s);
 	}
 	asim_tw_init(&s->size_tw, 0, 0);
 }

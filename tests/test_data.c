@@ -492,6 +492,40 @@ START_TEST(cache_stale_hits_after_warmup_only)
 }
 END_TEST
 
+/* A cache over a cache over a database: the outer cache judges its own
+ * hits against the database at the end of the chain, the inner one the
+ * answers it gives, each answer once. Key 5 is written at 0 past both
+ * caches; the read at 2ms misses both and fills version 1; version 2 is
+ * written at 10ms (acknowledged at 11ms). The reads at 20ms and 30ms hit the
+ * outer cache on version 1: stale by 10ms and 20ms, counted there; the inner
+ * cache answered nothing stale. */
+START_TEST(cache_behind_cache_judged_against_database)
+{
+	static const struct drv_row rows[] = {
+		{0, W, 5}, {2 * MS, R, 5}, {10 * MS, W, 5}, {20 * MS, R, 5}, {30 * MS, R, 5},
+	};
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, "kind: cache\ncapacity: 10\nhit_time: 1ms\nbacking: near\n"},
+		{"near", &asim_cache_ops, "kind: cache\ncapacity: 10\nhit_time: 1ms\nbacking: db\n"},
+		{"db", &asim_database_ops, "kind: database\nread_time: 1ms\nwrite_time: 1ms\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, 3, rows, 5);
+	g.drv->write_target = asim_kernel_find(g.k, "db")->id;
+	rig_run(&g, 100 * MS);
+	ck_assert_uint_eq(g.got[3].version, 1);
+	ck_assert_uint_eq(g.got[4].version, 1);
+	ck_assert_uint_eq(num(&g, "components.m.hits"), 2);
+	ck_assert_uint_eq(num(&g, "components.m.stale_reads"), 2);
+	ck_assert_uint_eq(num(&g, "components.near.stale_reads"), 0);
+	ck_assert_uint_eq(num(&g, "components.db.stale_reads"), 0);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->stale_reads, 2);
+	ck_assert_double_eq_tol(num(&g, "components.m.staleness_ms.max"), 20.0, 1e-9);
+	ck_assert_double_eq_tol(num(&g, "components.m.staleness_ms.mean"), 15.0, 1e-9);
+	rig_free(&g);
+}
+END_TEST
+
 /* coalesce: a miss that waits for another's fill is judged by the cache,
  * the one whose read went to the database by the database, once each. Key 5
  * is written at 0 (acknowledged at 1ms, applied by the replica at 101ms); a
@@ -924,6 +958,7 @@ static Suite *data_suite(void)
 	tcase_add_loop_test(tc, cache_stale_hits_judged_against_database, 0, 3);
 	tcase_add_test(tc, cache_stale_hits_after_warmup_only);
 	tcase_add_test(tc, cache_stale_coalesced_waiters);
+	tcase_add_test(tc, cache_behind_cache_judged_against_database);
 	tcase_add_test(tc, cache_config_errors);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("database");
