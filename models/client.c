@@ -272,7 +272,7 @@ static asim_time next_arrival_delay(struct client *s, asim_time now)
 {
 	double rate = s->nspikes ? s->rate * s->spike : s->rate;
 	if (!s->constant)
-		return asim_time_from_seconds(gsl_ran_exponential(s->r_arrival, 1.0 / rate));
+		return asim_time_from_seconds(asim_ran_exponential(s->r_arrival, 1.0 / rate));
 	asim_time at = s->spike_base +
 	               asim_time_from_seconds((double)(s->arrival_index - s->spike_index) / rate);
 	s->arrival_index++;

@@ -67,7 +67,7 @@ asim_time asim_dist_sample(const struct asim_dist *dist, gsl_rng *r)
 	case ASIM_DIST_CONSTANT:
 		return (asim_time)dist->b;
 	case ASIM_DIST_EXPONENTIAL:
-		s = gsl_ran_exponential(r, dist->a);
+		s = asim_ran_exponential(r, dist->a);
 		break;
 	case ASIM_DIST_LOGNORMAL:
 		s = gsl_ran_lognormal(r, dist->a, dist->b);
