@@ -164,6 +164,49 @@ START_TEST(faults_lb_forgets_requests_lost_in_a_zone)
 }
 END_TEST
 
+/* A pause freezes work in progress: a 40 ms pause that begins 10 ms or
+ * 70 ms into a 100 ms service delays it by 40 ms, whether the pause ends
+ * before the service was due or after (the old code delayed only the
+ * latter). One request a second, evenly spaced, paused every second from
+ * 10 s: 90 of 100 requests take 140 ms, mean 136 ms. A worker paused
+ * likewise takes 140 ms before its 100 ms write: 240 ms for 90 of them. */
+static const struct {
+	const char *what, *at, *path;
+	double mean;
+} pauses[] = {
+	{"api", "10010ms", "components.users.latency_ms.mean", 136},
+	{"api", "10070ms", "components.users.latency_ms.mean", 136},
+	{"db", "10010ms", "components.to_db.latency_ms.mean", 136},
+	{"db", "10070ms", "components.to_db.latency_ms.mean", 136},
+	{"w", "10010ms", "components.w.latency_ms.mean", 0.9 * 240 + 0.1 * 200},
+	{"w", "10070ms", "components.w.latency_ms.mean", 0.9 * 240 + 0.1 * 200},
+};
+
+START_TEST(faults_pause_freezes_work_in_progress)
+{
+	char text[1024];
+	snprintf(text, sizeof text,
+	         "duration: 100s\n"
+	         "components:\n"
+	         "  users: {kind: client, rate: 1/s, arrivals: constant, target: api}\n"
+	         "  api: {kind: service, service_time: 100ms}\n"
+	         "  to_db: {kind: client, rate: 1/s, arrivals: constant, target: db}\n"
+	         "  db: {kind: database, connections: 1, read_time: 100ms, write_time: 100ms}\n"
+	         "  to_q: {kind: client, rate: 1/s, arrivals: constant, target: q}\n"
+	         "  q: {kind: queue, consumers: w}\n"
+	         "  w: {kind: worker, service_time: 100ms, op: write, target: db2}\n"
+	         "  db2: {kind: database, connections: 1, read_time: 100ms, write_time: 100ms}\n"
+	         "faults:\n"
+	         "  - {kind: pause, component: %s, at: %s, for: 40ms, every: 1s}\n",
+	         pauses[_i].what, pauses[_i].at);
+	struct asim_results *r = run(text, NULL);
+	double mean = num(r, pauses[_i].path);
+	ck_assert_msg(fabs(mean - pauses[_i].mean) < 1e-6, "pause of %s at %s: %s %g, expected %g",
+	              pauses[_i].what, pauses[_i].at, pauses[_i].path, mean, pauses[_i].mean);
+	done(r);
+}
+END_TEST
+
 START_TEST(faults_slow_quadruples)
 {
 	const char *text =
@@ -371,6 +414,8 @@ static Suite *faults_suite(void)
 	tcase_add_loop_test(tc, faults_diagnostics, 0, (int)(sizeof bad / sizeof bad[0]));
 	tcase_add_test(tc, faults_crash_quarter_unreachable);
 	tcase_add_test(tc, faults_lb_forgets_requests_lost_in_a_zone);
+	tcase_add_loop_test(tc, faults_pause_freezes_work_in_progress, 0,
+	                    (int)(sizeof pauses / sizeof pauses[0]));
 	tcase_add_test(tc, faults_slow_quadruples);
 	tcase_add_test(tc, faults_error_rate_share);
 	tcase_add_test(tc, faults_partition_times_out);
