@@ -647,7 +647,9 @@ static void sample(const struct asim_component *c, struct asim_results *r)
 {
 	const struct client *s = c->state;
 	if (s->pol.breaker.on)
-		asim_results_real(r, s->edge.breaker.state, "%s.breaker", c->name);
+		asim_results_real(r, breaker_state_at(&s->edge.breaker, &s->pol.breaker,
+		                                      asim_now(c->kernel)),
+		                  "%s.breaker", c->name);
 }
 
 struct open_requests {

@@ -101,8 +101,12 @@ void breaker_init(struct breaker *b, const struct breaker_cfg *cfg, asim_time st
 /* May a call go now? false: short-circuit it (counted). */
 bool breaker_allow(struct breaker *b, const struct breaker_cfg *cfg, asim_time now);
 void breaker_record(struct breaker *b, const struct breaker_cfg *cfg, asim_time now, bool ok);
-/* Time spent open since stat_from, up to now. */
-asim_time breaker_open_time(const struct breaker *b, asim_time now);
+/* Time spent open since stat_from, up to now: each open stretch lasts
+ * open_for at most, though the breaker turns half-open only at the next
+ * call after it. */
+asim_time breaker_open_time(const struct breaker *b, const struct breaker_cfg *cfg, asim_time now);
+/* The state at now, for figures: half-open once open_for has passed. */
+int breaker_state_at(const struct breaker *b, const struct breaker_cfg *cfg, asim_time now);
 /* Restarts statistics at now (end of warm-up). */
 void breaker_reset_stats(struct breaker *b, asim_time now);
 const char *breaker_state_name(int state);

@@ -1072,7 +1072,11 @@ static void sample(const struct asim_component *c, struct asim_results *r)
 	for (uint32_t i = 0; i < s->ncallees; i++) {
 		const struct callee *e = &s->callees[i];
 		if (e->has_policy && s->steps[e->policy_step].pol.breaker.on)
-			asim_results_real(r, e->es.breaker.state, "%s.breaker.%s", c->name,
+			asim_results_real(r,
+			                  breaker_state_at(&e->es.breaker,
+			                                   &s->steps[e->policy_step].pol.breaker,
+			                                   asim_now(c->kernel)),
+			                  "%s.breaker.%s", c->name,
 			                  asim_kernel_component(c->kernel, e->comp)->name);
 	}
 }

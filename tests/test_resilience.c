@@ -76,7 +76,7 @@ START_TEST(breaker_consecutive_opens_and_half_opens)
 	for (int i = 0; i < 3; i++)
 		breaker_record(&b, &cfg, 6 * ASIM_S + i, true);
 	ck_assert_int_eq(b.state, BREAKER_CLOSED);
-	ck_assert_int_eq(breaker_open_time(&b, 7 * ASIM_S), 5 * ASIM_S);
+	ck_assert_int_eq(breaker_open_time(&b, &cfg, 7 * ASIM_S), 5 * ASIM_S);
 	ck_assert_uint_eq(b.opened, 1);
 	ck_assert_uint_eq(b.changes, 3);
 	/* A failed probe reopens it. */
@@ -85,6 +85,34 @@ START_TEST(breaker_consecutive_opens_and_half_opens)
 	ck_assert(breaker_allow(&b, &cfg, 13 * ASIM_S));
 	breaker_record(&b, &cfg, 13 * ASIM_S, false);
 	ck_assert_int_eq(b.state, BREAKER_OPEN);
+}
+END_TEST
+
+/* An open breaker is half-open once open_for has passed, though it moves
+ * there only at the next call: with calls far apart, its open time is
+ * open_for per opening, not the time until that call (the old code counted
+ * 19 s here), and the state it reports is half-open. */
+START_TEST(breaker_open_time_ends_after_open_for)
+{
+	struct breaker_cfg cfg = {
+		.on = true, .consecutive = 1, .min_requests = 20, .probes = 1,
+		.window = 10 * ASIM_S, .open_for = 5 * ASIM_S,
+	};
+	struct breaker b;
+	breaker_init(&b, &cfg, 0);
+	ck_assert(breaker_allow(&b, &cfg, 0));
+	breaker_record(&b, &cfg, ASIM_S, false);
+	ck_assert_int_eq(breaker_state_at(&b, &cfg, 3 * ASIM_S), BREAKER_OPEN);
+	ck_assert_int_eq(breaker_open_time(&b, &cfg, 3 * ASIM_S), 2 * ASIM_S);
+	ck_assert_int_eq(breaker_state_at(&b, &cfg, 7 * ASIM_S), BREAKER_HALF_OPEN);
+	ck_assert_int_eq(breaker_open_time(&b, &cfg, 7 * ASIM_S), 5 * ASIM_S);
+	/* The next call, at 20 s, is the probe; it fails: open again. */
+	ck_assert(breaker_allow(&b, &cfg, 20 * ASIM_S));
+	ck_assert_int_eq(breaker_open_time(&b, &cfg, 20 * ASIM_S), 5 * ASIM_S);
+	breaker_record(&b, &cfg, 20 * ASIM_S, false);
+	ck_assert_int_eq(breaker_state_at(&b, &cfg, 21 * ASIM_S), BREAKER_OPEN);
+	ck_assert_int_eq(breaker_open_time(&b, &cfg, 40 * ASIM_S), 10 * ASIM_S);
+	ck_assert_uint_eq(b.opened, 2);
 }
 END_TEST
 
@@ -624,6 +652,7 @@ static Suite *resilience_suite(void)
 	TCase *tc = tcase_create("policies");
 	tcase_add_test(tc, budget_caps_retries_at_ratio);
 	tcase_add_test(tc, breaker_consecutive_opens_and_half_opens);
+	tcase_add_test(tc, breaker_open_time_ends_after_open_for);
 	tcase_add_test(tc, breaker_failure_rate_needs_min_requests);
 	tcase_add_test(tc, throttle_follows_the_sre_formula);
 	tcase_add_test(tc, codel_drops_after_an_interval_above_target);
