@@ -330,8 +330,11 @@ bool lead_up(const struct leadership *L, uint32_t i)
 
 int lead_route_write(const struct leadership *L, const struct asim_component *c, uint16_t z)
 {
+	/* A crashed primary refuses connections: a write sent to it must not
+	 * be applied while it is down (its caller would time out, retry, and
+	 * the retry would count as a duplicate of a write that took effect). */
 	if (L->mode == LEAD_FIXED)
-		return 0;
+		return L->inst[0].down ? -1 : 0;
 	/* Callers beside an old primary that still believes it leads keep
 	 * writing to it (their connections are there; across a partition it is
 	 * all they can reach); the others follow the new primary. */
