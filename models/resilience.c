@@ -373,11 +373,7 @@ bool throttle_admit(struct throttle *t, const struct throttle_cfg *cfg, asim_tim
 	win_add(&t->w, now, 0, 1);
 	/* Draw only when rejection is possible, so a healthy run's stream
 	 * stays untouched. */
-	if (p > 0 && gsl_rng_uniform(r) < p) {
-		t->throttled++;
-		return false;
-	}
-	return true;
+	return !(p > 0 && gsl_rng_uniform(r) < p);
 }
 
 void throttle_accepted(struct throttle *t, asim_time now)

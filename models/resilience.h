@@ -153,13 +153,13 @@ struct throttle_cfg {
 };
 struct throttle {
 	struct win_count w; /* [0] requests, [1] accepts */
-	uint64_t throttled;
 };
 bool throttle_parse(const struct asim_cfg *map, const char *key, struct throttle_cfg *out,
                     struct asim_diag *d);
 void throttle_init(struct throttle *t, const struct throttle_cfg *cfg);
 double throttle_probability(struct throttle *t, asim_time now, double k);
-/* Counts a request and decides: false (counted in throttled) rejects it. */
+/* Counts a request and decides: false rejects it (the caller counts it
+ * while measuring). */
 bool throttle_admit(struct throttle *t, const struct throttle_cfg *cfg, asim_time now,
                     gsl_rng *r);
 void throttle_accepted(struct throttle *t, asim_time now);

@@ -572,6 +572,42 @@ START_TEST(lb_zone_aware_prefers_its_zone)
 }
 END_TEST
 
+/* The client's throttled count is measured after warm-up, like its other
+ * counts: each throttled attempt is a request refused (rejected), so it
+ * cannot exceed them. 1000 requests/s against a bucket of 100/s (burst 1:
+ * half the Poisson arrivals it sees pass) settle at a throttling share of
+ * (1000 - 2 x 50) / 1000 = 0.9; the old count ran from the start of the
+ * run, 200 s against 180 s measured: 180750 throttled of 180714 requests. */
+START_TEST(client_throttled_counts_after_warmup)
+{
+	static const char text[] =
+		"duration: 200s\n"
+		"warmup: 20s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 1000/s, throttle: {k: 2, window: 10s}, target: gw}\n"
+		"  gw: {kind: gateway, rate_limit: 100/s, target: api}\n"
+		"  api: {kind: service, concurrency: 100, service_time: 1ms}\n";
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *sc = asim_scenario_load_buffer("t.yaml", text, strlen(text), NULL, &d);
+	ck_assert_ptr_nonnull(sc);
+	struct asim_results r;
+	asim_results_init(&r);
+	ck_assert_int_eq(asim_scenario_run(sc, 0, &r, &d), ASIM_RUN_DONE);
+	double throttled = asim_results_num(&r, "components.users.throttled", -1);
+	double limited = asim_results_num(&r, "components.gw.rate_limited", -1);
+	double rejected = asim_results_num(&r, "failures.rejected", -1);
+	double requests = asim_results_num(&r, "requests", -1);
+	ck_assert_double_eq(throttled + limited, rejected);
+	ck_assert_double_le(throttled, requests);
+	ck_assert_msg(fabs(throttled / requests - 0.9) < 0.01, "throttled %g of %g", throttled,
+	              requests);
+	asim_results_finish(&r);
+	asim_scenario_free(sc);
+	asim_diag_finish(&d);
+}
+END_TEST
+
 /* ---- the failure pairs of scenarios/failures ---- */
 
 /* Runs scenarios/failures/NAME.yaml stepped by windows (as a faulted run
@@ -653,6 +689,7 @@ static Suite *resilience_suite(void)
 	tcase_add_test(tc, budget_caps_retries_at_ratio);
 	tcase_add_test(tc, breaker_consecutive_opens_and_half_opens);
 	tcase_add_test(tc, breaker_open_time_ends_after_open_for);
+	tcase_add_test(tc, client_throttled_counts_after_warmup);
 	tcase_add_test(tc, breaker_failure_rate_needs_min_requests);
 	tcase_add_test(tc, throttle_follows_the_sre_formula);
 	tcase_add_test(tc, codel_drops_after_an_interval_above_target);
