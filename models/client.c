@@ -57,6 +57,7 @@ struct client {
 	struct edge_stats edge;
 	struct throttle_cfg tcfg;
 	struct throttle thr;
+	uint64_t throttled; /* attempts refused by thr, measured after warm-up */
 	gsl_rng *r_throttle;
 	/* Any of throttle, breaker, hedge or retry budget: when none is
 	 * configured, one predictable test skips all their hooks. */
@@ -324,6 +325,8 @@ static void send_attempt(struct asim_component *c, struct client *s, struct req 
 	 * and a retry would only be refused the same way. */
 	if (s->hooks) {
 		if (s->tcfg.on && !throttle_admit(&s->thr, &s->tcfg, now, s->r_throttle)) {
+			if (asim_measuring_at(k, q->origin))
+				s->throttled++;
 			finish_request(c, s, q, ASIM_REJECTED);
 			return;
 		}
@@ -630,7 +633,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	snprintf(prefix, sizeof prefix, "components.%s", n);
 	edge_report(&s->edge, &s->pol, asim_now(c->kernel), r, prefix);
 	if (s->tcfg.on)
-		asim_results_count(r, s->thr.throttled, "components.%s.throttled", n);
+		asim_results_count(r, s->throttled, "components.%s.throttled", n);
 }
 
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
@@ -647,7 +650,9 @@ static void sample(const struct asim_component *c, struct asim_results *r)
 {
 	const struct client *s = c->state;
 	if (s->pol.breaker.on)
-		asim_results_real(r, s->edge.breaker.state, "%s.breaker", c->name);
+		asim_results_real(r, breaker_state_at(&s->edge.breaker, &s->pol.breaker,
+		                                      asim_now(c->kernel)),
+		                  "%s.breaker", c->name);
 }
 
 struct open_requests {

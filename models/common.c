@@ -288,6 +288,7 @@ enum inst_edge inst_fault_apply(struct inst_fault *fs, const struct asim_fault *
 				return EDGE_PAUSED;
 			}
 		} else if (fs->paused && --fs->paused == 0) {
+			fs->paused_total += now - fs->paused_at;
 			return EDGE_RESUMED;
 		}
 		return EDGE_NONE;

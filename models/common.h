@@ -138,6 +138,7 @@ struct inst_fault {
 	asim_time added;   /* slow: sum of added times */
 	double ok_prob;    /* error_rate: product of (1 - p) of the others */
 	asim_time paused_at; /* when the current pause began */
+	asim_time paused_total; /* summed length of the pauses that ended */
 };
 
 /* What an instance must do after inst_fault_apply. */
@@ -157,6 +158,15 @@ enum inst_edge {
  * crossed. */
 enum inst_edge inst_fault_apply(struct inst_fault *fs, const struct asim_fault *f, bool active,
                                 asim_time now);
+
+/* The instance's time spent paused up to now. Work that records it when it
+ * starts a timed step owes, when the step is due, the pause time since:
+ * a pause freezes work in progress, whether it ends before the step is due
+ * or not. */
+static inline asim_time inst_fault_pause_clock(const struct inst_fault *fs, asim_time now)
+{
+	return fs->paused_total + (fs->paused ? now - fs->paused_at : 0);
+}
 
 /* A service time t as a slowed instance takes it: t * factor + added. */
 static inline asim_time inst_fault_time(const struct inst_fault *fs, asim_time t)

@@ -137,6 +137,7 @@ struct op {
 struct job {
 	struct op *op;
 	asim_time arrived;
+	asim_time pause_mark; /* its instance's pause clock when its service began */
 	uint16_t inst;
 };
 
@@ -155,6 +156,7 @@ struct instance {
 	uint64_t served;
 	uint16_t paused, repl_paused; /* fault counters */
 	asim_time paused_at;
+	asim_time paused_total; /* summed length of the pauses that ended */
 	struct held_list held;      /* work frozen by a pause */
 	struct held_list repl_held; /* applies frozen by a pause of either kind */
 	asim_time repl_held_oldest; /* the earliest commit among them */
@@ -446,6 +448,12 @@ static void track_primary(struct database *s, asim_time now)
 	asim_tw_set(&s->primary_busy, now, s->inst[p].busy);
 }
 
+/* The instance's time spent paused up to now (see inst_fault_pause_clock). */
+static asim_time pause_clock(const struct instance *in, asim_time now)
+{
+	return in->paused_total + (in->paused ? now - in->paused_at : 0);
+}
+
 static void begin(struct asim_component *c, struct database *s, struct job *j)
 {
 	struct asim_kernel *k = c->kernel;
@@ -458,6 +466,7 @@ static void begin(struct asim_component *c, struct database *s, struct job *j)
 		asim_hist_record(&s->wait_hist, asim_now(k) - j->arrived);
 	const struct asim_dist *t = j->op->write ? &s->write_time : &s->read_time;
 	asim_time took = asim_dist_sample(t, s->r_service);
+	j->pause_mark = pause_clock(in, asim_now(k));
 	if (in->paused) {
 		if (!held_push(&in->held, EV_SERVED, j->inst, j, took))
 			asim_kernel_stop(k);
@@ -1098,9 +1107,19 @@ static bool held_back(struct asim_component *c, struct database *s, const struct
 		return false;
 	struct instance *in = &s->inst[ev->inst];
 	bool ok = true;
-	if (ev->type == EV_SERVED && in->paused) {
-		ok = held_push(&in->held, EV_SERVED, ev->inst, ev->p,
-		               asim_now(c->kernel) - in->paused_at);
+	if (ev->type == EV_SERVED) {
+		/* Service in progress owes the pause time since it began, whether
+		 * the pause is still on or ended before the service was due. */
+		struct job *j = ev->p;
+		asim_time owed = pause_clock(in, asim_now(c->kernel)) - j->pause_mark;
+		if (owed <= 0)
+			return false;
+		if (in->paused) {
+			ok = held_push(&in->held, EV_SERVED, ev->inst, j, owed);
+		} else {
+			j->pause_mark = in->paused_total;
+			asim_schedule(c->kernel, owed, c->id, EV_SERVED, ev->inst, 0, j);
+		}
 	} else if (apply && (in->paused || in->repl_paused || !lead_up(&s->lead, ev->inst))) {
 		const struct apply *a = ev->p;
 		if (!in->repl_held.n || a->committed < in->repl_held_oldest)
@@ -1323,9 +1342,14 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 			}
 			if (!*n || --*n)
 				continue;
-			/* The pause is over: its work resumes. */
-			if (f->kind == ASIM_FAULT_PAUSE)
+			/* The pause is over: its work resumes, owing only its own
+			 * time from now on. */
+			if (f->kind == ASIM_FAULT_PAUSE) {
+				in->paused_total += now - in->paused_at;
+				for (uint32_t h = 0; h < in->held.n; h++)
+					((struct job *)in->held.v[h].p)->pause_mark = in->paused_total;
 				held_release(&in->held, c);
+			}
 		}
 	}
 	if (f->kind != ASIM_FAULT_REPLICATION_PAUSE) {

@@ -336,10 +336,10 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->failed, "components.%s.failed", n);
 	asim_results_count(r, s->timed_out, "components.%s.timed_out", n);
 	if (s->bcfg.on) {
-		asim_results_string(r, breaker_state_name(s->brk.state), "components.%s.breaker.state", n);
+		asim_results_string(r, breaker_state_name(breaker_state_at(&s->brk, &s->bcfg, asim_now(c->kernel))), "components.%s.breaker.state", n);
 		asim_results_count(r, s->brk.short_circuited, "components.%s.breaker.short_circuited", n);
 		asim_results_count(r, s->brk.opened, "components.%s.breaker.opened", n);
-		asim_results_real(r, asim_time_to_seconds(breaker_open_time(&s->brk, asim_now(c->kernel))),
+		asim_results_real(r, asim_time_to_seconds(breaker_open_time(&s->brk, &s->bcfg, asim_now(c->kernel))),
 		                  "components.%s.breaker.open_s", n);
 	}
 	double mean = asim_tw_mean(&s->in_flight_tw, asim_now(c->kernel));

@@ -330,8 +330,12 @@ bool lead_up(const struct leadership *L, uint32_t i)
 
 int lead_route_write(const struct leadership *L, const struct asim_component *c, uint16_t z)
 {
+	/* A crashed primary refuses connections: a write sent to it must not
+	 * be applied while it is down (its caller would time out, retry, and
+	 * the retry would count as a duplicate of a write that took effect).
+	 * A paused one takes the write and answers after the pause. */
 	if (L->mode == LEAD_FIXED)
-		return 0;
+		return L->inst[0].crashed ? -1 : 0;
 	/* Callers beside an old primary that still believes it leads keep
 	 * writing to it (their connections are there; across a partition it is
 	 * all they can reach); the others follow the new primary. */
@@ -582,6 +586,10 @@ void lead_fault(struct leadership *L, struct asim_component *c, const struct asi
 		case ASIM_FAULT_CRASH:
 		case ASIM_FAULT_ZONE_LOSS:
 		case ASIM_FAULT_PAUSE:
+			if (f->kind != ASIM_FAULT_PAUSE && active)
+				p->crashed++;
+			else if (f->kind != ASIM_FAULT_PAUSE && p->crashed)
+				p->crashed--;
 			if (active) {
 				if (p->down++ == 0)
 					went_down(L, c, i, ev_base);

@@ -40,6 +40,7 @@ enum lead_mode { LEAD_FIXED, LEAD_FAILOVER, LEAD_LEASE };
 
 struct lead_inst {
 	uint32_t down;
+	uint32_t crashed;   /* crash and zone_loss faults among down (not pauses) */
 	bool believes;      /* accepts writes as the primary */
 	uint64_t epoch;     /* the epoch it was granted */
 	asim_time expiry;   /* lease: the coordinator's expiry it holds */

@@ -272,7 +272,11 @@ static void forward(struct asim_component *c, struct balancer *s, struct asim_ca
 		s->forwarded++;
 	}
 	asim_call_send(k, out, c->id, 0, b->comp, b->inst);
-	if (s->timeout && deadline != ASIM_TIME_MAX)
+	/* Stop waiting at the deadline even without a timeout of our own: a
+	 * backend that loses the request (a crash, a lost host or message)
+	 * never answers, and its outstanding count would stay raised for good,
+	 * so that least_outstanding and power_of_two shun it after it is back. */
+	if (deadline != ASIM_TIME_MAX)
 		f->timer = asim_schedule_at(k, deadline, c->id, EV_FWD_TIMEOUT, 0, 0, f);
 }
 

@@ -159,11 +159,20 @@ void breaker_init(struct breaker *b, const struct breaker_cfg *cfg, asim_time st
 	b->stat_from = stat_from;
 }
 
-static void breaker_enter(struct breaker *b, int state, asim_time now)
+/* An open breaker is half-open from open_for after it opened, though it
+ * moves there only at the next call: its open time ends there. */
+static asim_time open_until(const struct breaker *b, const struct breaker_cfg *cfg, asim_time now)
 {
-	if (b->state == BREAKER_OPEN && now > b->stat_from) {
+	return now - b->since > cfg->open_for ? b->since + cfg->open_for : now;
+}
+
+static void breaker_enter(struct breaker *b, const struct breaker_cfg *cfg, int state,
+                          asim_time now)
+{
+	asim_time until = open_until(b, cfg, now);
+	if (b->state == BREAKER_OPEN && until > b->stat_from) {
 		asim_time from = b->since > b->stat_from ? b->since : b->stat_from;
-		b->open_total += now - from;
+		b->open_total += until - from;
 	}
 	if (now >= b->stat_from) {
 		b->changes++;
@@ -181,7 +190,7 @@ static void breaker_enter(struct breaker *b, int state, asim_time now)
 bool breaker_allow(struct breaker *b, const struct breaker_cfg *cfg, asim_time now)
 {
 	if (b->state == BREAKER_OPEN && now - b->since >= cfg->open_for)
-		breaker_enter(b, BREAKER_HALF_OPEN, now);
+		breaker_enter(b, cfg, BREAKER_HALF_OPEN, now);
 	if (b->state == BREAKER_CLOSED)
 		return true;
 	if (b->state == BREAKER_HALF_OPEN && b->probes_sent < cfg->probes) {
@@ -200,9 +209,9 @@ void breaker_record(struct breaker *b, const struct breaker_cfg *cfg, asim_time 
 		return; /* a late answer to a call sent before it opened */
 	case BREAKER_HALF_OPEN:
 		if (!ok)
-			breaker_enter(b, BREAKER_OPEN, now);
+			breaker_enter(b, cfg, BREAKER_OPEN, now);
 		else if (++b->probes_ok >= cfg->probes)
-			breaker_enter(b, BREAKER_CLOSED, now);
+			breaker_enter(b, cfg, BREAKER_CLOSED, now);
 		return;
 	default:
 		break;
@@ -210,21 +219,29 @@ void breaker_record(struct breaker *b, const struct breaker_cfg *cfg, asim_time 
 	win_add(&b->w, now, ok ? 0 : 1, 1);
 	b->consec = ok ? 0 : b->consec + 1;
 	if (cfg->consecutive && b->consec >= cfg->consecutive) {
-		breaker_enter(b, BREAKER_OPEN, now);
+		breaker_enter(b, cfg, BREAKER_OPEN, now);
 		return;
 	}
 	uint64_t total = b->w.sum[0] + b->w.sum[1];
 	if (cfg->failure_rate > 0 && total >= cfg->min_requests &&
 	    (double)b->w.sum[1] >= cfg->failure_rate * (double)total)
-		breaker_enter(b, BREAKER_OPEN, now);
+		breaker_enter(b, cfg, BREAKER_OPEN, now);
 }
 
-asim_time breaker_open_time(const struct breaker *b, asim_time now)
+asim_time breaker_open_time(const struct breaker *b, const struct breaker_cfg *cfg, asim_time now)
 {
 	asim_time t = b->open_total;
-	if (b->state == BREAKER_OPEN && now > b->stat_from)
-		t += now - (b->since > b->stat_from ? b->since : b->stat_from);
+	asim_time until = open_until(b, cfg, now);
+	if (b->state == BREAKER_OPEN && until > b->stat_from)
+		t += until - (b->since > b->stat_from ? b->since : b->stat_from);
 	return t;
+}
+
+int breaker_state_at(const struct breaker *b, const struct breaker_cfg *cfg, asim_time now)
+{
+	if (b->state == BREAKER_OPEN && now - b->since >= cfg->open_for)
+		return BREAKER_HALF_OPEN;
+	return b->state;
 }
 
 void breaker_reset_stats(struct breaker *b, asim_time now)
@@ -356,11 +373,7 @@ bool throttle_admit(struct throttle *t, const struct throttle_cfg *cfg, asim_tim
 	win_add(&t->w, now, 0, 1);
 	/* Draw only when rejection is possible, so a healthy run's stream
 	 * stays untouched. */
-	if (p > 0 && gsl_rng_uniform(r) < p) {
-		t->throttled++;
-		return false;
-	}
-	return true;
+	return !(p > 0 && gsl_rng_uniform(r) < p);
 }
 
 void throttle_accepted(struct throttle *t, asim_time now)
@@ -562,11 +575,12 @@ void edge_report(const struct edge_stats *e, const struct edge_policy *p, asim_t
 	                  "%s.amplification", prefix);
 	if (p->breaker.on) {
 		const struct breaker *b = &e->breaker;
-		asim_results_string(r, breaker_state_name(b->state), "%s.breaker.state", prefix);
+		asim_results_string(r, breaker_state_name(breaker_state_at(b, &p->breaker, now)),
+		                    "%s.breaker.state", prefix);
 		asim_results_count(r, b->short_circuited, "%s.breaker.short_circuited", prefix);
 		asim_results_count(r, b->opened, "%s.breaker.opened", prefix);
 		asim_results_count(r, b->changes, "%s.breaker.state_changes", prefix);
-		asim_results_real(r, asim_time_to_seconds(breaker_open_time(b, now)),
+		asim_results_real(r, asim_time_to_seconds(breaker_open_time(b, &p->breaker, now)),
 		                  "%s.breaker.open_s", prefix);
 	}
 	if (p->hedge.on) {

@@ -101,8 +101,12 @@ void breaker_init(struct breaker *b, const struct breaker_cfg *cfg, asim_time st
 /* May a call go now? false: short-circuit it (counted). */
 bool breaker_allow(struct breaker *b, const struct breaker_cfg *cfg, asim_time now);
 void breaker_record(struct breaker *b, const struct breaker_cfg *cfg, asim_time now, bool ok);
-/* Time spent open since stat_from, up to now. */
-asim_time breaker_open_time(const struct breaker *b, asim_time now);
+/* Time spent open since stat_from, up to now: each open stretch lasts
+ * open_for at most, though the breaker turns half-open only at the next
+ * call after it. */
+asim_time breaker_open_time(const struct breaker *b, const struct breaker_cfg *cfg, asim_time now);
+/* The state at now, for figures: half-open once open_for has passed. */
+int breaker_state_at(const struct breaker *b, const struct breaker_cfg *cfg, asim_time now);
 /* Restarts statistics at now (end of warm-up). */
 void breaker_reset_stats(struct breaker *b, asim_time now);
 const char *breaker_state_name(int state);
@@ -149,13 +153,13 @@ struct throttle_cfg {
 };
 struct throttle {
 	struct win_count w; /* [0] requests, [1] accepts */
-	uint64_t throttled;
 };
 bool throttle_parse(const struct asim_cfg *map, const char *key, struct throttle_cfg *out,
                     struct asim_diag *d);
 void throttle_init(struct throttle *t, const struct throttle_cfg *cfg);
 double throttle_probability(struct throttle *t, asim_time now, double k);
-/* Counts a request and decides: false (counted in throttled) rejects it. */
+/* Counts a request and decides: false rejects it (the caller counts it
+ * while measuring). */
 bool throttle_admit(struct throttle *t, const struct throttle_cfg *cfg, asim_time now,
                     gsl_rng *r);
 void throttle_accepted(struct throttle *t, asim_time now);

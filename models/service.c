@@ -36,6 +36,7 @@ struct job {
 	uint32_t step, end; /* current and end top-level step of the plan */
 	struct leg *legs;  /* calls awaited, for cancelling the rest of a group */
 	uint32_t epoch;    /* the instance's epoch when it arrived (faults) */
+	asim_time pause_mark; /* its instance's pause clock when its timed step began */
 };
 
 /* One call that a job waits for, through its retries and hedge. */
@@ -420,6 +421,7 @@ static void serve(struct asim_component *c, struct service *s, struct instance *
 		s->wait_n++;
 		s->wait_sum += (double)(now - j->arrived);
 	}
+	j->pause_mark = inst_fault_pause_clock(&in->f, now);
 	asim_schedule(k, inst_fault_time(&in->f, asim_dist_sample(&s->service_time, s->r_service)),
 	              c->id, EV_SERVED, j->inst, 0, j);
 }
@@ -795,6 +797,7 @@ static void run_steps(struct asim_component *c, struct service *s, struct job *j
 		}
 	}
 	if (s->has_post) {
+		j->pause_mark = inst_fault_pause_clock(&s->inst[j->inst].f, asim_now(k));
 		asim_schedule(k, asim_dist_sample(&s->post_time, s->r_service), c->id, EV_POST, j->inst,
 		              0, j);
 		return;
@@ -806,7 +809,8 @@ static void served(struct asim_component *c, struct service *s, struct job *j)
 {
 	const struct instance *in = &s->inst[j->inst];
 	/* held_back's own tests, inline: a job is rarely lost or paused. */
-	if ((j->epoch != in->f.epoch || in->f.paused) && held_back(c, s, j, EV_SERVED))
+	if ((j->epoch != in->f.epoch || in->f.paused || j->pause_mark != in->f.paused_total) &&
+	    held_back(c, s, j, EV_SERVED))
 		return;
 	if (inst_fault_error(&in->f, s->r_fault)) {
 		finish_job(c, s, j, ASIM_ERROR);
@@ -1068,7 +1072,11 @@ static void sample(const struct asim_component *c, struct asim_results *r)
 	for (uint32_t i = 0; i < s->ncallees; i++) {
 		const struct callee *e = &s->callees[i];
 		if (e->has_policy && s->steps[e->policy_step].pol.breaker.on)
-			asim_results_real(r, e->es.breaker.state, "%s.breaker.%s", c->name,
+			asim_results_real(r,
+			                  breaker_state_at(&e->es.breaker,
+			                                   &s->steps[e->policy_step].pol.breaker,
+			                                   asim_now(c->kernel)),
+			                  "%s.breaker.%s", c->name,
 			                  asim_kernel_component(c->kernel, e->comp)->name);
 	}
 }
@@ -1107,7 +1115,9 @@ static void lost_job(struct asim_component *c, struct service *s, struct job *j)
 }
 
 /* Whether job j's event of type must not run now: lost in a crash, or
- * frozen by a pause (then held with the time it still had to go). */
+ * frozen by a pause: held while the instance is paused, else put off, by
+ * the pause time since the step began (its own time does not pass while
+ * the instance is paused). */
 static bool held_back(struct asim_component *c, struct service *s, struct job *j, uint16_t type)
 {
 	struct instance *in = &s->inst[j->inst];
@@ -1115,11 +1125,17 @@ static bool held_back(struct asim_component *c, struct service *s, struct job *j
 		lost_job(c, s, j);
 		return true;
 	}
-	if (!in->f.paused)
-		return false;
 	asim_time now = asim_now(c->kernel);
-	if (!held_push(&in->held, type, j->inst, j, now - in->f.paused_at))
-		asim_kernel_stop(c->kernel);
+	asim_time owed = inst_fault_pause_clock(&in->f, now) - j->pause_mark;
+	if (owed <= 0)
+		return false;
+	if (in->f.paused) {
+		if (!held_push(&in->held, type, j->inst, j, owed))
+			asim_kernel_stop(c->kernel);
+		return true;
+	}
+	j->pause_mark = in->f.paused_total;
+	asim_schedule(c->kernel, owed, c->id, type, j->inst, 0, j);
 	return true;
 }
 
@@ -1142,6 +1158,9 @@ static void crash(struct asim_component *c, struct service *s, uint16_t i)
 static void resume(struct asim_component *c, struct service *s, uint16_t i)
 {
 	struct instance *in = &s->inst[i];
+	/* The held steps owe only their own time from now on. */
+	for (uint32_t h = 0; h < in->held.n; h++)
+		((struct job *)in->held.v[h].p)->pause_mark = in->f.paused_total;
 	held_release(&in->held, c);
 	struct job *j;
 	while (in->busy < s->concurrency && (j = ptr_ring_pop(&in->queue))) {

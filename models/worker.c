@@ -53,6 +53,7 @@ struct task {
 	uint16_t inst;
 	bool holding;            /* holds its lock */
 	uint32_t epoch; /* its instance's epoch when it arrived (faults) */
+	asim_time pause_mark; /* its instance's pause clock when its service began */
 };
 
 struct instance {
@@ -211,6 +212,7 @@ static void start(struct asim_component *c)
 static void process(struct asim_component *c, struct worker *s, struct task *t)
 {
 	struct instance *in = &s->inst[t->inst];
+	t->pause_mark = inst_fault_pause_clock(&in->f, asim_now(c->kernel));
 	asim_schedule(c->kernel,
 	              inst_fault_time(&in->f, asim_dist_sample(&s->service_time, s->r_service)),
 	              c->id, EV_SERVED, t->inst, 0, t);
@@ -437,11 +439,21 @@ static bool held_back(struct asim_component *c, struct worker *s, const struct a
 {
 	uint16_t i = ev->inst < c->instances ? ev->inst : 0;
 	struct instance *in = &s->inst[i];
+	/* Work in progress owes the pause time since it began, whether the
+	 * pause is still on (then it resumes with that much left) or ended
+	 * before the work was due; anything else is simply late. */
+	asim_time left = 0;
+	if (ev->type == EV_SERVED) {
+		struct task *t = ev->p;
+		left = inst_fault_pause_clock(&in->f, asim_now(c->kernel)) - t->pause_mark;
+		if (!in->f.paused && left > 0) {
+			t->pause_mark = in->f.paused_total;
+			asim_schedule(c->kernel, left, c->id, EV_SERVED, i, 0, t);
+			return true;
+		}
+	}
 	if (!in->f.paused)
 		return false;
-	/* Work in progress resumes with what it had left when the pause
-	 * began; anything else is simply late. */
-	asim_time left = ev->type == EV_SERVED ? asim_now(c->kernel) - in->f.paused_at : 0;
 	if (!held_push(&in->held, ev->type, i, ev->p, left))
 		asim_kernel_stop(c->kernel);
 	return true;
@@ -578,6 +590,10 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 		struct task *t;
 		switch (inst_fault_apply(&in->f, f, active, now)) {
 		case EDGE_RESUMED:
+			/* Held service owes only its own time from now on. */
+			for (uint32_t h = 0; h < in->held.n; h++)
+				if (in->held.v[h].type == EV_SERVED)
+					((struct task *)in->held.v[h].p)->pause_mark = in->f.paused_total;
 			held_release(&in->held, c);
 			break;
 		case EDGE_DOWN:

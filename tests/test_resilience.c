@@ -76,7 +76,7 @@ START_TEST(breaker_consecutive_opens_and_half_opens)
 	for (int i = 0; i < 3; i++)
 		breaker_record(&b, &cfg, 6 * ASIM_S + i, true);
 	ck_assert_int_eq(b.state, BREAKER_CLOSED);
-	ck_assert_int_eq(breaker_open_time(&b, 7 * ASIM_S), 5 * ASIM_S);
+	ck_assert_int_eq(breaker_open_time(&b, &cfg, 7 * ASIM_S), 5 * ASIM_S);
 	ck_assert_uint_eq(b.opened, 1);
 	ck_assert_uint_eq(b.changes, 3);
 	/* A failed probe reopens it. */
@@ -85,6 +85,34 @@ START_TEST(breaker_consecutive_opens_and_half_opens)
 	ck_assert(breaker_allow(&b, &cfg, 13 * ASIM_S));
 	breaker_record(&b, &cfg, 13 * ASIM_S, false);
 	ck_assert_int_eq(b.state, BREAKER_OPEN);
+}
+END_TEST
+
+/* An open breaker is half-open once open_for has passed, though it moves
+ * there only at the next call: with calls far apart, its open time is
+ * open_for per opening, not the time until that call (the old code counted
+ * 19 s here), and the state it reports is half-open. */
+START_TEST(breaker_open_time_ends_after_open_for)
+{
+	struct breaker_cfg cfg = {
+		.on = true, .consecutive = 1, .min_requests = 20, .probes = 1,
+		.window = 10 * ASIM_S, .open_for = 5 * ASIM_S,
+	};
+	struct breaker b;
+	breaker_init(&b, &cfg, 0);
+	ck_assert(breaker_allow(&b, &cfg, 0));
+	breaker_record(&b, &cfg, ASIM_S, false);
+	ck_assert_int_eq(breaker_state_at(&b, &cfg, 3 * ASIM_S), BREAKER_OPEN);
+	ck_assert_int_eq(breaker_open_time(&b, &cfg, 3 * ASIM_S), 2 * ASIM_S);
+	ck_assert_int_eq(breaker_state_at(&b, &cfg, 7 * ASIM_S), BREAKER_HALF_OPEN);
+	ck_assert_int_eq(breaker_open_time(&b, &cfg, 7 * ASIM_S), 5 * ASIM_S);
+	/* The next call, at 20 s, is the probe; it fails: open again. */
+	ck_assert(breaker_allow(&b, &cfg, 20 * ASIM_S));
+	ck_assert_int_eq(breaker_open_time(&b, &cfg, 20 * ASIM_S), 5 * ASIM_S);
+	breaker_record(&b, &cfg, 20 * ASIM_S, false);
+	ck_assert_int_eq(breaker_state_at(&b, &cfg, 21 * ASIM_S), BREAKER_OPEN);
+	ck_assert_int_eq(breaker_open_time(&b, &cfg, 40 * ASIM_S), 10 * ASIM_S);
+	ck_assert_uint_eq(b.opened, 2);
 }
 END_TEST
 
@@ -544,6 +572,42 @@ START_TEST(lb_zone_aware_prefers_its_zone)
 }
 END_TEST
 
+/* The client's throttled count is measured after warm-up, like its other
+ * counts: each throttled attempt is a request refused (rejected), so it
+ * cannot exceed them. 1000 requests/s against a bucket of 100/s (burst 1:
+ * half the Poisson arrivals it sees pass) settle at a throttling share of
+ * (1000 - 2 x 50) / 1000 = 0.9; the old count ran from the start of the
+ * run, 200 s against 180 s measured: 180750 throttled of 180714 requests. */
+START_TEST(client_throttled_counts_after_warmup)
+{
+	static const char text[] =
+		"duration: 200s\n"
+		"warmup: 20s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 1000/s, throttle: {k: 2, window: 10s}, target: gw}\n"
+		"  gw: {kind: gateway, rate_limit: 100/s, target: api}\n"
+		"  api: {kind: service, concurrency: 100, service_time: 1ms}\n";
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *sc = asim_scenario_load_buffer("t.yaml", text, strlen(text), NULL, &d);
+	ck_assert_ptr_nonnull(sc);
+	struct asim_results r;
+	asim_results_init(&r);
+	ck_assert_int_eq(asim_scenario_run(sc, 0, &r, &d), ASIM_RUN_DONE);
+	double throttled = asim_results_num(&r, "components.users.throttled", -1);
+	double limited = asim_results_num(&r, "components.gw.rate_limited", -1);
+	double rejected = asim_results_num(&r, "failures.rejected", -1);
+	double requests = asim_results_num(&r, "requests", -1);
+	ck_assert_double_eq(throttled + limited, rejected);
+	ck_assert_double_le(throttled, requests);
+	ck_assert_msg(fabs(throttled / requests - 0.9) < 0.01, "throttled %g of %g", throttled,
+	              requests);
+	asim_results_finish(&r);
+	asim_scenario_free(sc);
+	asim_diag_finish(&d);
+}
+END_TEST
+
 /* ---- the failure pairs of scenarios/failures ---- */
 
 /* Runs scenarios/failures/NAME.yaml stepped by windows (as a faulted run
@@ -624,6 +688,8 @@ static Suite *resilience_suite(void)
 	TCase *tc = tcase_create("policies");
 	tcase_add_test(tc, budget_caps_retries_at_ratio);
 	tcase_add_test(tc, breaker_consecutive_opens_and_half_opens);
+	tcase_add_test(tc, breaker_open_time_ends_after_open_for);
+	tcase_add_test(tc, client_throttled_counts_after_warmup);
 	tcase_add_test(tc, breaker_failure_rate_needs_min_requests);
 	tcase_add_test(tc, throttle_follows_the_sre_formula);
 	tcase_add_test(tc, codel_drops_after_an_interval_above_target);
