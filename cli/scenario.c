@@ -5,6 +5,7 @@
 
 #include "archsim/call.h"
 #include "archsim/model.h"
+#include "archsim/stats.h"
 #include "archsim_version.h"
 #include "faults.h"
 #include "graph.h"
@@ -19,6 +20,11 @@ static const char *const top_keys[] = {
 };
 /* The longest run (and warm-up, window, SLO time) a scenario may ask for. */
 #define MAX_RUN_TIME (366 * 24 * ASIM_HOUR)
+/* Every latency, staleness and lag is shorter than the run: the histograms
+ * must resolve values up to here, or long runs' percentiles collapse into
+ * their top bucket. */
+_Static_assert(MAX_RUN_TIME < ((int64_t)1 << ASIM_HIST_MAX_BITS),
+               "histograms must cover the longest run");
 
 static const char *const limit_keys[] = {"events", "pending", "inflight", "memory", NULL};
 
