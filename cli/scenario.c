@@ -647,6 +647,12 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	asim_results_real(r, measured > 0 ? (double)o->succeeded / measured : 0.0, "throughput_rps");
 	asim_results_real(r, o->requests ? (double)o->attempts / (double)o->requests : 0.0,
 	                  "retry_amplification");
+	/* Without a request, availability 1 and amplification 0 are
+	 * placeholders, as are the latencies of an empty histogram. */
+	if (!o->requests) {
+		asim_results_unmeasured(r, "availability");
+		asim_results_unmeasured(r, "retry_amplification");
+	}
 	asim_results_count(r, o->failed_timeout, "failures.timeout");
 	asim_results_count(r, o->failed_rejected, "failures.rejected");
 	asim_results_count(r, o->failed_error, "failures.error");
