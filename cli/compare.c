@@ -165,7 +165,8 @@ static size_t paired(const struct asim_results *b, const struct asim_results *c,
 		const struct asim_value *x = asim_results_get(&b[i], path);
 		const struct asim_value *y = asim_results_get(&c[i], path);
 		if (!x || !y || x->kind == ASIM_VAL_STRING || y->kind == ASIM_VAL_STRING ||
-		    x->kind == ASIM_VAL_LIST || y->kind == ASIM_VAL_LIST)
+		    x->kind == ASIM_VAL_LIST || y->kind == ASIM_VAL_LIST || x->unmeasured ||
+		    y->unmeasured)
 			continue;
 		bv[m] = x->num;
 		cv[m] = y->num;

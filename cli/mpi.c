@@ -66,8 +66,9 @@ int asim_mpi_size(void)
 	return size;
 }
 
-/* A replication's results travel as bytes: per value its kind, numbers and
- * two strings (length-prefixed), then the oom flag. */
+/* A replication's results travel as bytes: per value its kind, whether it
+ * is a placeholder, numbers and two strings (length-prefixed), then the oom
+ * flag. */
 struct buf {
 	char *p;
 	size_t n, cap;
@@ -111,8 +112,9 @@ static void pack(const struct asim_results *r, enum asim_run_status st, struct b
 	put(b, &n, sizeof n);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct asim_value *v = &r->v[i];
-		int32_t kind = v->kind;
+		int32_t kind = v->kind, unmeasured = v->unmeasured;
 		put(b, &kind, sizeof kind);
+		put(b, &unmeasured, sizeof unmeasured);
 		put(b, &v->num, sizeof v->num);
 		put(b, &v->lo, sizeof v->lo);
 		put(b, &v->hi, sizeof v->hi);
@@ -164,9 +166,10 @@ static bool unpack(const char *p, size_t len, struct asim_results *r, enum asim_
 	get(&rd, &n, sizeof n);
 	*st = (enum asim_run_status)status;
 	for (uint64_t i = 0; i < n && !rd.bad; i++) {
-		int32_t kind;
+		int32_t kind, unmeasured;
 		double num, lo, hi;
 		get(&rd, &kind, sizeof kind);
+		get(&rd, &unmeasured, sizeof unmeasured);
 		get(&rd, &num, sizeof num);
 		get(&rd, &lo, sizeof lo);
 		get(&rd, &hi, sizeof hi);
@@ -183,6 +186,8 @@ static bool unpack(const char *p, size_t len, struct asim_results *r, enum asim_
 		case ASIM_VAL_LIST: asim_results_list(r, "%s", path); break;
 		default: return false;
 		}
+		if (unmeasured)
+			asim_results_unmeasured(r, "%s", path);
 	}
 	r->oom |= oom != 0;
 	return !rd.bad;

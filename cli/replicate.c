@@ -174,15 +174,24 @@ void asim_replicate_aggregate(const struct asim_results *reps, uint32_t n,
 				continue;
 			}
 			/* A boolean is the share of all replications where it held: one
-			 * where it is absent (a flag only set when raised) did not. */
+			 * where it is absent (a flag only set when raised) did not. A
+			 * placeholder (no request, an empty histogram) counts no more
+			 * than an absent value: its 0 ms is no latency. */
 			bool share = v->kind == ASIM_VAL_BOOL;
 			size_t m = 0;
 			for (uint32_t j = share ? 0 : r; j < n; j++) {
 				const struct asim_value *w = lookup(&reps[j], i, v->path);
-				if (w && w->kind != ASIM_VAL_STRING && w->kind != ASIM_VAL_LIST)
+				if (w && w->kind != ASIM_VAL_STRING && w->kind != ASIM_VAL_LIST &&
+				    !w->unmeasured)
 					vals[m++] = w->num;
 				else if (share)
 					vals[m++] = 0;
+			}
+			if (m == 0) {
+				/* No replication measured it: the placeholder stays one. */
+				asim_results_ci(out, v->num, v->num, v->num, "%s", v->path);
+				asim_results_unmeasured(out, "%s", v->path);
+				continue;
 			}
 			double mean, half;
 			asim_ci95_of(v->path, vals, m, &mean, &half);

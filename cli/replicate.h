@@ -3,7 +3,9 @@
  *
  * Aggregation, path by path in first-seen order:
  * - numbers (counts and reals) become ASIM_VAL_CI values: the mean over the
- *   replications that have the path, with a 95% Student-t interval
+ *   replications that have the path and measured it (placeholders, see
+ *   asim_results_unmeasured, are left out; with none measured the
+ *   placeholder stays one), with a 95% Student-t interval
  *   (asim_ci95); the run settings seed, duration_s and warmup_s stay plain
  *   and "replications" is N;
  * - booleans become the share of the n replications where they were true

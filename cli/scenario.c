@@ -5,6 +5,7 @@
 
 #include "archsim/call.h"
 #include "archsim/model.h"
+#include "archsim/stats.h"
 #include "archsim_version.h"
 #include "faults.h"
 #include "graph.h"
@@ -19,6 +20,11 @@ static const char *const top_keys[] = {
 };
 /* The longest run (and warm-up, window, SLO time) a scenario may ask for. */
 #define MAX_RUN_TIME (366 * 24 * ASIM_HOUR)
+/* Every latency, staleness and lag is shorter than the run: the histograms
+ * must resolve values up to here, or long runs' percentiles collapse into
+ * their top bucket. */
+_Static_assert(MAX_RUN_TIME < ((int64_t)1 << ASIM_HIST_MAX_BITS),
+               "histograms must cover the longest run");
 
 static const char *const limit_keys[] = {"events", "pending", "inflight", "memory", NULL};
 
@@ -641,6 +647,12 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	asim_results_real(r, measured > 0 ? (double)o->succeeded / measured : 0.0, "throughput_rps");
 	asim_results_real(r, o->requests ? (double)o->attempts / (double)o->requests : 0.0,
 	                  "retry_amplification");
+	/* Without a request, availability 1 and amplification 0 are
+	 * placeholders, as are the latencies of an empty histogram. */
+	if (!o->requests) {
+		asim_results_unmeasured(r, "availability");
+		asim_results_unmeasured(r, "retry_amplification");
+	}
 	asim_results_count(r, o->failed_timeout, "failures.timeout");
 	asim_results_count(r, o->failed_rejected, "failures.rejected");
 	asim_results_count(r, o->failed_error, "failures.error");

@@ -9,7 +9,9 @@
  * is too short to judge, and the first half's best cut is used). The series
  * here is the mean latency of successful requests per window of a pilot run
  * (replication 0, no warm-up); a window without any success takes the
- * previous window's value. */
+ * previous window's value. Only the windows before the first fault are
+ * judged (a fault that lasts the whole run aside), so that the cut never
+ * discards a fault or the recovery from it. */
 #ifndef ARCHSIM_CLI_WARMUP_H
 #define ARCHSIM_CLI_WARMUP_H
 

@@ -60,6 +60,7 @@ static struct asim_value *slot(struct asim_results *r, char *path, char *str)
 		free(path);
 		free(v->str);
 		v->str = str;
+		v->unmeasured = false;
 		return v;
 	}
 	if (path && r->n == r->cap) {
@@ -167,6 +168,22 @@ void asim_results_list(struct asim_results *r, const char *pathfmt, ...)
 	va_start(ap, pathfmt);
 	set_num(r, ASIM_VAL_LIST, 0, pathfmt, ap);
 	va_end(ap);
+}
+
+void asim_results_unmeasured(struct asim_results *r, const char *pathfmt, ...)
+{
+	va_list ap;
+	va_start(ap, pathfmt);
+	char *path = vformat(pathfmt, ap);
+	va_end(ap);
+	if (!path) {
+		r->oom = true;
+		return;
+	}
+	struct asim_value *v = find(r, path);
+	if (v)
+		v->unmeasured = true;
+	free(path);
 }
 
 const struct asim_value *asim_results_get(const struct asim_results *r, const char *path)

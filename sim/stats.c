@@ -179,4 +179,10 @@ void asim_hist_report(struct asim_results *r, const struct asim_hist *h, const c
 		                  "%s.%s", prefix, report_quantiles[i].key);
 	asim_results_real(r, h->count ? asim_time_to_ms(h->max) : 0.0, "%s.max", prefix);
 	asim_results_real(r, asim_hist_mean(h) / (double)ASIM_MS, "%s.mean", prefix);
+	if (h->count)
+		return;
+	for (size_t i = 0; i < NREPORT_QUANTILES; i++)
+		asim_results_unmeasured(r, "%s.%s", prefix, report_quantiles[i].key);
+	asim_results_unmeasured(r, "%s.max", prefix);
+	asim_results_unmeasured(r, "%s.mean", prefix);
 }

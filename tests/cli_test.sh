@@ -330,6 +330,15 @@ if command -v gnuplot >/dev/null 2>&1; then
 	if [ -s "$tmp/cmp/compare_cdf.png" ] && [ -s "$tmp/cmp/compare_p95.svg" ] &&
 		[ -s "$tmp/cmp/candidate/series.csv" ]; then ok "compare plots written"; else
 		fail "compare plots written"; fi
+	# An outage leaves windows without a successful request (p95 NaN): the
+	# candidate's p95 line breaks there rather than bridging the outage.
+	printf 'extends: %s/tests/data/small.yaml\nname: small-outage\nfaults:\n  - {kind: crash, component: api, instances: 3, at: 8s, restart_after: 4s}\n' \
+		"$root" >"$tmp/outage.yaml"
+	expect_exit 1 "compare --plot over an outage" "$bin" compare --reps 2 --plot "$tmp/cmpo" \
+		tests/data/small.yaml "$tmp/outage.yaml"
+	tr '\n' ' ' <"$tmp/cmpo/compare_p95.svg" >"$tmp/cmpo/p95.flat"
+	expect_grep "compare_p95 breaks at the outage" "stroke='rgb(255, 127,  14)'  d='M[^']*M" \
+		"$tmp/cmpo/p95.flat"
 fi
 
 # Outputs: no output over an input, by any path.

@@ -216,6 +216,65 @@ START_TEST(replicate_percentile_ci_covers_bucket_resolution)
 }
 END_TEST
 
+/* A replication without a successful request reports 0 ms latency and
+ * availability 1 as placeholders; the mean over replications leaves them out.
+ * Every request here takes at least its 100 ms of service, and with 2
+ * requests per run on average some of the 20 replications have none: their
+ * 0 ms pulled the mean latency down to 85 ms. */
+static const char sparse_yaml[] =
+	"name: sparse\nseed: 1\nduration: 10s\nwarmup: 1s\nreplications: 20\n"
+	"components:\n"
+	"  users: {kind: client, rate: 0.2/s, target: api}\n"
+	"  api: {kind: service, service_time: 100ms}\n";
+
+START_TEST(replicate_placeholders_left_out)
+{
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s =
+		asim_scenario_load_buffer("sparse.yaml", sparse_yaml, strlen(sparse_yaml), NULL, &d);
+	ck_assert_ptr_nonnull(s);
+	struct asim_results reps[20];
+	for (int i = 0; i < 20; i++)
+		asim_results_init(&reps[i]);
+	ck_assert_int_eq(asim_replicate_runs(s, 20, 1, NULL, reps, &d), ASIM_RUN_DONE);
+	int empty = 0;
+	for (int i = 0; i < 20; i++)
+		empty += asim_results_num(&reps[i], "succeeded", -1) == 0;
+	ck_assert_int_gt(empty, 0);
+	struct asim_results out;
+	asim_results_init(&out);
+	asim_replicate_aggregate(reps, 20, &out);
+	static const char *const paths[] = {"latency_ms.p50", "latency_ms.mean", "latency_ms.max",
+	                                    "components.api.latency_ms.mean"};
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		double v = asim_results_num(&out, paths[i], -1);
+		ck_assert_msg(v >= 99.2 && v < 101, "%s %g ms", paths[i], v);
+	}
+	ck_assert(!asim_results_get(&out, "latency_ms.mean")->unmeasured);
+	asim_results_finish(&out);
+	/* When no replication measured anything, the placeholder stays. */
+	struct asim_results none[2];
+	struct asim_hist h;
+	asim_hist_init(&h);
+	for (int i = 0; i < 2; i++) {
+		asim_results_init(&none[i]);
+		asim_hist_report(&none[i], &h, "latency_ms");
+	}
+	asim_results_init(&out);
+	asim_replicate_aggregate(none, 2, &out);
+	const struct asim_value *v = asim_results_get(&out, "latency_ms.p99");
+	ck_assert(v && v->unmeasured && v->num == 0 && v->lo == 0 && v->hi == 0);
+	asim_results_finish(&out);
+	for (int i = 0; i < 2; i++)
+		asim_results_finish(&none[i]);
+	for (int i = 0; i < 20; i++)
+		asim_results_finish(&reps[i]);
+	asim_scenario_free(s);
+	asim_diag_finish(&d);
+}
+END_TEST
+
 static long metric_at(const struct asim_results *r, const char *name)
 {
 	for (long i = 0;; i++) {
@@ -448,6 +507,7 @@ static Suite *replicate_suite(void)
 	tcase_add_test(tc, replicate_flags_low_sample_percentiles);
 	tcase_add_test(tc, replicate_aggregate_booleans_as_shares);
 	tcase_add_test(tc, replicate_percentile_ci_covers_bucket_resolution);
+	tcase_add_test(tc, replicate_placeholders_left_out);
 	tcase_add_test(tc, compare_more_servers_is_better);
 	tcase_add_test(tc, compare_exit_codes);
 	tcase_add_test(tc, series_rows_and_headers);

@@ -84,6 +84,32 @@ START_TEST(warmup_auto_pilot_sets_a_cut)
 }
 END_TEST
 
+START_TEST(warmup_auto_keeps_faults)
+{
+	/* The server is twice as slow from 40 s to 50 s: its queue builds up
+	 * and takes long to drain. MSER judging the whole pilot took that for
+	 * a transient and cut at 60 s, discarding the fault; the cut must come
+	 * before it. */
+	static const char yaml[] =
+		"name: auto-fault\nseed: 3\nduration: 120s\nwarmup: auto\n"
+		"components:\n"
+		"  users: {kind: client, rate: 800/s, target: s}\n"
+		"  s: {kind: service, service_time: {dist: exponential, mean: 1ms}}\n"
+		"faults:\n"
+		"  - {kind: slow, component: s, factor: 2, at: 40s, for: 10s}\n";
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s =
+		asim_scenario_load_buffer("auto-fault.yaml", yaml, strlen(yaml), NULL, &d);
+	asim_diag_print(&d, stderr);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_msg(s->warmup <= 40 * ASIM_S, "warm-up %g s runs into the fault at 40 s",
+	              asim_time_to_seconds(s->warmup));
+	asim_scenario_free(s);
+	asim_diag_finish(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("warmup");
@@ -93,6 +119,7 @@ int main(void)
 	tcase_add_test(tc, warmup_mser5_stationary_keeps_everything);
 	tcase_add_test(tc, warmup_mser5_searches_first_half_only);
 	tcase_add_test(tc, warmup_auto_pilot_sets_a_cut);
+	tcase_add_test(tc, warmup_auto_keeps_faults);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -32,6 +32,10 @@ struct asim_value {
 	double num; /* COUNT, REAL, BOOL (0/1), CI (mean) */
 	double lo, hi; /* CI */
 	char *str;  /* STRING: owned */
+	/* A placeholder: nothing was measured (an empty histogram's 0 ms, the
+	 * availability of no request). Written like any value; replications
+	 * leave it out of their mean (asim_results_unmeasured). */
+	bool unmeasured;
 };
 
 struct asim_results {
@@ -59,6 +63,13 @@ void asim_results_ci(struct asim_results *r, double mean, double lo, double hi,
 /* Declares path an array, so that the JSON has it ("slo": []) even when no
  * element "path[i]" is ever set; elements set before or after fill it. */
 void asim_results_list(struct asim_results *r, const char *pathfmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Marks the value at path (if any) as a placeholder, until it is set again.
+ * Aggregating replications, a placeholder does not count: the mean of the
+ * replications that measured something is reported, not one pulled toward
+ * 0 ms by those that had no request. */
+void asim_results_unmeasured(struct asim_results *r, const char *pathfmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* The value at path, or NULL. */

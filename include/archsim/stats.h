@@ -3,7 +3,7 @@
  * - asim_hist: a log-linear histogram of non-negative integer values (latency
  *   in ns). Each power of two is split into ASIM_HIST_SUB linear sub-buckets
  *   and a percentile is reported at the middle of its bucket, so the relative
- *   error of any percentile is below 1/(2*ASIM_HIST_SUB/2) < 1%. Histograms
+ *   error of any percentile is at most 1/(2*ASIM_HIST_SUB) < 1%. Histograms
  *   merge exactly (windows, replications), and count, sum, min and max are exact.
  * - asim_tw: a time-weighted average of a piecewise-constant signal (queue
  *   length, busy servers), with its maximum.
@@ -23,9 +23,12 @@
 #define ASIM_HIST_SUB_BITS 6
 #define ASIM_HIST_SUB (1 << ASIM_HIST_SUB_BITS)
 /* Values are recorded exactly below 2*ASIM_HIST_SUB and log-linearly up to
- * 2^ASIM_HIST_MAX_BITS (about 35 min in ns); above that they land in the top
- * bucket (max stays exact). */
-#define ASIM_HIST_MAX_BITS 41
+ * 2^ASIM_HIST_MAX_BITS ns (about 417 days); above that they land in the top
+ * bucket (max stays exact). The range covers the longest run a scenario may
+ * ask for (366 days), so no latency, staleness or lag can exceed it: with 41
+ * bits (36.6 min) every percentile above that was reported as the top
+ * bucket's middle, 36.5 min, in long overloaded runs. */
+#define ASIM_HIST_MAX_BITS 55
 #define ASIM_HIST_BUCKETS ((ASIM_HIST_MAX_BITS - ASIM_HIST_SUB_BITS + 1) * ASIM_HIST_SUB)
 
 struct asim_hist {
