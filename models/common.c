@@ -18,6 +18,15 @@ struct asim_component *model_target_node(struct asim_component *c, const struct 
 		                c->name);
 		return NULL;
 	}
+	/* A client only sends: a request or message sent to one would never
+	 * be answered, and its sender would wait for ever. */
+	if (t && !strcmp(t->ops->kind, "client")) {
+		asim_diag_error(d, node->mark,
+		                "'%s' of '%s' names '%s', a client: a client sends requests and "
+		                "answers none",
+		                key, c->name, name);
+		return NULL;
+	}
 	if (t)
 		return t;
 	/* Suggest the closest component name, as a compiler suggests a symbol. */
