@@ -204,6 +204,10 @@ expect_exit 1 "compare junit" "$bin" compare --reps 3 --format junit tests/data/
 expect_grep "junit failure" "<failure message=" "$tmp/out"
 expect_exit 2 "compare bad threshold" "$bin" compare --max-regression p95=lots \
 	tests/data/small.yaml tests/data/small.yaml
+# Percentage points are of a share: p95=5pp would have gated on 0.05 ms.
+expect_exit 2 "compare pp on a latency" "$bin" compare --max-regression p95=5pp \
+	tests/data/small.yaml tests/data/small.yaml
+expect_grep "pp is for availability" "pp (percentage points) is for availability only" "$tmp/err"
 
 # The trade-off pairs say what the README says of them: the split design's
 # tail is worse (compare exits 1), eventual consistency is faster and
