@@ -400,6 +400,25 @@ expect_exit 2 "run --plot over its scenario refused" "$bin" run -q --plot "$tmp/
 expect_grep "plot refusal named" "refusing to write $tmp/pd/latency.svg" "$tmp/err"
 expect_same "plot scenario untouched" "$tmp/pd/latency.svg" tests/data/small.yaml
 
+# Two outputs of one command at one place: the later write replaced the
+# earlier (the JSON asked for at DIR/series.csv became the series, exit 0),
+# or a file stood where --out was to make its directory (exit 3 after the run).
+mkdir -p "$tmp/two"
+expect_exit 2 "--json onto a file --out writes refused" "$bin" run -q --out "$tmp/two" \
+	--json "$tmp/two/./series.csv" tests/data/small.yaml
+expect_grep "--json and --out collision named" "it is also the output file $tmp/two/series.csv" \
+	"$tmp/err"
+if [ -e "$tmp/two/series.csv" ]; then fail "nothing written for colliding outputs"; else
+	ok "nothing written for colliding outputs"; fi
+expect_exit 2 "--json onto the --out directory refused" "$bin" run -q --out "$tmp/two/d" \
+	--json "$tmp/two/d" tests/data/small.yaml
+expect_grep "--json and --out directory named" "it is also the output directory" "$tmp/err"
+mkdir -p "$tmp/two/c"
+expect_exit 2 "compare -o onto a --plot file refused" "$bin" compare --reps 2 --plot "$tmp/two/c" \
+	-o "$tmp/two/c/compare_cdf.svg" tests/data/small.yaml tests/data/small.yaml
+expect_exit 0 "--out and --plot of one directory" "$bin" run -q --out "$tmp/two/p" --plot "$tmp/two/p" \
+	--json "$tmp/two/p.json" tests/data/small.yaml
+
 # Unwritable outputs are usage errors found before the run, not after it.
 expect_exit 2 "--json in a missing directory" "$bin" run --json /nonexistent/x.json \
 	scenarios/seed-architecture.yaml
