@@ -8,9 +8,12 @@
 struct asim_component *model_target_node(struct asim_component *c, const struct asim_cfg *node,
                                          const char *key, struct asim_diag *d)
 {
-	const char *name;
-	if (!asim_cfg_node_string(node, &name, d))
+	if (node->type != ASIM_CFG_SCALAR || !node->text[0]) {
+		asim_diag_error(d, node->mark, "expected a component name for '%s' of '%s', got %s", key,
+		                c->name, asim_cfg_type_name(node));
 		return NULL;
+	}
+	const char *name = node->text;
 	struct asim_kernel *k = c->kernel;
 	struct asim_component *t = asim_kernel_find(k, name);
 	if (t == c) {
