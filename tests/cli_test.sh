@@ -366,6 +366,21 @@ expect_grep "--json /dev/stdout prints the JSON" '"latency_ms"' "$tmp/out"
 expect_exit 0 "--json /dev/stdout after the summary" "$bin" run --json /dev/stdout tests/data/small.yaml
 expect_grep "summary kept before the JSON" "every SLO holds" "$tmp/out"
 expect_grep "JSON after the summary" '"latency_ms"' "$tmp/out"
+# A summary lost on the way out is a failed write (exit 3), not a success.
+if [ -w /dev/full ]; then
+	"$bin" run tests/data/small.yaml >/dev/full 2>"$tmp/err"
+	if [ $? -eq 3 ]; then ok "summary onto a full disk exits 3"; else
+		fail "summary onto a full disk exits 3"; fi
+	expect_grep "full disk named" "cannot write standard output: No space left on device" "$tmp/err"
+	"$bin" compare --reps 2 --format junit tests/data/small.yaml tests/data/small.yaml \
+		>/dev/full 2>"$tmp/err"
+	if [ $? -eq 3 ]; then ok "compare report onto a full disk exits 3"; else
+		fail "compare report onto a full disk exits 3"; fi
+else
+	echo "skip - no /dev/full: no full-disk checks"
+fi
+"$bin" check tests/data/small.yaml >&- 2>"$tmp/err"
+if [ $? -eq 3 ]; then ok "check with stdout closed exits 3"; else fail "check with stdout closed exits 3"; fi
 echo old >"$tmp/target.json"
 ln -s target.json "$tmp/out-link.json"
 expect_exit 0 "--json through a symlink" "$bin" run -q --json "$tmp/out-link.json" tests/data/small.yaml
