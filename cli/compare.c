@@ -37,8 +37,9 @@ static const char usage_compare[] =
 	"  --set PATH=VALUE      override one value in both files (repeatable)\n"
 	"  --format F            text (default), json, markdown or junit\n"
 	"  --max-regression LIST thresholds such as p95=5%,availability=0.1pp,p99=20\n"
-	"                        (% of the base mean, percentage points, or absolute in\n"
-	"                        the metric's unit: ms, requests/s, count); default\n"
+	"                        (% of the base mean, percentage points (pp, for\n"
+	"                        availability), or absolute in the metric's unit: ms,\n"
+	"                        requests/s, count); default\n"
 	"                        " ASIM_DEFAULT_THRESHOLDS "\n"
 	"  -o, --output FILE     write the report to FILE instead of standard output\n"
 	"  --plot DIR            write replication 0 of each design to DIR/base and\n"
@@ -145,6 +146,15 @@ int asim_thresholds_parse(const char *spec, struct asim_threshold *t, char *err,
 		if (errno || !isfinite(v) || v < 0) {
 			snprintf(err, errlen,
 			         "threshold '%s=%s' needs a number >= 0, optionally with %% or pp", item, val);
+			return -1;
+		}
+		/* Percentage points are of a share; on any other metric "5pp"
+		 * would silently mean 0.05 of its unit (ms, requests, ...). */
+		if (unit == ASIM_LIMIT_POINTS && strcmp(item, "availability")) {
+			snprintf(err, errlen,
+			         "threshold '%s=%s': pp (percentage points) is for availability only; "
+			         "use %% of the base, or a number in the metric's unit",
+			         item, val);
 			return -1;
 		}
 		snprintf(t[n].metric, sizeof t[n].metric, "%.31s", item);

@@ -666,6 +666,17 @@ static bool parse_item(struct asim_kernel *k, struct engine *e, const struct asi
 	long n = parse_timing(item, sp, duration, &at, &len, &every, d);
 	if (n < 0)
 		return false;
+	/* A spike that ends while still ramping never reaches its factor. */
+	asim_time lasts = len ? len : duration - at;
+	if (sp->kind == ASIM_FAULT_LOAD_SPIKE && sp->proto.ramp > lasts) {
+		char t[32];
+		format_time(t, sizeof t, lasts);
+		asim_diag_error(d, asim_cfg_get(item, "ramp")->mark,
+		                "'ramp' is longer than the spike lasts (%s): it would end before "
+		                "reaching its factor",
+		                t);
+		return false;
+	}
 	if (e->nocc + (uint64_t)n > MAX_OCCURRENCES) {
 		asim_diag_error(d, item->mark, "too many fault occurrences (at most %d in all)",
 		                MAX_OCCURRENCES);

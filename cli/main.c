@@ -348,6 +348,36 @@ static int cmd_run(int argc, char **argv)
 	return asim_mpi_finish(code);
 }
 
+/* The summary or report on standard output is what the user asked for: if
+ * it was lost (a full disk, a closed stdout) the command failed to write
+ * it, as a failed --json would, and does not exit 0. */
+static int finish_stdout(int code)
+{
+	int err = fflush(stdout) != 0 ? errno : 0;
+	if (!err && !ferror(stdout))
+		return code;
+	fprintf(stderr, "archsim: cannot write standard output: %s\n", strerror(err ? err : EIO));
+	return code == EXIT_USAGE ? code : EXIT_INTERNAL;
+}
+
+static int run_verb(const char *verb, int argc, char **argv)
+{
+	if (!strcmp(verb, "run"))
+		return cmd_run(argc, argv);
+	if (!strcmp(verb, "check"))
+		return cmd_check(argc, argv);
+	if (!strcmp(verb, "graph"))
+		return cmd_graph(argc, argv);
+	if (!strcmp(verb, "compare"))
+		return asim_compare_main(argc, argv);
+	if (!strcmp(verb, "plot"))
+		return asim_plot_main(argc, argv);
+	if (!strcmp(verb, "sweep"))
+		return asim_sweep_main(argc, argv);
+	fprintf(stderr, "archsim: unknown command '%s'\n\n%s", verb, usage_main);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	/* GSL's default handler aborts; out of memory in an allocation is
@@ -360,26 +390,13 @@ int main(int argc, char **argv)
 	const char *verb = argv[1];
 	if (!strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) {
 		fputs(usage_main, stdout);
-		return EXIT_OK;
+		return finish_stdout(EXIT_OK);
 	}
 	if (!strcmp(verb, "-V") || !strcmp(verb, "--version")) {
 		printf("archsim %s\n", ARCHSIM_VERSION);
-		return EXIT_OK;
+		return finish_stdout(EXIT_OK);
 	}
 	/* Each verb parses its own options, from its own argv. */
 	optind = 1;
-	if (!strcmp(verb, "run"))
-		return cmd_run(argc - 1, argv + 1);
-	if (!strcmp(verb, "check"))
-		return cmd_check(argc - 1, argv + 1);
-	if (!strcmp(verb, "graph"))
-		return cmd_graph(argc - 1, argv + 1);
-	if (!strcmp(verb, "compare"))
-		return asim_compare_main(argc - 1, argv + 1);
-	if (!strcmp(verb, "plot"))
-		return asim_plot_main(argc - 1, argv + 1);
-	if (!strcmp(verb, "sweep"))
-		return asim_sweep_main(argc - 1, argv + 1);
-	fprintf(stderr, "archsim: unknown command '%s'\n\n%s", verb, usage_main);
-	return EXIT_USAGE;
+	return finish_stdout(run_verb(verb, argc - 1, argv + 1));
 }

@@ -153,7 +153,7 @@ static struct asim_doc *load_chain(const char *path, const char *text, size_t le
 	const char *name;
 	char *base_path = NULL, *id = NULL;
 	struct asim_doc *base = NULL;
-	if (!asim_cfg_node_string(ext, &name, d))
+	if (!asim_cfg_string(doc->root, "extends", ASIM_REQUIRED, &name, d))
 		goto fail;
 	base_path = resolve(path, name);
 	id = base_path ? identity(base_path) : NULL;

@@ -140,6 +140,32 @@ static bool check_one(const struct asim_outputs *o, size_t i)
 	return !err;
 }
 
+/* Where path lands: its directory resolved when it exists, and its last
+ * name, so that "d/x", "./d/x" and "d//x" compare equal before any exists. */
+static void landing(const char *path, char *buf, size_t n)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	parent_of(path, dir, sizeof dir);
+	size_t len = trimmed(path), base = len;
+	while (base && path[base - 1] != '/')
+		base--;
+	snprintf(buf, n, "%s/%.*s", realpath(dir, real) ? real : dir, (int)(len - base), path + base);
+}
+
+/* Whether a and b name one file or directory that both would write (a
+ * device such as /dev/null takes any number of writes). */
+static bool same_place(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino &&
+		       (S_ISREG(sa.st_mode) || S_ISDIR(sa.st_mode));
+	char la[2 * PATH_MAX], lb[2 * PATH_MAX];
+	landing(a, la, sizeof la);
+	landing(b, lb, sizeof lb);
+	return !strcmp(la, lb);
+}
+
 bool asim_outputs_check(const struct asim_outputs *o)
 {
 	if (o->oom) {
@@ -149,6 +175,20 @@ bool asim_outputs_check(const struct asim_outputs *o)
 	for (size_t i = 0; i < o->n; i++)
 		if (!check_one(o, i))
 			return false;
+	/* Two outputs at one place: the later write would silently replace the
+	 * earlier (--json DIR/series.csv beside --out DIR), or a file would
+	 * stand where a directory is to be created. A directory listed twice
+	 * (--out and --plot of one DIR) is one directory. */
+	for (size_t i = 0; i < o->n; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if ((o->dir[i] && o->dir[j]) || !same_place(o->path[j], o->path[i]))
+				continue;
+			fprintf(stderr, "archsim: cannot write output %s %s: it is also the output %s %s\n",
+			        o->dir[j] ? "directory" : "file", o->path[j],
+			        o->dir[i] ? "directory" : "file", o->path[i]);
+			return false;
+		}
+	}
 	return true;
 }
 

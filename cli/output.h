@@ -48,8 +48,9 @@ void asim_outputs_add_dir(struct asim_outputs *o, const char *dir, const char *c
 
 /* Checks that every path can be written: a file path is not empty and not a
  * directory, a directory path is a directory or missing, and the directory
- * each lives in exists (or is added before it) and is writable. Prints why
- * to stderr and returns false. */
+ * each lives in exists (or is added before it) and is writable, and no two
+ * name one place (a file where another file or a directory is written).
+ * Prints why to stderr and returns false. */
 bool asim_outputs_check(const struct asim_outputs *o);
 
 /* Checks that no file path names a file doc (or a base it extends) was read

@@ -8,14 +8,26 @@
 struct asim_component *model_target_node(struct asim_component *c, const struct asim_cfg *node,
                                          const char *key, struct asim_diag *d)
 {
-	const char *name;
-	if (!asim_cfg_node_string(node, &name, d))
+	if (node->type != ASIM_CFG_SCALAR || !node->text[0]) {
+		asim_diag_error(d, node->mark, "expected a component name for '%s' of '%s', got %s", key,
+		                c->name, asim_cfg_type_name(node));
 		return NULL;
+	}
+	const char *name = node->text;
 	struct asim_kernel *k = c->kernel;
 	struct asim_component *t = asim_kernel_find(k, name);
 	if (t == c) {
 		asim_diag_error(d, node->mark, "'%s' of '%s' cannot be the component itself", key,
 		                c->name);
+		return NULL;
+	}
+	/* A client only sends: a request or message sent to one would never
+	 * be answered, and its sender would wait for ever. */
+	if (t && !strcmp(t->ops->kind, "client")) {
+		asim_diag_error(d, node->mark,
+		                "'%s' of '%s' names '%s', a client: a client sends requests and "
+		                "answers none",
+		                key, c->name, name);
 		return NULL;
 	}
 	if (t)

@@ -373,10 +373,18 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		                c->name);
 		ok = false;
 	}
-	if (replicas == 0 && s->has_replay) {
-		asim_diag_error(d, asim_cfg_get(map, "replay_time")->mark,
-		                "'replay_time' needs 'replicas' in '%s'", c->name);
-		ok = false;
+	/* Settings of the replication stream, and a failover with no replica
+	 * to promote, would be ignored without a replica: refused instead. */
+	static const char *const of_replicas[] = {"replay_time", "replication", "replication_lag",
+	                                          "replication_retry", "failover", NULL};
+	for (size_t i = 0; replicas == 0 && of_replicas[i]; i++) {
+		const struct asim_cfg *v = asim_cfg_get(map, of_replicas[i]);
+		if (v) {
+			asim_diag_error(d, v->mark, "'%s' needs 'replicas' in '%s'", of_replicas[i],
+			                c->name);
+			ok = false;
+			break;
+		}
 	}
 	if (!ok || !place(c, map, n, d))
 		return false;

@@ -178,8 +178,8 @@ static void describe(char *buf, const struct asim_cfg *node)
 	case ASIM_CFG_MAP:
 		strcpy(buf, "a mapping");
 		break;
-	case ASIM_CFG_SEQ:
-		strcpy(buf, "a list");
+	case ASIM_CFG_SEQ: /* "expected a list ..., got a list" would say nothing */
+		strcpy(buf, node->n ? "a list" : "an empty list");
 		break;
 	case ASIM_CFG_SCALAR:
 		quote(buf, node->text);

@@ -204,6 +204,10 @@ expect_exit 1 "compare junit" "$bin" compare --reps 3 --format junit tests/data/
 expect_grep "junit failure" "<failure message=" "$tmp/out"
 expect_exit 2 "compare bad threshold" "$bin" compare --max-regression p95=lots \
 	tests/data/small.yaml tests/data/small.yaml
+# Percentage points are of a share: p95=5pp would have gated on 0.05 ms.
+expect_exit 2 "compare pp on a latency" "$bin" compare --max-regression p95=5pp \
+	tests/data/small.yaml tests/data/small.yaml
+expect_grep "pp is for availability" "pp (percentage points) is for availability only" "$tmp/err"
 
 # The trade-off pairs say what the README says of them: the split design's
 # tail is worse (compare exits 1), eventual consistency is faster and
@@ -371,6 +375,21 @@ expect_grep "--json /dev/stdout prints the JSON" '"latency_ms"' "$tmp/out"
 expect_exit 0 "--json /dev/stdout after the summary" "$bin" run --json /dev/stdout tests/data/small.yaml
 expect_grep "summary kept before the JSON" "every SLO holds" "$tmp/out"
 expect_grep "JSON after the summary" '"latency_ms"' "$tmp/out"
+# A summary lost on the way out is a failed write (exit 3), not a success.
+if [ -w /dev/full ]; then
+	"$bin" run tests/data/small.yaml >/dev/full 2>"$tmp/err"
+	if [ $? -eq 3 ]; then ok "summary onto a full disk exits 3"; else
+		fail "summary onto a full disk exits 3"; fi
+	expect_grep "full disk named" "cannot write standard output: No space left on device" "$tmp/err"
+	"$bin" compare --reps 2 --format junit tests/data/small.yaml tests/data/small.yaml \
+		>/dev/full 2>"$tmp/err"
+	if [ $? -eq 3 ]; then ok "compare report onto a full disk exits 3"; else
+		fail "compare report onto a full disk exits 3"; fi
+else
+	echo "skip - no /dev/full: no full-disk checks"
+fi
+"$bin" check tests/data/small.yaml >&- 2>"$tmp/err"
+if [ $? -eq 3 ]; then ok "check with stdout closed exits 3"; else fail "check with stdout closed exits 3"; fi
 echo old >"$tmp/target.json"
 ln -s target.json "$tmp/out-link.json"
 expect_exit 0 "--json through a symlink" "$bin" run -q --json "$tmp/out-link.json" tests/data/small.yaml
@@ -404,6 +423,25 @@ cp tests/data/small.yaml "$tmp/pd/latency.svg"
 expect_exit 2 "run --plot over its scenario refused" "$bin" run -q --plot "$tmp/pd" "$tmp/pd/latency.svg"
 expect_grep "plot refusal named" "refusing to write $tmp/pd/latency.svg" "$tmp/err"
 expect_same "plot scenario untouched" "$tmp/pd/latency.svg" tests/data/small.yaml
+
+# Two outputs of one command at one place: the later write replaced the
+# earlier (the JSON asked for at DIR/series.csv became the series, exit 0),
+# or a file stood where --out was to make its directory (exit 3 after the run).
+mkdir -p "$tmp/two"
+expect_exit 2 "--json onto a file --out writes refused" "$bin" run -q --out "$tmp/two" \
+	--json "$tmp/two/./series.csv" tests/data/small.yaml
+expect_grep "--json and --out collision named" "it is also the output file $tmp/two/series.csv" \
+	"$tmp/err"
+if [ -e "$tmp/two/series.csv" ]; then fail "nothing written for colliding outputs"; else
+	ok "nothing written for colliding outputs"; fi
+expect_exit 2 "--json onto the --out directory refused" "$bin" run -q --out "$tmp/two/d" \
+	--json "$tmp/two/d" tests/data/small.yaml
+expect_grep "--json and --out directory named" "it is also the output directory" "$tmp/err"
+mkdir -p "$tmp/two/c"
+expect_exit 2 "compare -o onto a --plot file refused" "$bin" compare --reps 2 --plot "$tmp/two/c" \
+	-o "$tmp/two/c/compare_cdf.svg" tests/data/small.yaml tests/data/small.yaml
+expect_exit 0 "--out and --plot of one directory" "$bin" run -q --out "$tmp/two/p" --plot "$tmp/two/p" \
+	--json "$tmp/two/p.json" tests/data/small.yaml
 
 # Unwritable outputs are usage errors found before the run, not after it.
 expect_exit 2 "--json in a missing directory" "$bin" run --json /nonexistent/x.json \

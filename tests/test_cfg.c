@@ -323,7 +323,7 @@ START_TEST(cfg_time_types_and_presence)
 	m = map_with_node("timeout", asim_cfg_new_seq(VAL));
 	ck_assert(!asim_cfg_time(m, "timeout", ASIM_OPTIONAL, 0, ASIM_TIME_MAX, &t, &d));
 	ck_assert_str_eq(first(&d), "t.yaml:3:7: error: expected a duration (e.g. 250ms) "
-	                            "for 'timeout', got a list");
+	                            "for 'timeout', got an empty list");
 	asim_cfg_free(m);
 	asim_diag_finish(&d);
 
@@ -440,7 +440,7 @@ START_TEST(cfg_rate)
 	struct asim_cfg *n = asim_cfg_new_seq(VAL);
 	double v;
 	ck_assert(!asim_cfg_node_rate(n, 1e9, &v, &d));
-	ck_assert_str_eq(first(&d), "t.yaml:3:7: error: expected a rate (e.g. 2000/s), got a list");
+	ck_assert_str_eq(first(&d), "t.yaml:3:7: error: expected a rate (e.g. 2000/s), got an empty list");
 	asim_cfg_free(n);
 	asim_diag_finish(&d);
 }
@@ -741,7 +741,7 @@ START_TEST(cfg_choice)
 	struct asim_cfg *n = asim_cfg_new_seq(VAL);
 	ck_assert(!asim_cfg_node_choice(n, "policy", policies, &v, &d));
 	ck_assert_str_eq(first(&d), "t.yaml:3:7: error: expected one of round_robin, "
-	                            "least_outstanding, random for 'policy', got a list");
+	                            "least_outstanding, random for 'policy', got an empty list");
 	asim_cfg_free(n);
 	asim_diag_finish(&d);
 	n = asim_cfg_new_scalar("x", VAL);
@@ -790,7 +790,7 @@ START_TEST(cfg_expect_map)
 
 	struct asim_cfg *s = asim_cfg_new_seq(VAL);
 	ck_assert(!asim_cfg_expect_map(s, "cache", allowed, &d));
-	ck_assert_str_eq(first(&d), "t.yaml:3:7: error: expected a mapping for 'cache', got a list");
+	ck_assert_str_eq(first(&d), "t.yaml:3:7: error: expected a mapping for 'cache', got an empty list");
 	asim_diag_finish(&d);
 	asim_cfg_free(s);
 	s = asim_cfg_new_scalar("lru", VAL);

@@ -411,7 +411,7 @@ START_TEST(dist_bad_scalar_and_type)
 	ck_assert_uint_eq(asim_diag_count(&diag), 2);
 	asim_diag_format(&diag, 1, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "t.yaml:4:9: error: expected a duration or a distribution for "
-	                      "'api.service_time', got a list");
+	                      "'api.service_time', got an empty list");
 	asim_cfg_free(q);
 	asim_diag_finish(&diag);
 }

@@ -72,7 +72,8 @@ const struct asim_cfg_pair *asim_cfg_pair(const struct asim_cfg *map, const char
  * unchanged while any change of a value changes it (FNV-1a). */
 uint64_t asim_cfg_hash(const struct asim_cfg *node);
 
-/* Describes a node's type for messages: "a mapping", "a list", "'abc'"... */
+/* Describes a node's type for messages: "a mapping", "a list", "an empty list",
+ * "'abc'"... */
 const char *asim_cfg_type_name(const struct asim_cfg *node);
 
 enum asim_need {
