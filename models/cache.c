@@ -46,8 +46,9 @@
  * capacity (entries_mean over capacity), the bound it can reach.
  *
  * Memory: an entry array and an open-addressing hash table (linear probing,
- * load at most one half, backward-shift deletion) sized from the capacity
- * in configure; nothing is allocated per request but pooled call records. */
+ * load at most one half, backward-shift deletion), both doubled as the
+ * cache fills, up to its capacity (grow); nothing is allocated per request
+ * but pooled call records. */
 #include <stdlib.h>
 
 #include "archsim/dist.h"
@@ -57,6 +58,8 @@
 
 #define NIL UINT32_MAX
 #define MAX_CAPACITY (INT64_C(1) << 26)
+/* Entries allocated at first: the cache doubles them as it fills. */
+enum { ROOM_INITIAL = 1024 };
 
 struct entry {
 	uint64_t key, version;
@@ -86,6 +89,10 @@ struct flight {
 
 struct cache {
 	uint32_t capacity, used;
+	/* Entries are allocated as the cache fills, doubling up to capacity: a
+	 * cache sized for millions of entries in front of a thousand keys holds
+	 * a thousand, and `check` allocates next to nothing. */
+	uint32_t room;   /* entries allocated */
 	struct entry *e;
 	uint32_t *slot;  /* hash table of entry indexes, NIL when empty */
 	uint32_t mask;   /* slots - 1 */
@@ -215,6 +222,55 @@ static void drop(struct cache *s, uint32_t x, asim_time now)
 	asim_tw_set(&s->size_tw, now, s->used);
 }
 
+/* Chains entries [from, to) into the free list, lowest first, ahead of what
+ * it holds. */
+static void free_range(struct cache *s, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = to; i > from; i--) {
+		s->e[i - 1].next = s->free_list;
+		s->free_list = i - 1;
+	}
+}
+
+/* A hash table of at least twice n slots, empty. */
+static bool alloc_slots(struct cache *s, uint32_t n)
+{
+	uint32_t slots = 2;
+	while (slots < 2 * n)
+		slots *= 2;
+	uint32_t *t = malloc((size_t)slots * sizeof *t);
+	if (!t)
+		return false;
+	for (uint32_t i = 0; i < slots; i++)
+		t[i] = NIL;
+	free(s->slot);
+	s->slot = t;
+	s->mask = slots - 1;
+	return true;
+}
+
+/* Doubles the entries (up to capacity) when every allocated one is in use,
+ * and the hash table with them, rehashing the live entries (O(used), so
+ * O(1) amortised per fill). Which entry index a key gets and where it
+ * probes change nothing the cache does: the LRU order decides evictions. */
+static bool grow(struct cache *s)
+{
+	uint32_t room = s->room > s->capacity / 2 ? s->capacity : 2 * s->room;
+	struct entry *e = realloc(s->e, (size_t)room * sizeof *e);
+	if (!e)
+		return false;
+	s->e = e;
+	if (2 * room > s->mask + 1) {
+		if (!alloc_slots(s, room))
+			return false;
+		for (uint32_t x = s->head; x != NIL; x = s->e[x].next)
+			hash_insert(s, x);
+	}
+	free_range(s, s->room, room);
+	s->room = room;
+	return true;
+}
+
 /* Stores version for key as the most recently used entry, evicting the
  * least recently used one when full. An entry already holding a newer
  * version is kept: a slow fill must not overwrite a fresher write-through. */
@@ -234,6 +290,10 @@ static void store(struct asim_component *c, struct cache *s, uint64_t key, uint6
 		s->e[x].expires = expires;
 		lru_unlink(s, x);
 		lru_push_front(s, x);
+		return;
+	}
+	if (s->free_list == NIL && s->used < s->capacity && !grow(s)) {
+		asim_kernel_stop(k);
 		return;
 	}
 	if (s->used == s->capacity) {
@@ -295,22 +355,15 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	if (!ok)
 		return false;
 	s->capacity = (uint32_t)cap;
-	uint32_t slots = 2;
-	while (slots < 2 * s->capacity)
-		slots *= 2;
-	s->mask = slots - 1;
-	s->e = malloc((size_t)s->capacity * sizeof *s->e);
-	s->slot = malloc((size_t)slots * sizeof *s->slot);
-	if (!s->e || !s->slot) {
-		asim_diag_error(d, map->mark, "out of memory for the %u entries of '%s'", s->capacity,
+	s->room = s->capacity < ROOM_INITIAL ? s->capacity : ROOM_INITIAL;
+	s->e = malloc((size_t)s->room * sizeof *s->e);
+	if (!s->e || !alloc_slots(s, s->room)) {
+		asim_diag_error(d, map->mark, "out of memory for the %u entries of '%s'", s->room,
 		                c->name);
 		return false;
 	}
-	for (uint32_t i = 0; i < slots; i++)
-		s->slot[i] = NIL;
-	for (uint32_t i = 0; i < s->capacity; i++)
-		s->e[i].next = i + 1 < s->capacity ? i + 1 : NIL;
-	s->free_list = 0;
+	s->free_list = NIL;
+	free_range(s, 0, s->room);
 	s->head = s->tail = NIL;
 	s->r_time = asim_kernel_rng(c->kernel, c->name, "time");
 	s->r_route = asim_kernel_rng(c->kernel, c->name, "route");
@@ -704,7 +757,7 @@ static void destroy(struct asim_component *c)
 	asim_dist_finish(&s->miss_time);
 }
 
-/* Drops every entry (O(capacity), at the fault only). */
+/* Drops every entry (O(entries allocated), at the fault only). */
 static void flush(struct asim_component *c, struct cache *s)
 {
 	asim_time now = asim_now(c->kernel);
@@ -712,9 +765,8 @@ static void flush(struct asim_component *c, struct cache *s)
 		s->flushed += s->used;
 	for (uint32_t i = 0; i <= s->mask; i++)
 		s->slot[i] = NIL;
-	for (uint32_t i = 0; i < s->capacity; i++)
-		s->e[i].next = i + 1 < s->capacity ? i + 1 : NIL;
-	s->free_list = 0;
+	s->free_list = NIL;
+	free_range(s, 0, s->room);
 	s->head = s->tail = NIL;
 	s->used = 0;
 	asim_tw_set(&s->size_tw, now, 0);

@@ -239,6 +239,43 @@ START_TEST(cache_lru_order)
 }
 END_TEST
 
+/* LRU across the cache's growth: it allocates its entries as it fills (1024
+ * at first, doubling up to capacity), and must behave as one allocated in
+ * full. Capacity 2500: keys 0..2999 are read once (misses, 500 evictions),
+ * then keys 2999 down to 500 (the 2500 most recent: hits), then 0..499
+ * (evicted: misses). */
+START_TEST(cache_lru_across_growth)
+{
+	enum { N = 3000, CAP = 2500 };
+	struct drv_row *rows = calloc(2 * N, sizeof *rows);
+	ck_assert_ptr_nonnull(rows);
+	size_t n = 0;
+	for (uint64_t key = 0; key < N; key++, n++)
+		rows[n] = (struct drv_row){(asim_time)(n + 1) * MS, R, key};
+	for (uint64_t key = N; key-- > N - CAP; n++)
+		rows[n] = (struct drv_row){(asim_time)(n + 1) * MS, R, key};
+	for (uint64_t key = 0; key < N - CAP; key++, n++)
+		rows[n] = (struct drv_row){(asim_time)(n + 1) * MS, R, key};
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, "kind: cache\ncapacity: 2500\nmiss_time: 1us\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, 1, rows, n);
+	rig_run(&g, (asim_time)(n + 2) * MS);
+	size_t bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool hit = i >= N && i < N + CAP;
+		bad += !g.got[i].done || g.got[i].at - rows[i].at != (hit ? 0 : US);
+	}
+	ck_assert_uint_eq(bad, 0);
+	ck_assert_uint_eq(num(&g, "components.m.hits"), CAP);
+	ck_assert_uint_eq(num(&g, "components.m.misses"), N + (N - CAP));
+	ck_assert_uint_eq(num(&g, "components.m.evictions"), (N - CAP) + (N - CAP));
+	rig_free(&g);
+	free(rows);
+}
+END_TEST
+
 START_TEST(cache_ttl_expiry)
 {
 	static const struct drv_row rows[] = {
@@ -950,6 +987,7 @@ static Suite *data_suite(void)
 	Suite *s = suite_create("data");
 	TCase *tc = tcase_create("cache");
 	tcase_add_test(tc, cache_lru_order);
+	tcase_add_test(tc, cache_lru_across_growth);
 	tcase_add_test(tc, cache_ttl_expiry);
 	tcase_add_test(tc, cache_hit_ratio_uniform);
 	tcase_add_test(tc, cache_fill_after_backing_answer);
