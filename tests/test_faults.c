@@ -370,6 +370,28 @@ START_TEST(faults_load_spike_doubles)
 }
 END_TEST
 
+/* A ramp adds on average half of the factor's extra load over its length,
+ * as a linear one does: 1000/s evenly spaced, a spike x3 ramping over its
+ * 10 s adds 10 s x 2000/s x 1/2 = 10000 requests to the 30000 of the run.
+ * The old steps, each at the ramp's value at its start, added 15/32 of it
+ * (39382 requests in all); evenly spaced arrivals restart their grid at
+ * each of the 16 steps, which may add or drop one request per step. */
+START_TEST(faults_load_spike_ramp_averages_half)
+{
+	const char *text =
+		"duration: 30s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 1000/s, arrivals: constant, target: api}\n"
+		"  api: {kind: service, concurrency: 1000, service_time: 1ms}\n"
+		"faults:\n"
+		"  - {kind: load_spike, component: users, factor: 3, ramp: 10s, at: 10s, for: 10s}\n";
+	struct asim_results *r = run(text, NULL);
+	double n = num(r, "requests");
+	ck_assert_msg(fabs(n - 40000) <= 20, "requests %g, expected 40000", n);
+	done(r);
+}
+END_TEST
+
 START_TEST(faults_load_spike_closed_loop_adds_users)
 {
 	/* 20 users, each a request of 10ms then 100ms of thinking: 20 / 0.11s.
@@ -479,6 +501,7 @@ static Suite *faults_suite(void)
 	tcase_add_test(tc, faults_partition_times_out);
 	tcase_add_test(tc, faults_loss_share);
 	tcase_add_test(tc, faults_load_spike_doubles);
+	tcase_add_test(tc, faults_load_spike_ramp_averages_half);
 	tcase_add_test(tc, faults_load_spike_closed_loop_adds_users);
 	tcase_add_test(tc, faults_windows_and_labels);
 	tcase_add_test(tc, faults_zone_loss_fixed_meets_slo);
