@@ -23,6 +23,7 @@
 
 /* The client's own timer, numbered clear of the shared ones. */
 enum { EV_HEDGE = EV_MODEL_BASE + 8, EV_SPIKE_TICK };
+enum { RAMP_STEPS = 16 }; /* a load spike's ramp rises in this many steps */
 
 struct req {
 	asim_time origin;   /* intended start of the logical request */
@@ -707,7 +708,10 @@ static void destroy(struct asim_component *c)
  * and leave after their request in flight once the spike ends). The
  * pending open-loop arrival is drawn again at the new rate (exact for
  * Poisson arrivals, which are memoryless; evenly spaced ones restart their
- * grid at the change). A ramp rises in 16 steps. */
+ * grid at the change). A ramp rises in 16 equal steps, each holding the
+ * linear ramp's value at the middle of its step, so that the load it adds
+ * averages what a linear ramp adds (half the factor's share over the ramp;
+ * a step at the value of its start would give 15/32 of it). */
 static void respike(struct asim_component *c, struct client *s)
 {
 	struct asim_kernel *k = c->kernel;
@@ -715,9 +719,15 @@ static void respike(struct asim_component *c, struct client *s)
 	double level = 1.0;
 	for (uint32_t i = 0; i < s->nspikes; i++) {
 		const struct spike_on *sp = &s->spikes[i];
-		double x = sp->ramp && now - sp->start < sp->ramp
-		                   ? (double)(now - sp->start) / (double)sp->ramp
-		                   : 1.0;
+		double x = 1.0;
+		if (sp->ramp && now - sp->start < sp->ramp) {
+			/* The step whose tick (at ramp * i / 16, as scheduled) has come. */
+			int step = 0;
+			while (step < RAMP_STEPS - 1 &&
+			       sp->ramp * (step + 1) / RAMP_STEPS <= now - sp->start)
+				step++;
+			x = (step + 0.5) / RAMP_STEPS;
+		}
 		level *= 1.0 + (sp->factor - 1.0) * x;
 	}
 	s->spike = level;
@@ -751,8 +761,9 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 		if (s->nspikes == sizeof s->spikes / sizeof s->spikes[0])
 			return; /* more than 8 at once: the rest are ignored */
 		s->spikes[s->nspikes++] = (struct spike_on){f->start, f->ramp, f->factor, f->id};
-		for (int i = 1; f->ramp && i < 16; i++)
-			asim_schedule(c->kernel, f->ramp * i / 16, c->id, EV_SPIKE_TICK, 0, 0, NULL);
+		for (int i = 1; f->ramp && i < RAMP_STEPS; i++)
+			asim_schedule(c->kernel, f->ramp * i / RAMP_STEPS, c->id, EV_SPIKE_TICK, 0, 0,
+			              NULL);
 	} else {
 		for (uint32_t i = 0; i < s->nspikes; i++) {
 			if (s->spikes[i].id == f->id) {

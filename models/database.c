@@ -138,6 +138,7 @@ struct job {
 	struct op *op;
 	asim_time arrived;
 	asim_time pause_mark; /* its instance's pause clock when its service began */
+	uint32_t epoch;       /* its instance's epoch when it arrived (crashes) */
 	uint16_t inst;
 };
 
@@ -155,6 +156,7 @@ struct instance {
 	struct asim_tw busy_tw, wait_tw;
 	uint64_t served;
 	uint16_t paused, repl_paused; /* fault counters */
+	uint32_t epoch;               /* bumped at each crash: work begun before it is lost */
 	asim_time paused_at;
 	asim_time paused_total; /* summed length of the pauses that ended */
 	struct held_list held;      /* work frozen by a pause */
@@ -534,6 +536,7 @@ static void submit(struct asim_component *c, struct database *s, struct op *op, 
 	j->op = op;
 	j->arrived = asim_now(k);
 	j->inst = i;
+	j->epoch = in->epoch;
 	if (in->busy < s->connections) {
 		begin(c, s, j);
 		return;
@@ -1084,8 +1087,45 @@ static void served(struct asim_component *c, struct database *s, struct job *j)
 	uint64_t v = s->applied[(size_t)i * s->nslots + op->slot];
 	if (v > op->version)
 		op->version = v;
-	if (--op->parts == 0)
+	if (--op->parts)
+		return;
+	if (op->answered)
+		asim_pool_put(&s->ops, op); /* another part was lost in a crash */
+	else
 		read_done(c, s, op);
+}
+
+/* A job lost in a crash of its instance: its request gets no answer (the
+ * caller times out), as a crashed service's; a read asked of several
+ * instances gets none either once one of its parts is lost. */
+static void lost_job(struct database *s, struct asim_component *c, struct job *j)
+{
+	struct op *op = j->op;
+	asim_pool_put(&s->jobs, j);
+	if (!op->write)
+		op->parts--;
+	if (!op->answered)
+		lose(c, s, op);
+	else if (op->parts == 0)
+		asim_pool_put(&s->ops, op);
+}
+
+/* Instance i crashes: the work queued at it is lost at once, the work in
+ * service when its event comes up (its epoch is then old), and it restarts
+ * cold, with every connection free and an empty queue. */
+static void crash_work(struct asim_component *c, struct database *s, uint16_t i)
+{
+	asim_time now = asim_now(c->kernel);
+	struct instance *in = &s->inst[i];
+	in->epoch++;
+	struct job *j;
+	while ((j = ptr_ring_pop(&in->wait)))
+		lost_job(s, c, j);
+	queue_sum_set(&s->qsum, &in->wait_tw, now, 0);
+	in->busy = 0;
+	asim_tw_set(&in->busy_tw, now, 0);
+	if (i == s->lead.leader)
+		track_primary(s, now);
 }
 
 /* replay_time: apply a has landed at replica r, which replays one write at
@@ -1144,6 +1184,13 @@ static bool held_back(struct asim_component *c, struct database *s, const struct
 static void handle(struct asim_component *c, const struct asim_event *ev)
 {
 	struct database *s = c->state;
+	if (ev->type == EV_SERVED && ev->inst < c->instances) {
+		struct job *j = ev->p;
+		if (j->epoch != s->inst[ev->inst].epoch) {
+			lost_job(s, c, j); /* begun before a crash */
+			return;
+		}
+	}
 	if (held_back(c, s, ev))
 		return;
 	switch (ev->type) {
@@ -1360,6 +1407,10 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 			}
 		}
 	}
+	if (active && (f->kind == ASIM_FAULT_CRASH || f->kind == ASIM_FAULT_ZONE_LOSS))
+		for (uint32_t i = 0; i < c->instances; i++)
+			if (asim_fault_hits(f, i) && !s->lead.inst[i].crashed)
+				crash_work(c, s, (uint16_t)i);
 	if (f->kind != ASIM_FAULT_REPLICATION_PAUSE) {
 		uint16_t leader = s->lead.leader;
 		uint64_t epoch = s->lead.epoch;

@@ -220,13 +220,23 @@ static void stop_believing(struct leadership *L, struct asim_component *c, uint3
 	recount(L, c);
 }
 
-/* The true time at which instance i's clock reads `at`. */
+/* What instance p's clock reads at true time now (model_local_time, not
+ * clamped at 0: a lease only takes differences of its readings). */
+static asim_time local_now(const struct lead_inst *p, asim_time now)
+{
+	const struct model_clock *k = &p->clock;
+	if (!k->skewed)
+		return now;
+	return now + k->base + (asim_time)(k->drift * (double)(now - k->ref));
+}
+
+/* The true time at which instance p's clock reads `at`. */
 static asim_time local_to_true(const struct lead_inst *p, asim_time at)
 {
-	if (!p->skew_offset && p->skew_drift == 0)
+	const struct model_clock *k = &p->clock;
+	if (!k->skewed)
 		return at;
-	double t = ((double)at - (double)p->skew_offset + p->skew_drift * (double)p->skew_from) /
-	           (1.0 + p->skew_drift);
+	double t = ((double)at - (double)k->base + k->drift * (double)k->ref) / (1.0 + k->drift);
 	if (!(t < (double)ASIM_TIME_MAX))
 		return ASIM_TIME_MAX;
 	return t < 0 ? 0 : (asim_time)t;
@@ -266,6 +276,7 @@ static void lease_request(struct leadership *L, struct asim_component *c, uint32
 	call->origin = asim_now(k);
 	call->deadline = asim_now(k) + L->renew_every;
 	p->pending = call;
+	p->sent = local_now(p, asim_now(k));
 	asim_call_send(k, call, c->id, (uint16_t)i, L->coordinator,
 	               (uint16_t)(i % L->coord_instances));
 	p->timeout_timer = asim_schedule(k, L->renew_every, c->id,
@@ -447,7 +458,12 @@ static void response(struct leadership *L, struct asim_component *c, struct asim
 	}
 	if (expiry > L->seen_expiry)
 		L->seen_expiry = expiry;
-	p->expiry = expiry;
+	/* The holder times its lease on its own clock from when it asked: the
+	 * coordinator granted it no earlier, so the holder lets it go no later
+	 * than the coordinator does while its clock keeps time. An offset of
+	 * its clock changes nothing; its drift stretches or shrinks the lease,
+	 * and a step of its clock (a skew's start or end) the lease it holds. */
+	p->expiry = p->sent > ASIM_TIME_MAX - L->ttl ? ASIM_TIME_MAX : p->sent + L->ttl;
 	if (token > L->epoch || (i == L->leader && !p->believes)) {
 		promote(L, c, (uint16_t)i, token);
 	} else {
@@ -577,10 +593,8 @@ void lead_fault(struct leadership *L, struct asim_component *c, const struct asi
 		struct lead_inst *p = &L->inst[i];
 		switch (f->kind) {
 		case ASIM_FAULT_CLOCK_SKEW:
-			/* The latest skew wins; its end puts the clock right. */
-			p->skew_offset = active ? f->offset : 0;
-			p->skew_drift = active ? f->drift : 0;
-			p->skew_from = now;
+			/* Overlapping skews add up (model_clock_apply). */
+			model_clock_apply(&p->clock, f, active, now);
 			arm_expiry(L, c, i, ev_base);
 			break;
 		case ASIM_FAULT_CRASH:

@@ -43,9 +43,9 @@ struct lead_inst {
 	uint32_t crashed;   /* crash and zone_loss faults among down (not pauses) */
 	bool believes;      /* accepts writes as the primary */
 	uint64_t epoch;     /* the epoch it was granted */
-	asim_time expiry;   /* lease: the coordinator's expiry it holds */
-	asim_time skew_offset, skew_from;
-	double skew_drift;
+	asim_time expiry;   /* lease: when it lapses, on its own clock */
+	asim_time sent;     /* lease: its clock when its pending request left */
+	struct model_clock clock; /* clock_skew faults */
 	struct asim_call *pending; /* lease request in flight */
 	struct asim_timer expiry_timer, timeout_timer, demote_timer;
 };

@@ -43,6 +43,10 @@ struct frow {
 	asim_time offset;
 };
 
+/* The drift of the clock_skew faults the rig injects (a test sets it and
+ * puts it back to 0). */
+static double skew_drift;
+
 #define MAX_FAULTS 8
 
 struct driver {
@@ -89,7 +93,8 @@ static void drv_handle(struct asim_component *c, const struct asim_event *ev)
 		ck_assert_ptr_nonnull(t);
 		struct asim_fault *f = &s->f[ev->a];
 		*f = (struct asim_fault){.kind = fr->kind, .id = (uint32_t)ev->a,
-		                         .offset = fr->offset};
+		                         .offset = fr->offset,
+		                         .drift = fr->kind == ASIM_FAULT_CLOCK_SKEW ? skew_drift : 0};
 		if (fr->inst >= 0) {
 			s->hit[ev->a][fr->inst] = 1;
 			f->affected = s->hit[ev->a];
@@ -407,24 +412,27 @@ START_TEST(coord_majority_loss_stops_grants)
 	ck_assert_uint_eq(num(&g, "components.coord.grants"), 2);
 	ck_assert_uint_eq(asim_kernel_outcome(g.k)->leader_changes, 0);
 	/* The last renewal granted before 1s was sent at 500ms and committed
-	 * 1ms later: the lease ran out at 2.501s. The primary campaigns on
-	 * every other tick (each request waits renew_every for an answer): at
-	 * 8s, committed at 8.001s. Add the first grant's 1ms at the start. */
-	ck_assert_double_eq_tol(num(&g, "components.m.write_unavailable_s"), 5.501, 1e-9);
+	 * 1ms later: the coordinator's lease ran out at 2.501s, the primary's,
+	 * timed from when it asked, at 2.5s. The primary campaigns on every
+	 * other tick (each request waits renew_every for an answer): at 8s,
+	 * committed at 8.001s. Add the first grant's 1ms at the start. */
+	ck_assert_double_eq_tol(num(&g, "components.m.write_unavailable_s"), 5.502, 1e-9);
 	rig_free(&g);
 }
 END_TEST
 
-/* A clock that runs 5s behind makes a partitioned-off primary believe its
- * lease for 5s longer: here its coordinator node crashes under it (the
- * other two keep a majority), the replica takes the lease, and the old
- * primary accepts the driver's writes meanwhile unless fencing refuses. */
+/* A clock stepped 5s back while the primary holds its lease makes it
+ * believe that lease for 5s longer: here its coordinator node crashes under
+ * it (the other two keep a majority) at 1s, its clock steps at 1.2s, the
+ * replica takes the lease, and the old primary accepts the driver's writes
+ * meanwhile unless fencing refuses. (A step before its last renewal would
+ * change nothing: the holder times each lease from when it asked.) */
 static const struct row skew_rows[] = {
 	{0, W, 1, 0}, {6 * S, W, 1, 0}, {7 * S, W, 2, 0},
 };
 static const struct frow skew_faults[] = {
-	{500 * MS, "m", ASIM_FAULT_CLOCK_SKEW, 0, true, -5 * S},
 	{1 * S, "coord", ASIM_FAULT_CRASH, 0, true, 0},
+	{1200 * MS, "m", ASIM_FAULT_CLOCK_SKEW, 0, true, -5 * S},
 };
 static const struct {
 	const char *fencing;
@@ -448,6 +456,73 @@ START_TEST(coord_lease_clock_skew)
 	ck_assert_uint_eq(o->conflicting_writes, skew_cases[_i].conflicting);
 	ck_assert_int_gt(o->two_leader, 0);
 	rig_free(&g);
+}
+END_TEST
+
+/* Overlapping skews add up, as everywhere else (model_clock): steps of 3s
+ * and 2s back give the 5s of coord_lease_clock_skew, and the old primary
+ * takes both writes at 6s and 7s. The old code kept only the latest skew
+ * (2s: it let go at 4.5s and took none). */
+static const struct frow skews_add_faults[] = {
+	{1 * S, "coord", ASIM_FAULT_CRASH, 0, true, 0},
+	{1200 * MS, "m", ASIM_FAULT_CLOCK_SKEW, 0, true, -3 * S},
+	{1300 * MS, "m", ASIM_FAULT_CLOCK_SKEW, 0, true, -2 * S},
+};
+
+START_TEST(coord_lease_clock_skews_add_up)
+{
+	struct rig g;
+	rig_build(&g,
+	          "coord: {kind: coordinator, nodes: 3, zones: [a, b, c]}\n"
+	          "m: {kind: database, replicas: 1, zones: [a, b], read_time: 1ms, write_time: 1ms,\n"
+	          "    leadership: {coordinator: coord, lease_ttl: 2s, renew_every: 500ms}}\n",
+	          skew_rows, 3, skews_add_faults, 3);
+	rig_run(&g, 12 * S);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->conflicting_writes, 2);
+	rig_free(&g);
+}
+END_TEST
+
+/* A holder times its lease on its own clock from when it asked, so a clock
+ * that is off by a constant changes nothing, and a drift does: the primary's
+ * clock is stepped 5s back at 100ms, and its coordinator node crashes at 5s.
+ * Its last renewal left at 4.5s: with a clock that keeps time it lets go at
+ * 6.5s, before the replica is granted the lease at 7.001s (no two leaders,
+ * the writes at 8s and 9s go to the replica); with a clock running at half
+ * speed from 100ms its 2s lease lasts 4s, to 8.5s, and takes the write at
+ * 8s. The old code read the coordinator's absolute expiry (6.501s) on the
+ * skewed clock: it believed to 11.5s with the offset (2 conflicting writes,
+ * two leaders for 4.5s). */
+static const struct row offset_rows[] = {
+	{0, W, 1, 0}, {8 * S, W, 1, 0}, {9 * S, W, 2, 0},
+};
+static const struct {
+	double drift;
+	uint64_t conflicting;
+	double two_leader_s;
+} offset_cases[] = {{0, 0, 0}, {-0.5, 1, 1.499}};
+
+START_TEST(coord_lease_clock_offset_harmless)
+{
+	struct frow faults[] = {
+		{100 * MS, "m", ASIM_FAULT_CLOCK_SKEW, 0, true, -5 * S},
+		{5 * S, "coord", ASIM_FAULT_CRASH, 0, true, 0},
+	};
+	skew_drift = offset_cases[_i].drift;
+	struct rig g;
+	rig_build(&g,
+	          "coord: {kind: coordinator, nodes: 3, zones: [a, b, c]}\n"
+	          "m: {kind: database, replicas: 1, zones: [a, b], read_time: 1ms, write_time: 1ms,\n"
+	          "    leadership: {coordinator: coord, lease_ttl: 2s, renew_every: 500ms}}\n",
+	          offset_rows, 3, faults, 2);
+	rig_run(&g, 12 * S);
+	const struct asim_outcome *o = asim_kernel_outcome(g.k);
+	ck_assert_uint_eq(o->leader_changes, 1);
+	ck_assert_uint_eq(o->conflicting_writes, offset_cases[_i].conflicting);
+	ck_assert_double_eq_tol(asim_time_to_seconds(o->two_leader), offset_cases[_i].two_leader_s,
+	                        2e-3);
+	rig_free(&g);
+	skew_drift = 0;
 }
 END_TEST
 
@@ -810,6 +885,8 @@ static Suite *coord_suite(void)
 	tcase_add_loop_test(tc, coord_split_brain_and_fencing, 0, 2);
 	tcase_add_test(tc, coord_majority_loss_stops_grants);
 	tcase_add_loop_test(tc, coord_lease_clock_skew, 0, 2);
+	tcase_add_loop_test(tc, coord_lease_clock_offset_harmless, 0, 2);
+	tcase_add_test(tc, coord_lease_clock_skews_add_up);
 	tcase_add_loop_test(tc, coord_read_your_writes, 0, 2);
 	tcase_add_test(tc, coord_read_your_writes_per_user);
 	tcase_add_loop_test(tc, coord_idempotency_keys, 0, 2);

@@ -234,6 +234,35 @@ START_TEST(faults_crashed_primary_applies_no_writes)
 }
 END_TEST
 
+/* A crash loses the work queued and in service at the crashed instance, as
+ * a service's does: a primary without failover, one connection, writes of
+ * 1 s arriving every 200 ms (a queue that only grows), down from 10 s to
+ * 30 s. It commits a write each second while up and nothing while down; it
+ * restarts with an empty queue. The old code went on serving the writes
+ * queued before the crash while it was down: 40 served, utilisation 1 and
+ * a queue of up to 60 (40 at the crash, 20 left at the restart plus 40),
+ * where now it serves 20, is busy half the time and queues at most 40. */
+START_TEST(faults_crash_loses_queued_database_work)
+{
+	const char *text =
+		"duration: 40s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 5/s, arrivals: constant, mix: {write: 1.0}, "
+		"timeout: 1h, target: db}\n"
+		"  db: {kind: database, connections: 1, read_time: 1s, write_time: 1s}\n"
+		"faults:\n"
+		"  - {kind: crash, component: db, at: 10s, for: 20s}\n";
+	struct asim_results *r = run(text, NULL);
+	double served = num(r, "components.db.served[0]");
+	ck_assert_msg(fabs(served - 20) <= 1, "served %g, expected 20", served);
+	double busy = num(r, "components.db.utilization");
+	ck_assert_msg(fabs(busy - 0.5) <= 0.03, "utilization %g", busy);
+	double queued = num(r, "components.db.queue_max");
+	ck_assert_msg(queued <= 41, "queue_max %g", queued);
+	done(r);
+}
+END_TEST
+
 START_TEST(faults_slow_quadruples)
 {
 	const char *text =
@@ -341,6 +370,28 @@ START_TEST(faults_load_spike_doubles)
 }
 END_TEST
 
+/* A ramp adds on average half of the factor's extra load over its length,
+ * as a linear one does: 1000/s evenly spaced, a spike x3 ramping over its
+ * 10 s adds 10 s x 2000/s x 1/2 = 10000 requests to the 30000 of the run.
+ * The old steps, each at the ramp's value at its start, added 15/32 of it
+ * (39382 requests in all); evenly spaced arrivals restart their grid at
+ * each of the 16 steps, which may add or drop one request per step. */
+START_TEST(faults_load_spike_ramp_averages_half)
+{
+	const char *text =
+		"duration: 30s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 1000/s, arrivals: constant, target: api}\n"
+		"  api: {kind: service, concurrency: 1000, service_time: 1ms}\n"
+		"faults:\n"
+		"  - {kind: load_spike, component: users, factor: 3, ramp: 10s, at: 10s, for: 10s}\n";
+	struct asim_results *r = run(text, NULL);
+	double n = num(r, "requests");
+	ck_assert_msg(fabs(n - 40000) <= 20, "requests %g, expected 40000", n);
+	done(r);
+}
+END_TEST
+
 START_TEST(faults_load_spike_closed_loop_adds_users)
 {
 	/* 20 users, each a request of 10ms then 100ms of thinking: 20 / 0.11s.
@@ -444,11 +495,13 @@ static Suite *faults_suite(void)
 	tcase_add_loop_test(tc, faults_pause_freezes_work_in_progress, 0,
 	                    (int)(sizeof pauses / sizeof pauses[0]));
 	tcase_add_test(tc, faults_crashed_primary_applies_no_writes);
+	tcase_add_test(tc, faults_crash_loses_queued_database_work);
 	tcase_add_test(tc, faults_slow_quadruples);
 	tcase_add_test(tc, faults_error_rate_share);
 	tcase_add_test(tc, faults_partition_times_out);
 	tcase_add_test(tc, faults_loss_share);
 	tcase_add_test(tc, faults_load_spike_doubles);
+	tcase_add_test(tc, faults_load_spike_ramp_averages_half);
 	tcase_add_test(tc, faults_load_spike_closed_loop_adds_users);
 	tcase_add_test(tc, faults_windows_and_labels);
 	tcase_add_test(tc, faults_zone_loss_fixed_meets_slo);
