@@ -118,7 +118,7 @@ static const struct asim_value *lookup(const struct asim_results *r, size_t hint
 	return asim_results_get(r, path);
 }
 
-/* Copies a value as it is. */
+/* Copies a value as it is, a placeholder staying one. */
 static void copy_value(struct asim_results *out, const struct asim_value *v)
 {
 	switch (v->kind) {
@@ -141,6 +141,8 @@ static void copy_value(struct asim_results *out, const struct asim_value *v)
 		asim_results_list(out, "%s", v->path);
 		break;
 	}
+	if (v->unmeasured)
+		asim_results_unmeasured(out, "%s", v->path);
 }
 
 static bool is_setting(const char *path)
