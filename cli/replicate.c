@@ -3,6 +3,7 @@
 #include "archsim/stats.h"
 
 #include <pthread.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,14 +178,16 @@ void asim_replicate_aggregate(const struct asim_results *reps, uint32_t n,
 			}
 			/* A boolean is the share of all replications where it held: one
 			 * where it is absent (a flag only set when raised) did not. A
-			 * placeholder (no request, an empty histogram) counts no more
-			 * than an absent value: its 0 ms is no latency. */
+			 * placeholder (no request, an empty histogram, no recovery)
+			 * counts no more than an absent value: its 0 ms is no latency.
+			 * Nor does a number that is not finite (JSON null), so that
+			 * one replication's null does not make the mean null. */
 			bool share = v->kind == ASIM_VAL_BOOL;
 			size_t m = 0;
 			for (uint32_t j = share ? 0 : r; j < n; j++) {
 				const struct asim_value *w = lookup(&reps[j], i, v->path);
 				if (w && w->kind != ASIM_VAL_STRING && w->kind != ASIM_VAL_LIST &&
-				    !w->unmeasured)
+				    !w->unmeasured && isfinite(w->num))
 					vals[m++] = w->num;
 				else if (share)
 					vals[m++] = 0;
