@@ -204,8 +204,11 @@ void asim_replicate_aggregate(const struct asim_results *reps, uint32_t n,
 				asim_results_count(out, n, "replications");
 			else if (share)
 				asim_results_real(out, mean, "%s", v->path);
-			else
-				asim_results_ci(out, mean, mean - half, mean + half, "%s", v->path);
+			else {
+				double lo = mean - half, hi = mean + half;
+				asim_ci_clamp(v->path, &lo, &hi);
+				asim_results_ci(out, mean, lo, hi, "%s", v->path);
+			}
 		}
 	}
 	free(vals);

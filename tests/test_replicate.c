@@ -362,6 +362,36 @@ START_TEST(replicate_recovery_of_those_that_recovered)
 }
 END_TEST
 
+START_TEST(replicate_share_intervals_stay_in_range)
+{
+	/* Availability 1, 1 and 0.4: the Student-t interval of the mean 0.8 is
+	 * [-0.06, 1.66]; a share's is clamped to [0, 1]. A figure that is not a
+	 * share (throughput) keeps its interval. */
+	static const double avail[] = {1, 1, 0.4};
+	struct asim_results reps[3], out;
+	for (int i = 0; i < 3; i++) {
+		asim_results_init(&reps[i]);
+		asim_results_real(&reps[i], avail[i], "availability");
+		asim_results_real(&reps[i], avail[i], "components.api.utilization");
+		asim_results_real(&reps[i], avail[i], "throughput_rps");
+	}
+	asim_results_init(&out);
+	asim_replicate_aggregate(reps, 3, &out);
+	static const char *const shares[] = {"availability", "components.api.utilization"};
+	for (int i = 0; i < 2; i++) {
+		const struct asim_value *v = asim_results_get(&out, shares[i]);
+		ck_assert_msg(v && v->kind == ASIM_VAL_CI && fabs(v->num - 0.8) < 1e-9 && v->lo == 0 &&
+		                  v->hi == 1,
+		              "%s %g [%g, %g]", shares[i], v ? v->num : -1, v ? v->lo : -1, v ? v->hi : -1);
+	}
+	const struct asim_value *t = asim_results_get(&out, "throughput_rps");
+	ck_assert(t && t->lo < -0.05 && t->hi > 1.6);
+	asim_results_finish(&out);
+	for (int i = 0; i < 3; i++)
+		asim_results_finish(&reps[i]);
+}
+END_TEST
+
 START_TEST(compare_more_servers_is_better)
 {
 	make_tmpdir("asim-rep");
@@ -567,6 +597,7 @@ static Suite *replicate_suite(void)
 	tcase_add_test(tc, replicate_percentile_ci_covers_bucket_resolution);
 	tcase_add_test(tc, replicate_placeholders_left_out);
 	tcase_add_test(tc, replicate_recovery_of_those_that_recovered);
+	tcase_add_test(tc, replicate_share_intervals_stay_in_range);
 	tcase_add_test(tc, compare_more_servers_is_better);
 	tcase_add_test(tc, compare_exit_codes);
 	tcase_add_test(tc, series_rows_and_headers);
