@@ -329,6 +329,17 @@ if command -v gnuplot >/dev/null 2>&1; then
 	expect_exit 0 "sweep --plot with a failing point" "$bin" sweep -q --duration 4s \
 		--set users.rate=1000,20000 tests/data/small.yaml --plot "$tmp/sweep2"
 	expect_grep "failed points circled" "SLO failed" "$tmp/sweep2/sweep.svg"
+	# Warm-up ends at 1.5 s, within a 1 s window: shaded up to 1.5 s as with
+	# 500 ms windows (the label sits mid-shade), not up to the window's end.
+	for w in 1s 500ms; do
+		expect_exit 0 "run --plot warm-up in a $w window" "$bin" run -q --duration 4s \
+			--window "$w" --set warmup=1500ms tests/data/small.yaml --plot "$tmp/wu$w"
+		grep -B3 '>warm-up<' "$tmp/wu$w/latency.svg" | grep -o 'translate([^)]*)' \
+			>"$tmp/wu$w.at"
+	done
+	if [ -s "$tmp/wu1s.at" ] && cmp -s "$tmp/wu1s.at" "$tmp/wu500ms.at"; then
+		ok "warm-up shaded to its end, not its window's"; else
+		fail "warm-up shaded to its end, not its window's"; fi
 	# A point without a successful request (a 1us timeout) has no latency:
 	# sweep.csv says NaN, not the placeholder's 0 ms, and the p95 line breaks
 	# there rather than bridging it.
