@@ -191,7 +191,9 @@ static void put_ci(struct asim_results *out, const char *path, const double *v, 
 {
 	double mean, half;
 	asim_ci95_of(path, v, m, &mean, &half);
-	asim_results_ci(out, mean, mean - half, mean + half, "metrics[%zu].%s", i, field);
+	double lo = mean - half, hi = mean + half;
+	asim_ci_clamp(path, &lo, &hi);
+	asim_results_ci(out, mean, lo, hi, "metrics[%zu].%s", i, field);
 }
 
 /* Adds metrics[], returning the verdicts' inputs to the threshold checks. */

@@ -150,6 +150,24 @@ static bool read_info(const char *dir, struct plot_info *pi)
 			pi->warmup = t_end;
 	}
 	fclose(f);
+	/* A window that straddles the end of warm-up is flagged as warm-up, so
+	 * the flags alone would shade it to its own end: the instant itself is
+	 * results.json's top-level warmup_s, when it lies within that window. */
+	snprintf(path, sizeof path, "%s/results.json", dir);
+	f = fopen(path, "r");
+	if (f) {
+		while (fgets(line, sizeof line, f)) {
+			static const char key[] = "  \"warmup_s\": ";
+			if (strncmp(line, key, sizeof key - 1))
+				continue;
+			char *end;
+			double w = strtod(line + sizeof key - 1, &end);
+			if (end != line + sizeof key - 1 && w > 0 && w < pi->warmup)
+				pi->warmup = w;
+			break;
+		}
+		fclose(f);
+	}
 	snprintf(path, sizeof path, "%s/faults.csv", dir);
 	f = fopen(path, "r");
 	if (f) {

@@ -68,6 +68,11 @@ void asim_recovery_report(const struct asim_series *ser, struct asim_results *r)
 		asim_results_real(r, v.baseline_rps, "recovery.%s.baseline_rps", name);
 		asim_results_bool(r, v.recovered, "recovery.%s.recovered", name);
 		asim_results_real(r, v.recovery_s, "recovery.%s.recovery_s", name);
+		/* Not recovered, there is no recovery time (null): replications
+		 * average the times of those that recovered, and "recovered"
+		 * becomes the share that did. */
+		if (!v.recovered)
+			asim_results_unmeasured(r, "recovery.%s.recovery_s", name);
 		asim_results_bool(r, v.metastable, "recovery.%s.metastable", name);
 	}
 }

@@ -3,6 +3,7 @@
 #include "archsim/stats.h"
 
 #include <pthread.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,7 +119,7 @@ static const struct asim_value *lookup(const struct asim_results *r, size_t hint
 	return asim_results_get(r, path);
 }
 
-/* Copies a value as it is. */
+/* Copies a value as it is, a placeholder staying one. */
 static void copy_value(struct asim_results *out, const struct asim_value *v)
 {
 	switch (v->kind) {
@@ -141,6 +142,8 @@ static void copy_value(struct asim_results *out, const struct asim_value *v)
 		asim_results_list(out, "%s", v->path);
 		break;
 	}
+	if (v->unmeasured)
+		asim_results_unmeasured(out, "%s", v->path);
 }
 
 static bool is_setting(const char *path)
@@ -175,14 +178,16 @@ void asim_replicate_aggregate(const struct asim_results *reps, uint32_t n,
 			}
 			/* A boolean is the share of all replications where it held: one
 			 * where it is absent (a flag only set when raised) did not. A
-			 * placeholder (no request, an empty histogram) counts no more
-			 * than an absent value: its 0 ms is no latency. */
+			 * placeholder (no request, an empty histogram, no recovery)
+			 * counts no more than an absent value: its 0 ms is no latency.
+			 * Nor does a number that is not finite (JSON null), so that
+			 * one replication's null does not make the mean null. */
 			bool share = v->kind == ASIM_VAL_BOOL;
 			size_t m = 0;
 			for (uint32_t j = share ? 0 : r; j < n; j++) {
 				const struct asim_value *w = lookup(&reps[j], i, v->path);
 				if (w && w->kind != ASIM_VAL_STRING && w->kind != ASIM_VAL_LIST &&
-				    !w->unmeasured)
+				    !w->unmeasured && isfinite(w->num))
 					vals[m++] = w->num;
 				else if (share)
 					vals[m++] = 0;
@@ -199,8 +204,11 @@ void asim_replicate_aggregate(const struct asim_results *reps, uint32_t n,
 				asim_results_count(out, n, "replications");
 			else if (share)
 				asim_results_real(out, mean, "%s", v->path);
-			else
-				asim_results_ci(out, mean, mean - half, mean + half, "%s", v->path);
+			else {
+				double lo = mean - half, hi = mean + half;
+				asim_ci_clamp(v->path, &lo, &hi);
+				asim_results_ci(out, mean, lo, hi, "%s", v->path);
+			}
 		}
 	}
 	free(vals);

@@ -6,7 +6,7 @@
  *   replications that have the path and measured it (placeholders, see
  *   asim_results_unmeasured, are left out; with none measured the
  *   placeholder stays one), with a 95% Student-t interval
- *   (asim_ci95); the run settings seed, duration_s and warmup_s stay plain
+ *   (asim_ci95), clamped to [0, 1] for shares (asim_ci_clamp); the run settings seed, duration_s and warmup_s stay plain
  *   and "replications" is N;
  * - booleans become the share of the n replications where they were true
  *   (a replication without the path counts as false: flags such as

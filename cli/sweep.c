@@ -204,6 +204,15 @@ static bool is_axis(const char *assign)
 	return eq && eq[1] != '[' && eq[1] != '{' && (strstr(eq, "..") || strchr(eq, ','));
 }
 
+/* The figure at path, or NaN when the run did not measure it (a latency
+ * with no successful request, the availability of no request): the
+ * placeholder's 0 ms would be plotted and tabled as a real latency. */
+static double measured(const struct asim_results *r, const char *path)
+{
+	const struct asim_value *v = asim_results_get(r, path);
+	return v && !v->unmeasured ? asim_results_num(r, path, NAN) : NAN;
+}
+
 static int run_point(struct asim_sweep *sw, const char **sets, const char *value, bool bisect,
                      size_t index, size_t total, struct asim_diag *d)
 {
@@ -248,10 +257,10 @@ static int run_point(struct asim_sweep *sw, const char **sets, const char *value
 			pt->x = NAN;
 		pt->bisect = bisect;
 		pt->ok = asim_scenario_judge(s, &r) && st == ASIM_RUN_DONE;
-		pt->p50 = asim_results_num(&r, "latency_ms.p50", NAN);
-		pt->p95 = asim_results_num(&r, "latency_ms.p95", NAN);
-		pt->p99 = asim_results_num(&r, "latency_ms.p99", NAN);
-		pt->availability = asim_results_num(&r, "availability", NAN);
+		pt->p50 = measured(&r, "latency_ms.p50");
+		pt->p95 = measured(&r, "latency_ms.p95");
+		pt->p99 = measured(&r, "latency_ms.p99");
+		pt->availability = measured(&r, "availability");
 		pt->throughput = asim_results_num(&r, "throughput_rps", NAN);
 		sw->replications = s->replications;
 		sw->nslo = s->nslo;

@@ -319,8 +319,14 @@ static enum perr parse_time(const char *text, asim_time *out)
 	if (*p == '-') {
 		/* Only call it negative when the rest would have been a duration;
 		 * "-x" is just not a duration. */
-		asim_time ignored;
-		enum perr e = parse_time(p + 1, &ignored);
+		asim_time mag;
+		enum perr e = parse_time(p + 1, &mag);
+		/* "-0s" is zero, not a negative duration: it gets the key's range
+		 * check, which says a duration must be positive where it must. */
+		if (e == P_OK && mag == 0) {
+			*out = 0;
+			return P_OK;
+		}
 		return e == P_OK || e == P_FINE || e == P_RANGE ? P_NEGATIVE : e;
 	}
 	if (*p == '+')

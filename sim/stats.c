@@ -160,6 +160,27 @@ void asim_ci95_of(const char *path, const double *values, size_t n, double *mean
 		*halfwidth += asim_hist_quantile_error(*mean);
 }
 
+bool asim_share_path(const char *path)
+{
+	static const char *const shares[] = {"availability", "utilization", "wait_probability",
+	                                     "hit_ratio"};
+	const char *last = strrchr(path, '.');
+	last = last ? last + 1 : path;
+	for (size_t i = 0; i < sizeof shares / sizeof shares[0]; i++)
+		if (!strcmp(last, shares[i]))
+			return true;
+	return false;
+}
+
+void asim_ci_clamp(const char *path, double *lo, double *hi)
+{
+	if (!asim_share_path(path))
+		return;
+	/* A share cannot leave [0, 1], though mean +- t * sd / sqrt(n) can. */
+	*lo = *lo < 0 ? 0 : *lo > 1 ? 1 : *lo;
+	*hi = *hi < 0 ? 0 : *hi > 1 ? 1 : *hi;
+}
+
 void asim_hist_report(struct asim_results *r, const struct asim_hist *h, const char *prefixfmt,
                       ...)
 {

@@ -329,6 +329,26 @@ if command -v gnuplot >/dev/null 2>&1; then
 	expect_exit 0 "sweep --plot with a failing point" "$bin" sweep -q --duration 4s \
 		--set users.rate=1000,20000 tests/data/small.yaml --plot "$tmp/sweep2"
 	expect_grep "failed points circled" "SLO failed" "$tmp/sweep2/sweep.svg"
+	# Warm-up ends at 1.5 s, within a 1 s window: shaded up to 1.5 s as with
+	# 500 ms windows (the label sits mid-shade), not up to the window's end.
+	for w in 1s 500ms; do
+		expect_exit 0 "run --plot warm-up in a $w window" "$bin" run -q --duration 4s \
+			--window "$w" --set warmup=1500ms tests/data/small.yaml --plot "$tmp/wu$w"
+		grep -B3 '>warm-up<' "$tmp/wu$w/latency.svg" | grep -o 'translate([^)]*)' \
+			>"$tmp/wu$w.at"
+	done
+	if [ -s "$tmp/wu1s.at" ] && cmp -s "$tmp/wu1s.at" "$tmp/wu500ms.at"; then
+		ok "warm-up shaded to its end, not its window's"; else
+		fail "warm-up shaded to its end, not its window's"; fi
+	# A point without a successful request (a 1us timeout) has no latency:
+	# sweep.csv says NaN, not the placeholder's 0 ms, and the p95 line breaks
+	# there rather than bridging it.
+	expect_exit 0 "sweep --plot with a point without latency" "$bin" sweep -q --duration 4s \
+		--set users.timeout=50ms,40ms,1us,30ms,20ms tests/data/small.yaml --plot "$tmp/sweep3"
+	expect_grep "sweep.csv NaN without latency" "^1us,1,NaN,NaN,NaN,0," "$tmp/sweep3/sweep.csv"
+	tr '\n' ' ' <"$tmp/sweep3/sweep.svg" >"$tmp/sweep3/sweep.flat"
+	expect_grep "sweep p95 breaks at the point" "stroke='rgb(255, 127,  14)'  d='M[^']*M" \
+		"$tmp/sweep3/sweep.flat"
 	expect_exit 0 "compare --plot" "$bin" compare --reps 2 --plot "$tmp/cmp" \
 		examples/ci/base.yaml examples/ci/candidate.yaml
 	if [ -s "$tmp/cmp/compare_cdf.png" ] && [ -s "$tmp/cmp/compare_p95.svg" ] &&

@@ -271,6 +271,9 @@ static const struct {
 	 "(units: ns, us, ms, s, m, min, h, d)"},
 	{"abc", 0, ASIM_TIME_MAX, "expected a duration (e.g. 250ms) for 'timeout', got 'abc'"},
 	{"-5s", 0, ASIM_TIME_MAX, "'timeout' must not be negative, got '-5s'"},
+	/* Minus zero is zero: not negative, and out of range where zero is. */
+	{"-0s", 0, ASIM_TIME_MAX, NULL},
+	{"-0s", ASIM_MS, 36 * ASIM_HOUR, "'timeout' must be between 1ms and 36h, got '-0s'"},
 	{"0.5ns", 0, ASIM_TIME_MAX,
 	 "expected a duration (e.g. 250ms) for 'timeout', got '0.5ns' "
 	 "(below nanosecond resolution)"},

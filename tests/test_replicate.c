@@ -4,6 +4,7 @@
  * series files, and (when gnuplot is on PATH) the plot files. */
 #include <check.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "compare.h"
 #include "plot.h"
+#include "recovery.h"
 #include "replicate.h"
 #include "series.h"
 #include "tmpdir.h"
@@ -304,6 +306,92 @@ static const char *field(const struct asim_results *r, long i, const char *f, do
 	return v->str;
 }
 
+/* A series of 1 s windows, 100 successes each, a fault at 5-8 s with none,
+ * and after it none again until back_at (no recovery when past the end). */
+static void recovery_of_run(struct asim_results *r, int back_at)
+{
+	struct asim_series_row rows[20];
+	memset(rows, 0, sizeof rows);
+	for (int i = 0; i < 20; i++) {
+		rows[i].start = i * ASIM_S;
+		rows[i].end = (i + 1) * ASIM_S;
+		rows[i].succeeded = (i >= 5 && i < back_at) ? 0 : 100;
+	}
+	struct asim_fault_window f = {.start = 5 * ASIM_S, .end = 8 * ASIM_S, .label = "crash api"};
+	struct asim_series ser = {.rows = rows, .nrows = 20, .faults = &f, .nfaults = 1};
+	asim_recovery_report(&ser, r);
+}
+
+START_TEST(replicate_recovery_of_those_that_recovered)
+{
+	/* Two replications recover 2 s and 4 s after the fault, one never does
+	 * (recovery_s null): the aggregate is the mean of the two, with the
+	 * share that recovered beside it, not null. */
+	struct asim_results reps[3], out;
+	static const int back_at[] = {10, 12, 99};
+	for (int i = 0; i < 3; i++) {
+		asim_results_init(&reps[i]);
+		recovery_of_run(&reps[i], back_at[i]);
+	}
+	const struct asim_value *v = asim_results_get(&reps[2], "recovery.crash_api.recovery_s");
+	ck_assert(v && isnan(v->num) && v->unmeasured);
+	asim_results_init(&out);
+	asim_replicate_aggregate(reps, 3, &out);
+	v = asim_results_get(&out, "recovery.crash_api.recovery_s");
+	ck_assert_msg(v && v->kind == ASIM_VAL_CI && fabs(v->num - 3) < 1e-9 && !v->unmeasured,
+	              "recovery_s %g", v ? v->num : -1);
+	ck_assert(isfinite(v->lo) && isfinite(v->hi) && v->lo < 3 && v->hi > 3);
+	ck_assert_double_eq_tol(asim_results_num(&out, "recovery.crash_api.recovered", -1), 2.0 / 3,
+	                        1e-9);
+	asim_results_finish(&out);
+	/* None recovered: it stays null. */
+	struct asim_results never[2];
+	for (int i = 0; i < 2; i++) {
+		asim_results_init(&never[i]);
+		recovery_of_run(&never[i], 99);
+	}
+	asim_results_init(&out);
+	asim_replicate_aggregate(never, 2, &out);
+	v = asim_results_get(&out, "recovery.crash_api.recovery_s");
+	ck_assert(v && isnan(v->num) && v->unmeasured);
+	asim_results_finish(&out);
+	for (int i = 0; i < 2; i++)
+		asim_results_finish(&never[i]);
+	for (int i = 0; i < 3; i++)
+		asim_results_finish(&reps[i]);
+}
+END_TEST
+
+START_TEST(replicate_share_intervals_stay_in_range)
+{
+	/* Availability 1, 1 and 0.4: the Student-t interval of the mean 0.8 is
+	 * [-0.06, 1.66]; a share's is clamped to [0, 1]. A figure that is not a
+	 * share (throughput) keeps its interval. */
+	static const double avail[] = {1, 1, 0.4};
+	struct asim_results reps[3], out;
+	for (int i = 0; i < 3; i++) {
+		asim_results_init(&reps[i]);
+		asim_results_real(&reps[i], avail[i], "availability");
+		asim_results_real(&reps[i], avail[i], "components.api.utilization");
+		asim_results_real(&reps[i], avail[i], "throughput_rps");
+	}
+	asim_results_init(&out);
+	asim_replicate_aggregate(reps, 3, &out);
+	static const char *const shares[] = {"availability", "components.api.utilization"};
+	for (int i = 0; i < 2; i++) {
+		const struct asim_value *v = asim_results_get(&out, shares[i]);
+		ck_assert_msg(v && v->kind == ASIM_VAL_CI && fabs(v->num - 0.8) < 1e-9 && v->lo == 0 &&
+		                  v->hi == 1,
+		              "%s %g [%g, %g]", shares[i], v ? v->num : -1, v ? v->lo : -1, v ? v->hi : -1);
+	}
+	const struct asim_value *t = asim_results_get(&out, "throughput_rps");
+	ck_assert(t && t->lo < -0.05 && t->hi > 1.6);
+	asim_results_finish(&out);
+	for (int i = 0; i < 3; i++)
+		asim_results_finish(&reps[i]);
+}
+END_TEST
+
 START_TEST(compare_more_servers_is_better)
 {
 	make_tmpdir("asim-rep");
@@ -508,6 +596,8 @@ static Suite *replicate_suite(void)
 	tcase_add_test(tc, replicate_aggregate_booleans_as_shares);
 	tcase_add_test(tc, replicate_percentile_ci_covers_bucket_resolution);
 	tcase_add_test(tc, replicate_placeholders_left_out);
+	tcase_add_test(tc, replicate_recovery_of_those_that_recovered);
+	tcase_add_test(tc, replicate_share_intervals_stay_in_range);
 	tcase_add_test(tc, compare_more_servers_is_better);
 	tcase_add_test(tc, compare_exit_codes);
 	tcase_add_test(tc, series_rows_and_headers);

@@ -148,5 +148,11 @@ void asim_ci95(const double *values, size_t n, double *mean, double *halfwidth);
  * histogram's resolution at the mean (asim_hist_quantile_error). */
 void asim_ci95_of(const char *path, const double *values, size_t n, double *mean,
                   double *halfwidth);
+/* Whether path's figure is a share, between 0 and 1 (availability,
+ * utilization, wait_probability, hit_ratio). */
+bool asim_share_path(const char *path);
+/* Clamps an interval [*lo, *hi] of a share (asim_share_path) to [0, 1];
+ * other paths are left as they are. Not for differences of shares. */
+void asim_ci_clamp(const char *path, double *lo, double *hi);
 
 #endif
