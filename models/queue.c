@@ -1,5 +1,6 @@
 /* queue: an event log / message queue between producers and a pool of
- * consumers (a worker component).
+ * consumers (a worker component, or a service: it answers each delivery as a
+ * request, and an ok answer acks it).
  *
  * Producing: a producer's call is answered OK as soon as its message is
  * stored (the work itself is asynchronous for the producer). The queue holds
