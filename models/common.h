@@ -163,9 +163,15 @@ enum inst_edge inst_fault_apply(struct inst_fault *fs, const struct asim_fault *
  * starts a timed step owes, when the step is due, the pause time since:
  * a pause freezes work in progress, whether it ends before the step is due
  * or not. */
+static inline asim_time pause_clock_of(asim_time paused_total, bool paused, asim_time paused_at,
+                                       asim_time now)
+{
+	return paused_total + (paused ? now - paused_at : 0);
+}
+
 static inline asim_time inst_fault_pause_clock(const struct inst_fault *fs, asim_time now)
 {
-	return fs->paused_total + (fs->paused ? now - fs->paused_at : 0);
+	return pause_clock_of(fs->paused_total, fs->paused, fs->paused_at, now);
 }
 
 /* A service time t as a slowed instance takes it: t * factor + added. */

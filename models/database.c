@@ -458,10 +458,11 @@ static void track_primary(struct database *s, asim_time now)
 	asim_tw_set(&s->primary_busy, now, s->inst[p].busy);
 }
 
-/* The instance's time spent paused up to now (see inst_fault_pause_clock). */
+/* The instance's time spent paused up to now (see inst_fault_pause_clock;
+ * a database instance keeps its fault counters itself). */
 static asim_time pause_clock(const struct instance *in, asim_time now)
 {
-	return in->paused_total + (in->paused ? now - in->paused_at : 0);
+	return pause_clock_of(in->paused_total, in->paused, in->paused_at, now);
 }
 
 static void begin(struct asim_component *c, struct database *s, struct job *j)
