@@ -337,7 +337,7 @@ bool asim_compare(const struct asim_scenario *base, const struct asim_scenario *
 		asim_results_finish(&b[i]);
 	free(b);
 	if (!ran && !asim_diag_count(d))
-		asim_diag_error(d, (struct asim_mark){cand->doc->file, 0, 0}, "a run stopped early: %s",
+		asim_diag_error(d, (struct asim_mark){.file = cand->doc->file, .line = 0, .col = 0}, "a run stopped early: %s",
 		                asim_run_status_str(sb != ASIM_RUN_DONE ? sb : sc));
 	return ran && !out->oom;
 }

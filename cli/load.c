@@ -68,12 +68,12 @@ struct loader {
 
 static struct asim_mark mark_of(const struct loader *l, yaml_mark_t m)
 {
-	return (struct asim_mark){l->file, (int)m.line + 1, (int)m.column + 1};
+	return (struct asim_mark){.file = l->file, .line = (int)m.line + 1, .col = (int)m.column + 1};
 }
 
 static struct asim_mark file_mark(const struct loader *l)
 {
-	return (struct asim_mark){l->file, 0, 0};
+	return (struct asim_mark){.file = l->file, .line = 0, .col = 0};
 }
 
 static void report(struct loader *l, struct asim_mark mark, bool fatal, const char *fmt, ...)
@@ -114,7 +114,7 @@ static struct asim_mark mark_at_offset(const struct loader *l, size_t offset)
 			col++;
 		}
 	}
-	return (struct asim_mark){l->file, line, col};
+	return (struct asim_mark){.file = l->file, .line = line, .col = col};
 }
 
 /* The byte at a scanner mark (line and column are characters). */
@@ -240,31 +240,43 @@ static void end_anchor(struct loader *l, size_t i, const struct asim_cfg *node, 
 	l->anchors[i].height = height;
 }
 
-static struct asim_cfg *copy_tree(const struct asim_cfg *n)
+/* m, as reached through the alias at via (see struct asim_mark). An alias
+ * inside an anchor that is itself aliased takes the outer alias: the use
+ * that put the value where it is. */
+static struct asim_mark through(struct asim_mark m, struct asim_mark via)
+{
+	m.via_line = via.line;
+	m.via_col = via.col;
+	return m;
+}
+
+/* A copy of the anchored tree n for the alias at via. */
+static struct asim_cfg *copy_tree(const struct asim_cfg *n, struct asim_mark via)
 {
 	struct asim_cfg *c;
 	switch (n->type) {
 	case ASIM_CFG_SCALAR:
-		c = asim_cfg_new_scalar(n->text, n->mark);
+		c = asim_cfg_new_scalar(n->text, through(n->mark, via));
 		if (c)
 			c->quoted = n->quoted;
 		return c;
 	case ASIM_CFG_NULL:
-		return asim_cfg_new_null(n->mark);
+		return asim_cfg_new_null(through(n->mark, via));
 	case ASIM_CFG_MAP:
-		c = asim_cfg_new_map(n->mark);
+		c = asim_cfg_new_map(through(n->mark, via));
 		for (size_t i = 0; c && i < n->n; i++) {
-			struct asim_cfg *v = copy_tree(n->pairs[i].value);
-			if (!v || !asim_cfg_map_add(c, n->pairs[i].key, n->pairs[i].key_mark, v)) {
+			struct asim_cfg *v = copy_tree(n->pairs[i].value, via);
+			if (!v || !asim_cfg_map_add(c, n->pairs[i].key,
+			                            through(n->pairs[i].key_mark, via), v)) {
 				asim_cfg_free(c);
 				return NULL;
 			}
 		}
 		return c;
 	case ASIM_CFG_SEQ:
-		c = asim_cfg_new_seq(n->mark);
+		c = asim_cfg_new_seq(through(n->mark, via));
 		for (size_t i = 0; c && i < n->n; i++) {
-			struct asim_cfg *v = copy_tree(n->items[i]);
+			struct asim_cfg *v = copy_tree(n->items[i], via);
 			if (!v || !asim_cfg_seq_add(c, v)) {
 				asim_cfg_free(c);
 				return NULL;
@@ -391,7 +403,7 @@ static struct asim_cfg *build_alias(struct loader *l, yaml_event_t *ev, int dept
 		*height = a->height;
 		return stub;
 	}
-	struct asim_cfg *n = copy_tree(a->node);
+	struct asim_cfg *n = copy_tree(a->node, m);
 	if (!n) {
 		out_of_memory(l);
 		return NULL;
@@ -911,7 +923,7 @@ struct asim_doc *asim_doc_load_buffer(const char *name, const char *text, size_t
 
 struct asim_doc *asim_doc_load_file(const char *path, struct asim_diag *d)
 {
-	struct asim_mark m = {path, 0, 0};
+	struct asim_mark m = {.file = path, .line = 0, .col = 0};
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		asim_diag_error(d, m, "cannot read file: %s", strerror(errno));

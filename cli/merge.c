@@ -230,7 +230,7 @@ struct asim_doc *asim_doc_load_extended(const char *path, const char *text, size
 	c.id[0] = identity(path);
 	c.shown[0] = path;
 	if (!c.id[0]) {
-		asim_diag_error(d, (struct asim_mark){path, 0, 0}, "out of memory");
+		asim_diag_error(d, (struct asim_mark){.file = path, .line = 0, .col = 0}, "out of memory");
 		return NULL;
 	}
 	struct asim_doc *doc = load_chain(path, text, len, &c, d);
@@ -409,7 +409,7 @@ bool asim_doc_set(struct asim_doc *doc, const char *assign, struct asim_diag *d)
 	char name[SEG_MAX * 2 + 16];
 	snprintf(name, sizeof name, "<--set %.*s>", (int)(plen < SEG_MAX * 2 ? plen : SEG_MAX * 2),
 	         assign);
-	struct asim_mark m = {name, 0, 0};
+	struct asim_mark m = {.file = name, .line = 0, .col = 0};
 	if (!eq || plen == 0) {
 		asim_diag_error(d, m, "expected PATH=VALUE, e.g. components.users.rate=4000/s");
 		return false;

@@ -197,7 +197,7 @@ enum asim_run_status asim_mpi_replicate_runs(const struct asim_scenario *s, uint
                                              struct asim_series *series,
                                              struct asim_results *reps, struct asim_diag *d)
 {
-	struct asim_mark top = {s->doc->file, 0, 0};
+	struct asim_mark top = {.file = s->doc->file, .line = 0, .col = 0};
 	enum asim_run_status first = ASIM_RUN_DONE;
 	for (uint32_t i = 0; i < n; i++) {
 		int owner = (int)(i % (uint32_t)size);

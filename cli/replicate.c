@@ -60,7 +60,7 @@ enum asim_run_status asim_replicate_runs(const struct asim_scenario *s, uint32_t
                                          uint32_t jobs, struct asim_series *series,
                                          struct asim_results *reps, struct asim_diag *d)
 {
-	struct asim_mark top = {s->doc->file, 0, 0};
+	struct asim_mark top = {.file = s->doc->file, .line = 0, .col = 0};
 	struct pool p = {.s = s, .series = series, .reps = reps, .n = n};
 	p.diags = calloc(n ? n : 1, sizeof *p.diags);
 	p.status = calloc(n ? n : 1, sizeof *p.status);

@@ -342,7 +342,7 @@ static bool option_time(const char *option, const char *key, const char *text, a
 {
 	if (!text)
 		return true;
-	struct asim_mark m = {option, 0, 0};
+	struct asim_mark m = {.file = option, .line = 0, .col = 0};
 	struct asim_cfg *map = asim_cfg_new_map(m);
 	struct asim_cfg *v = map ? asim_cfg_new_scalar(text, m) : NULL;
 	bool ok = v && asim_cfg_map_add(map, key, m, v); /* map now owns v */
@@ -362,7 +362,7 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 	size_t first_diag = d->n;
 	struct asim_scenario *s = calloc(1, sizeof *s);
 	if (!s) {
-		asim_diag_error(d, (struct asim_mark){path, 0, 0}, "out of memory");
+		asim_diag_error(d, (struct asim_mark){.file = path, .line = 0, .col = 0}, "out of memory");
 		return NULL;
 	}
 	s->doc = asim_doc_load_extended(path, text, len, d);
@@ -375,7 +375,7 @@ static struct asim_scenario *load(const char *path, const char *text, size_t len
 		if (!set_ok)
 			goto fail;
 		if (!asim_doc_rename(s->doc)) {
-			asim_diag_error(d, (struct asim_mark){path, 0, 0}, "out of memory");
+			asim_diag_error(d, (struct asim_mark){.file = path, .line = 0, .col = 0}, "out of memory");
 			goto fail;
 		}
 	}

@@ -244,7 +244,7 @@ static int run_point(struct asim_sweep *sw, const char **sets, const char *value
 	if (asim_diag_count(&rd) || st == ASIM_RUN_NOMEM || r.oom) {
 		for (size_t i = 0; i < rd.n; i++)
 			asim_diag_error(d, rd.v[i].mark, "%s", rd.v[i].msg);
-		asim_diag_error(d, (struct asim_mark){sw->file, 0, 0}, "the run at %s=%s failed: %s",
+		asim_diag_error(d, (struct asim_mark){.file = sw->file, .line = 0, .col = 0}, "the run at %s=%s failed: %s",
 		                sw->path, value, asim_run_status_str(st));
 		code = EXIT_INTERNAL;
 	} else {
@@ -304,7 +304,7 @@ static int bisect(struct asim_sweep *sw, const char **sets, const struct range *
 
 int asim_sweep_run(struct asim_sweep *sw, struct asim_diag *d)
 {
-	struct asim_mark m = {"<--set>", 0, 0};
+	struct asim_mark m = {.file = "<--set>", .line = 0, .col = 0};
 	const char *eq = strchr(sw->axis, '=');
 	size_t plen = eq ? (size_t)(eq - sw->axis) : 0;
 	if (!eq || !plen || plen >= sizeof sw->path) {

@@ -114,6 +114,24 @@ void asim_diag_sort(struct asim_diag *d, size_t from)
 	free(k);
 }
 
+/* Renders entry e as "file:line:col: error: msg", with the alias that
+ * brought the value in when there is one, into buf (snprintf's contract:
+ * returns the full length, writes at most len bytes). */
+static int render(const struct asim_diag_entry *e, char *buf, size_t len)
+{
+	const char *file = e->mark.file ? e->mark.file : "<input>";
+	char via[48] = "";
+	if (e->mark.via_line > 0)
+		snprintf(via, sizeof via, " (through the alias at %d:%d)", e->mark.via_line,
+		         e->mark.via_col);
+	if (e->mark.line <= 0)
+		return snprintf(buf, len, "%s: error: %s%s", file, e->msg, via);
+	if (e->mark.col <= 0)
+		return snprintf(buf, len, "%s:%d: error: %s%s", file, e->mark.line, e->msg, via);
+	return snprintf(buf, len, "%s:%d:%d: error: %s%s", file, e->mark.line, e->mark.col,
+	                e->msg, via);
+}
+
 void asim_diag_format(const struct asim_diag *d, size_t i, char *buf, size_t len)
 {
 	if (len == 0)
@@ -122,29 +140,25 @@ void asim_diag_format(const struct asim_diag *d, size_t i, char *buf, size_t len
 		snprintf(buf, len, "error: %zu more errors not shown (out of memory)", d->dropped);
 		return;
 	}
-	const struct asim_diag_entry *e = &d->v[i];
-	const char *file = e->mark.file ? e->mark.file : "<input>";
-	if (e->mark.line <= 0)
-		snprintf(buf, len, "%s: error: %s", file, e->msg);
-	else if (e->mark.col <= 0)
-		snprintf(buf, len, "%s:%d: error: %s", file, e->mark.line, e->msg);
-	else
-		snprintf(buf, len, "%s:%d:%d: error: %s", file, e->mark.line, e->mark.col, e->msg);
+	render(&d->v[i], buf, len);
 }
 
 void asim_diag_print(const struct asim_diag *d, FILE *out)
 {
 	for (size_t i = 0; i < d->n; i++) {
-		const struct asim_diag_entry *e = &d->v[i];
-		const char *file = e->mark.file ? e->mark.file : "<input>";
-		/* Printed directly rather than through asim_diag_format so that a long
-		 * message is never cut at a buffer size. */
-		if (e->mark.line <= 0)
-			fprintf(out, "%s: error: %s\n", file, e->msg);
-		else if (e->mark.col <= 0)
-			fprintf(out, "%s:%d: error: %s\n", file, e->mark.line, e->msg);
-		else
-			fprintf(out, "%s:%d:%d: error: %s\n", file, e->mark.line, e->mark.col, e->msg);
+		/* Sized to the entry, so that a long message is never cut; a
+		 * message that cannot be sized or held is cut at the stack
+		 * buffer rather than lost. */
+		char small[512];
+		int n = render(&d->v[i], small, sizeof small);
+		char *buf = n >= (int)sizeof small ? malloc((size_t)n + 1) : NULL;
+		if (buf) {
+			render(&d->v[i], buf, (size_t)n + 1);
+			fprintf(out, "%s\n", buf);
+			free(buf);
+		} else {
+			fprintf(out, "%s\n", small);
+		}
 	}
 	if (d->dropped)
 		fprintf(out, "error: %zu more errors not shown (out of memory)\n", d->dropped);

@@ -14,9 +14,9 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every value in these tests sits at t.yaml:3:7, its mapping at 2:3. */
-static const struct asim_mark VAL = {"t.yaml", 3, 7};
-static const struct asim_mark MAP = {"t.yaml", 2, 3};
-static const struct asim_mark KEY = {"t.yaml", 3, 3};
+static const struct asim_mark VAL = {.file = "t.yaml", .line = 3, .col = 7};
+static const struct asim_mark MAP = {.file = "t.yaml", .line = 2, .col = 3};
+static const struct asim_mark KEY = {.file = "t.yaml", .line = 3, .col = 3};
 
 static struct asim_cfg *map_with(const char *key, const char *text)
 {
@@ -67,10 +67,10 @@ START_TEST(cfg_diag_format)
 	struct asim_diag d;
 	asim_diag_init(&d);
 	char name[] = "scenarios/web.yaml";
-	asim_diag_error(&d, (struct asim_mark){name, 20, 3}, "unknown key '%s'", "ttl_sec");
-	asim_diag_error(&d, (struct asim_mark){name, 0, 0}, "cannot read file: %s", "gone");
-	asim_diag_error(&d, (struct asim_mark){name, 4, 0}, "no column");
-	asim_diag_error(&d, (struct asim_mark){NULL, 0, 0}, "no file");
+	asim_diag_error(&d, (struct asim_mark){.file = name, .line = 20, .col = 3}, "unknown key '%s'", "ttl_sec");
+	asim_diag_error(&d, (struct asim_mark){.file = name, .line = 0, .col = 0}, "cannot read file: %s", "gone");
+	asim_diag_error(&d, (struct asim_mark){.file = name, .line = 4, .col = 0}, "no column");
+	asim_diag_error(&d, (struct asim_mark){.file = NULL, .line = 0, .col = 0}, "no file");
 	/* The entry keeps its own copy of the file name. */
 	memset(name, 'x', sizeof(name) - 1);
 	char buf[128];
@@ -101,6 +101,40 @@ START_TEST(cfg_diag_format)
 	                      "<input>: error: no file\n");
 	asim_diag_finish(&d);
 	ck_assert_uint_eq(asim_diag_count(&d), 0);
+	asim_diag_finish(&d);
+}
+END_TEST
+
+/* A value reached through an alias names the alias after the message, in
+ * format and print alike, and a message longer than any buffer is printed
+ * whole. */
+START_TEST(cfg_diag_via_alias_and_long)
+{
+	struct asim_diag d;
+	asim_diag_init(&d);
+	asim_diag_error(&d, (struct asim_mark){.file = "a.yaml", .line = 4, .col = 9, .via_line = 12,
+	                                       .via_col = 40},
+	                "bad value");
+	char big[2000];
+	memset(big, 'y', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	asim_diag_error(&d, (struct asim_mark){.file = "a.yaml", .line = 5, .col = 1}, "%s", big);
+	char buf[128];
+	asim_diag_format(&d, 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "a.yaml:4:9: error: bad value (through the alias at 12:40)");
+	FILE *f = tmpfile();
+	ck_assert_ptr_nonnull(f);
+	asim_diag_print(&d, f);
+	rewind(f);
+	static char all[4096];
+	size_t got = fread(all, 1, sizeof(all) - 1, f);
+	all[got] = '\0';
+	fclose(f);
+	char want[4096];
+	snprintf(want, sizeof want,
+	         "a.yaml:4:9: error: bad value (through the alias at 12:40)\n"
+	         "a.yaml:5:1: error: %s\n", big);
+	ck_assert_str_eq(all, want);
 	asim_diag_finish(&d);
 }
 END_TEST
@@ -766,13 +800,13 @@ START_TEST(cfg_expect_map)
 	asim_diag_init(&d);
 	struct asim_cfg *m = asim_cfg_new_map(MAP);
 	m->ctx = "cache";
-	ck_assert(asim_cfg_map_add(m, "kind", (struct asim_mark){"t.yaml", 20, 3},
+	ck_assert(asim_cfg_map_add(m, "kind", (struct asim_mark){.file = "t.yaml", .line = 20, .col = 3},
 	                           asim_cfg_new_scalar("cache", VAL)));
 	ck_assert(asim_cfg_expect_map(m, NULL, allowed, &d));
 	ck_assert_uint_eq(asim_diag_count(&d), 0);
-	ck_assert(asim_cfg_map_add(m, "ttl_sec", (struct asim_mark){"t.yaml", 21, 3},
+	ck_assert(asim_cfg_map_add(m, "ttl_sec", (struct asim_mark){.file = "t.yaml", .line = 21, .col = 3},
 	                           asim_cfg_new_scalar("60s", VAL)));
-	ck_assert(asim_cfg_map_add(m, "zzz", (struct asim_mark){"t.yaml", 22, 3},
+	ck_assert(asim_cfg_map_add(m, "zzz", (struct asim_mark){.file = "t.yaml", .line = 22, .col = 3},
 	                           asim_cfg_new_scalar("1", VAL)));
 	ck_assert(!asim_cfg_expect_map(m, NULL, allowed, &d));
 	ck_assert_uint_eq(asim_diag_count(&d), 2);
@@ -809,6 +843,7 @@ static Suite *cfg_suite(void)
 	Suite *s = suite_create("cfg");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, cfg_diag_format);
+	tcase_add_test(tc, cfg_diag_via_alias_and_long);
 	tcase_add_test(tc, cfg_diag_suggest);
 	tcase_add_test(tc, cfg_tree_build_and_lookup);
 	tcase_add_test(tc, cfg_type_name_cuts_long_text);

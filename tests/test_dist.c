@@ -30,7 +30,7 @@ static gsl_rng *rng(unsigned long seed)
  * list of comma-separated scalars. */
 static struct asim_cfg *map_of(const char *ctx, ...)
 {
-	struct asim_mark m = { "t.yaml", 1, 1 };
+	struct asim_mark m = {.file = "t.yaml", .line = 1, .col = 1};
 	struct asim_cfg *map = asim_cfg_new_map(m);
 	ck_assert_ptr_nonnull(map);
 	map->ctx = ctx;
@@ -41,8 +41,8 @@ static struct asim_cfg *map_of(const char *ctx, ...)
 		if (!k)
 			break;
 		const char *v = va_arg(ap, const char *);
-		struct asim_mark km = { "t.yaml", 1, 10 * i + 1 };
-		struct asim_mark vm = { "t.yaml", 1, 10 * i + 5 };
+		struct asim_mark km = {.file = "t.yaml", .line = 1, .col = 10 * i + 1};
+		struct asim_mark vm = {.file = "t.yaml", .line = 1, .col = 10 * i + 5};
 		struct asim_cfg *val;
 		if (v[0] == '[') {
 			val = asim_cfg_new_seq(vm);
@@ -52,7 +52,7 @@ static struct asim_cfg *map_of(const char *ctx, ...)
 			for (char *tok = strtok(buf, ",]"); tok; tok = strtok(NULL, ",]")) {
 				while (*tok == ' ')
 					tok++;
-				struct asim_mark im = { "t.yaml", 1, col++ };
+				struct asim_mark im = {.file = "t.yaml", .line = 1, .col = col++};
 				ck_assert(asim_cfg_seq_add(val, asim_cfg_new_scalar(tok, im)));
 			}
 		} else {
@@ -258,7 +258,7 @@ END_TEST
 
 START_TEST(dist_scalar_constant)
 {
-	struct asim_mark m = { "t.yaml", 3, 7 };
+	struct asim_mark m = {.file = "t.yaml", .line = 3, .col = 7};
 	struct asim_cfg *s = asim_cfg_new_scalar("4ms", m);
 	struct asim_diag diag;
 	asim_diag_init(&diag);
@@ -282,7 +282,7 @@ START_TEST(dist_cfg_dist_key)
 	/* asim_cfg_dist: absent and optional keeps the default; present parses
 	 * and names the owner in messages. */
 	struct asim_cfg *inner = map_of("ignored", "dist", "exponential", "mean", "5ms", NULL);
-	struct asim_mark m = { "t.yaml", 2, 1 };
+	struct asim_mark m = {.file = "t.yaml", .line = 2, .col = 1};
 	struct asim_cfg *outer = asim_cfg_new_map(m);
 	outer->ctx = "api";
 	ck_assert(asim_cfg_map_add(outer, "service_time", m, inner));
@@ -391,7 +391,7 @@ END_TEST
 
 START_TEST(dist_bad_scalar_and_type)
 {
-	struct asim_mark m = { "t.yaml", 4, 9 };
+	struct asim_mark m = {.file = "t.yaml", .line = 4, .col = 9};
 	struct asim_diag diag;
 	asim_diag_init(&diag);
 	struct asim_dist d;

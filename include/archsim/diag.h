@@ -16,6 +16,11 @@ struct asim_mark {
 	const char *file; /* borrowed: owned by the document that was loaded */
 	int line;         /* 1-based; 0 when unknown */
 	int col;          /* 1-based; 0 when unknown */
+	/* A value copied from an anchor keeps the anchor's position (where its
+	 * text is) and records here the alias that brought it in, so that a
+	 * message about it also names the use: 0 when not reached through an
+	 * alias. Printed as "(through the alias at LINE:COL)". */
+	int via_line, via_col;
 };
 
 struct asim_diag_entry {
