@@ -565,6 +565,20 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                  "components.%s.lock_wait_ms.max", n);
 }
 
+/* Tasks waiting and running now, summed over the instances, for the time
+ * series, as a service reports them. */
+static void sample(const struct asim_component *c, struct asim_results *r)
+{
+	const struct worker *s = c->state;
+	double busy = 0, queue = 0;
+	for (uint32_t i = 0; i < c->instances; i++) {
+		busy += s->inst[i].lv.busy.value;
+		queue += s->inst[i].lv.queue.value;
+	}
+	asim_results_real(r, queue, "%s.queue", c->name);
+	asim_results_real(r, busy, "%s.busy", c->name);
+}
+
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
 {
 	const struct worker *s = c->state;
@@ -644,6 +658,7 @@ const struct asim_model_ops asim_worker_ops = {
 	.warmup_end = warmup_end,
 	.report = report,
 	.edges = edges,
+	.sample = sample,
 	.destroy = destroy,
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
 	          ASIM_FAULT_BIT(ASIM_FAULT_SLOW) | ASIM_FAULT_BIT(ASIM_FAULT_CONSUMER_STALL) |
