@@ -530,6 +530,14 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_hist_report(r, &s->latency, "components.%s.latency_ms", c->name);
 }
 
+/* The backlog now, the level whose time average is queue_mean, for the
+ * time series (and the `queues` plot). */
+static void sample(const struct asim_component *c, struct asim_results *r)
+{
+	const struct queue *s = c->state;
+	asim_results_real(r, (double)s->stored, "%s.queue", c->name);
+}
+
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
 {
 	const struct queue *s = c->state;
@@ -564,6 +572,7 @@ const struct asim_model_ops asim_queue_ops = {
 	.finish = finish,
 	.report = report,
 	.edges = edges,
+	.sample = sample,
 	.destroy = destroy,
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
 	          ASIM_FAULT_BIT(ASIM_FAULT_CONSUMER_STALL),

@@ -34,8 +34,10 @@
  * version) to the target.
  *
  * Pause: a paused instance holds back every event of its own (work, answers,
- * timers, arrivals) and runs them when the pause ends, work with the time it
- * still had to do. */
+ * timers) and runs them when the pause ends, work with the time it still had
+ * to do. Deliveries that arrive meanwhile wait in its queue (or are rejected
+ * beyond `queue`), their time from delivery to ack running, and start when
+ * the pause ends. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -285,7 +287,7 @@ static void arrive(struct asim_component *c, struct worker *s, struct asim_call 
 			asim_call_reply(k, call, ASIM_UNREACHABLE);
 		return;
 	}
-	bool can_start = in->busy < s->concurrency && !in->f.stalled;
+	bool can_start = in->busy < s->concurrency && !in->f.stalled && !in->f.paused;
 	if (!can_start && in->queue.len >= s->queue_cap) {
 		if (measuring)
 			s->rejected++;
@@ -434,9 +436,25 @@ static void lock_retry(struct asim_component *c, struct worker *s, struct task *
 	acquire(c, s, t);
 }
 
-/* Holds back an event of a paused instance; true when it did. */
+/* Begins the tasks queued at in while it has free threads and may take
+ * them (not down, stalled or paused). */
+static void start_queued(struct asim_component *c, struct worker *s, struct instance *in)
+{
+	struct task *t;
+	while (!in->f.down && !in->f.stalled && !in->f.paused && in->busy < s->concurrency &&
+	       (t = ptr_ring_pop(&in->queue))) {
+		queue_sum_set(&s->qsum, &in->lv.queue, asim_now(c->kernel), in->queue.len);
+		begin(c, s, t);
+	}
+}
+
+/* Holds back an event of a paused instance; true when it did. A delivery
+ * is not held: it arrives (and its time to the ack counts from then) and
+ * waits in the queue for the pause to end, as at a service. */
 static bool held_back(struct asim_component *c, struct worker *s, const struct asim_event *ev)
 {
+	if (ev->type == ASIM_EV_REQUEST)
+		return false;
 	uint16_t i = ev->inst < c->instances ? ev->inst : 0;
 	struct instance *in = &s->inst[i];
 	/* Work in progress owes the pause time since it began, whether the
@@ -547,6 +565,20 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                  "components.%s.lock_wait_ms.max", n);
 }
 
+/* Tasks waiting and running now, summed over the instances, for the time
+ * series, as a service reports them. */
+static void sample(const struct asim_component *c, struct asim_results *r)
+{
+	const struct worker *s = c->state;
+	double busy = 0, queue = 0;
+	for (uint32_t i = 0; i < c->instances; i++) {
+		busy += s->inst[i].lv.busy.value;
+		queue += s->inst[i].lv.queue.value;
+	}
+	asim_results_real(r, queue, "%s.queue", c->name);
+	asim_results_real(r, busy, "%s.busy", c->name);
+}
+
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
 {
 	const struct worker *s = c->state;
@@ -595,6 +627,7 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 				if (in->held.v[h].type == EV_SERVED)
 					((struct task *)in->held.v[h].p)->pause_mark = in->f.paused_total;
 			held_release(&in->held, c);
+			start_queued(c, s, in);
 			break;
 		case EDGE_DOWN:
 			in->down_at = now;
@@ -607,10 +640,7 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 			queue_sum_set(&s->qsum, &in->lv.queue, now, 0);
 			break;
 		case EDGE_UNSTALLED:
-			while (!in->f.down && in->busy < s->concurrency && (t = ptr_ring_pop(&in->queue))) {
-				queue_sum_set(&s->qsum, &in->lv.queue, now, in->queue.len);
-				begin(c, s, t);
-			}
+			start_queued(c, s, in);
 			break;
 		default:
 			break;
@@ -628,6 +658,7 @@ const struct asim_model_ops asim_worker_ops = {
 	.warmup_end = warmup_end,
 	.report = report,
 	.edges = edges,
+	.sample = sample,
 	.destroy = destroy,
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
 	          ASIM_FAULT_BIT(ASIM_FAULT_SLOW) | ASIM_FAULT_BIT(ASIM_FAULT_CONSUMER_STALL) |

@@ -207,6 +207,31 @@ START_TEST(faults_pause_freezes_work_in_progress)
 }
 END_TEST
 
+/* A delivery that reaches a paused worker waits for the pause to end, and
+ * its time from delivery to ack counts the wait, as a service counts the
+ * wait of a request that arrives during a pause. One delivery a second, a
+ * 40 ms pause every second from 10 ms before one: 90 of 100 deliveries
+ * wait 30 ms before their 100 ms of work, mean 127 ms, and the worker's
+ * queue holds one for 30 ms a second. The old code held the delivery back
+ * and timed it from the end of the pause: 100 ms, queue 0. */
+START_TEST(faults_pause_delivery_waits_in_queue)
+{
+	const char *text = "duration: 100s\n"
+	                   "components:\n"
+	                   "  to_q: {kind: client, rate: 1/s, arrivals: constant, target: q}\n"
+	                   "  q: {kind: queue, consumers: w}\n"
+	                   "  w: {kind: worker, service_time: 100ms}\n"
+	                   "faults:\n"
+	                   "  - {kind: pause, component: w, at: 9990ms, for: 40ms, every: 1s}\n";
+	struct asim_results *r = run(text, NULL);
+	double mean = num(r, "components.w.latency_ms.mean");
+	ck_assert_msg(fabs(mean - (0.9 * 130 + 0.1 * 100)) < 1e-6, "latency mean %g", mean);
+	double queued = num(r, "components.w.queue_mean");
+	ck_assert_msg(fabs(queued - 90 * 0.030 / 100) < 1e-9, "queue_mean %g", queued);
+	done(r);
+}
+END_TEST
+
 /* A database without failover whose primary crashes for 1 s refuses the
  * writes sent to it meanwhile (unreachable at once) instead of applying
  * them with their answers lost: the client's retries then are no duplicate
@@ -494,6 +519,7 @@ static Suite *faults_suite(void)
 	tcase_add_test(tc, faults_lb_forgets_requests_lost_in_a_zone);
 	tcase_add_loop_test(tc, faults_pause_freezes_work_in_progress, 0,
 	                    (int)(sizeof pauses / sizeof pauses[0]));
+	tcase_add_test(tc, faults_pause_delivery_waits_in_queue);
 	tcase_add_test(tc, faults_crashed_primary_applies_no_writes);
 	tcase_add_test(tc, faults_crash_loses_queued_database_work);
 	tcase_add_test(tc, faults_slow_quadruples);
