@@ -764,6 +764,53 @@ START_TEST(coord_replay_catches_up_after_crash)
 }
 END_TEST
 
+/* A partition cuts zone a (the primary and coordinator node 0) off from
+ * zones b and c (the replica, nodes 1 and 2) from 5.5s to 15.5s. Node 0, in
+ * a minority, cannot commit: the primary's renewal at 6s gets no answer, its
+ * lease (last asked for at 5s) lapses at 8s by its clock and at 8.002s by the
+ * coordinator's, and the replica, campaigning on its tick at 9s, is granted
+ * the lease by node 1 at 9.002s: writes unavailable for 1.002s. Users in
+ * zone c only (case 0), or also in zone a (case 1), whose writes leave the
+ * cut-off primary ahead of the replica: the replica cannot reach it, and
+ * campaigns all the same; those writes are lost. The old coordinator let
+ * node 0 renew the lease through the partition (no failover, case 0); the
+ * old campaign deferred to the more caught-up primary beyond the partition
+ * (no leader on either side for the whole partition, case 1). */
+static const char part_yaml[] =
+	"duration: 20s\n"
+	"warmup: 1s\n"
+	"zones: [a, b, c]\n"
+	"components:\n"
+	"  uc: {kind: client, rate: 50/s, mix: {write: 1}, keys: {count: 1000}, zone: c,\n"
+	"       target: db}\n"
+	"%s"
+	"  coord: {kind: coordinator, nodes: 3, zones: [a, b, c], commit_time: 2ms}\n"
+	"  db: {kind: database, zones: [a, b], replicas: 1, replication: async,\n"
+	"       replication_lag: 1ms, read_time: 1ms, write_time: 1ms,\n"
+	"       leadership: {coordinator: coord, lease_ttl: 3s, renew_every: 1s}}\n"
+	"faults:\n"
+	"  - {kind: partition, between: [[a], [b, c]], at: 5500ms, for: 10s}\n";
+
+START_TEST(coord_partition_moves_the_lease)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml, part_yaml,
+	         _i ? "  ua: {kind: client, rate: 50/s, mix: {write: 1}, keys: {count: 1000},\n"
+	              "       zone: a, target: db}\n"
+	            : "");
+	ck_assert_double_eq(run_text(yaml, "invariants.leader_changes"), 1);
+	ck_assert_double_eq(run_text(yaml, "components.db.primary"), 1);
+	ck_assert_double_eq_tol(run_text(yaml, "components.db.write_unavailable_s"), 1.002, 1e-9);
+	ck_assert_double_eq(run_text(yaml, "invariants.two_leader_s"), 0);
+	/* ua's writes in [5.5s, 8s): 125 on average. */
+	double lost = run_text(yaml, "invariants.lost_writes");
+	if (_i)
+		ck_assert(lost >= 80 && lost <= 170);
+	else
+		ck_assert_double_eq(lost, 0);
+}
+END_TEST
+
 /* Worker locks: two workers share 5 keys through a coordinator with a 1s
  * TTL. Worker 0 crashes holding locks (leaks: the TTL frees each at most 1s
  * later); worker 1 is paused for 3s, its locks expire and worker 0 takes
@@ -887,6 +934,7 @@ static Suite *coord_suite(void)
 	tcase_add_loop_test(tc, coord_lease_clock_skew, 0, 2);
 	tcase_add_loop_test(tc, coord_lease_clock_offset_harmless, 0, 2);
 	tcase_add_test(tc, coord_lease_clock_skews_add_up);
+	tcase_add_loop_test(tc, coord_partition_moves_the_lease, 0, 1);
 	tcase_add_loop_test(tc, coord_read_your_writes, 0, 2);
 	tcase_add_test(tc, coord_read_your_writes_per_user);
 	tcase_add_loop_test(tc, coord_idempotency_keys, 0, 2);
