@@ -934,7 +934,7 @@ static Suite *coord_suite(void)
 	tcase_add_loop_test(tc, coord_lease_clock_skew, 0, 2);
 	tcase_add_loop_test(tc, coord_lease_clock_offset_harmless, 0, 2);
 	tcase_add_test(tc, coord_lease_clock_skews_add_up);
-	tcase_add_loop_test(tc, coord_partition_moves_the_lease, 0, 1);
+	tcase_add_loop_test(tc, coord_partition_moves_the_lease, 0, 2);
 	tcase_add_loop_test(tc, coord_read_your_writes, 0, 2);
 	tcase_add_test(tc, coord_read_your_writes_per_user);
 	tcase_add_loop_test(tc, coord_idempotency_keys, 0, 2);
