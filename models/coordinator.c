@@ -335,7 +335,13 @@ static void warmup_end(struct asim_component *c)
 static void finish(struct asim_component *c)
 {
 	struct coordinator *s = c->state;
-	count_stall(c->kernel, s, asim_now(c->kernel));
+	asim_time now = asim_now(c->kernel);
+	count_stall(c->kernel, s, now);
+	/* A lapse is otherwise counted when its entry is reused: count those
+	 * that lapsed unclaimed before the end too. */
+	for (uint32_t i = 0; i < s->nslots; i++)
+		if (s->slot[i].used && s->slot[i].expiry <= now)
+			lapse(c->kernel, s, &s->slot[i]);
 }
 
 static void report(const struct asim_component *c, struct asim_results *r)

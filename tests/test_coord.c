@@ -920,6 +920,32 @@ START_TEST(coord_database_pause)
 }
 END_TEST
 
+/* The coordinator counts a lease that lapses without a release as a TTL
+ * expiry when its entry is reused; the locks worker 0 held when it crashed
+ * at 18s lapse by 19s, and with a million keys their entries are rarely
+ * reused before the end at 20s. Each is a lapse all the same: ttl_expiries
+ * equals lock_leaks (no other lock lapses: the others are all released).
+ * The old count missed those never reused (0 of the leaks here). */
+static const char lapse_yaml[] =
+	"duration: 20s\n"
+	"components:\n"
+	"  jobs: {kind: client, rate: 300/s, keys: {count: 1000000}, mix: {write: 1},\n"
+	"         timeout: 2s, target: w}\n"
+	"  w: {kind: worker, instances: 2, concurrency: 8, service_time: 30ms, target: db,\n"
+	"      idempotent: true, lock: {coordinator: co, ttl: 1s}}\n"
+	"  co: {kind: coordinator, nodes: 3, slots: 1000000}\n"
+	"  db: {kind: database, read_time: 1ms, write_time: 1ms}\n"
+	"faults:\n"
+	"  - {kind: crash, component: w, instances: [0], at: 18s}\n";
+
+START_TEST(coord_lapsed_leases_counted_at_end)
+{
+	double leaks = run_text(lapse_yaml, "invariants.lock_leaks");
+	ck_assert_double_gt(leaks, 0);
+	ck_assert_double_eq(run_text(lapse_yaml, "components.co.ttl_expiries"), leaks);
+}
+END_TEST
+
 static Suite *coord_suite(void)
 {
 	Suite *s = suite_create("coord");
@@ -941,6 +967,7 @@ static Suite *coord_suite(void)
 	tcase_add_test(tc, coord_config_errors);
 	tcase_add_test(tc, coord_replay_catches_up_after_crash);
 	tcase_add_loop_test(tc, coord_worker_locks, 0, 2);
+	tcase_add_test(tc, coord_lapsed_leases_counted_at_end);
 	tcase_add_loop_test(tc, coord_queue_crash_durable, 0, 2);
 	tcase_add_test(tc, coord_queue_crash_forgets_messages_out);
 	tcase_add_test(tc, coord_database_pause);
