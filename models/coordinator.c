@@ -2,11 +2,13 @@
  * leases and locks with TTLs and monotonic fencing tokens.
  *
  * Its `nodes` (3 or 5, usually; each an instance, placed with `zones`) agree
- * by majority: a request is granted only while a majority of the nodes is
- * up, after `commit_time` (one consensus round). Without a majority, or at a
- * node that is down, a request is dropped without an answer, as a client of
- * etcd waits in vain: callers time out, and whatever needs a grant stalls.
- * The time without a majority is reported as stalled_s.
+ * by majority: a request is granted only while the node it reached is up
+ * and, with itself, reaches a majority of the nodes up over the network,
+ * after `commit_time` (one consensus round). Without a majority, at a node
+ * that is down, or at one a partition leaves in a minority, a request is
+ * dropped without an answer, as a client of etcd waits in vain: callers
+ * time out, and whatever needs a grant stalls. The time with fewer than a
+ * majority of the nodes up is reported as stalled_s.
  *
  * Protocol, with the call record: op "acquire" (take or renew), "release".
  * key names the lease or lock (a data key for locks; a database uses a key
@@ -180,13 +182,31 @@ static void lapse(struct asim_kernel *k, struct coordinator *s, struct lease *l)
 	l->holder = 0;
 }
 
+/* Whether node inst counts a majority of the nodes, itself included, among
+ * those up and linked to it both ways: a consensus round needs the votes to
+ * go out and come back. A node a partition cuts off into a minority cannot
+ * commit, so it cannot renew a lease that the majority side lets lapse and
+ * grants to another (Raft's leader completeness; without this check the
+ * minority node went on granting beside the majority). */
+static bool reaches_majority(struct asim_component *c, const struct coordinator *s,
+                             uint16_t inst)
+{
+	struct asim_kernel *k = c->kernel;
+	uint32_t votes = 0;
+	for (uint32_t j = 0; j < s->nodes; j++)
+		votes += !s->down[j] &&
+		         (j == inst || (asim_net_link_up(k, c->id, inst, c->id, (uint16_t)j) &&
+		                        asim_net_link_up(k, c->id, (uint16_t)j, c->id, inst)));
+	return votes >= s->majority;
+}
+
 static void commit(struct asim_component *c, struct coordinator *s, struct asim_call *call,
                    uint16_t inst)
 {
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
 	bool measuring = asim_measuring_at(k, now);
-	if (s->down[inst] || s->up < s->majority) {
+	if (s->down[inst] || s->up < s->majority || !reaches_majority(c, s, inst)) {
 		if (measuring)
 			s->dropped++;
 		asim_call_drop(k, call);
@@ -315,7 +335,13 @@ static void warmup_end(struct asim_component *c)
 static void finish(struct asim_component *c)
 {
 	struct coordinator *s = c->state;
-	count_stall(c->kernel, s, asim_now(c->kernel));
+	asim_time now = asim_now(c->kernel);
+	count_stall(c->kernel, s, now);
+	/* A lapse is otherwise counted when its entry is reused: count those
+	 * that lapsed unclaimed before the end too. */
+	for (uint32_t i = 0; i < s->nslots; i++)
+		if (s->slot[i].used && s->slot[i].expiry <= now)
+			lapse(c->kernel, s, &s->slot[i]);
 }
 
 static void report(const struct asim_component *c, struct asim_results *r)

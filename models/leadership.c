@@ -149,11 +149,19 @@ static uint64_t data_sum(const struct leadership *L, uint32_t i)
 enum {
 	PICK_CANDIDATES = 1, /* not leading already */
 	PICK_ACROSS = 2,     /* cannot reach the primary (c needed) */
+	PICK_REACHED = 4,    /* linked both ways to instance `from` (or it) */
 };
+
+static bool linked(struct asim_component *c, uint32_t i, uint32_t j)
+{
+	return i == j || (asim_net_link_up(c->kernel, c->id, (uint16_t)i, c->id, (uint16_t)j) &&
+	                  asim_net_link_up(c->kernel, c->id, (uint16_t)j, c->id, (uint16_t)i));
+}
 
 /* The up instance holding the most data (the lowest index on a tie),
  * among those the PICK_ flags keep; -1 when none. */
-static int most_caught_up(const struct leadership *L, struct asim_component *c, unsigned pick)
+static int most_caught_up(const struct leadership *L, struct asim_component *c, unsigned pick,
+                          uint32_t from)
 {
 	int best = -1;
 	uint64_t best_sum = 0;
@@ -161,7 +169,8 @@ static int most_caught_up(const struct leadership *L, struct asim_component *c, 
 		const struct lead_inst *p = &L->inst[i];
 		if (p->down || ((pick & PICK_CANDIDATES) && p->believes) ||
 		    ((pick & PICK_ACROSS) &&
-		     asim_net_link_up(c->kernel, c->id, (uint16_t)i, c->id, L->leader)))
+		     asim_net_link_up(c->kernel, c->id, (uint16_t)i, c->id, L->leader)) ||
+		    ((pick & PICK_REACHED) && !linked(c, from, i)))
 			continue;
 		uint64_t sum = data_sum(L, i);
 		if (best < 0 || sum > best_sum) {
@@ -390,13 +399,13 @@ static void detect(struct leadership *L, struct asim_component *c)
 		if (!primary_cut_off(L, c))
 			return;
 		/* The candidate on the far side of the partition. */
-		int best = most_caught_up(L, c, PICK_CANDIDATES | PICK_ACROSS);
+		int best = most_caught_up(L, c, PICK_CANDIDATES | PICK_ACROSS, 0);
 		if (best >= 0)
 			promote(L, c, (uint16_t)best, L->epoch + 1);
 		L->cut = false;
 		return;
 	}
-	int best = most_caught_up(L, c, 0);
+	int best = most_caught_up(L, c, 0, 0);
 	if (best < 0) {
 		L->need_leader = true;
 		return;
@@ -490,10 +499,13 @@ static void tick(struct leadership *L, struct asim_component *c, uint32_t i, uin
 	 * every one holding as much data as the most caught-up campaigns, and
 	 * the coordinator grants whichever request it commits first (a race,
 	 * as in an etcd or Consul election): with jittery links the winner
-	 * varies, so a lease that keeps lapsing changes hands. */
+	 * varies, so a lease that keeps lapsing changes hands. A candidate
+	 * compares itself only with those it reaches: one a partition cuts off
+	 * may hold more data, but cannot win the lease from its side, and
+	 * deferring to it left the majority side without a leader. */
 	if (asim_now(k) < L->seen_expiry)
 		return;
-	int best = most_caught_up(L, c, PICK_CANDIDATES);
+	int best = most_caught_up(L, c, PICK_CANDIDATES | PICK_REACHED, i);
 	if (best >= 0 && (best == (int)i || data_sum(L, i) == data_sum(L, (uint32_t)best)))
 		lease_request(L, c, i, ev_base);
 }

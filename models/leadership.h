@@ -18,11 +18,11 @@
  *   passes: split brain.
  * - `leadership: {coordinator: NAME, lease_ttl: 10s, renew_every: 3s,
  *   fencing: false}`: the primary holds a lease from a coordinator component
- *   and renews it every renew_every; the most caught-up other instance
- *   campaigns once the lease it last saw has lapsed. An instance believes it
- *   leads until the lease's expiry, an absolute time of the coordinator, as
- *   read on its own clock (clock_skew faults move it), or until a renewal is
- *   refused. Renewals travel as calls, so partitions and a coordinator
+ *   and renews it every renew_every; once the lease it last saw has
+ *   lapsed, an instance campaigns unless one it reaches over the network
+ *   holds more data. An instance believes it leads until its lease ends,
+ *   ttl after it asked for it as timed on its own clock (clock_skew faults
+ *   stretch or step it), or until a renewal is refused. Renewals travel as calls, so partitions and a coordinator
  *   without a majority stop them.
  *
  * Promotion: writes acknowledged by the old primary that the new one does
