@@ -352,6 +352,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		ok = false;
 	}
 	ok &= lead_configure(&s->lead, c, map, d);
+	s->lead.quorum = s->replication == REPL_QUORUM;
 	ok &= configure_index(c, &s->index, map, d);
 	if (!ok)
 		return false;
