@@ -578,8 +578,13 @@ static void came_up(struct leadership *L, struct asim_component *c, uint32_t i,
                     uint16_t ev_base)
 {
 	struct lead_inst *p = &L->inst[i];
-	if (i == L->leader)
+	if (i == L->leader) {
+		/* The primary is back before any replica could replace it: it
+		 * leads on, and no replica that comes up later is promoted in its
+		 * place. */
+		L->need_leader = false;
 		return;
+	}
 	if (L->mode == LEAD_FAILOVER) {
 		if (L->need_leader && L->promote) {
 			promote(L, c, (uint16_t)i, L->epoch + 1);

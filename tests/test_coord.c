@@ -766,6 +766,33 @@ START_TEST(coord_quorum_failover_loses_nothing_acknowledged)
 }
 END_TEST
 
+/* The only replica is down (4s to 12s) when the primary crashes (5s to
+ * 10s): detection (1s) finds no one to promote, and the primary comes back
+ * and leads on. The replica, back at 12s, must not then be promoted in its
+ * place: before, it was (the cluster manager still waited for a leader),
+ * losing the 1481 writes it had missed in its 8s down and leaving the old
+ * primary believing it led beside it for a second. */
+START_TEST(coord_primary_back_first_keeps_the_lead)
+{
+	static const char yaml[] =
+		"duration: 30s\n"
+		"seed: 3\n"
+		"components:\n"
+		"  u: {kind: client, rate: 1000/s, mix: {read: 0.5, write: 0.5}, keys: {count: 1000},\n"
+		"     timeout: 500ms, target: db}\n"
+		"  db: {kind: database, replicas: 1, replication_lag: 20ms, connections: 64,\n"
+		"       read_time: 1ms, write_time: 2ms, failover: {detection: 1s}}\n"
+		"faults:\n"
+		"  - {kind: crash, component: db, instances: [1], at: 4s, for: 8s}\n"
+		"  - {kind: crash, component: db, instances: [0], at: 5s, for: 5s}\n";
+	ck_assert_double_eq(run_text(yaml, "invariants.leader_changes"), 0);
+	ck_assert_double_eq(run_text(yaml, "invariants.lost_writes"), 0);
+	ck_assert_double_eq(run_text(yaml, "invariants.two_leader_s"), 0);
+	ck_assert_double_eq(run_text(yaml, "components.db.primary"), 0);
+	ck_assert_double_eq(run_text(yaml, "components.db.write_unavailable_s"), 5);
+}
+END_TEST
+
 /* replay_time: a replica down for 2 s holds the writes that land (about
  * 200 at 100/s); back, it replays them 5 ms each, about a second of catching
  * up during which new writes wait behind them. Without it, it takes them all
@@ -917,6 +944,7 @@ static Suite *coord_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, coord_failover_loses_lag_window, 0, 2);
 	tcase_add_loop_test(tc, coord_quorum_failover_loses_nothing_acknowledged, 0, 2);
+	tcase_add_test(tc, coord_primary_back_first_keeps_the_lead);
 	tcase_add_loop_test(tc, coord_primary_back_replicas_catch_up, 0, 2);
 	tcase_add_test(tc, coord_primary_utilization_follows_failover);
 	tcase_add_loop_test(tc, coord_down_replica_and_write_acks, 0, 2);
