@@ -352,6 +352,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		ok = false;
 	}
 	ok &= lead_configure(&s->lead, c, map, d);
+	s->lead.quorum = s->replication == REPL_QUORUM;
 	ok &= configure_index(c, &s->index, map, d);
 	if (!ok)
 		return false;
@@ -599,27 +600,38 @@ static uint16_t route_read(struct asim_component *c, struct database *s,
 	 * one used, so that they share the load. */
 	for (uint32_t step = 1; step <= s->replicas; step++) {
 		uint32_t r = (s->rr + step - 1) % s->replicas + 1;
-		if (c->zone[r] == z) {
+		if (c->zone[r] == z && lead_up(&s->lead, r)) {
 			s->rr = r;
 			return (uint16_t)r;
 		}
 	}
-	if (c->zone[leader] == z)
+	if (c->zone[leader] == z && lead_up(&s->lead, leader))
 		return leader;
 	return next_replica(s);
 }
 
+/* Whether instance i refuses connections: crashed, or its zone lost. A
+ * paused one takes the work and answers once the pause ends. */
+static bool refuses(const struct database *s, uint32_t i)
+{
+	return s->lead.inst[i].crashed > 0;
+}
+
 /* The instance a read is served by: the one the caller's driver sent it to
  * (route, below), unless that one has gone down on the way, or lost the
- * lead while reads must go to the primary; then it is routed again here. */
-static uint16_t serving_read(struct asim_component *c, struct database *s,
-                             const struct asim_call *call)
+ * lead while reads must go to the primary; then it is routed again here.
+ * -1 when the only instance the read may go to refuses it (the primary
+ * that reads must go to has crashed, or every instance has): a crashed
+ * instance serves nothing, reads no more than writes. */
+static int serving_read(struct asim_component *c, struct database *s,
+                        const struct asim_call *call)
 {
 	uint16_t i = call->callee_inst;
 	if (i < c->instances && lead_up(&s->lead, i) &&
 	    (s->read_from != FROM_PRIMARY || i == s->lead.leader))
 		return i;
-	return route_read(c, s, call);
+	uint16_t to = route_read(c, s, call);
+	return refuses(s, to) ? -1 : to;
 }
 
 /* The instance a caller's driver sends a call to: the primary for a write
@@ -772,16 +784,28 @@ static void request(struct asim_component *c, struct database *s, struct asim_ca
 		s->reads++;
 	op->must_see = s->acked[op->slot];
 	op->must_see_at = s->acked_at[op->slot];
+	op->parts = 0;
 	if (s->read_quorum <= 1) {
+		int to = serving_read(c, s, call);
+		if (to < 0) {
+			answer(c, s, op, ASIM_UNREACHABLE);
+			return;
+		}
 		op->parts = 1;
-		submit(c, s, op, serving_read(c, s, call));
+		submit(c, s, op, (uint16_t)to);
 		return;
 	}
-	/* R distinct instances by a partial Fisher-Yates shuffle. */
+	/* R distinct instances by a partial Fisher-Yates shuffle, among those
+	 * that take connections: fewer than R, and no quorum can answer. */
 	uint16_t pick[MAX_REPLICAS + 1];
-	uint32_t n = c->instances;
-	for (uint32_t i = 0; i < n; i++)
-		pick[i] = (uint16_t)i;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < c->instances; i++)
+		if (!refuses(s, i))
+			pick[n++] = (uint16_t)i;
+	if (n < s->read_quorum) {
+		answer(c, s, op, ASIM_UNREACHABLE);
+		return;
+	}
 	op->parts = s->read_quorum;
 	for (uint32_t i = 0; i < s->read_quorum; i++) {
 		uint32_t j = i + (uint32_t)gsl_rng_uniform_int(s->r_pick, n - i);

@@ -181,6 +181,26 @@ static int most_caught_up(const struct leadership *L, struct asim_component *c, 
 	return best;
 }
 
+/* Quorum replication: new primary i takes, for each slot, the newest
+ * version held by an up instance that it reaches both ways, other than the
+ * old primary old (down, or cut off: it is why i is promoted). */
+static void gather(const struct leadership *L, struct asim_component *c, uint16_t i,
+                   uint16_t old)
+{
+	struct asim_kernel *k = c->kernel;
+	uint64_t *nr = row(L, i);
+	for (uint32_t r = 0; r < L->n; r++) {
+		if (r == i || r == old || L->inst[r].down ||
+		    !asim_net_link_up(k, c->id, (uint16_t)r, c->id, i) ||
+		    !asim_net_link_up(k, c->id, i, c->id, (uint16_t)r))
+			continue;
+		const uint64_t *v = row(L, r);
+		for (uint32_t s = 0; s < L->nslots; s++)
+			if (v[s] > nr[s])
+				nr[s] = v[s];
+	}
+}
+
 /* Instance i becomes the primary of epoch. */
 static void promote(struct leadership *L, struct asim_component *c, uint16_t i, uint64_t epoch)
 {
@@ -194,6 +214,8 @@ static void promote(struct leadership *L, struct asim_component *c, uint16_t i, 
 		bool m = measuring(c);
 		if (m)
 			L->changes++;
+		if (L->quorum)
+			gather(L, c, i, old);
 		uint64_t *nr = row(L, i);
 		uint64_t lost = 0;
 		for (uint32_t s = 0; s < L->nslots; s++) {
@@ -568,8 +590,13 @@ static void came_up(struct leadership *L, struct asim_component *c, uint32_t i,
                     uint16_t ev_base)
 {
 	struct lead_inst *p = &L->inst[i];
-	if (i == L->leader)
+	if (i == L->leader) {
+		/* The primary is back before any replica could replace it: it
+		 * leads on, and no replica that comes up later is promoted in its
+		 * place. */
+		L->need_leader = false;
 		return;
+	}
 	if (L->mode == LEAD_FAILOVER) {
 		if (L->need_leader && L->promote) {
 			promote(L, c, (uint16_t)i, L->epoch + 1);

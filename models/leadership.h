@@ -28,6 +28,11 @@
  * Promotion: writes acknowledged by the old primary that the new one does
  * not hold are lost (async replication loses the lag window; sync and
  * quorum lose none); the other instances drop what the new primary lacks.
+ * Under quorum replication (`quorum`, set by the database) the new primary
+ * first takes the newest version of each key held by the instances it
+ * reaches, as a consensus election recovers every write a write quorum
+ * holds: replicas apply the log out of order, so no single one need hold
+ * every acknowledged write.
  * An instance that believes it leads while another is the leader accepts
  * conflicting writes from the callers in its zone, unless `fencing` is on:
  * then the storage refuses writes of an older epoch (token). */
@@ -53,6 +58,7 @@ struct lead_inst {
 struct leadership {
 	enum lead_mode mode;
 	bool promote, fencing;
+	bool quorum; /* quorum replication: a new primary gathers (see above) */
 	asim_time detection, ttl, renew_every;
 	uint32_t coordinator, coord_instances;
 	uint64_t lease_key;

@@ -288,6 +288,54 @@ START_TEST(faults_crash_loses_queued_database_work)
 }
 END_TEST
 
+/* A crashed database instance serves no read, as it applies no write: the
+ * crash lasts the whole measured run (from 1 s; warm-up 2 s), so the
+ * crashed instance serves nothing measured, and each read it would have
+ * taken goes to another instance or fails unreachable at once. The old
+ * code routed reads to crashed instances and served them: a lone primary
+ * answered every read while down (11128 of them: only the writes failed),
+ * a crashed replica in the caller's zone (`nearest`) served all 11128
+ * reads, and quorum reads counted it in their quorum (7401 parts).
+ * Reads are 80% of 500 requests/s. */
+static const struct {
+	const char *db;
+	int crashed;
+	double availability;
+} crashed_reads[] = {
+	/* A lone primary: reads and writes alike fail unreachable. */
+	{"{kind: database, connections: 32, read_time: 1ms, write_time: 2ms}", 0, 0.0},
+	/* The replica in zone c is down: reads go to the other replica, which
+	 * holds every acknowledged write (sync). */
+	{"{kind: database, zones: [a, b, c], replicas: 2, replication: sync, read_from: nearest, "
+	 "replication_lag: 5ms, connections: 32, read_time: 1ms, write_time: 2ms}", 2, 1.0},
+	/* R = 2 of 3 with one down: the two others answer. */
+	{"{kind: database, replicas: 2, replication: quorum, write_quorum: 2, read_quorum: 2, "
+	 "replication_lag: 5ms, connections: 32, read_time: 1ms, write_time: 2ms}", 2, 1.0},
+};
+
+START_TEST(faults_crashed_database_serves_no_reads)
+{
+	char text[1024], path[64];
+	snprintf(text, sizeof text,
+	         "duration: 30s\n"
+	         "warmup: 2s\n"
+	         "zones: [a, b, c]\n"
+	         "components:\n"
+	         "  users: {kind: client, zone: c, rate: 500/s, mix: {read: 0.8, write: 0.2}, "
+	         "keys: {count: 100}, timeout: 500ms, target: db}\n"
+	         "  db: %s\n"
+	         "faults:\n"
+	         "  - {kind: crash, component: db, instances: [%d], at: 1s}\n",
+	         crashed_reads[_i].db, crashed_reads[_i].crashed);
+	struct asim_results *r = run(text, NULL);
+	snprintf(path, sizeof path, "components.db.served[%d]", crashed_reads[_i].crashed);
+	ck_assert_double_eq(num(r, path), 0);
+	ck_assert_double_eq_tol(num(r, "availability"), crashed_reads[_i].availability, 1e-9);
+	ck_assert_double_eq(num(r, "invariants.stale_reads"), 0);
+	done(r);
+}
+END_TEST
+
 START_TEST(faults_slow_quadruples)
 {
 	const char *text =
@@ -522,6 +570,8 @@ static Suite *faults_suite(void)
 	tcase_add_test(tc, faults_pause_delivery_waits_in_queue);
 	tcase_add_test(tc, faults_crashed_primary_applies_no_writes);
 	tcase_add_test(tc, faults_crash_loses_queued_database_work);
+	tcase_add_loop_test(tc, faults_crashed_database_serves_no_reads, 0,
+	                    sizeof crashed_reads / sizeof crashed_reads[0]);
 	tcase_add_test(tc, faults_slow_quadruples);
 	tcase_add_test(tc, faults_error_rate_share);
 	tcase_add_test(tc, faults_partition_times_out);
