@@ -2,7 +2,7 @@
  * optional time to live, and an optional backing store it reads through.
  *
  * Reads: a hit answers after hit_time with the cached version. A miss waits
- * miss_time (the lookup that failed) and sends a read for the key to the
+ * miss_time (the lookup that failed; hit_time unless given) and sends a read for the key to the
  * backing component; when that answer comes back OK the entry is filled and
  * only then is it visible to later reads. By default concurrent misses for
  * one key are not coalesced: each goes to the backing store, so a hot key
@@ -352,8 +352,13 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	bool ok = model_instances(c, map, 1, d);
 	ok &= asim_cfg_int(map, "capacity", ASIM_REQUIRED, 1, MAX_CAPACITY, &cap, d);
 	ok &= asim_cfg_time(map, "ttl", ASIM_OPTIONAL, ASIM_NS, 366 * 24 * ASIM_HOUR, &s->ttl, d);
-	ok &= asim_cfg_dist(map, "hit_time", ASIM_OPTIONAL, &s->hit_time, d);
-	ok &= asim_cfg_dist(map, "miss_time", ASIM_OPTIONAL, &s->miss_time, d);
+	bool hit_ok = asim_cfg_dist(map, "hit_time", ASIM_OPTIONAL, &s->hit_time, d);
+	/* A miss is a lookup that failed: without a miss_time of its own it
+	 * costs what a hit does, before the trip to the backing store. */
+	if (asim_cfg_get(map, "miss_time") || hit_ok)
+		ok &= asim_cfg_dist(map, asim_cfg_get(map, "miss_time") ? "miss_time" : "hit_time",
+		                    ASIM_OPTIONAL, &s->miss_time, d);
+	ok &= hit_ok;
 	ok &= asim_cfg_choice(map, "on_write", ASIM_OPTIONAL, on_write_names, &s->on_write, d);
 	ok &= asim_cfg_bool(map, "coalesce", ASIM_OPTIONAL, &s->coalesce, d);
 	if (asim_cfg_get(map, "backing")) {

@@ -410,6 +410,42 @@ START_TEST(cache_coalesces_concurrent_misses)
 }
 END_TEST
 
+/* A miss is a failed lookup, then the backing store's answer (10ms here):
+ * the lookup costs miss_time, and hit_time when miss_time is not given (it
+ * cost nothing before, so a miss spent less time in the cache than a hit). */
+static const struct {
+	const char *times;
+	asim_time miss_at, hit_at; /* answers to the read at 0 and at 20ms */
+} miss_cases[] = {
+	{"", 10 * MS, 20 * MS},
+	{"hit_time: 2ms\n", 12 * MS, 22 * MS},
+	{"hit_time: 2ms\nmiss_time: 5ms\n", 15 * MS, 22 * MS},
+};
+
+START_TEST(cache_miss_time_defaults_to_hit_time)
+{
+	static const struct peer_row answers[] = {{10 * MS, ASIM_OK, 7}};
+	static const struct drv_row rows[] = {{0, R, 3}, {20 * MS, R, 3}};
+	char yaml[256];
+	snprintf(yaml, sizeof yaml, "kind: cache\ncapacity: 10\nbacking: store\n%s",
+	         miss_cases[_i].times);
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, yaml},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 2);
+	struct peer_state *p = peer_of(&g, "store");
+	p->rows = answers;
+	p->nrows = 1;
+	rig_run(&g, 100 * MS);
+	ck_assert_uint_eq(p->nseen, 1);
+	ck_assert_int_eq(g.got[0].at, miss_cases[_i].miss_at);
+	ck_assert_int_eq(g.got[1].at, miss_cases[_i].hit_at);
+	rig_free(&g);
+}
+END_TEST
+
 /* A fill the network loses (here: a store that never answers) is given up
  * at its deadline: the miss gets TIMEOUT, so do the misses that waited for
  * it (coalesce), and the next miss for the key reads the store again. The
@@ -1068,6 +1104,7 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, cache_hit_ratio_uniform);
 	tcase_add_test(tc, cache_fill_after_backing_answer);
 	tcase_add_test(tc, cache_coalesces_concurrent_misses);
+	tcase_add_loop_test(tc, cache_miss_time_defaults_to_hit_time, 0, 3);
 	tcase_add_test(tc, cache_lost_fill_given_up_at_deadline);
 	tcase_add_test(tc, cache_crash_loses_fills_in_flight);
 	tcase_add_loop_test(tc, cache_write_modes, 0, 2);
