@@ -2,7 +2,7 @@
  * optional time to live, and an optional backing store it reads through.
  *
  * Reads: a hit answers after hit_time with the cached version. A miss waits
- * miss_time (the lookup that failed) and sends a read for the key to the
+ * miss_time (the lookup that failed; hit_time unless given) and sends a read for the key to the
  * backing component; when that answer comes back OK the entry is filled and
  * only then is it visible to later reads. By default concurrent misses for
  * one key are not coalesced: each goes to the backing store, so a hot key
@@ -39,6 +39,14 @@
  * gives). One whose chain ends elsewhere (a service, none) judges nothing
  * and reports neither figure. One op call per hit, no per-entry memory.
  *
+ * A call to the backing store is given up at its deadline (the request's):
+ * the cache abandons it and answers TIMEOUT, to the misses that waited for
+ * it too, so that a fill or write lost by the network neither holds its
+ * records for ever nor, with coalesce, leaves its key's later misses
+ * waiting on a fill that will never land. A crash loses the cache's work
+ * under way with its entries: lookups, and calls to the backing store,
+ * whose answers are dropped (not stored) when they come back.
+ *
  * Expired entries are found lazily, on lookup or when they reach the LRU tail,
  * so the TTL costs no timers. The cache is one logical store (one instance),
  * modelled as an infinite server: hit and miss times delay, they never queue.
@@ -70,8 +78,17 @@ struct entry {
 enum { WRITE_INVALIDATE, WRITE_THROUGH };
 static const char *const on_write_names[] = {"invalidate", "write_through", NULL};
 
-/* What an outgoing call to the backing store is for, kept in its tag. */
+/* What a call to the backing store is for (struct pending). */
 enum { OUT_FILL, OUT_WRITE_INVALIDATE, OUT_WRITE_THROUGH };
+
+/* A call to the backing store on its way: the request it serves, its
+ * deadline's timer, and the cache's life (crash epoch) it was sent in. */
+struct pending {
+	struct asim_call *in, *out;
+	struct asim_timer timer;
+	uint32_t epoch;
+	int what; /* OUT_FILL, OUT_WRITE_INVALIDATE or OUT_WRITE_THROUGH */
+};
 
 /* coalesce: a fill on its way to the backing store, and the misses for its
  * key that wait for it (beyond the one whose call it carries). */
@@ -111,6 +128,7 @@ struct cache {
 	struct flight **flights;
 	uint32_t flights_mask, nflights;
 	struct asim_pool flight_pool, waiter_pool;
+	struct asim_pool pendings;
 	uint64_t flushed; /* entries dropped by faults, after warm-up */
 
 	/* Measured after warm-up. */
@@ -121,7 +139,8 @@ struct cache {
 	struct asim_hist latency; /* arrival to ok reply: asim_call_measure() */
 };
 
-enum { EV_HIT = EV_MODEL_BASE, EV_MISS, EV_LOCAL_WRITE };
+/* Timers; a lookup's carries the crash epoch it began in (event arg a). */
+enum { EV_HIT = EV_MODEL_BASE, EV_MISS, EV_LOCAL_WRITE, EV_BACKING_EXPIRED };
 
 static const char *const cache_keys[] = {
 	"kind", "zone", "capacity", "ttl", "hit_time", "miss_time", "backing", "on_write", "coalesce",
@@ -333,8 +352,13 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	bool ok = model_instances(c, map, 1, d);
 	ok &= asim_cfg_int(map, "capacity", ASIM_REQUIRED, 1, MAX_CAPACITY, &cap, d);
 	ok &= asim_cfg_time(map, "ttl", ASIM_OPTIONAL, ASIM_NS, 366 * 24 * ASIM_HOUR, &s->ttl, d);
-	ok &= asim_cfg_dist(map, "hit_time", ASIM_OPTIONAL, &s->hit_time, d);
-	ok &= asim_cfg_dist(map, "miss_time", ASIM_OPTIONAL, &s->miss_time, d);
+	bool hit_ok = asim_cfg_dist(map, "hit_time", ASIM_OPTIONAL, &s->hit_time, d);
+	/* A miss is a lookup that failed: without a miss_time of its own it
+	 * costs what a hit does, before the trip to the backing store. */
+	if (asim_cfg_get(map, "miss_time") || hit_ok)
+		ok &= asim_cfg_dist(map, asim_cfg_get(map, "miss_time") ? "miss_time" : "hit_time",
+		                    ASIM_OPTIONAL, &s->miss_time, d);
+	ok &= hit_ok;
 	ok &= asim_cfg_choice(map, "on_write", ASIM_OPTIONAL, on_write_names, &s->on_write, d);
 	ok &= asim_cfg_bool(map, "coalesce", ASIM_OPTIONAL, &s->coalesce, d);
 	if (asim_cfg_get(map, "backing")) {
@@ -367,6 +391,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->head = s->tail = NIL;
 	s->r_time = asim_kernel_rng(c->kernel, c->name, "time");
 	s->r_route = asim_kernel_rng(c->kernel, c->name, "route");
+	asim_kernel_pool_init(c->kernel, &s->pendings, sizeof(struct pending), 256);
 	if (s->coalesce) {
 		s->flights = calloc(16, sizeof *s->flights);
 		if (!s->flights) {
@@ -469,12 +494,29 @@ static void start(struct asim_component *c)
 	asim_tw_init(&s->size_tw, 0, 0);
 }
 
+static void backing_expired(struct asim_component *c, struct cache *s, struct pending *p);
+
+/* Sends in's read (a fill) or write on to the backing store, to be given up
+ * at in's deadline. */
 static void to_backing(struct asim_component *c, struct cache *s, struct asim_call *in, int what)
 {
 	struct asim_kernel *k = c->kernel;
-	struct asim_call *out = asim_call_new(k);
-	if (!out)
+	struct pending *p = asim_pool_take(&s->pendings);
+	if (!p) {
+		asim_kernel_stop(k);
 		return;
+	}
+	*p = (struct pending){.in = in, .epoch = s->f.epoch, .what = what};
+	if (in->deadline <= asim_now(k)) {
+		/* As a service's call, one whose deadline has passed is not sent. */
+		backing_expired(c, s, p);
+		return;
+	}
+	struct asim_call *out = asim_call_new(k);
+	if (!out) {
+		asim_pool_put(&s->pendings, p);
+		return; /* out of memory: the kernel stops the run */
+	}
 	out->op = what == OUT_FILL ? ASIM_OP_READ : in->op;
 	out->key = in->key;
 	out->request = in->request;
@@ -483,12 +525,14 @@ static void to_backing(struct asim_component *c, struct cache *s, struct asim_ca
 	out->attempt = in->attempt;
 	out->deadline = in->deadline;
 	out->version = in->version;
-	out->token = (uint64_t)(uintptr_t)in;
-	out->tag = (uint32_t)what;
+	out->token = (uint64_t)(uintptr_t)p;
+	p->out = out;
 	uint16_t inst = 0;
 	if (s->backing_instances > 1)
 		inst = (uint16_t)gsl_rng_uniform_int(s->r_route, s->backing_instances);
 	asim_call_send(k, out, c->id, 0, s->backing, inst);
+	if (out->deadline != ASIM_TIME_MAX)
+		p->timer = asim_schedule_at(k, out->deadline, c->id, EV_BACKING_EXPIRED, 0, 0, p);
 }
 
 /* What the backing store had acknowledged for key at this instant, into
@@ -511,13 +555,13 @@ static void judge(struct asim_component *c, struct cache *s, const struct waiter
 	asim_hist_record(&s->staleness, answered - w->must_see_at);
 }
 
-static void reply_after(struct asim_component *c, struct asim_call *call, asim_time delay,
-                        int type)
+static void reply_after(struct asim_component *c, struct cache *s, struct asim_call *call,
+                        asim_time delay, int type)
 {
 	if (delay == 0 && type == EV_HIT)
 		asim_call_reply(c->kernel, call, ASIM_OK);
 	else
-		asim_schedule(c->kernel, delay, c->id, (uint16_t)type, 0, 0, call);
+		asim_schedule(c->kernel, delay, c->id, (uint16_t)type, 0, s->f.epoch, call);
 }
 
 static void request(struct asim_component *c, struct cache *s, struct asim_call *in)
@@ -549,7 +593,7 @@ static void request(struct asim_component *c, struct cache *s, struct asim_call 
 			                                                  : OUT_WRITE_INVALIDATE);
 			return;
 		}
-		reply_after(c, in, asim_dist_sample(&s->hit_time, s->r_time), EV_LOCAL_WRITE);
+		reply_after(c, s, in, asim_dist_sample(&s->hit_time, s->r_time), EV_LOCAL_WRITE);
 		return;
 	}
 	if (x != NIL) {
@@ -564,7 +608,7 @@ static void request(struct asim_component *c, struct cache *s, struct asim_call 
 			must_see(s, in->key, &w);
 			judge(c, s, &w, in->version, now + delay);
 		}
-		reply_after(c, in, delay, EV_HIT);
+		reply_after(c, s, in, delay, EV_HIT);
 		return;
 	}
 	if (measuring)
@@ -584,7 +628,8 @@ static void request(struct asim_component *c, struct cache *s, struct asim_call 
 			must_see(s, in->key, w);
 		p = w;
 	}
-	asim_schedule(k, asim_dist_sample(&s->miss_time, s->r_time), c->id, EV_MISS, 0, 0, p);
+	asim_schedule(k, asim_dist_sample(&s->miss_time, s->r_time), c->id, EV_MISS, 0, s->f.epoch,
+	              p);
 }
 
 /* coalesce: a miss (w, taken at its arrival) joins the fill of its key on
@@ -642,22 +687,61 @@ static void land_flight(struct asim_component *c, struct cache *s, uint64_t key,
 	asim_pool_put(&s->flight_pool, f);
 }
 
-static void backing_answered(struct asim_component *c, struct cache *s, struct asim_call *out)
+/* Call p to the backing store ended with st (and version): its request is
+ * answered, and with coalesce the misses that waited for its fill; unless
+ * the cache crashed since it was sent: then it is lost with the crash, and
+ * its answer fills nothing. */
+static void settle(struct asim_component *c, struct cache *s, struct pending *p,
+                   enum asim_status st, uint64_t version)
 {
 	struct asim_kernel *k = c->kernel;
-	struct asim_call *in = (struct asim_call *)(uintptr_t)out->token;
-	enum asim_status st = out->status;
-	if (st == ASIM_OK && out->tag != OUT_WRITE_INVALIDATE)
-		store(c, s, out->key, out->version);
+	struct asim_call *in = p->in;
+	bool lost = p->epoch != s->f.epoch, fill = p->what == OUT_FILL;
+	if (!lost && st == ASIM_OK && p->what != OUT_WRITE_INVALIDATE)
+		store(c, s, in->key, version);
+	asim_pool_put(&s->pendings, p);
+	if (lost) {
+		asim_call_drop(k, in);
+		return;
+	}
 	if (st != ASIM_OK && asim_measuring_at(k, asim_now(k)))
 		s->backing_errors++;
-	in->version = out->version;
-	uint64_t key = out->key, version = out->version;
-	bool fill = out->tag == OUT_FILL;
-	asim_call_free(k, out);
+	in->version = version;
+	uint64_t key = in->key;
 	asim_call_reply(k, in, st);
 	if (fill && s->coalesce)
 		land_flight(c, s, key, st, version);
+}
+
+static void backing_answered(struct asim_component *c, struct cache *s, struct asim_call *out)
+{
+	struct asim_kernel *k = c->kernel;
+	struct pending *p = (struct pending *)(uintptr_t)out->token;
+	asim_cancel(k, p->timer);
+	enum asim_status st = out->status;
+	uint64_t version = out->version;
+	asim_call_free(k, out);
+	settle(c, s, p, st, version);
+}
+
+/* The deadline of call p passed before the backing store answered (or
+ * before it was sent): the cache stops waiting, as its caller has. */
+static void backing_expired(struct asim_component *c, struct cache *s, struct pending *p)
+{
+	if (p->out)
+		asim_call_abandon(c->kernel, p->out);
+	settle(c, s, p, ASIM_TIMEOUT, p->in->version);
+}
+
+/* Whether a lookup timer set in crash epoch `epoch` belongs to a life of
+ * the cache that a crash has ended; its request is then dropped. */
+static bool lost_in_crash(struct asim_component *c, const struct cache *s, uint64_t epoch,
+                          struct asim_call *call)
+{
+	if (epoch == s->f.epoch)
+		return false;
+	asim_call_drop(c->kernel, call);
+	return true;
 }
 
 static void handle(struct asim_component *c, const struct asim_event *ev)
@@ -672,12 +756,22 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 		backing_answered(c, s, ev->p);
 		break;
 	case EV_HIT:
-		asim_call_reply(k, ev->p, ASIM_OK);
+		if (!lost_in_crash(c, s, ev->a, ev->p))
+			asim_call_reply(k, ev->p, ASIM_OK);
+		break;
+	case EV_BACKING_EXPIRED:
+		backing_expired(c, s, ev->p);
 		break;
 	case EV_MISS: {
 		struct asim_call *in = ev->p;
 		if (s->coalesce) {
-			fill_coalesced(c, s, ev->p);
+			struct waiter *w = ev->p;
+			if (lost_in_crash(c, s, ev->a, w->call))
+				asim_pool_put(&s->waiter_pool, w);
+			else
+				fill_coalesced(c, s, w);
+		} else if (lost_in_crash(c, s, ev->a, in)) {
+			break;
 		} else if (s->has_backing) {
 			to_backing(c, s, in, OUT_FILL);
 		} else {
@@ -688,6 +782,8 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 	}
 	case EV_LOCAL_WRITE: {
 		struct asim_call *in = ev->p;
+		if (lost_in_crash(c, s, ev->a, in))
+			break;
 		if (s->on_write == WRITE_THROUGH)
 			store(c, s, in->key, in->version);
 		asim_call_reply(k, in, ASIM_OK);
@@ -753,6 +849,7 @@ static void destroy(struct asim_component *c)
 	free(s->flights);
 	asim_pool_finish(&s->flight_pool);
 	asim_pool_finish(&s->waiter_pool);
+	asim_pool_finish(&s->pendings);
 	asim_dist_finish(&s->hit_time);
 	asim_dist_finish(&s->miss_time);
 }
@@ -772,10 +869,30 @@ static void flush(struct asim_component *c, struct cache *s)
 	asim_tw_set(&s->size_tw, now, 0);
 }
 
-/* Faults: cache_flush empties the cache at its start; a crash empties it
- * too (it restarts cold) and refuses requests until the restart (drops
- * them under a zone loss). Lookups already under way finish: they take
- * microseconds, the crash's window minutes. */
+/* coalesce, at a crash: the fills in flight are lost with the process, and
+ * the misses that waited for them with it (their callers time out); the
+ * fills' own answers are dropped when they come (settle). */
+static void forget_flights(struct asim_component *c, struct cache *s)
+{
+	for (uint32_t i = 0; s->flights && i <= s->flights_mask; i++) {
+		struct flight *f = s->flights[i];
+		if (!f)
+			continue;
+		for (struct waiter *w = f->first, *next; w; w = next) {
+			next = w->next;
+			asim_call_drop(c->kernel, w->call);
+			asim_pool_put(&s->waiter_pool, w);
+		}
+		asim_pool_put(&s->flight_pool, f);
+		s->flights[i] = NULL;
+	}
+	s->nflights = 0;
+}
+
+/* Faults: cache_flush empties the cache at its start (fills on their way
+ * still land); a crash empties it too (it restarts cold), loses the work
+ * under way and refuses requests until the restart (drops them under a
+ * zone loss). */
 static void fault(struct asim_component *c, const struct asim_fault *f, bool active)
 {
 	struct cache *s = c->state;
@@ -785,8 +902,10 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 		return;
 	}
 	if (asim_fault_hits(f, 0) &&
-	    inst_fault_apply(&s->f, f, active, asim_now(c->kernel)) == EDGE_DOWN)
+	    inst_fault_apply(&s->f, f, active, asim_now(c->kernel)) == EDGE_DOWN) {
 		flush(c, s);
+		forget_flights(c, s);
+	}
 }
 
 /* The time series: a cache over a database adds its stale reads so far, a

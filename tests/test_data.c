@@ -9,6 +9,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "archsim/call.h"
+#include "archsim/fault.h"
 #include "archsim/kernel.h"
 #include "archsim/results.h"
 #include "load.h"
@@ -35,6 +36,7 @@ struct driver {
 	size_t n;
 	uint32_t target;
 	uint32_t write_target; /* not 0: writes go there instead (past a cache) */
+	asim_time deadline;    /* of every call, after it is sent; 0: none */
 };
 
 enum { DRV_SEND = ASIM_EV_USER + 3 };
@@ -58,6 +60,8 @@ static void drv_handle(struct asim_component *c, const struct asim_event *ev)
 		call->request = ev->a + 1;
 		call->origin = asim_now(k);
 		call->token = ev->a;
+		if (s->deadline)
+			call->deadline = asim_now(k) + s->deadline;
 		uint32_t to = s->target;
 		if (call->op == ASIM_OP_WRITE && s->write_target)
 			to = s->write_target;
@@ -402,6 +406,114 @@ START_TEST(cache_coalesces_concurrent_misses)
 	ck_assert_int_eq(g.got[3].at, 50 * MS);
 	ck_assert_uint_eq(num(&g, "components.m.misses"), 4);
 	ck_assert_uint_eq(num(&g, "components.m.coalesced"), 1);
+	rig_free(&g);
+}
+END_TEST
+
+/* A miss is a failed lookup, then the backing store's answer (10ms here):
+ * the lookup costs miss_time, and hit_time when miss_time is not given (it
+ * cost nothing before, so a miss spent less time in the cache than a hit). */
+static const struct {
+	const char *times;
+	asim_time miss_at, hit_at; /* answers to the read at 0 and at 20ms */
+} miss_cases[] = {
+	{"", 10 * MS, 20 * MS},
+	{"hit_time: 2ms\n", 12 * MS, 22 * MS},
+	{"hit_time: 2ms\nmiss_time: 5ms\n", 15 * MS, 22 * MS},
+};
+
+START_TEST(cache_miss_time_defaults_to_hit_time)
+{
+	static const struct peer_row answers[] = {{10 * MS, ASIM_OK, 7}};
+	static const struct drv_row rows[] = {{0, R, 3}, {20 * MS, R, 3}};
+	char yaml[256];
+	snprintf(yaml, sizeof yaml, "kind: cache\ncapacity: 10\nbacking: store\n%s",
+	         miss_cases[_i].times);
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, yaml},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 2);
+	struct peer_state *p = peer_of(&g, "store");
+	p->rows = answers;
+	p->nrows = 1;
+	rig_run(&g, 100 * MS);
+	ck_assert_uint_eq(p->nseen, 1);
+	ck_assert_int_eq(g.got[0].at, miss_cases[_i].miss_at);
+	ck_assert_int_eq(g.got[1].at, miss_cases[_i].hit_at);
+	rig_free(&g);
+}
+END_TEST
+
+/* A fill the network loses (here: a store that never answers) is given up
+ * at its deadline: the miss gets TIMEOUT, so do the misses that waited for
+ * it (coalesce), and the next miss for the key reads the store again. The
+ * old code waited for ever: no answer, every later miss of the key queued
+ * behind the lost fill, and the records never freed. */
+START_TEST(cache_lost_fill_given_up_at_deadline)
+{
+	static const struct drv_row rows[] = {
+		{0, R, 3},       /* miss: its fill is lost */
+		{5 * MS, R, 3},  /* waits for that fill, whose deadline it shares */
+		{20 * MS, R, 3}, /* after the give-up: a fill of its own */
+	};
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, "kind: cache\ncapacity: 10\nbacking: store\ncoalesce: true\n"},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 3);
+	struct peer_state *p = peer_of(&g, "store");
+	p->silent = true;
+	g.drv->deadline = 10 * MS;
+	rig_run(&g, 100 * MS);
+	ck_assert_uint_eq(p->nseen, 2);
+	ck_assert_int_eq(p->seen[1].at, 20 * MS);
+	static const asim_time answered[] = {10 * MS, 10 * MS, 30 * MS};
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert(g.got[i].done);
+		ck_assert_int_eq(g.got[i].status, ASIM_TIMEOUT);
+		ck_assert_int_eq(g.got[i].at, answered[i]);
+	}
+	ck_assert_uint_eq(num(&g, "components.m.backing_errors"), 2);
+	ck_assert_uint_eq(asim_call_live(g.k), 0);
+	rig_free(&g);
+}
+END_TEST
+
+/* A crash loses the cache's work under way: the fill sent at 0 (answered
+ * at 10ms) comes back to a cache that crashed at 5ms (and restarted at 7ms):
+ * its request is lost and its answer stores nothing, so the read at 20ms
+ * misses a cold cache. The old code answered the lost request from the
+ * crashed cache and filled the entry: a hit at 20ms. */
+START_TEST(cache_crash_loses_fills_in_flight)
+{
+	static const struct peer_row answers[] = {{10 * MS, ASIM_OK, 7}, {10 * MS, ASIM_OK, 8}};
+	static const struct drv_row rows[] = {{0, R, 3}, {20 * MS, R, 3}};
+	const struct part parts[] = {
+		{"m", &asim_cache_ops, "kind: cache\ncapacity: 10\nbacking: store\n"},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 2);
+	struct peer_state *p = peer_of(&g, "store");
+	p->rows = answers;
+	p->nrows = 2;
+	struct asim_component *m = asim_kernel_find(g.k, "m");
+	struct asim_fault crash = {.kind = ASIM_FAULT_CRASH, .start = 5 * MS, .end = 7 * MS};
+	ck_assert_int_eq(asim_kernel_run(g.k, 5 * MS), ASIM_RUN_DONE);
+	m->ops->fault(m, &crash, true);
+	ck_assert_int_eq(asim_kernel_run(g.k, 7 * MS), ASIM_RUN_DONE);
+	m->ops->fault(m, &crash, false);
+	rig_run(&g, 100 * MS);
+	ck_assert(!g.got[0].done);
+	ck_assert_uint_eq(p->nseen, 2);
+	ck_assert_int_eq(g.got[1].status, ASIM_OK);
+	ck_assert_int_eq(g.got[1].at, 30 * MS);
+	ck_assert_uint_eq(g.got[1].version, 8);
+	ck_assert_uint_eq(num(&g, "components.m.hits"), 0);
+	ck_assert_uint_eq(num(&g, "components.m.fills"), 1);
 	rig_free(&g);
 }
 END_TEST
@@ -992,6 +1104,9 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, cache_hit_ratio_uniform);
 	tcase_add_test(tc, cache_fill_after_backing_answer);
 	tcase_add_test(tc, cache_coalesces_concurrent_misses);
+	tcase_add_loop_test(tc, cache_miss_time_defaults_to_hit_time, 0, 3);
+	tcase_add_test(tc, cache_lost_fill_given_up_at_deadline);
+	tcase_add_test(tc, cache_crash_loses_fills_in_flight);
 	tcase_add_loop_test(tc, cache_write_modes, 0, 2);
 	tcase_add_loop_test(tc, cache_stale_hits_judged_against_database, 0, 3);
 	tcase_add_test(tc, cache_stale_hits_after_warmup_only);
