@@ -152,6 +152,7 @@ enum {
 	PICK_REACHED = 4,    /* linked both ways to instance `from` (or it) */
 };
 
+/* Instances i and j reach each other both ways (an instance reaches itself). */
 static bool linked(struct asim_component *c, uint32_t i, uint32_t j)
 {
 	return i == j || (asim_net_link_up(c->kernel, c->id, (uint16_t)i, c->id, (uint16_t)j) &&
@@ -187,12 +188,9 @@ static int most_caught_up(const struct leadership *L, struct asim_component *c, 
 static void gather(const struct leadership *L, struct asim_component *c, uint16_t i,
                    uint16_t old)
 {
-	struct asim_kernel *k = c->kernel;
 	uint64_t *nr = row(L, i);
 	for (uint32_t r = 0; r < L->n; r++) {
-		if (r == i || r == old || L->inst[r].down ||
-		    !asim_net_link_up(k, c->id, (uint16_t)r, c->id, i) ||
-		    !asim_net_link_up(k, c->id, i, c->id, (uint16_t)r))
+		if (r == i || r == old || L->inst[r].down || !linked(c, i, r))
 			continue;
 		const uint64_t *v = row(L, r);
 		for (uint32_t s = 0; s < L->nslots; s++)
