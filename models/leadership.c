@@ -509,6 +509,17 @@ static void tick(struct leadership *L, struct asim_component *c, uint32_t i, uin
 	asim_schedule(k, L->renew_every, c->id, (uint16_t)(ev_base + LEAD_EV_RENEW), (uint16_t)i, 0,
 	              NULL);
 	struct lead_inst *p = &L->inst[i];
+	/* A request unanswered for a whole interval is given up here rather
+	 * than by its timeout, which is due at this same instant but was
+	 * scheduled after this tick: the tick would find it still pending and
+	 * skip, and an instance whose request was lost would ask again only
+	 * every other interval (two lost renewals, not ttl / renew_every, would
+	 * end a lease). */
+	if (p->pending && p->pending->deadline <= asim_now(k)) {
+		asim_cancel(k, p->timeout_timer);
+		asim_call_abandon(k, p->pending);
+		p->pending = NULL;
+	}
 	if (p->down || p->pending)
 		return;
 	if (p->believes) {
