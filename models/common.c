@@ -444,3 +444,17 @@ void load_levels_report(const struct asim_component *c, const struct load_levels
 	asim_results_real(r, queue, "components.%s.queue_mean", c->name);
 	asim_results_count(r, (uint64_t)queue_max, "components.%s.queue_max", c->name);
 }
+
+void load_levels_sample(const struct asim_component *c, const struct load_levels *first,
+                        size_t stride, struct asim_results *r)
+{
+	double busy = 0, queue = 0;
+	for (uint32_t i = 0; i < c->instances; i++) {
+		const struct load_levels *lv =
+			(const struct load_levels *)((const char *)first + (size_t)i * stride);
+		busy += lv->busy.value;
+		queue += lv->queue.value;
+	}
+	asim_results_real(r, queue, "%s.queue", c->name);
+	asim_results_real(r, busy, "%s.busy", c->name);
+}

@@ -113,6 +113,10 @@ void load_levels_reset(struct load_levels *first, size_t stride, uint32_t n, asi
 void load_levels_report(const struct asim_component *c, const struct load_levels *first,
                         size_t stride, uint32_t servers, const struct queue_sum *q,
                         struct asim_results *r);
+/* Adds the time series' "NAME.queue" and "NAME.busy": the levels now,
+ * summed over the instances. */
+void load_levels_sample(const struct asim_component *c, const struct load_levels *first,
+                        size_t stride, struct asim_results *r);
 
 /* A growable FIFO of pointers (a ring), for waiting requests. Allocates only
  * when it grows past its high-water mark. */

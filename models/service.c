@@ -1061,13 +1061,7 @@ static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
 static void sample(const struct asim_component *c, struct asim_results *r)
 {
 	const struct service *s = c->state;
-	double busy = 0, queue = 0;
-	for (uint32_t i = 0; i < c->instances; i++) {
-		busy += s->inst[i].lv.busy.value;
-		queue += s->inst[i].lv.queue.value;
-	}
-	asim_results_real(r, queue, "%s.queue", c->name);
-	asim_results_real(r, busy, "%s.busy", c->name);
+	load_levels_sample(c, &s->inst[0].lv, sizeof s->inst[0], r);
 	/* Breaker states as 0 closed, 1 open, 2 half-open, per edge. */
 	for (uint32_t i = 0; i < s->ncallees; i++) {
 		const struct callee *e = &s->callees[i];

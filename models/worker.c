@@ -570,13 +570,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 static void sample(const struct asim_component *c, struct asim_results *r)
 {
 	const struct worker *s = c->state;
-	double busy = 0, queue = 0;
-	for (uint32_t i = 0; i < c->instances; i++) {
-		busy += s->inst[i].lv.busy.value;
-		queue += s->inst[i].lv.queue.value;
-	}
-	asim_results_real(r, queue, "%s.queue", c->name);
-	asim_results_real(r, busy, "%s.busy", c->name);
+	load_levels_sample(c, &s->inst[0].lv, sizeof s->inst[0], r);
 }
 
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)
