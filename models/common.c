@@ -344,7 +344,8 @@ enum inst_edge inst_fault_apply(struct inst_fault *fs, const struct asim_fault *
 	}
 }
 
-bool held_push(struct held_list *h, uint16_t type, uint16_t inst, void *p, asim_time left)
+bool held_push(struct held_list *h, uint16_t type, uint16_t inst, void *p, asim_time left,
+               asim_time *mark)
 {
 	if (h->n == h->cap) {
 		uint32_t cap = h->cap ? h->cap * 2 : 16;
@@ -354,17 +355,37 @@ bool held_push(struct held_list *h, uint16_t type, uint16_t inst, void *p, asim_
 		h->v = v;
 		h->cap = cap;
 	}
-	h->v[h->n++] = (struct held){.p = p, .left = left, .type = type, .inst = inst};
+	h->v[h->n++] =
+		(struct held){.p = p, .left = left, .mark = mark, .type = type, .inst = inst};
 	return true;
 }
 
-void held_release(struct held_list *h, struct asim_component *c)
+void held_release(struct held_list *h, struct asim_component *c, asim_time paused_total)
 {
 	/* In the order held, so that equal remainders keep their order. */
-	for (uint32_t i = 0; i < h->n; i++)
+	for (uint32_t i = 0; i < h->n; i++) {
+		if (h->v[i].mark)
+			*h->v[i].mark = paused_total;
 		asim_schedule(c->kernel, h->v[i].left, c->id, h->v[i].type, h->v[i].inst, 0,
 		              h->v[i].p);
+	}
 	h->n = 0;
+}
+
+bool pause_defer(struct asim_component *c, struct held_list *held, bool paused,
+                 asim_time paused_total, asim_time owed, asim_time *mark, uint16_t type,
+                 uint16_t inst, void *p)
+{
+	if (owed <= 0)
+		return false;
+	if (paused) {
+		if (!held_push(held, type, inst, p, owed, mark))
+			asim_kernel_stop(c->kernel);
+		return true;
+	}
+	*mark = paused_total;
+	asim_schedule(c->kernel, owed, c->id, type, inst, 0, p);
+	return true;
 }
 
 void held_free(struct held_list *h)

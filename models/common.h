@@ -202,16 +202,30 @@ static inline bool inst_fault_error(const struct inst_fault *fs, gsl_rng *r)
 struct held {
 	void *p;
 	asim_time left;
+	asim_time *mark; /* work in progress: its pause mark (see pause_defer); or NULL */
 	uint16_t type, inst;
 };
 struct held_list {
 	struct held *v;
 	uint32_t n, cap;
 };
-bool held_push(struct held_list *h, uint16_t type, uint16_t inst, void *p, asim_time left);
+bool held_push(struct held_list *h, uint16_t type, uint16_t inst, void *p, asim_time left,
+               asim_time *mark);
 /* Schedules every held event for component c again (after its `left`) and
- * empties the list. */
-void held_release(struct held_list *h, struct asim_component *c);
+ * empties the list. The pause is over: held work owes only its own time
+ * from now on, so each mark restarts at paused_total, the instance's pause
+ * clock now. */
+void held_release(struct held_list *h, struct asim_component *c, asim_time paused_total);
+/* A timed step of work in progress (service of a job, a task...) is due,
+ * and owes `owed` of pause time: the pause clock (pause_clock_of) now, less
+ * *mark, its reading when the step began. With nothing owed, returns false:
+ * the step is done. Otherwise the event waits and true is returned: while
+ * the instance is paused, in held with `owed` left (held_release moves the
+ * mark on); after the pause, scheduled again `owed` later, with *mark moved
+ * to paused_total. Out of memory for held, the run stops. */
+bool pause_defer(struct asim_component *c, struct held_list *held, bool paused,
+                 asim_time paused_total, asim_time owed, asim_time *mark, uint16_t type,
+                 uint16_t inst, void *p);
 void held_free(struct held_list *h);
 
 /* clock_skew: an instance's clock reads now + offset + drift * (time since

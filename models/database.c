@@ -480,7 +480,7 @@ static void begin(struct asim_component *c, struct database *s, struct job *j)
 	asim_time took = asim_dist_sample(t, s->r_service);
 	j->pause_mark = pause_clock(in, asim_now(k));
 	if (in->paused) {
-		if (!held_push(&in->held, EV_SERVED, j->inst, j, took))
+		if (!held_push(&in->held, EV_SERVED, j->inst, j, took, &j->pause_mark))
 			asim_kernel_stop(k);
 		return;
 	}
@@ -920,7 +920,7 @@ static void ship(struct asim_component *c, struct database *s, struct apply *a, 
 		send_apply(c, s, a, r);
 		return;
 	}
-	if (!held_push(&in->link_held, EV_APPLY, r, a, 0)) {
+	if (!held_push(&in->link_held, EV_APPLY, r, a, 0, NULL)) {
 		asim_kernel_stop(k);
 		return;
 	}
@@ -1185,19 +1185,13 @@ static bool held_back(struct asim_component *c, struct database *s, const struct
 		 * the pause is still on or ended before the service was due. */
 		struct job *j = ev->p;
 		asim_time owed = pause_clock(in, asim_now(c->kernel)) - j->pause_mark;
-		if (owed <= 0)
-			return false;
-		if (in->paused) {
-			ok = held_push(&in->held, EV_SERVED, ev->inst, j, owed);
-		} else {
-			j->pause_mark = in->paused_total;
-			asim_schedule(c->kernel, owed, c->id, EV_SERVED, ev->inst, 0, j);
-		}
+		return pause_defer(c, &in->held, in->paused, in->paused_total, owed, &j->pause_mark,
+		                   EV_SERVED, ev->inst, j);
 	} else if (apply && (in->paused || in->repl_paused || !lead_up(&s->lead, ev->inst))) {
 		const struct apply *a = ev->p;
 		if (!in->repl_held.n || a->committed < in->repl_held_oldest)
 			in->repl_held_oldest = a->committed;
-		ok = held_push(&in->repl_held, ev->type, ev->inst, ev->p, 0);
+		ok = held_push(&in->repl_held, ev->type, ev->inst, ev->p, 0, NULL);
 	} else {
 		return false;
 	}
@@ -1426,9 +1420,7 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 			 * time from now on. */
 			if (f->kind == ASIM_FAULT_PAUSE) {
 				in->paused_total += now - in->paused_at;
-				for (uint32_t h = 0; h < in->held.n; h++)
-					((struct job *)in->held.v[h].p)->pause_mark = in->paused_total;
-				held_release(&in->held, c);
+				held_release(&in->held, c, in->paused_total);
 			}
 		}
 	}
@@ -1453,7 +1445,7 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 	for (uint32_t i = 0; i < c->instances; i++) {
 		struct instance *in = &s->inst[i];
 		if (asim_fault_hits(f, i) && !in->paused && !in->repl_paused && lead_up(&s->lead, i))
-			held_release(&in->repl_held, c);
+			held_release(&in->repl_held, c, 0);
 	}
 }
 

@@ -1119,18 +1119,9 @@ static bool held_back(struct asim_component *c, struct service *s, struct job *j
 		lost_job(c, s, j);
 		return true;
 	}
-	asim_time now = asim_now(c->kernel);
-	asim_time owed = inst_fault_pause_clock(&in->f, now) - j->pause_mark;
-	if (owed <= 0)
-		return false;
-	if (in->f.paused) {
-		if (!held_push(&in->held, type, j->inst, j, owed))
-			asim_kernel_stop(c->kernel);
-		return true;
-	}
-	j->pause_mark = in->f.paused_total;
-	asim_schedule(c->kernel, owed, c->id, type, j->inst, 0, j);
-	return true;
+	asim_time owed = inst_fault_pause_clock(&in->f, asim_now(c->kernel)) - j->pause_mark;
+	return pause_defer(c, &in->held, in->f.paused, in->f.paused_total, owed, &j->pause_mark,
+	                   type, j->inst, j);
 }
 
 static void crash(struct asim_component *c, struct service *s, uint16_t i)
@@ -1152,10 +1143,7 @@ static void crash(struct asim_component *c, struct service *s, uint16_t i)
 static void resume(struct asim_component *c, struct service *s, uint16_t i)
 {
 	struct instance *in = &s->inst[i];
-	/* The held steps owe only their own time from now on. */
-	for (uint32_t h = 0; h < in->held.n; h++)
-		((struct job *)in->held.v[h].p)->pause_mark = in->f.paused_total;
-	held_release(&in->held, c);
+	held_release(&in->held, c, in->f.paused_total);
 	struct job *j;
 	while (in->busy < s->concurrency && (j = ptr_ring_pop(&in->queue))) {
 		queue_sum_set(&s->qsum, &in->lv.queue, asim_now(c->kernel), in->queue.len);

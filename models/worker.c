@@ -460,19 +460,18 @@ static bool held_back(struct asim_component *c, struct worker *s, const struct a
 	/* Work in progress owes the pause time since it began, whether the
 	 * pause is still on (then it resumes with that much left) or ended
 	 * before the work was due; anything else is simply late. */
-	asim_time left = 0;
+	asim_time *mark = NULL;
 	if (ev->type == EV_SERVED) {
 		struct task *t = ev->p;
-		left = inst_fault_pause_clock(&in->f, asim_now(c->kernel)) - t->pause_mark;
-		if (!in->f.paused && left > 0) {
-			t->pause_mark = in->f.paused_total;
-			asim_schedule(c->kernel, left, c->id, EV_SERVED, i, 0, t);
+		mark = &t->pause_mark;
+		asim_time owed = inst_fault_pause_clock(&in->f, asim_now(c->kernel)) - *mark;
+		if (pause_defer(c, &in->held, in->f.paused, in->f.paused_total, owed, mark,
+		                EV_SERVED, i, t))
 			return true;
-		}
 	}
 	if (!in->f.paused)
 		return false;
-	if (!held_push(&in->held, ev->type, i, ev->p, left))
+	if (!held_push(&in->held, ev->type, i, ev->p, 0, mark))
 		asim_kernel_stop(c->kernel);
 	return true;
 }
@@ -616,11 +615,7 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 		struct task *t;
 		switch (inst_fault_apply(&in->f, f, active, now)) {
 		case EDGE_RESUMED:
-			/* Held service owes only its own time from now on. */
-			for (uint32_t h = 0; h < in->held.n; h++)
-				if (in->held.v[h].type == EV_SERVED)
-					((struct task *)in->held.v[h].p)->pause_mark = in->f.paused_total;
-			held_release(&in->held, c);
+			held_release(&in->held, c, in->f.paused_total);
 			start_queued(c, s, in);
 			break;
 		case EDGE_DOWN:
