@@ -353,12 +353,15 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	ok &= asim_cfg_int(map, "capacity", ASIM_REQUIRED, 1, MAX_CAPACITY, &cap, d);
 	ok &= asim_cfg_time(map, "ttl", ASIM_OPTIONAL, ASIM_NS, 366 * 24 * ASIM_HOUR, &s->ttl, d);
 	bool hit_ok = asim_cfg_dist(map, "hit_time", ASIM_OPTIONAL, &s->hit_time, d);
-	/* A miss is a lookup that failed: without a miss_time of its own it
-	 * costs what a hit does, before the trip to the backing store. */
-	if (asim_cfg_get(map, "miss_time") || hit_ok)
-		ok &= asim_cfg_dist(map, asim_cfg_get(map, "miss_time") ? "miss_time" : "hit_time",
-		                    ASIM_OPTIONAL, &s->miss_time, d);
 	ok &= hit_ok;
+	/* A miss is a lookup that failed: without a miss_time of its own it
+	 * costs what a hit does, before the trip to the backing store (read
+	 * from hit_time again, into a distribution of its own; a bad hit_time
+	 * is reported once). */
+	if (asim_cfg_get(map, "miss_time"))
+		ok &= asim_cfg_dist(map, "miss_time", ASIM_OPTIONAL, &s->miss_time, d);
+	else if (hit_ok)
+		ok &= asim_cfg_dist(map, "hit_time", ASIM_OPTIONAL, &s->miss_time, d);
 	ok &= asim_cfg_choice(map, "on_write", ASIM_OPTIONAL, on_write_names, &s->on_write, d);
 	ok &= asim_cfg_bool(map, "coalesce", ASIM_OPTIONAL, &s->coalesce, d);
 	if (asim_cfg_get(map, "backing")) {

@@ -196,6 +196,15 @@ static inline bool inst_fault_error(const struct inst_fault *fs, gsl_rng *r)
 	return fs->certain || gsl_rng_uniform(r) >= fs->ok_prob;
 }
 
+/* Whether instances i and j of component c reach each other over the
+ * network both ways (asim_net_link_up; an instance reaches itself): what a
+ * round trip between them (a vote, a heartbeat) needs. */
+static inline bool instances_linked(struct asim_component *c, uint32_t i, uint32_t j)
+{
+	return i == j || (asim_net_link_up(c->kernel, c->id, (uint16_t)i, c->id, (uint16_t)j) &&
+	                  asim_net_link_up(c->kernel, c->id, (uint16_t)j, c->id, (uint16_t)i));
+}
+
 /* Events a paused instance holds back: each is scheduled again at the end of
  * the pause, `left` after it (the work it still had to do). Grows by
  * doubling; nothing is allocated per event once it has grown. */

@@ -191,12 +191,9 @@ static void lapse(struct asim_kernel *k, struct coordinator *s, struct lease *l)
 static bool reaches_majority(struct asim_component *c, const struct coordinator *s,
                              uint16_t inst)
 {
-	struct asim_kernel *k = c->kernel;
 	uint32_t votes = 0;
 	for (uint32_t j = 0; j < s->nodes; j++)
-		votes += !s->down[j] &&
-		         (j == inst || (asim_net_link_up(k, c->id, inst, c->id, (uint16_t)j) &&
-		                        asim_net_link_up(k, c->id, (uint16_t)j, c->id, inst)));
+		votes += !s->down[j] && instances_linked(c, inst, j);
 	return votes >= s->majority;
 }
 

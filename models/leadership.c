@@ -152,13 +152,6 @@ enum {
 	PICK_REACHED = 4,    /* linked both ways to instance `from` (or it) */
 };
 
-/* Instances i and j reach each other both ways (an instance reaches itself). */
-static bool linked(struct asim_component *c, uint32_t i, uint32_t j)
-{
-	return i == j || (asim_net_link_up(c->kernel, c->id, (uint16_t)i, c->id, (uint16_t)j) &&
-	                  asim_net_link_up(c->kernel, c->id, (uint16_t)j, c->id, (uint16_t)i));
-}
-
 /* The up instance holding the most data (the lowest index on a tie),
  * among those the PICK_ flags keep; -1 when none. */
 static int most_caught_up(const struct leadership *L, struct asim_component *c, unsigned pick,
@@ -171,7 +164,7 @@ static int most_caught_up(const struct leadership *L, struct asim_component *c, 
 		if (p->down || ((pick & PICK_CANDIDATES) && p->believes) ||
 		    ((pick & PICK_ACROSS) &&
 		     asim_net_link_up(c->kernel, c->id, (uint16_t)i, c->id, L->leader)) ||
-		    ((pick & PICK_REACHED) && !linked(c, from, i)))
+		    ((pick & PICK_REACHED) && !instances_linked(c, from, i)))
 			continue;
 		uint64_t sum = data_sum(L, i);
 		if (best < 0 || sum > best_sum) {
@@ -190,7 +183,7 @@ static void gather(const struct leadership *L, struct asim_component *c, uint16_
 {
 	uint64_t *nr = row(L, i);
 	for (uint32_t r = 0; r < L->n; r++) {
-		if (r == i || r == old || L->inst[r].down || !linked(c, i, r))
+		if (r == i || r == old || L->inst[r].down || !instances_linked(c, i, r))
 			continue;
 		const uint64_t *v = row(L, r);
 		for (uint32_t s = 0; s < L->nslots; s++)
@@ -325,15 +318,13 @@ static asim_time check_every(const struct leadership *L)
  * up instances (both ways count: a partition is either). */
 static bool primary_cut_off(const struct leadership *L, struct asim_component *c)
 {
-	struct asim_kernel *k = c->kernel;
 	uint16_t l = L->leader;
 	uint32_t others = 0, reach = 0;
 	for (uint32_t i = 0; i < L->n; i++) {
 		if (i == l || L->inst[i].down)
 			continue;
 		others++;
-		reach += asim_net_link_up(k, c->id, (uint16_t)i, c->id, l) &&
-		         asim_net_link_up(k, c->id, l, c->id, (uint16_t)i);
+		reach += instances_linked(c, i, l);
 	}
 	return others > 0 && 2 * reach < others;
 }
