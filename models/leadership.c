@@ -299,8 +299,7 @@ static void lease_request(struct leadership *L, struct asim_component *c, uint32
 	call->deadline = asim_now(k) + L->renew_every;
 	p->pending = call;
 	p->sent = local_now(p, asim_now(k));
-	asim_call_send(k, call, c->id, (uint16_t)i, L->coordinator,
-	               (uint16_t)(i % L->coord_instances));
+	asim_call_send(k, call, c->id, (uint16_t)i, L->coordinator, p->node);
 	p->timeout_timer = asim_schedule(k, L->renew_every, c->id,
 	                                 (uint16_t)(ev_base + LEAD_EV_TIMEOUT), (uint16_t)i, 0, call);
 }
@@ -345,6 +344,8 @@ void lead_start(struct leadership *L, struct asim_component *c, uint16_t ev_base
 	L->coord_instances = asim_kernel_component(c->kernel, L->coordinator)->instances;
 	if (!L->coord_instances)
 		L->coord_instances = 1;
+	for (uint32_t i = 0; i < L->n; i++)
+		L->inst[i].node = (uint16_t)(i % L->coord_instances);
 	/* Instance 0 asks first; every instance then ticks every renew_every,
 	 * renewing when it leads and campaigning when the lease has lapsed. */
 	lease_request(L, c, 0, ev_base);
@@ -494,6 +495,20 @@ static void response(struct leadership *L, struct asim_component *c, struct asim
 	arm_expiry(L, c, i, ev_base);
 }
 
+/* Instance i's lease request went unanswered for its whole interval: it is
+ * given up, and the next one goes to the next coordinator node, as an etcd
+ * or ZooKeeper client moves to its next endpoint when one stops answering.
+ * Staying with one node made a crash of that node alone (which leaves the
+ * others a majority) cost its caller the lease. */
+static void give_up_request(struct leadership *L, struct asim_component *c, uint32_t i)
+{
+	struct lead_inst *p = &L->inst[i];
+	asim_cancel(c->kernel, p->timeout_timer);
+	asim_call_abandon(c->kernel, p->pending);
+	p->pending = NULL;
+	p->node = (uint16_t)((p->node + 1u) % L->coord_instances);
+}
+
 static void tick(struct leadership *L, struct asim_component *c, uint32_t i, uint16_t ev_base)
 {
 	struct asim_kernel *k = c->kernel;
@@ -506,11 +521,8 @@ static void tick(struct leadership *L, struct asim_component *c, uint32_t i, uin
 	 * skip, and an instance whose request was lost would ask again only
 	 * every other interval (two lost renewals, not ttl / renew_every, would
 	 * end a lease). */
-	if (p->pending && p->pending->deadline <= asim_now(k)) {
-		asim_cancel(k, p->timeout_timer);
-		asim_call_abandon(k, p->pending);
-		p->pending = NULL;
-	}
+	if (p->pending && p->pending->deadline <= asim_now(k))
+		give_up_request(L, c, i);
 	if (p->down || p->pending)
 		return;
 	if (p->believes) {
@@ -548,10 +560,8 @@ void lead_handle(struct leadership *L, struct asim_component *c, const struct as
 		tick(L, c, i, ev_base);
 		break;
 	case LEAD_EV_TIMEOUT:
-		if (L->inst[i].pending == ev->p) {
-			asim_call_abandon(c->kernel, ev->p);
-			L->inst[i].pending = NULL;
-		}
+		if (L->inst[i].pending == ev->p)
+			give_up_request(L, c, i);
 		break;
 	case LEAD_EV_EXPIRY:
 		L->inst[i].expiry_timer = (struct asim_timer){0};

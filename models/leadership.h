@@ -22,8 +22,11 @@
  *   lapsed, an instance campaigns unless one it reaches over the network
  *   holds more data. An instance believes it leads until its lease ends,
  *   ttl after it asked for it as timed on its own clock (clock_skew faults
- *   stretch or step it), or until a renewal is refused. Renewals travel as calls, so partitions and a coordinator
- *   without a majority stop them.
+ *   stretch or step it), or until a renewal is refused. Renewals travel as
+ *   calls, so partitions and a coordinator without a majority stop them.
+ *   Instance i first asks coordinator node i modulo the nodes, and the next
+ *   node after a request goes unanswered for renew_every (a client moving to
+ *   its next endpoint), so one crashed node does not cost a lease.
  *
  * Promotion: writes acknowledged by the old primary that the new one does
  * not hold are lost (async replication loses the lag window; sync and
@@ -52,6 +55,7 @@ struct lead_inst {
 	asim_time sent;     /* lease: its clock when its pending request left */
 	struct model_clock clock; /* clock_skew faults */
 	struct asim_call *pending; /* lease request in flight */
+	uint16_t node;      /* lease: the coordinator node it asks now */
 	struct asim_timer expiry_timer, timeout_timer, demote_timer;
 };
 

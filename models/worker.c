@@ -19,8 +19,9 @@
  * timeout: 1s}`): before processing a task for key K, the task acquires the
  * lock named K from the coordinator (op "acquire", holder = the task) and
  * keeps its thread while it waits: a refusal is retried every `retry`, an
- * unanswered request is given up after `timeout` and sent again, and a task
- * whose caller has gone stops waiting. Granted, it processes, writes to its
+ * unanswered request is given up after `timeout` and sent again to the
+ * coordinator's next node (the first is the task's holder id modulo the
+ * nodes), and a task whose caller has gone stops waiting. Granted, it processes, writes to its
  * target carrying the fencing token in call->version (with MODEL_FENCE_CHECK
  * set under `fencing: true`, asking the store to refuse a token older than
  * one it has seen for the key), and releases the lock whatever the answer.
@@ -53,6 +54,7 @@ struct task {
 	uint64_t holder, token;  /* lock: the task's holder id and its grant */
 	asim_time expiry;        /* the lock's expiry, as the coordinator set it */
 	uint16_t inst;
+	uint16_t node;           /* lock: the coordinator node it asks */
 	bool holding;            /* holds its lock */
 	uint32_t epoch; /* its instance's epoch when it arrived (faults) */
 	asim_time pause_mark; /* its instance's pause clock when its service began */
@@ -233,8 +235,7 @@ static void acquire(struct asim_component *c, struct worker *s, struct task *t)
 	call->origin = asim_now(k);
 	call->token = (uint64_t)(uintptr_t)t;
 	t->lock = call;
-	asim_call_send(k, call, c->id, t->inst, s->lock.coordinator,
-	               (uint16_t)(t->holder % s->lock.coord_instances));
+	asim_call_send(k, call, c->id, t->inst, s->lock.coordinator, t->node);
 	t->timer = asim_schedule(k, s->lock.timeout, c->id, EV_LOCK_TIMEOUT, t->inst, 0, t);
 }
 
@@ -251,8 +252,7 @@ static void release(struct asim_component *c, struct worker *s, struct task *t)
 	call->key = t->in->key;
 	call->request = t->holder;
 	call->origin = asim_now(k);
-	asim_call_send(k, call, c->id, t->inst, s->lock.coordinator,
-	               (uint16_t)(t->holder % s->lock.coord_instances));
+	asim_call_send(k, call, c->id, t->inst, s->lock.coordinator, t->node);
 	asim_call_abandon(k, call);
 }
 
@@ -265,6 +265,7 @@ static void begin(struct asim_component *c, struct worker *s, struct task *t)
 	t->began = asim_now(k);
 	if (s->lock.on) {
 		t->holder = ((uint64_t)c->id << 48 | ++s->holder_seq) + 1;
+		t->node = (uint16_t)(t->holder % s->lock.coord_instances);
 		acquire(c, s, t);
 		return;
 	}
@@ -499,6 +500,11 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 			t->lock = NULL;
 			if (asim_measuring_at(k, asim_now(k)))
 				s->lock_timeouts++;
+			/* Asked again at the next node, as an etcd client moves to
+			 * its next endpoint: retrying the one that stopped answering
+			 * left a task waiting for a crashed node while the others
+			 * kept a majority. */
+			t->node = (uint16_t)((t->node + 1u) % s->lock.coord_instances);
 			lock_retry(c, s, t);
 		}
 		break;
