@@ -14,8 +14,9 @@
  * backing store a miss fills the entry itself after miss_time (the cost of
  * computing the value).
  *
- * Writes (op "write"): `on_write: invalidate` drops the entry and forwards
- * the write; `write_through` forwards the write and, when the backing store
+ * Writes (op "write"): `on_write: invalidate` forwards the write and drops
+ * the entry when the backing store answers (or the call is given up at its
+ * deadline), as cache-aside writes the store and then deletes; `write_through` forwards the write and, when the backing store
  * acknowledges it, stores the written version. Any other operation is a read.
  *
  * Stale reads: when the backing store is a database (a kind with the model
@@ -28,9 +29,10 @@
  * warm-up into `stale_reads` and `staleness_ms` and into the run's
  * invariant; a miss that read the store was judged there and is not counted
  * again. Writes sent to the database past the cache leave its entries stale
- * until the ttl or an eviction drops them. `invalidate` drops the entry, but
- * a fill that read the old version before the write committed can land
- * after the drop and put it back. `write_through` stores the new version when
+ * until the ttl or an eviction drops them. `invalidate` leaves a hit between
+ * the database's acknowledgement and the drop stale, and a fill that read
+ * the old version before the write committed can still land after the drop
+ * and put it back (rarer than when the drop came first). `write_through` stores the new version when
  * the acknowledgement comes back, so a hit between the database's
  * acknowledgement and its arrival here is stale too: the database judges its
  * own reads by when it acknowledged, not by when the writer hears. A cache
@@ -589,13 +591,13 @@ static void request(struct asim_component *c, struct cache *s, struct asim_call 
 	if (in->op == ASIM_OP_WRITE) {
 		if (measuring)
 			s->writes++;
-		if (s->on_write == WRITE_INVALIDATE && x != NIL)
-			drop(s, x, now);
 		if (s->has_backing) {
 			to_backing(c, s, in, s->on_write == WRITE_THROUGH ? OUT_WRITE_THROUGH
 			                                                  : OUT_WRITE_INVALIDATE);
 			return;
 		}
+		if (s->on_write == WRITE_INVALIDATE && x != NIL)
+			drop(s, x, now);
 		reply_after(c, s, in, asim_dist_sample(&s->hit_time, s->r_time), EV_LOCAL_WRITE);
 		return;
 	}
@@ -690,6 +692,18 @@ static void land_flight(struct asim_component *c, struct cache *s, uint64_t key,
 	asim_pool_put(&s->flight_pool, f);
 }
 
+/* on_write: invalidate drops key's entry once the write has been answered,
+ * as cache-aside deletes after writing the store: dropping it first let a
+ * read in between miss, read the old version and fill it back for a whole
+ * ttl. It drops on any answer, a timeout included: the write may have
+ * committed all the same. */
+static void invalidate(struct cache *s, uint64_t key, asim_time now)
+{
+	uint32_t x = find(s, key);
+	if (x != NIL)
+		drop(s, x, now);
+}
+
 /* Call p to the backing store ended with st (and version): its request is
  * answered, and with coalesce the misses that waited for its fill; unless
  * the cache crashed since it was sent: then it is lost with the crash, and
@@ -702,6 +716,8 @@ static void settle(struct asim_component *c, struct cache *s, struct pending *p,
 	bool lost = p->epoch != s->f.epoch, fill = p->what == OUT_FILL;
 	if (!lost && st == ASIM_OK && p->what != OUT_WRITE_INVALIDATE)
 		store(c, s, in->key, version);
+	if (!lost && p->what == OUT_WRITE_INVALIDATE)
+		invalidate(s, in->key, asim_now(k));
 	asim_pool_put(&s->pendings, p);
 	if (lost) {
 		asim_call_drop(k, in);

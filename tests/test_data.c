@@ -617,6 +617,40 @@ START_TEST(cache_stale_hits_judged_against_database)
 }
 END_TEST
 
+/* on_write: invalidate drops the entry once the write is answered, as
+ * cache-aside writes the store and then deletes. Key 5 is filled with
+ * version 1 by the read at 5ms; version 2 is written through the cache at
+ * 10ms and the database acknowledges it at 15ms (write_time 5ms). The read
+ * at 11ms hits version 1 (nothing newer acknowledged yet: not stale), the
+ * drop at 15ms empties the entry, and the read at 20ms reads version 2 from
+ * the database. Dropping first (the old order) let the read at 11ms miss,
+ * read version 1 at 13ms before the commit and fill it back: the read at
+ * 20ms was a stale hit. */
+START_TEST(cache_invalidate_after_the_write)
+{
+	static const struct drv_row rows[] = {
+		{0, W, 5}, {5 * MS, R, 5}, {10 * MS, W, 5}, {11 * MS, R, 5}, {20 * MS, R, 5},
+	};
+	const struct part parts[] = {
+		{"m", &asim_cache_ops,
+		 "kind: cache\ncapacity: 10\nttl: 1h\nhit_time: 1ms\nbacking: db\non_write: invalidate\n"},
+		{"db", &asim_database_ops, "kind: database\nread_time: 1ms\nwrite_time: 5ms\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, 5);
+	rig_run(&g, 100 * MS);
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_int_eq(g.got[i].status, ASIM_OK);
+	ck_assert_uint_eq(g.got[3].version, 1);
+	ck_assert_int_eq(g.got[3].at, 12 * MS); /* a hit */
+	ck_assert_uint_eq(g.got[4].version, 2);
+	ck_assert_uint_eq(num(&g, "components.m.hits"), 1);
+	ck_assert_uint_eq(num(&g, "components.m.stale_reads"), 0);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->stale_reads, 0);
+	rig_free(&g);
+}
+END_TEST
+
 /* Warm-up: the same stale hits arriving before the end of warm-up are not
  * counted; the one after it is. */
 START_TEST(cache_stale_hits_after_warmup_only)
@@ -1110,6 +1144,7 @@ static Suite *data_suite(void)
 	tcase_add_loop_test(tc, cache_write_modes, 0, 2);
 	tcase_add_loop_test(tc, cache_stale_hits_judged_against_database, 0, 3);
 	tcase_add_test(tc, cache_stale_hits_after_warmup_only);
+	tcase_add_test(tc, cache_invalidate_after_the_write);
 	tcase_add_test(tc, cache_stale_coalesced_waiters);
 	tcase_add_test(tc, cache_behind_cache_judged_against_database);
 	tcase_add_test(tc, cache_config_errors);
