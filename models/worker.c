@@ -10,8 +10,15 @@
  *
  * Duplicates: a worker that completes a task whose caller has already given
  * up on it (the queue's ack timeout) has applied its effect although the
- * caller will deliver it again, so the effect happens twice. Unless the
- * worker is `idempotent`, each such completion counts as a duplicate write.
+ * caller will deliver it again, so the effect happens twice. So does one that
+ * completes a delivery whose message an earlier delivery had completed, when
+ * that ok answer did not reach the queue in time (call->unseen_oks: it was
+ * on its way at the ack timeout, or lost). Unless the worker is
+ * `idempotent`, each such completion counts as a duplicate write: every
+ * completion of a message beyond its first. (The first completion of a
+ * message is the one that was not abandoned and that no earlier ok answer
+ * preceded; an abandoned completion counts at once, the redelivery that
+ * follows it being the one expected to be acknowledged.)
  * Workers do not check for abandonment before starting: a consumer holding a
  * message cannot see that its visibility timeout has passed.
  *
@@ -343,7 +350,8 @@ static void complete(struct asim_component *c, struct worker *s, struct task *t,
 		if (st == ASIM_OK) {
 			s->processed++;
 			asim_hist_record(&s->latency, now - t->arrived);
-			if (!s->idempotent && asim_call_abandoned(t->in)) {
+			if (!s->idempotent &&
+			    (asim_call_abandoned(t->in) || t->in->unseen_oks > 0)) {
 				s->duplicates++;
 				asim_kernel_outcome(k)->duplicate_writes++;
 			}

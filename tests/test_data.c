@@ -1112,6 +1112,73 @@ START_TEST(queue_redelivery_duplicates)
 }
 END_TEST
 
+/* A message processed once in time whose ok answer the queue does not take:
+ * the worker answers at 41ms (the store was slow), but that answer takes
+ * 20ms to reach the queue (or the network loses it), and the ack timeout at
+ * 50ms delivers the message again. The second processing (store written at
+ * 51ms, acknowledged at 71ms) repeats the first: a duplicate, though no
+ * completion came after its delivery was abandoned (the old count was 0). */
+struct late_ack_net {
+	uint32_t worker, queue;
+	bool lose; /* lose the worker's first answer instead of delaying it */
+	unsigned answers;
+};
+
+static asim_time late_ack_delay(void *net, struct asim_kernel *k, uint32_t from,
+                                uint16_t from_inst, uint32_t to, uint16_t to_inst)
+{
+	struct late_ack_net *n = net;
+	(void)k, (void)from_inst, (void)to_inst;
+	if (from != n->worker || to != n->queue)
+		return 0;
+	if (n->lose)
+		return n->answers++ == 0 ? ASIM_NET_LOST : 0;
+	return 20 * MS;
+}
+
+static const struct {
+	const char *worker;
+	bool lose;
+	uint64_t duplicates;
+} late_ack_cases[] = {
+	{"kind: worker\nservice_time: 1ms\ntarget: store\n", false, 1},
+	{"kind: worker\nservice_time: 1ms\ntarget: store\n", true, 1},
+	{"kind: worker\nservice_time: 1ms\ntarget: store\nidempotent: true\n", false, 0},
+};
+
+START_TEST(queue_late_ack_duplicates)
+{
+	static const struct peer_row answers[] = {{40 * MS, ASIM_OK, 0}, {0, ASIM_OK, 0}};
+	static const struct drv_row rows[] = {{0, W, 5}};
+	const struct part parts[] = {
+		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"w", &asim_worker_ops, late_ack_cases[_i].worker},
+		{"store", &peer_ops, NULL},
+	};
+	struct rig g;
+	rig_build(&g, parts, 3, rows, 1);
+	struct late_ack_net net = {asim_kernel_find(g.k, "w")->id, asim_kernel_find(g.k, "m")->id,
+	                           late_ack_cases[_i].lose, 0};
+	asim_kernel_set_network(g.k, late_ack_delay, &net);
+	struct peer_state *p = peer_of(&g, "store");
+	p->rows = answers;
+	p->nrows = 2;
+	rig_run(&g, 500 * MS);
+	ck_assert_uint_eq(p->nseen, 2);
+	ck_assert_int_eq(p->seen[0].at, 1 * MS);
+	ck_assert_int_eq(p->seen[1].at, 51 * MS);
+	ck_assert_uint_eq(num(&g, "components.m.delivered"), 2);
+	ck_assert_uint_eq(num(&g, "components.m.ack_timeouts"), 1);
+	ck_assert_uint_eq(num(&g, "components.m.acked"), 1);
+	ck_assert_uint_eq(num(&g, "components.m.backlog_end"), 0);
+	ck_assert_uint_eq(num(&g, "components.w.processed"), 2);
+	ck_assert_uint_eq(num(&g, "components.w.duplicates"), late_ack_cases[_i].duplicates);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->duplicate_writes,
+	                  late_ack_cases[_i].duplicates);
+	rig_free(&g);
+}
+END_TEST
+
 START_TEST(worker_processes_in_order)
 {
 	static const struct drv_row rows[] = {{0, R, 1}, {0, R, 2}};
@@ -1162,6 +1229,7 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, queue_capacity_block);
 	tcase_add_test(tc, queue_backlog_and_lag);
 	tcase_add_loop_test(tc, queue_redelivery_duplicates, 0, 2);
+	tcase_add_loop_test(tc, queue_late_ack_duplicates, 0, 3);
 	tcase_add_test(tc, worker_processes_in_order);
 	suite_add_tcase(s, tc);
 	return s;
