@@ -704,6 +704,49 @@ static bool parse_item(struct asim_kernel *k, struct engine *e, const struct asi
 	return true;
 }
 
+/* Whether component w sends to component to (to is among its edges). */
+static bool sends_to(const struct asim_component *w, uint32_t to)
+{
+	uint32_t buf[64];
+	size_t n = w->ops->edges ? w->ops->edges(w, buf, 64) : 0;
+	uint32_t *v = buf;
+	if (n > 64) {
+		v = malloc(n * sizeof *v);
+		if (!v)
+			return false;
+		w->ops->edges(w, v, n);
+	}
+	bool found = false;
+	for (size_t i = 0; i < n && !found; i++)
+		found = v[i] == to;
+	if (v != buf)
+		free(v);
+	return found;
+}
+
+/* A crash or zone loss of a target's instances, told to the components that
+ * keep a session with it (peer_fault), once the target has applied it. */
+static void tell_peers(struct asim_kernel *k, const struct spec *sp, const struct asim_fault *of,
+                       bool active)
+{
+	if (sp->kind != ASIM_FAULT_CRASH && sp->kind != ASIM_FAULT_ZONE_LOSS)
+		return;
+	uint32_t n = user_count(k);
+	for (uint32_t w = 0; w < n; w++) {
+		struct asim_component *c = asim_kernel_component(k, w);
+		if (!c->ops->peer_fault)
+			continue;
+		for (uint32_t i = 0; i < sp->nt; i++) {
+			if (sp->t[i].comp == w || !sends_to(c, sp->t[i].comp))
+				continue;
+			struct asim_fault f = *of;
+			f.affected = sp->t[i].affected;
+			f.naffected = sp->t[i].naffected;
+			c->ops->peer_fault(c, sp->t[i].comp, &f, active);
+		}
+	}
+}
+
 static void apply(struct asim_component *self, struct engine *e, struct occ *o, bool active)
 {
 	struct asim_kernel *k = self->kernel;
@@ -719,6 +762,7 @@ static void apply(struct asim_component *self, struct engine *e, struct occ *o, 
 		f.naffected = sp->t[i].naffected;
 		c->ops->fault(c, &f, active);
 	}
+	tell_peers(k, sp, &o->f, active);
 }
 
 static void start(struct asim_component *c)

@@ -17,6 +17,16 @@
  * most (default 1; set it to the worker's concurrency to keep its threads
  * busy) and takes its partitions in turn, redeliveries first.
  *
+ * Consumer sessions: the broker sees a consumer instance go down (a crash,
+ * or a zone loss) and come back, as a broker sees a consumer's connection
+ * close or its session expire and the consumer join again (peer_fault;
+ * detection takes no time). While an instance is down it gets no
+ * deliveries: its partitions are taken by the next instance up (in instance
+ * order, wrapping round), as a group rebalance hands a dead member's
+ * partitions to a live one, and they return to it when it is back. The
+ * messages out at it when it went down are delivered again at once (they
+ * were never acknowledged), not after their ack timeout.
+ *
  * Delivery is at least once, with the call protocol: the queue calls the
  * consumer instance with the message's op and key (request = message id,
  * attempt = earlier deliveries) and the consumer answers when done; OK is the
@@ -91,6 +101,8 @@ struct queue {
 	asim_time ack_timeout;
 	struct partition *part;
 	uint32_t *inflight, *rr; /* per consumer instance */
+	uint32_t *turn;          /* per instance: the partition set it takes from next */
+	uint16_t *cdown;         /* per instance: its crash and zone_loss faults active */
 	struct msg *first, *last; /* stored messages in arrival order */
 	struct ptr_ring blocked; /* producers' calls waiting for a place */
 	uint64_t stored, next_id;
@@ -169,8 +181,13 @@ static void start(struct asim_component *c)
 	s->part = calloc(s->nparts, sizeof *s->part);
 	s->inflight = calloc(s->ncons, sizeof *s->inflight);
 	s->rr = calloc(s->ncons, sizeof *s->rr);
-	if (!s->part || !s->inflight || !s->rr)
+	s->turn = calloc(s->ncons, sizeof *s->turn);
+	s->cdown = calloc(s->ncons, sizeof *s->cdown);
+	if (!s->part || !s->inflight || !s->rr || !s->turn || !s->cdown) {
+		free(s->part);
+		s->part = NULL; /* handle and fault see that start failed */
 		asim_kernel_stop(k);
+	}
 	asim_tw_init(&s->backlog, 0, 0);
 }
 
@@ -257,21 +274,57 @@ static void deliver(struct asim_component *c, struct queue *s, struct msg *m, ui
 	asim_call_send(k, call, c->id, 0, s->consumer, (uint16_t)i);
 }
 
-/* Fills consumer instance i's free slots from its partitions in turn. */
+/* The next message of consumer instance j's own partitions (p mod
+ * instances == j), taken in turn, redeliveries first; NULL when they hold
+ * none. */
+static struct msg *take(struct queue *s, uint32_t j)
+{
+	if (j >= s->nparts)
+		return NULL;
+	uint32_t mine = (s->nparts - j + s->ncons - 1) / s->ncons;
+	for (uint32_t step = 0; step < mine; step++) {
+		uint32_t p = j + ((s->rr[j] + step) % mine) * s->ncons;
+		struct msg *m = ptr_ring_pop(&s->part[p].retry);
+		if (!m)
+			m = ptr_ring_pop(&s->part[p].ready);
+		if (m) {
+			s->rr[j] = (s->rr[j] + step + 1) % mine;
+			return m;
+		}
+	}
+	return NULL;
+}
+
+/* The consumer instance that takes partition p: its own while it is up,
+ * else the next one up (see "Consumer sessions"). */
+static uint32_t owner(const struct queue *s, uint32_t p)
+{
+	uint32_t home = p % s->ncons;
+	for (uint32_t step = 0; step < s->ncons; step++) {
+		uint32_t i = (home + step) % s->ncons;
+		if (!s->cdown[i])
+			return i;
+	}
+	return home;
+}
+
+/* Fills consumer instance i's free slots from its partitions in turn, and
+ * from those of the instances down just before it, which it stands in for:
+ * one partition set after the other, so none starves. */
 static void dispatch(struct asim_component *c, struct queue *s, uint32_t i)
 {
-	if (i >= s->nparts || s->f.down || s->f.stalled)
+	if (s->f.down || s->f.stalled || s->cdown[i])
 		return;
-	uint32_t mine = (s->nparts - i + s->ncons - 1) / s->ncons;
+	uint32_t sets = 1;
+	while (sets < s->ncons && s->cdown[(i + s->ncons - sets) % s->ncons])
+		sets++;
 	while (s->inflight[i] < s->prefetch) {
 		struct msg *m = NULL;
-		for (uint32_t step = 0; step < mine && !m; step++) {
-			uint32_t p = i + ((s->rr[i] + step) % mine) * s->ncons;
-			m = ptr_ring_pop(&s->part[p].retry);
-			if (!m)
-				m = ptr_ring_pop(&s->part[p].ready);
+		for (uint32_t step = 0; step < sets && !m; step++) {
+			uint32_t set = (s->turn[i] + step) % sets;
+			m = take(s, (i + s->ncons - set) % s->ncons);
 			if (m)
-				s->rr[i] = (s->rr[i] + step + 1) % mine;
+				s->turn[i] = (set + 1) % sets;
 		}
 		if (!m)
 			return;
@@ -309,7 +362,7 @@ static bool enqueue(struct asim_component *c, struct queue *s, const struct asim
 		s->produced++;
 		peak_backlog(k, s);
 	}
-	dispatch(c, s, m->partition % s->ncons);
+	dispatch(c, s, owner(s, m->partition));
 	return true;
 }
 
@@ -473,7 +526,48 @@ static void ack_timeout(struct asim_component *c, struct queue *s, struct msg *m
 		asim_kernel_stop(k);
 		return;
 	}
-	dispatch(c, s, m->partition % s->ncons);
+	dispatch(c, s, owner(s, m->partition));
+}
+
+/* Consumer instance i went down: what it holds will never be acknowledged,
+ * so each message out at it goes back to its partition's redeliveries, in
+ * arrival order, for the instance that stands in. (A message orphaned by a
+ * broker crash is not stored any more: its ack timeout forgets it.) */
+static void consumer_lost(struct asim_component *c, struct queue *s, uint32_t i)
+{
+	struct asim_kernel *k = c->kernel;
+	for (struct msg *m = s->first; m; m = m->next) {
+		if (!m->call || m->consumer != i)
+			continue;
+		asim_call_abandon(k, m->call);
+		m->call = NULL;
+		s->inflight[i]--;
+		asim_cancel(k, m->timer);
+		if (!ptr_ring_push(&s->part[m->partition].retry, m)) {
+			asim_kernel_stop(k);
+			return;
+		}
+	}
+	for (uint32_t j = 0; j < s->ncons; j++)
+		dispatch(c, s, j);
+}
+
+static void peer_fault(struct asim_component *c, uint32_t peer, const struct asim_fault *f,
+                       bool active)
+{
+	struct queue *s = c->state;
+	if (!s->part || peer != s->consumer)
+		return;
+	for (uint32_t i = 0; i < s->ncons; i++) {
+		if (!asim_fault_hits(f, i))
+			continue;
+		if (active) {
+			if (s->cdown[i]++ == 0)
+				consumer_lost(c, s, i);
+		} else if (s->cdown[i] && --s->cdown[i] == 0) {
+			dispatch(c, s, i);
+		}
+	}
 }
 
 static void handle(struct asim_component *c, const struct asim_event *ev)
@@ -572,6 +666,8 @@ static void destroy(struct asim_component *c)
 	free(s->part);
 	free(s->inflight);
 	free(s->rr);
+	free(s->turn);
+	free(s->cdown);
 	ptr_ring_free(&s->blocked);
 	asim_pool_finish(&s->msgs);
 }
@@ -592,4 +688,5 @@ const struct asim_model_ops asim_queue_ops = {
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
 	          ASIM_FAULT_BIT(ASIM_FAULT_CONSUMER_STALL),
 	.fault = fault,
+	.peer_fault = peer_fault,
 };

@@ -232,6 +232,55 @@ START_TEST(faults_pause_delivery_waits_in_queue)
 }
 END_TEST
 
+/* The queue stops delivering to a consumer instance that crashed, or whose
+ * zone is lost, hands its partitions to the other instance, delivers what
+ * it held again at once, and gives them back when it returns. One message
+ * every 100 ms, all for one key (partition 0, instance 0), 10 ms of work;
+ * instance 0 goes down 5 ms into a message's work for 10 s, then instance 1
+ * for 10 s once instance 0 is back. The message caught at the first fault
+ * is delivered again at once (15 ms old when acked: lag_ms_max), instance 1
+ * takes the partition meanwhile, and instance 0 has it back when instance 1
+ * goes down idle (one redelivery in all). Lag is 10 ms per message, 15 for
+ * the one: its time average is (599 x 10^2 + 15^2) / 2 over 60000 ms. The
+ * old code kept sending the partition to instance 0: after a crash each
+ * message waited out the 30 s ack timeout (lag_ms_max 30010). */
+static const char *const consumer_down[][2] = {
+	{"{kind: crash, component: w, instances: [0], at: 10005ms, for: 10s}",
+	 "{kind: crash, component: w, instances: [1], at: 25005ms, for: 10s}"},
+	{"{kind: zone_loss, zone: a, at: 10005ms, for: 10s}",
+	 "{kind: zone_loss, zone: b, at: 25005ms, for: 10s}"},
+};
+
+START_TEST(faults_queue_skips_down_consumer)
+{
+	char text[1024];
+	snprintf(text, sizeof text,
+	         "duration: 60s\n"
+	         "zones: [a, b, c]\n"
+	         "components:\n"
+	         "  to_q: {kind: client, zone: c, rate: 10/s, arrivals: constant, target: q}\n"
+	         "  q: {kind: queue, zone: c, consumers: w}\n"
+	         "  w: {kind: worker, instances: 2, zones: [a, b], service_time: 10ms}\n"
+	         "faults:\n"
+	         "  - %s\n"
+	         "  - %s\n",
+	         consumer_down[_i][0], consumer_down[_i][1]);
+	struct asim_results *r = run(text, NULL);
+	ck_assert_msg(num(r, "components.q.lag_ms_max") == 15, "lag_ms_max %g",
+	              num(r, "components.q.lag_ms_max"));
+	double lag = num(r, "components.q.lag_ms_mean");
+	ck_assert_msg(fabs(lag - (599 * 100 + 225) / 2.0 / 60000) < 1e-5, "lag_ms_mean %g", lag);
+	ck_assert(num(r, "components.q.redelivered") == 1);
+	ck_assert(num(r, "components.q.ack_timeouts") == 0);
+	ck_assert(num(r, "components.q.produced") == 601);
+	ck_assert(num(r, "components.q.acked") == 600);
+	ck_assert(num(r, "components.q.backlog_end") == 1);
+	ck_assert(num(r, "components.w.processed") == 600);
+	ck_assert(num(r, "components.w.duplicates") == 0);
+	done(r);
+}
+END_TEST
+
 /* A database without failover whose primary crashes for 1 s refuses the
  * writes sent to it meanwhile (unreachable at once) instead of applying
  * them with their answers lost: the client's retries then are no duplicate
@@ -573,6 +622,8 @@ static Suite *faults_suite(void)
 	tcase_add_loop_test(tc, faults_crashed_database_serves_no_reads, 0,
 	                    sizeof crashed_reads / sizeof crashed_reads[0]);
 	tcase_add_test(tc, faults_slow_quadruples);
+	tcase_add_loop_test(tc, faults_queue_skips_down_consumer, 0,
+	                    sizeof consumer_down / sizeof consumer_down[0]);
 	tcase_add_test(tc, faults_error_rate_share);
 	tcase_add_test(tc, faults_partition_times_out);
 	tcase_add_test(tc, faults_loss_share);

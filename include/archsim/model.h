@@ -69,6 +69,14 @@ struct asim_model_ops {
 	 * when it keeps no such version. */
 	bool (*acked_version)(const struct asim_component *c, uint64_t key, uint64_t *version,
 	                      asim_time *at);
+	/* Optional, for a component that holds a session with the instances it
+	 * sends to, as a broker with its consumers' connections: instances of
+	 * peer (one of its edges) went down (active: a crash or zone_loss
+	 * begins) or came back (!active: it ends), those f hits. The fault
+	 * engine calls it at asim_now(), after the peer's own fault. Overlapping
+	 * faults come as separate calls, so keep counts. */
+	void (*peer_fault)(struct asim_component *c, uint32_t peer, const struct asim_fault *f,
+	                   bool active);
 };
 
 /* The registry of kinds (models/registry.c): NULL when kind is unknown. */
