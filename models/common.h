@@ -196,6 +196,18 @@ static inline bool inst_fault_error(const struct inst_fault *fs, gsl_rng *r)
 	return fs->certain || gsl_rng_uniform(r) >= fs->ok_prob;
 }
 
+/* The slot of a table of mask + 1 entries (a power of two) for a logical
+ * request of a caller: requests of one caller and of different callers
+ * spread over the table. The database's duplicate table and the worker's
+ * table of completed requests use it. */
+static inline uint32_t request_slot(uint64_t request, uint32_t caller, uint32_t mask)
+{
+	request ^= (uint64_t)caller * UINT64_C(0xff51afd7ed558ccd);
+	request ^= request >> 31;
+	request *= UINT64_C(0x9e3779b97f4a7c15);
+	return (uint32_t)(request >> 32) & mask;
+}
+
 /* Whether instances i and j of component c reach each other over the
  * network both ways (asim_net_link_up; an instance reaches itself): what a
  * round trip between them (a vote, a heartbeat) needs. */

@@ -860,14 +860,6 @@ static void acknowledge(struct asim_component *c, struct database *s, struct op 
 	answer(c, s, op, ASIM_OK);
 }
 
-static uint32_t req_slot(const struct database *s, uint64_t request, uint32_t caller)
-{
-	request ^= (uint64_t)caller * UINT64_C(0xff51afd7ed558ccd);
-	request ^= request >> 31;
-	request *= UINT64_C(0x9e3779b97f4a7c15);
-	return (uint32_t)(request >> 32) & (s->nslots - 1);
-}
-
 /* A write whose request id was committed before: answered with the first
  * version under idempotency (true returned), else counted and applied. */
 static bool duplicate(struct asim_component *c, struct database *s, struct op *op)
@@ -875,7 +867,7 @@ static bool duplicate(struct asim_component *c, struct database *s, struct op *o
 	const struct asim_call *call = op->call;
 	if (!call->request)
 		return false;
-	uint32_t h = req_slot(s, call->request, call->caller);
+	uint32_t h = request_slot(call->request, call->caller, s->nslots - 1);
 	if (s->seen_req[h] != call->request || s->seen_caller[h] != call->caller)
 		return false;
 	bool measuring = asim_measuring_at(c->kernel, op->arrived);
@@ -976,7 +968,7 @@ static void commit(struct asim_component *c, struct database *s, struct op *op)
 		index_ship(c, s, op);
 	op->epoch = s->lead.epoch;
 	op->acks = 1;
-	uint32_t h = req_slot(s, op->call->request, op->call->caller);
+	uint32_t h = request_slot(op->call->request, op->call->caller, s->nslots - 1);
 	s->seen_req[h] = op->call->request;
 	s->seen_caller[h] = op->call->caller;
 	s->seen_version[h] = op->version;

@@ -34,13 +34,9 @@
  * abandons that delivery and delivers the message again; a non-OK answer
  * frees the consumer's slot but leaves the message invisible until the same
  * timeout, as with a visibility timeout, so a failing consumer cannot spin.
- * A consumer that finishes an abandoned delivery has processed the message
- * once more than needed: the worker model counts that as a duplicate. So has
- * one whose ok answer the queue never took: on its way back at the ack
- * timeout (a late ack), lost by the network, or reaching a broker that is
- * down. The queue learns of those (the answer was given) and tells every
- * later delivery of the message how many there were (call->unseen_oks), so
- * that the consumer counts the completion that repeats them.
+ * A message processed more than once (a delivery finished after its ack
+ * timeout, or whose ok answer came too late or was lost, and then its
+ * redelivery) is a duplicate: the worker model counts it.
  *
  * Consumer lag is the age of the oldest unacknowledged message; its time
  * average is integrated exactly (it grows linearly between events). The
@@ -81,7 +77,6 @@ struct msg {
 	struct asim_call *call;  /* the delivery in flight, or NULL */
 	struct asim_timer timer; /* its ack (visibility) timeout */
 	uint32_t partition, deliveries;
-	uint32_t unseen_oks; /* deliveries answered ok whose answer was not taken */
 	uint64_t version;
 	uint16_t op, consumer;
 	bool orphan; /* out at a consumer when a non-durable broker crashed */
@@ -256,7 +251,6 @@ static void deliver(struct asim_component *c, struct queue *s, struct msg *m, ui
 	call->version = m->version;
 	call->request = m->id;
 	call->attempt = m->deliveries;
-	call->unseen_oks = m->unseen_oks;
 	call->origin = m->enqueued;
 	call->token = (uint64_t)(uintptr_t)m;
 	if (!asim_time_add(now, s->ack_timeout, &call->deadline))
@@ -347,7 +341,6 @@ static bool enqueue(struct asim_component *c, struct queue *s, const struct asim
 	m->version = call->version;
 	m->op = call->op;
 	m->orphan = false;
-	m->unseen_oks = 0;
 	m->enqueued = now;
 	m->partition = (uint32_t)(call->key % s->nparts);
 	lag_advance(s, now);
@@ -491,10 +484,7 @@ static void answered(struct asim_component *c, struct queue *s, struct asim_call
 		asim_pool_put(&s->msgs, m);
 	} else if (s->f.down) {
 		/* The answer reaches a broker that is down: lost; the ack
-		 * timeout delivers the message again, processed already if the
-		 * answer was ok. */
-		if (st == ASIM_OK)
-			m->unseen_oks++;
+		 * timeout delivers the message again. */
 	} else if (st == ASIM_OK) {
 		asim_cancel(k, m->timer);
 		acked(c, s, m);
@@ -508,10 +498,6 @@ static void ack_timeout(struct asim_component *c, struct queue *s, struct msg *m
 {
 	struct asim_kernel *k = c->kernel;
 	if (m->call) {
-		/* An ok answer still on its way (or lost by the network): the
-		 * message was processed, but the queue delivers it again. */
-		if (asim_call_replied(m->call) && m->call->status == ASIM_OK)
-			m->unseen_oks++;
 		asim_call_abandon(k, m->call);
 		m->call = NULL;
 		s->inflight[m->consumer]--;

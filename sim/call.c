@@ -103,7 +103,7 @@ void asim_call_reply(struct asim_kernel *k, struct asim_call *call, enum asim_st
 	if (h && status == ASIM_OK && asim_measuring_at(k, call->arrived))
 		asim_hist_record(h, k->head.now - call->arrived);
 	call->status = (uint8_t)status;
-	call->flags |= ASIM_CALL_CALLEE_DONE | ASIM_CALL_REPLIED;
+	call->flags |= ASIM_CALL_CALLEE_DONE;
 	if (call->flags & ASIM_CALL_CALLER_DONE) {
 		if (!(call->flags & ASIM_CALL_IN_FLIGHT))
 			asim_pool_put(&k->calls, call);

@@ -964,6 +964,32 @@ START_TEST(coord_one_node_down_changes_nothing)
 }
 END_TEST
 
+/* A client calls a worker directly with a 10ms timeout; the worker takes
+ * 20ms, so every attempt times out but each completes and writes. Without
+ * retries each request is applied once: no duplicate (the old count, by
+ * completions the caller had given up on, said one per request). With one
+ * retry each request is applied twice: one duplicate per request. */
+static const char direct_worker_yaml[] =
+	"duration: 20s\n"
+	"warmup: 0s\n"
+	"components:\n"
+	"  u: {kind: client, rate: 10/s, mix: {write: 1}, keys: {count: 100}, timeout: 10ms,\n"
+	"      %s target: w}\n"
+	"  w: {kind: worker, concurrency: 8, service_time: 20ms, target: db}\n"
+	"  db: {kind: database, read_time: 1ms, write_time: 1ms}\n";
+
+START_TEST(coord_worker_duplicates_are_repeats)
+{
+	char yaml[512];
+	snprintf(yaml, sizeof yaml, direct_worker_yaml, _i ? "retries: {max: 1, base: 1ms}," : "");
+	double processed = run_text(yaml, "components.w.processed");
+	double dups = run_text(yaml, "components.w.duplicates");
+	ck_assert_double_gt(processed, 150);
+	ck_assert_double_eq(dups, _i ? processed / 2 : 0);
+	ck_assert_double_eq(run_text(yaml, "invariants.duplicate_writes"), dups);
+}
+END_TEST
+
 /* Worker locks: two workers share 5 keys through a coordinator with a 1s
  * TTL. Worker 0 crashes holding locks (leaks: the TTL frees each at most 1s
  * later); worker 1 is paused for 3s, its locks expire and worker 0 takes
@@ -1117,6 +1143,7 @@ static Suite *coord_suite(void)
 	tcase_add_test(tc, coord_lease_clock_skews_add_up);
 	tcase_add_test(tc, coord_lost_renewal_asked_again_next_tick);
 	tcase_add_test(tc, coord_one_node_down_changes_nothing);
+	tcase_add_loop_test(tc, coord_worker_duplicates_are_repeats, 0, 2);
 	tcase_add_loop_test(tc, coord_partition_moves_the_lease, 0, 2);
 	tcase_add_loop_test(tc, coord_read_your_writes, 0, 2);
 	tcase_add_test(tc, coord_read_your_writes_per_user);

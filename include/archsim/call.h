@@ -34,7 +34,6 @@ const char *asim_status_str(enum asim_status s);
 enum {
 	ASIM_CALL_CALLER_DONE = 1, /* the caller abandoned it or took the reply */
 	ASIM_CALL_CALLEE_DONE = 2, /* the callee replied or dropped it */
-	ASIM_CALL_REPLIED = 4,     /* the callee replied (status is its answer) */
 };
 
 struct asim_call {
@@ -50,10 +49,6 @@ struct asim_call {
 	uint32_t session;     /* the user of the logical request: a closed-loop client's
 	                       * user + 1 or an open-loop client's session + 1, 0 for
 	                       * none; passed on with request */
-	uint32_t unseen_oks;  /* earlier attempts that the callee answered ok but
-	                       * whose answer the caller never took (it came after
-	                       * the caller gave up, or was lost): their effect
-	                       * already happened; set by a queue on redelivery */
 	uint64_t key;         /* data key, for caches and databases */
 	uint64_t request;     /* logical request id (tracing, idempotency) */
 	uint64_t token;       /* the caller's own handle, returned untouched */
@@ -103,15 +98,6 @@ size_t asim_call_live(const struct asim_kernel *k);
 static inline bool asim_call_abandoned(const struct asim_call *call)
 {
 	return call->flags & ASIM_CALL_CALLER_DONE;
-}
-
-/* Whether the callee has replied (rather than dropped the call or not
- * answered yet), so that call->status is its answer. A caller may ask while
- * it still holds the call, e.g. at its timeout: a reply on its way, or one
- * the network lost, has been given although the caller never sees it. */
-static inline bool asim_call_replied(const struct asim_call *call)
-{
-	return call->flags & ASIM_CALL_REPLIED;
 }
 
 /* One-way network delay for a message between two instances; 0 unless the
