@@ -217,6 +217,10 @@ static void promote(struct leadership *L, struct asim_component *c, uint16_t i, 
 	L->cut = false;
 	L->inst[i].believes = true;
 	L->inst[i].epoch = epoch;
+	/* A deposed instance promoted again before it learned of its
+	 * successor must not learn of it now: it is the primary. */
+	asim_cancel(c->kernel, L->inst[i].demote_timer);
+	L->inst[i].demote_timer = (struct asim_timer){0};
 	L->need_leader = false;
 	if (i != old) {
 		bool m = measuring(c);

@@ -802,6 +802,35 @@ START_TEST(coord_split_brain_loses_what_the_old_primary_acknowledged)
 }
 END_TEST
 
+/* A deposed primary promoted again before it learns of its successor.
+ * 100 writes/s, evenly spaced. The primary (0) crashes at 1s and the
+ * replica (1) is promoted at 2s; 1 crashes at 2.5s; 0 is back at 3s,
+ * believing it leads (until it would learn of 1, at 4s), and at 3.5s the
+ * cluster manager promotes it, the only instance up. It must then lead
+ * for the rest of the run: writes unavailable for [1s, 2s) and [2.5s,
+ * 3.5s) only. Before, its demotion timer still fired at 4s and the primary
+ * stopped believing it led, with no one to replace it: writes unavailable
+ * for 18s of the 20, availability 0.1. */
+START_TEST(coord_repromoted_primary_keeps_the_lead)
+{
+	static const char yaml[] =
+		"duration: 20s\n"
+		"components:\n"
+		"  u: {kind: client, rate: 100/s, arrivals: constant, mix: {write: 1},\n"
+		"      keys: {count: 1000}, timeout: 200ms, target: db}\n"
+		"  db: {kind: database, replicas: 1, replication_lag: 10ms, read_time: 2ms,\n"
+		"       write_time: 4ms, failover: {detection: 1s}}\n"
+		"faults:\n"
+		"  - {kind: crash, component: db, instances: [0], at: 1s, for: 2s}\n"
+		"  - {kind: crash, component: db, instances: [1], at: 2500ms}\n";
+	ck_assert_double_eq(run_text(yaml, "invariants.leader_changes"), 2);
+	ck_assert_double_eq(run_text(yaml, "components.db.primary"), 0);
+	ck_assert_double_eq(run_text(yaml, "components.db.write_unavailable_s"), 2);
+	ck_assert_double_eq(run_text(yaml, "failures.unreachable"), 200);
+	ck_assert_double_eq(run_text(yaml, "availability"), 0.9);
+}
+END_TEST
+
 /* The only replica is down (4s to 12s) when the primary crashes (5s to
  * 10s): detection (1s) finds no one to promote, and the primary comes back
  * and leads on. The replica, back at 12s, must not then be promoted in its
@@ -1080,6 +1109,7 @@ static Suite *coord_suite(void)
 	tcase_add_loop_test(tc, coord_failover_loses_lag_window, 0, 2);
 	tcase_add_loop_test(tc, coord_quorum_failover_loses_nothing_acknowledged, 0, 2);
 	tcase_add_test(tc, coord_primary_back_first_keeps_the_lead);
+	tcase_add_test(tc, coord_repromoted_primary_keeps_the_lead);
 	tcase_add_loop_test(tc, coord_primary_back_replicas_catch_up, 0, 2);
 	tcase_add_test(tc, coord_primary_utilization_follows_failover);
 	tcase_add_loop_test(tc, coord_down_replica_and_write_acks, 0, 2);
