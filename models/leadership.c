@@ -420,9 +420,11 @@ bool lead_may_commit(struct leadership *L, struct asim_component *c, uint16_t i)
 	return true;
 }
 
-void lead_acked_alone(struct leadership *L, uint16_t i)
+void lead_acked_alone(struct leadership *L, struct asim_component *c, uint16_t i)
 {
-	if (i < L->n && i != L->leader)
+	/* Tallied when measured, as conflicting writes are: a write
+	 * acknowledged in warm-up is not counted lost after it. */
+	if (i < L->n && i != L->leader && measuring(c))
 		L->inst[i].alone++;
 }
 

@@ -54,7 +54,7 @@ struct lead_inst {
 	asim_time expiry;   /* lease: when it lapses, on its own clock */
 	asim_time sent;     /* lease: its clock when its pending request left */
 	struct model_clock clock; /* clock_skew faults */
-	uint64_t alone;     /* writes it acknowledged while deposed: no primary holds them */
+	uint64_t alone;     /* writes it acknowledged while deposed, after warm-up */
 	struct asim_call *pending; /* lease request in flight */
 	struct asim_timer expiry_timer, timeout_timer, demote_timer;
 };
@@ -107,8 +107,9 @@ void lead_handle(struct leadership *L, struct asim_component *c, const struct as
                  uint16_t ev_base);
 /* Instance i, deposed but still believing it leads, acknowledged a write
  * alone: the primary never gets it, so the resync that ends i's belief
- * discards it and counts it as lost (unless i is promoted first). */
-void lead_acked_alone(struct leadership *L, uint16_t i);
+ * discards it and counts it as lost (unless i is promoted first). Only
+ * writes acknowledged after warm-up are counted. */
+void lead_acked_alone(struct leadership *L, struct asim_component *c, uint16_t i);
 /* Crash, zone_loss, pause (down) and clock_skew of instances. */
 void lead_fault(struct leadership *L, struct asim_component *c, const struct asim_fault *f,
                 bool active, uint16_t ev_base);
