@@ -975,6 +975,7 @@ static void commit(struct asim_component *c, struct database *s, struct op *op)
 	if (op->inst != s->lead.leader) {
 		/* An old primary that believes it leads: its replicas follow the
 		 * new one, so it acknowledges alone, and its write will vanish. */
+		lead_acked_alone(&s->lead, c, op->inst);
 		answer(c, s, op, ASIM_OK);
 		return;
 	}

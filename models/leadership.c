@@ -128,12 +128,29 @@ static uint64_t *row(const struct leadership *L, uint32_t i)
 	return L->applied + (size_t)i * L->nslots;
 }
 
-/* An instance rejoins as a replica: it drops what the primary lacks and
- * catches up, as a rewind and a resync from the primary's log would. */
-static void resync(struct leadership *L, uint32_t i)
+/* Adds n writes, acknowledged and now discarded, to the lost ones. */
+static void count_lost(struct leadership *L, struct asim_component *c, uint64_t n)
 {
-	if (i != L->leader)
-		memcpy(row(L, i), row(L, L->leader), L->nslots * sizeof(uint64_t));
+	if (!n || !measuring(c))
+		return;
+	L->lost += n;
+	asim_kernel_outcome(c->kernel)->lost_writes += n;
+}
+
+/* An instance rejoins as a replica: it drops what the primary lacks and
+ * catches up, as a rewind and a resync from the primary's log would. The
+ * writes it acknowledged alone while deposed are dropped with the rest:
+ * lost, although their clients were told they had taken effect. (Counted
+ * from the tally, not from the versions: both sides number a slot's writes
+ * on from the same version, so a deposed version can equal or trail the
+ * primary's and still be another write.) */
+static void resync(struct leadership *L, struct asim_component *c, uint32_t i)
+{
+	if (i == L->leader)
+		return;
+	memcpy(row(L, i), row(L, L->leader), L->nslots * sizeof(uint64_t));
+	count_lost(L, c, L->inst[i].alone);
+	L->inst[i].alone = 0;
 }
 
 static uint64_t data_sum(const struct leadership *L, uint32_t i)
@@ -200,6 +217,10 @@ static void promote(struct leadership *L, struct asim_component *c, uint16_t i, 
 	L->cut = false;
 	L->inst[i].believes = true;
 	L->inst[i].epoch = epoch;
+	/* A deposed instance promoted again before it learned of its
+	 * successor must not learn of it now: it is the primary. */
+	asim_cancel(c->kernel, L->inst[i].demote_timer);
+	L->inst[i].demote_timer = (struct asim_timer){0};
 	L->need_leader = false;
 	if (i != old) {
 		bool m = measuring(c);
@@ -220,10 +241,9 @@ static void promote(struct leadership *L, struct asim_component *c, uint16_t i, 
 					*v = nr[s];
 			}
 		}
-		if (m) {
-			L->lost += lost;
-			asim_kernel_outcome(c->kernel)->lost_writes += lost;
-		}
+		count_lost(L, c, lost);
+		/* A deposed instance promoted again keeps what it wrote alone. */
+		L->inst[i].alone = 0;
 		L->leader = i;
 	}
 	recount(L, c);
@@ -238,7 +258,7 @@ static void stop_believing(struct leadership *L, struct asim_component *c, uint3
 	asim_cancel(c->kernel, p->expiry_timer);
 	asim_cancel(c->kernel, p->demote_timer);
 	p->demote_timer = (struct asim_timer){0};
-	resync(L, i);
+	resync(L, c, i);
 	recount(L, c);
 }
 
@@ -399,6 +419,14 @@ bool lead_may_commit(struct leadership *L, struct asim_component *c, uint16_t i)
 		asim_kernel_outcome(c->kernel)->conflicting_writes++;
 	}
 	return true;
+}
+
+void lead_acked_alone(struct leadership *L, struct asim_component *c, uint16_t i)
+{
+	/* Tallied when measured, as conflicting writes are: a write
+	 * acknowledged in warm-up is not counted lost after it. */
+	if (i < L->n && i != L->leader && measuring(c))
+		L->inst[i].alone++;
 }
 
 static void detect(struct leadership *L, struct asim_component *c)
@@ -620,13 +648,13 @@ static void came_up(struct leadership *L, struct asim_component *c, uint32_t i,
 			                                (uint16_t)(ev_base + LEAD_EV_DEMOTE), (uint16_t)i,
 			                                0, NULL);
 		} else {
-			resync(L, i);
+			resync(L, c, i);
 		}
 	} else if (L->mode == LEAD_LEASE) {
 		/* Its lease may look valid still, by its own clock. */
 		arm_expiry(L, c, i, ev_base);
 		if (!p->believes)
-			resync(L, i);
+			resync(L, c, i);
 	}
 }
 

@@ -31,6 +31,9 @@
  * Promotion: writes acknowledged by the old primary that the new one does
  * not hold are lost (async replication loses the lag window; sync and
  * quorum lose none); the other instances drop what the new primary lacks.
+ * Rejoin: a deposed primary that learns of the new one is resynced from it,
+ * and the writes it acknowledged alone meanwhile (the conflicting writes)
+ * are lost too.
  * Under quorum replication (`quorum`, set by the database) the new primary
  * first takes the newest version of each key held by the instances it
  * reaches, as a consensus election recovers every write a write quorum
@@ -54,6 +57,7 @@ struct lead_inst {
 	asim_time expiry;   /* lease: when it lapses, on its own clock */
 	asim_time sent;     /* lease: its clock when its pending request left */
 	struct model_clock clock; /* clock_skew faults */
+	uint64_t alone;     /* writes it acknowledged while deposed, after warm-up */
 	struct asim_call *pending; /* lease request in flight */
 	uint16_t node;      /* lease: the coordinator node it asks now */
 	struct asim_timer expiry_timer, timeout_timer, demote_timer;
@@ -105,6 +109,11 @@ int lead_route_write(const struct leadership *L, const struct asim_component *c,
 bool lead_may_commit(struct leadership *L, struct asim_component *c, uint16_t i);
 void lead_handle(struct leadership *L, struct asim_component *c, const struct asim_event *ev,
                  uint16_t ev_base);
+/* Instance i, deposed but still believing it leads, acknowledged a write
+ * alone: the primary never gets it, so the resync that ends i's belief
+ * discards it and counts it as lost (unless i is promoted first). Only
+ * writes acknowledged after warm-up are counted. */
+void lead_acked_alone(struct leadership *L, struct asim_component *c, uint16_t i);
 /* Crash, zone_loss, pause (down) and clock_skew of instances. */
 void lead_fault(struct leadership *L, struct asim_component *c, const struct asim_fault *f,
                 bool active, uint16_t ev_base);

@@ -362,8 +362,8 @@ END_TEST
  * 1.1s. The old primary is back at 3s believing it leads, until it learns
  * otherwise at 4s: the driver, in zone a, writes to it at 3.2s and 3.5s.
  * Without fencing both are accepted (conflicting writes, 1s with two
- * leaders); with fencing its old epoch is refused. At 4.5s the driver's
- * write goes to the new primary. */
+ * leaders) and lost when it is resynced at 4s; with fencing its old epoch
+ * is refused. At 4.5s the driver's write goes to the new primary. */
 static const struct row split_rows[] = {
 	{0, W, 1, 0}, {3200 * MS, W, 1, 0}, {3500 * MS, W, 2, 0}, {4500 * MS, W, 1, 0},
 };
@@ -397,7 +397,10 @@ START_TEST(coord_split_brain_and_fencing)
 	ck_assert_int_eq(g.got[2].status, split_cases[_i].st);
 	ck_assert_int_eq(o->two_leader, 1 * S);
 	ck_assert_uint_eq(o->leader_changes, 1);
-	ck_assert_uint_eq(o->lost_writes, 0); /* key 1's write was replicated */
+	/* Key 1's first write was replicated; the writes the old primary
+	 * acknowledged alone vanish when it is resynced at 4s: lost. */
+	ck_assert_uint_eq(o->lost_writes, split_cases[_i].conflicting);
+	ck_assert_uint_eq(num(&g, "components.m.lost_writes"), split_cases[_i].conflicting);
 	ck_assert_int_eq(g.got[3].status, ASIM_OK);
 	ck_assert_uint_eq(g.got[3].version, 2);
 	ck_assert_uint_eq(num(&g, "components.m.fenced_writes"), split_cases[_i].conflicting ? 0 : 2);
@@ -479,6 +482,9 @@ START_TEST(coord_lease_clock_skew)
 	const struct asim_outcome *o = asim_kernel_outcome(g.k);
 	ck_assert_uint_eq(o->leader_changes, 1);
 	ck_assert_uint_eq(o->conflicting_writes, skew_cases[_i].conflicting);
+	/* Its lease lapses by its clock at last and it rejoins as a replica,
+	 * dropping the writes it took alone. */
+	ck_assert_uint_eq(o->lost_writes, skew_cases[_i].conflicting);
 	ck_assert_int_gt(o->two_leader, 0);
 	rig_free(&g);
 }
@@ -791,6 +797,82 @@ START_TEST(coord_quorum_failover_loses_nothing_acknowledged)
 	else
 		ck_assert_double_eq(lost, 0);
 	ck_assert_double_eq(run_text(yaml, "invariants.stale_reads"), 0);
+}
+END_TEST
+
+/* Split brain by hand: 100 writes/s, evenly spaced, from zone a to a
+ * primary in a; a partition cuts the replica's zone b off from 20s to 50s,
+ * and the replica is promoted at 25s (detection 5s). The old primary
+ * acknowledged the writes of [20s, 25s) that never reached the replica
+ * (500, lost at the promotion), then those of [25s, 55s) alone (3000
+ * conflicting writes), until the check at 50s finds the partition healed
+ * and it learns of the new primary at 55s: its resync drops them, so they
+ * are lost too, 3500 in all. Before, only the 500 were counted. Fencing
+ * refuses the 3000 instead: 500 lost. With a 40s warm-up, only what
+ * happens after it counts: the promotion is not, and of the writes
+ * acknowledged alone, those of [40s, 55s). */
+static const char split_hand_yaml[] =
+	"duration: 80s\n"
+	"warmup: %s\n"
+	"zones: [a, b]\n"
+	"components:\n"
+	"  u: {kind: client, rate: 100/s, arrivals: constant, mix: {write: 1},\n"
+	"      keys: {count: 1000}, timeout: 200ms, zone: a, target: db}\n"
+	"  db: {kind: database, zones: [a, b], replicas: 1, replication: async,\n"
+	"       replication_lag: 10ms, connections: 32, read_time: 2ms, write_time: 4ms,\n"
+	"       failover: {detection: 5s, fencing: %s}}\n"
+	"faults:\n"
+	"  - {kind: partition, between: [[a], [b]], at: 20s, for: 30s}\n";
+static const struct {
+	const char *warmup, *fencing;
+	double conflicting, lost, fenced;
+} split_hand_cases[] = {
+	{"5s", "false", 3000, 3500, 0},
+	{"5s", "true", 0, 500, 3000},
+	{"40s", "false", 1500, 1500, 0},
+	{"40s", "true", 0, 0, 1500},
+};
+
+START_TEST(coord_split_brain_loses_what_the_old_primary_acknowledged)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml, split_hand_yaml, split_hand_cases[_i].warmup,
+	         split_hand_cases[_i].fencing);
+	ck_assert_double_eq(run_text(yaml, "invariants.conflicting_writes"),
+	                    split_hand_cases[_i].conflicting);
+	ck_assert_double_eq(run_text(yaml, "invariants.lost_writes"), split_hand_cases[_i].lost);
+	ck_assert_double_eq(run_text(yaml, "components.db.lost_writes"), split_hand_cases[_i].lost);
+	ck_assert_double_eq(run_text(yaml, "components.db.fenced_writes"),
+	                    split_hand_cases[_i].fenced);
+}
+END_TEST
+
+/* A deposed primary promoted again before it learns of its successor.
+ * 100 writes/s, evenly spaced. The primary (0) crashes at 1s and the
+ * replica (1) is promoted at 2s; 1 crashes at 2.5s; 0 is back at 3s,
+ * believing it leads (until it would learn of 1, at 4s), and at 3.5s the
+ * cluster manager promotes it, the only instance up. It must then lead
+ * for the rest of the run: writes unavailable for [1s, 2s) and [2.5s,
+ * 3.5s) only. Before, its demotion timer still fired at 4s and the primary
+ * stopped believing it led, with no one to replace it: writes unavailable
+ * for 18s of the 20, availability 0.1. */
+START_TEST(coord_repromoted_primary_keeps_the_lead)
+{
+	static const char yaml[] =
+		"duration: 20s\n"
+		"components:\n"
+		"  u: {kind: client, rate: 100/s, arrivals: constant, mix: {write: 1},\n"
+		"      keys: {count: 1000}, timeout: 200ms, target: db}\n"
+		"  db: {kind: database, replicas: 1, replication_lag: 10ms, read_time: 2ms,\n"
+		"       write_time: 4ms, failover: {detection: 1s}}\n"
+		"faults:\n"
+		"  - {kind: crash, component: db, instances: [0], at: 1s, for: 2s}\n"
+		"  - {kind: crash, component: db, instances: [1], at: 2500ms}\n";
+	ck_assert_double_eq(run_text(yaml, "invariants.leader_changes"), 2);
+	ck_assert_double_eq(run_text(yaml, "components.db.primary"), 0);
+	ck_assert_double_eq(run_text(yaml, "components.db.write_unavailable_s"), 2);
+	ck_assert_double_eq(run_text(yaml, "failures.unreachable"), 200);
+	ck_assert_double_eq(run_text(yaml, "availability"), 0.9);
 }
 END_TEST
 
@@ -1133,10 +1215,12 @@ static Suite *coord_suite(void)
 	tcase_add_loop_test(tc, coord_failover_loses_lag_window, 0, 2);
 	tcase_add_loop_test(tc, coord_quorum_failover_loses_nothing_acknowledged, 0, 2);
 	tcase_add_test(tc, coord_primary_back_first_keeps_the_lead);
+	tcase_add_test(tc, coord_repromoted_primary_keeps_the_lead);
 	tcase_add_loop_test(tc, coord_primary_back_replicas_catch_up, 0, 2);
 	tcase_add_test(tc, coord_primary_utilization_follows_failover);
 	tcase_add_loop_test(tc, coord_down_replica_and_write_acks, 0, 2);
 	tcase_add_loop_test(tc, coord_split_brain_and_fencing, 0, 2);
+	tcase_add_loop_test(tc, coord_split_brain_loses_what_the_old_primary_acknowledged, 0, 4);
 	tcase_add_test(tc, coord_majority_loss_stops_grants);
 	tcase_add_loop_test(tc, coord_lease_clock_skew, 0, 2);
 	tcase_add_loop_test(tc, coord_lease_clock_offset_harmless, 0, 2);
