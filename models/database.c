@@ -974,9 +974,19 @@ static void commit(struct asim_component *c, struct database *s, struct op *op)
 	s->seen_version[h] = op->version;
 	if (op->inst != s->lead.leader) {
 		/* An old primary that believes it leads: its replicas follow the
-		 * new one, so it acknowledges alone, and its write will vanish. */
-		lead_acked_alone(&s->lead, c, op->inst);
-		answer(c, s, op, ASIM_OK);
+		 * new one. Under async replication it acknowledges alone, and
+		 * its write will vanish when it rejoins. Under sync or quorum
+		 * replication it waits for their acknowledgements, which never
+		 * come: no answer (its caller times out), nothing promised, as
+		 * an old primary whose synchronous standby left it blocks. It
+		 * answered OK before, and a split brain under sync replication
+		 * lost acknowledged writes. */
+		if (s->replication == REPL_ASYNC) {
+			lead_acked_alone(&s->lead, c, op->inst);
+			answer(c, s, op, ASIM_OK);
+		} else {
+			lose(c, s, op);
+		}
 		return;
 	}
 	bool waits = s->replication != REPL_ASYNC;

@@ -414,19 +414,18 @@ bool lead_may_commit(struct leadership *L, struct asim_component *c, uint16_t i)
 			L->fenced++;
 		return false;
 	}
-	if (measuring(c)) {
-		L->conflicting++;
-		asim_kernel_outcome(c->kernel)->conflicting_writes++;
-	}
 	return true;
 }
 
 void lead_acked_alone(struct leadership *L, struct asim_component *c, uint16_t i)
 {
-	/* Tallied when measured, as conflicting writes are: a write
-	 * acknowledged in warm-up is not counted lost after it. */
-	if (i < L->n && i != L->leader && measuring(c))
-		L->inst[i].alone++;
+	/* Tallied when measured: a write acknowledged in warm-up is counted
+	 * neither conflicting nor, after it, lost. */
+	if (i >= L->n || i == L->leader || !measuring(c))
+		return;
+	L->inst[i].alone++;
+	L->conflicting++;
+	asim_kernel_outcome(c->kernel)->conflicting_writes++;
 }
 
 static void detect(struct leadership *L, struct asim_component *c)

@@ -40,8 +40,12 @@
  * holds: replicas apply the log out of order, so no single one need hold
  * every acknowledged write.
  * An instance that believes it leads while another is the leader accepts
- * conflicting writes from the callers in its zone, unless `fencing` is on:
- * then the storage refuses writes of an older epoch (token). */
+ * writes from the callers in its zone, unless `fencing` is on: then the
+ * storage refuses writes of an older epoch (token). Under async replication
+ * it acknowledges them alone (conflicting writes); under sync or quorum
+ * replication it waits for acknowledgements from replicas that follow the
+ * new primary, which never come: its callers time out, and nothing
+ * conflicting was acknowledged (the database's commit). */
 #ifndef ARCHSIM_MODELS_LEADERSHIP_H
 #define ARCHSIM_MODELS_LEADERSHIP_H
 
@@ -105,14 +109,14 @@ bool lead_up(const struct leadership *L, uint32_t i);
  * instance accepts writes. */
 int lead_route_write(const struct leadership *L, const struct asim_component *c, uint16_t z);
 /* At commit on instance i: false when the write must be refused (not the
- * primary any more, or fenced). Counts conflicting writes. */
+ * primary any more, or fenced). */
 bool lead_may_commit(struct leadership *L, struct asim_component *c, uint16_t i);
 void lead_handle(struct leadership *L, struct asim_component *c, const struct asim_event *ev,
                  uint16_t ev_base);
 /* Instance i, deposed but still believing it leads, acknowledged a write
- * alone: the primary never gets it, so the resync that ends i's belief
- * discards it and counts it as lost (unless i is promoted first). Only
- * writes acknowledged after warm-up are counted. */
+ * alone: a conflicting write, counted here; the primary never gets it, so
+ * the resync that ends i's belief discards it and counts it as lost (unless
+ * i is promoted first). Only writes acknowledged after warm-up count. */
 void lead_acked_alone(struct leadership *L, struct asim_component *c, uint16_t i);
 /* Crash, zone_loss, pause (down) and clock_skew of instances. */
 void lead_fault(struct leadership *L, struct asim_component *c, const struct asim_fault *f,

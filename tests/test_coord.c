@@ -810,7 +810,12 @@ END_TEST
  * are lost too, 3500 in all. Before, only the 500 were counted. Fencing
  * refuses the 3000 instead: 500 lost. With a 40s warm-up, only what
  * happens after it counts: the promotion is not, and of the writes
- * acknowledged alone, those of [40s, 55s). */
+ * acknowledged alone, those of [40s, 55s). Under sync or quorum
+ * replication the old primary acknowledges nothing its replica does not
+ * hold: the writes of [20s, 25s) wait for the cut-off replica, and those
+ * of [25s, 55s) for acknowledgements from a replica that follows the new
+ * primary; all 3500 time out, none is conflicting or lost. (It answered
+ * them OK before: 3000 conflicting, 3500 lost.) */
 static const char split_hand_yaml[] =
 	"duration: 80s\n"
 	"warmup: %s\n"
@@ -818,32 +823,35 @@ static const char split_hand_yaml[] =
 	"components:\n"
 	"  u: {kind: client, rate: 100/s, arrivals: constant, mix: {write: 1},\n"
 	"      keys: {count: 1000}, timeout: 200ms, zone: a, target: db}\n"
-	"  db: {kind: database, zones: [a, b], replicas: 1, replication: async,\n"
+	"  db: {kind: database, zones: [a, b], replicas: 1, replication: %s,\n"
 	"       replication_lag: 10ms, connections: 32, read_time: 2ms, write_time: 4ms,\n"
 	"       failover: {detection: 5s, fencing: %s}}\n"
 	"faults:\n"
 	"  - {kind: partition, between: [[a], [b]], at: 20s, for: 30s}\n";
 static const struct {
-	const char *warmup, *fencing;
-	double conflicting, lost, fenced;
+	const char *warmup, *replication, *fencing;
+	double conflicting, lost, fenced, timeouts;
 } split_hand_cases[] = {
-	{"5s", "false", 3000, 3500, 0},
-	{"5s", "true", 0, 500, 3000},
-	{"40s", "false", 1500, 1500, 0},
-	{"40s", "true", 0, 0, 1500},
+	{"5s", "async", "false", 3000, 3500, 0, 0},
+	{"5s", "async", "true", 0, 500, 3000, 0},
+	{"40s", "async", "false", 1500, 1500, 0, 0},
+	{"40s", "async", "true", 0, 0, 1500, 0},
+	{"5s", "sync", "false", 0, 0, 0, 3500},
+	{"5s", "quorum, write_quorum: 2", "false", 0, 0, 0, 3500},
 };
 
 START_TEST(coord_split_brain_loses_what_the_old_primary_acknowledged)
 {
 	char yaml[1024];
 	snprintf(yaml, sizeof yaml, split_hand_yaml, split_hand_cases[_i].warmup,
-	         split_hand_cases[_i].fencing);
+	         split_hand_cases[_i].replication, split_hand_cases[_i].fencing);
 	ck_assert_double_eq(run_text(yaml, "invariants.conflicting_writes"),
 	                    split_hand_cases[_i].conflicting);
 	ck_assert_double_eq(run_text(yaml, "invariants.lost_writes"), split_hand_cases[_i].lost);
 	ck_assert_double_eq(run_text(yaml, "components.db.lost_writes"), split_hand_cases[_i].lost);
 	ck_assert_double_eq(run_text(yaml, "components.db.fenced_writes"),
 	                    split_hand_cases[_i].fenced);
+	ck_assert_double_eq(run_text(yaml, "failures.timeout"), split_hand_cases[_i].timeouts);
 }
 END_TEST
 
@@ -1220,7 +1228,7 @@ static Suite *coord_suite(void)
 	tcase_add_test(tc, coord_primary_utilization_follows_failover);
 	tcase_add_loop_test(tc, coord_down_replica_and_write_acks, 0, 2);
 	tcase_add_loop_test(tc, coord_split_brain_and_fencing, 0, 2);
-	tcase_add_loop_test(tc, coord_split_brain_loses_what_the_old_primary_acknowledged, 0, 4);
+	tcase_add_loop_test(tc, coord_split_brain_loses_what_the_old_primary_acknowledged, 0, 6);
 	tcase_add_test(tc, coord_majority_loss_stops_grants);
 	tcase_add_loop_test(tc, coord_lease_clock_skew, 0, 2);
 	tcase_add_loop_test(tc, coord_lease_clock_offset_harmless, 0, 2);
