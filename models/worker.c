@@ -14,13 +14,13 @@
  * delivery was still being processed, or while its OK answer was on its way
  * or lost; a client's retry after its timeout. Unless the worker is
  * `idempotent`, each counts as a duplicate write. The worker remembers the
- * requests it completed in a table of DONE_SLOTS entries indexed by a hash
- * of the request id and the caller (a later request sharing an entry evicts
- * an older one, so a repeat far apart may go uncounted), as the database's
- * duplicate table does. Counting from the caller's side instead (a
- * completion the caller had given up on) counted a client's timed-out
- * request that was never sent again, and missed a redelivery whose first
- * OK answer was late. Workers do not check for abandonment before starting: a consumer holding a
+ * requests it completed in a table of DONE_SLOTS entries indexed by a hash of
+ * the request id and the caller (a later request sharing an entry evicts an
+ * older one, so a repeat far apart may go uncounted), as the database's
+ * duplicate table does. Counting from the caller's side instead (a completion
+ * the caller had given up on) counted a client's timed-out request that was
+ * never sent again, and missed a redelivery whose first OK answer was late.
+ * Workers do not check for abandonment before starting: a consumer holding a
  * message cannot see that its visibility timeout has passed.
  *
  * Locks (`lock: {coordinator: NAME, ttl: 5s, fencing: false, retry: 50ms,
@@ -29,10 +29,11 @@
  * keeps its thread while it waits: a refusal is retried every `retry`, an
  * unanswered request is given up after `timeout` and sent again to the
  * coordinator's next node (the first is the task's holder id modulo the
- * nodes), and a task whose caller has gone stops waiting. Granted, it processes, writes to its
- * target carrying the fencing token in call->version (with MODEL_FENCE_CHECK
- * set under `fencing: true`, asking the store to refuse a token older than
- * one it has seen for the key), and releases the lock whatever the answer.
+ * nodes), and a task whose caller has gone stops waiting. Granted, it
+ * processes, writes to its target carrying the fencing token in call->version
+ * (with MODEL_FENCE_CHECK set under `fencing: true`, asking the store to
+ * refuse a token older than one it has seen for the key), and releases the
+ * lock whatever the answer.
  * A holder that crashes forgets its lock: the coordinator keeps it until its
  * TTL, and the instance counts a lock leak and the time from the crash to
  * the lease's expiry (outcome lock_leaks, lock_leak). A paused holder (GC
@@ -108,9 +109,11 @@ struct worker {
 	struct queue_sum qsum; /* queue (database: connection wait) over the instances */
 };
 
-/* Completed requests remembered (a power of two): 12 bytes each. At 10,000
- * completions per second an entry lives about 6.5 s, longer than the ack
- * timeouts and client timeouts that cause repeats. */
+/* Completed requests remembered (a power of two): 12 bytes each, 768 KiB
+ * per worker that is not idempotent. An entry lives about 65 s at 1,000
+ * completions per second and 6.5 s at 10,000: a repeat further apart than
+ * that (a redelivery after a 30 s ack timeout at 10,000 per second) may go
+ * uncounted. */
 #define DONE_SLOTS (UINT32_C(1) << 16)
 
 enum { EV_SERVED = EV_MODEL_BASE, EV_TARGET_TIMEOUT, EV_LOCK_RETRY, EV_LOCK_TIMEOUT };
