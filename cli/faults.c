@@ -704,28 +704,10 @@ static bool parse_item(struct asim_kernel *k, struct engine *e, const struct asi
 	return true;
 }
 
-/* Whether component w sends to component to (to is among its edges). */
-static bool sends_to(const struct asim_component *w, uint32_t to)
-{
-	uint32_t buf[64];
-	size_t n = w->ops->edges ? w->ops->edges(w, buf, 64) : 0;
-	uint32_t *v = buf;
-	if (n > 64) {
-		v = malloc(n * sizeof *v);
-		if (!v)
-			return false;
-		w->ops->edges(w, v, n);
-	}
-	bool found = false;
-	for (size_t i = 0; i < n && !found; i++)
-		found = v[i] == to;
-	if (v != buf)
-		free(v);
-	return found;
-}
-
-/* A crash or zone loss of a target's instances, told to the components that
- * keep a session with it (peer_fault), once the target has applied it. */
+/* A crash or zone loss of a target's instances, told to every other
+ * component that keeps sessions with others (peer_fault), once the target
+ * has applied it: each hook looks only at the components it sends to, so
+ * none is looked up here. */
 static void tell_peers(struct asim_kernel *k, const struct spec *sp, const struct asim_fault *of,
                        bool active)
 {
@@ -737,7 +719,7 @@ static void tell_peers(struct asim_kernel *k, const struct spec *sp, const struc
 		if (!c->ops->peer_fault)
 			continue;
 		for (uint32_t i = 0; i < sp->nt; i++) {
-			if (sp->t[i].comp == w || !sends_to(c, sp->t[i].comp))
+			if (sp->t[i].comp == w)
 				continue;
 			struct asim_fault f = *of;
 			f.affected = sp->t[i].affected;

@@ -16,7 +16,8 @@
  *
  * Writes (op "write"): `on_write: invalidate` forwards the write and drops
  * the entry when the backing store answers (or the call is given up at its
- * deadline), as cache-aside writes the store and then deletes; `write_through` forwards the write and, when the backing store
+ * deadline), as cache-aside writes the store and then deletes;
+ * `write_through` forwards the write and, when the backing store
  * acknowledges it, stores the written version. Any other operation is a read.
  *
  * Stale reads: when the backing store is a database (a kind with the model
@@ -32,10 +33,11 @@
  * until the ttl or an eviction drops them. `invalidate` leaves a hit between
  * the database's acknowledgement and the drop stale, and a fill that read
  * the old version before the write committed can still land after the drop
- * and put it back (rarer than when the drop came first). `write_through` stores the new version when
- * the acknowledgement comes back, so a hit between the database's
- * acknowledgement and its arrival here is stale too: the database judges its
- * own reads by when it acknowledged, not by when the writer hears. A cache
+ * and put it back (rarer than when the drop came first). `write_through`
+ * stores the new version when the acknowledgement comes back, so a hit
+ * between the database's acknowledgement and its arrival here is stale
+ * too: the database judges its own reads by when it acknowledged, not by
+ * when the writer hears. A cache
  * whose backing store is another cache judges its hits against the
  * database at the end of the chain (each cache judges only the answers it
  * gives). One whose chain ends elsewhere (a service, none) judges nothing

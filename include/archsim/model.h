@@ -71,10 +71,11 @@ struct asim_model_ops {
 	                      asim_time *at);
 	/* Optional, for a component that holds a session with the instances it
 	 * sends to, as a broker with its consumers' connections: instances of
-	 * peer (one of its edges) went down (active: a crash or zone_loss
-	 * begins) or came back (!active: it ends), those f hits. The fault
-	 * engine calls it at asim_now(), after the peer's own fault. Overlapping
-	 * faults come as separate calls, so keep counts. */
+	 * component peer went down (active: a crash or zone_loss begins) or
+	 * came back (!active: it ends), those f hits. The fault engine calls it
+	 * for every peer hit, whether c sends to it or not: c ignores the
+	 * others. It comes at asim_now(), after the peer's own fault.
+	 * Overlapping faults come as separate calls, so keep counts. */
 	void (*peer_fault)(struct asim_component *c, uint32_t peer, const struct asim_fault *f,
 	                   bool active);
 };
