@@ -709,6 +709,17 @@ void lead_finish(struct leadership *L, struct asim_component *c)
 		return;
 	account(c, &L->two_since, &L->two_leader);
 	account(c, &L->unavail_since, &L->unavailable);
+	/* A deposed instance that still holds writes it acknowledged alone
+	 * when the run ends (it still believes it leads, or is down before
+	 * its resync) has them on a branch the primary's history will never
+	 * contain: they are lost now, as they would be at its resync, not
+	 * spared because the run stopped first. */
+	for (uint32_t i = 0; i < L->n; i++) {
+		if (i != L->leader) {
+			count_lost(L, c, L->inst[i].alone);
+			L->inst[i].alone = 0;
+		}
+	}
 	struct asim_outcome *o = asim_kernel_outcome(c->kernel);
 	o->leader_changes += L->changes;
 	o->two_leader += L->two_leader;
