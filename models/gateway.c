@@ -17,7 +17,10 @@
  * The gateway stops waiting for the target at the request's deadline,
  * tightened by its own `timeout`, and answers ASIM_TIMEOUT then: without it a
  * target that loses requests (a crash) would hold in-flight slots forever and
- * the cap would end by rejecting everything.
+ * the cap would end by rejecting everything. `timeout` defaults to 15s, as
+ * Envoy's route timeout does (AWS API Gateway stops at 29s, nginx's
+ * proxy_read_timeout at 60s): no real edge proxy waits for ever, so a
+ * request whose client set no deadline is not held past it either.
  *
  * Reported saturation: `utilization` is the time-average of requests in
  * flight over `concurrency` when the cap is set, else the admitted rate over
@@ -41,6 +44,9 @@ struct fwd {
 	uint32_t epoch; /* its instance's epoch when admitted (faults) */
 };
 
+/* Envoy's default route timeout (see the top comment). */
+#define DEFAULT_TIMEOUT (15 * ASIM_S)
+
 struct gateway {
 	uint32_t target, target_instances;
 	struct asim_dist auth_time;
@@ -52,7 +58,7 @@ struct gateway {
 	uint64_t burst;
 	double rate;
 	uint64_t concurrency; /* 0: no cap */
-	asim_time timeout;    /* 0: none beyond the request's deadline */
+	asim_time timeout;    /* its own limit on the wait for the target */
 	uint64_t in_flight;
 	struct inst_fault *fs; /* per instance; made at the first fault */
 	gsl_rng *r_fault;
@@ -129,6 +135,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->has_auth = asim_cfg_get(map, "auth_time") != NULL;
 	ok &= asim_cfg_dist(map, "auth_time", ASIM_OPTIONAL, &s->auth_time, d);
 	ok &= configure_limit(c, s, map, d);
+	s->timeout = DEFAULT_TIMEOUT;
 	ok &= asim_cfg_time(map, "timeout", ASIM_OPTIONAL, ASIM_NS, 24 * ASIM_HOUR, &s->timeout, d);
 	ok &= breaker_parse(map, "breaker", &s->bcfg, d);
 	struct asim_component *t = model_target(c, map, "target", d);
@@ -180,7 +187,7 @@ static void forward(struct asim_component *c, struct gateway *s, struct fwd *f)
 	if (!out)
 		return; /* out of memory: the kernel stops the run */
 	asim_time deadline = in->deadline, expiry;
-	if (s->timeout && asim_time_add(asim_now(k), s->timeout, &expiry) && expiry < deadline)
+	if (asim_time_add(asim_now(k), s->timeout, &expiry) && expiry < deadline)
 		deadline = expiry;
 	if (deadline <= asim_now(k)) {
 		/* The deadline ran out during authentication: not worth sending. */

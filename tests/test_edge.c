@@ -113,6 +113,32 @@ START_TEST(gateway_timeout_frees_the_slot)
 }
 END_TEST
 
+/* A caller with no deadline and a target that never answers: the gateway
+ * still stops waiting at its default timeout (15s, Envoy's), answers
+ * ASIM_TIMEOUT and frees the slot, and passes that deadline on. Before,
+ * without a `timeout` it waited for ever: with a cap of 1, the first
+ * request held the slot and the others were rejected. */
+START_TEST(gateway_default_timeout_without_a_deadline)
+{
+	struct asim_kernel *k = build(
+		"components:\n"
+		"  drv: {kind: driver, target: gw, count: 3, interval: 20s}\n"
+		"  gw: {kind: gateway, concurrency: 1, target: p}\n"
+		"  p: {kind: peer}\n");
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	struct peer_state *p = state(k, "p");
+	p->silent = true;
+	run(k, 100 * ASIM_S);
+	struct drv *d = state(k, "drv");
+	ck_assert_uint_eq(d->got[ASIM_TIMEOUT], 3);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(d->latency[i], 15 * ASIM_S);
+	ck_assert_uint_eq(p->nseen, 3);
+	ck_assert_int_eq(p->seen[1].deadline, 35 * ASIM_S);
+	teardown(k);
+}
+END_TEST
+
 START_TEST(gateway_deadline_propagates)
 {
 	/* The caller's 30ms deadline is tighter than the 50ms timeout; a
@@ -792,6 +818,7 @@ static Suite *edge_suite(void)
 	tcase_add_test(tc, gateway_rate_below_limit_admits_all);
 	tcase_add_test(tc, gateway_concurrency_cap_rejects);
 	tcase_add_test(tc, gateway_timeout_frees_the_slot);
+	tcase_add_test(tc, gateway_default_timeout_without_a_deadline);
 	tcase_add_test(tc, gateway_deadline_propagates);
 	tcase_add_test(tc, gateway_errors_quote_the_line);
 	suite_add_tcase(s, tc);
