@@ -729,6 +729,20 @@ static void tell_peers(struct asim_kernel *k, const struct spec *sp, const struc
 	}
 }
 
+/* A partition or a zone loss began or ended (the network has applied it):
+ * told to every component that watches links (links_changed), last. */
+static void tell_links(struct asim_kernel *k, const struct spec *sp)
+{
+	if (sp->kind != ASIM_FAULT_PARTITION && sp->kind != ASIM_FAULT_ZONE_LOSS)
+		return;
+	uint32_t n = user_count(k);
+	for (uint32_t w = 0; w < n; w++) {
+		struct asim_component *c = asim_kernel_component(k, w);
+		if (c->ops->links_changed)
+			c->ops->links_changed(c);
+	}
+}
+
 static void apply(struct asim_component *self, struct engine *e, struct occ *o, bool active)
 {
 	struct asim_kernel *k = self->kernel;
@@ -745,6 +759,7 @@ static void apply(struct asim_component *self, struct engine *e, struct occ *o, 
 		c->ops->fault(c, &f, active);
 	}
 	tell_peers(k, sp, &o->f, active);
+	tell_links(k, sp);
 }
 
 static void start(struct asim_component *c)

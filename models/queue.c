@@ -17,15 +17,40 @@
  * most (default 1; set it to the worker's concurrency to keep its threads
  * busy) and takes its partitions in turn, redeliveries first.
  *
- * Consumer sessions: the broker sees a consumer instance go down (a crash,
- * or a zone loss) and come back, as a broker sees a consumer's connection
- * close or its session expire and the consumer join again (peer_fault;
- * detection takes no time). While an instance is down it gets no
- * deliveries: its partitions are taken by the next instance up (in instance
- * order, wrapping round), as a group rebalance hands a dead member's
- * partitions to a live one, and they return to it when it is back. The
- * messages out at it when it went down are delivered again at once (they
- * were never acknowledged), not after their ack timeout.
+ * Consumer sessions: the broker keeps a session with each consumer instance
+ * and learns that one is gone only when the session expires: once the
+ * instance has been down (a crash, or a zone loss) or cut off from the
+ * broker by the network (a partition or a zone loss, either way: a
+ * heartbeat needs its answer) for `session_timeout` without a break, as
+ * Kafka's group coordinator ends a member whose heartbeats stop for
+ * session.timeout.ms and RabbitMQ closes a connection after missed
+ * heartbeats. The default, 10s, is Kafka's long-standing one (before 3.0;
+ * 45s since, and RabbitMQ's heartbeat timeout is 60s: set those to model
+ * them). Until then the broker goes on assigning the instance its
+ * partitions and delivering to it: those deliveries are lost (a crashed
+ * consumer drops or refuses them, a partition loses them; the broker
+ * learns nothing from either) and fill its `prefetch` slots, and its
+ * partitions back up. At expiry its partitions are taken by the next
+ * instance in the group (in instance order, wrapping round), as a group
+ * rebalance hands a dead member's partitions to a live one, and the
+ * messages out at it are delivered again at once, not after their ack
+ * timeout. When the instance is up and reachable again it is in the group
+ * at once, as a consumer that joins again is (a real rebalance takes a
+ * little longer), and takes its partitions back. One that went down
+ * meanwhile comes back as a new process with a new session, which ends the
+ * old one, so what the old one held is delivered again at once even when
+ * it returns before its session expired (a restarted Kafka consumer
+ * resumes from the last committed offset); one whose partition healed
+ * first keeps its session, and its deliveries lost in the cut wait out
+ * their ack timeout. `session_timeout: 0s` detects at once.
+ *
+ * Detection is exact, not sampled: instances and links change only when a
+ * fault begins or ends, and the fault engine tells the broker of each such
+ * edge (peer_fault, links_changed), so a session's expiry is timed from
+ * the instant the instance went; a real broker's comes up to one heartbeat
+ * interval sooner (Kafka's heartbeat.interval.ms is 3s), since the last
+ * heartbeat it had came before. Nothing runs while every consumer is
+ * present: a run without such faults schedules no event for sessions.
  *
  * Delivery is at least once, with the call protocol: the queue calls the
  * consumer instance with the message's op and key (request = message id,
@@ -54,16 +79,20 @@
  *
  * Faults: `consumer_stall` stops deliveries (messages pile up; the backlog
  * drains when it ends). `crash` (or a zone loss) takes the broker down:
- * producers' calls are dropped unanswered (they time out) and consumers'
- * answers are lost, so what they were processing is delivered again after
- * the ack timeout. Unless `durable: true` (messages on disk, replicated),
- * the broker also loses every unacknowledged message it holds in memory
- * that is not out at a consumer: each counts as a lost write (outcome
- * lost_writes). A message out at a consumer at the crash leaves the
- * broker's store at once (its backlog and lag no longer count it) and is
- * forgotten once its answer or its ack timeout comes: its work was done,
- * but never acknowledged. A broker restarts with its durable messages and
- * delivers them again. */
+ * producers' calls are dropped unanswered (they time out), and the
+ * consumers' connections close with it, so every delivery out is over (an
+ * answer that comes later is ignored; the consumer may still finish the
+ * work, which the worker counts as a duplicate if the message is delivered
+ * again). A `durable: true` broker (messages on disk, replicated) keeps
+ * every message and, as soon as it restarts, delivers again those that
+ * were out at consumers, as RabbitMQ requeues a closed channel's
+ * unacknowledged messages and Kafka's consumers resume from their last
+ * committed offset, not after their ack timeout. Otherwise the broker
+ * loses every unacknowledged message it holds in memory that is not out at
+ * a consumer: each counts as a lost write (outcome lost_writes); those out
+ * at consumers leave its store too (its backlog and lag no longer count
+ * them) but are not lost: their work is under way, never to be
+ * acknowledged. The consumer sessions run on through the broker's outage. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,11 +108,21 @@ struct msg {
 	uint32_t partition, deliveries;
 	uint64_t version;
 	uint16_t op, consumer;
-	bool orphan; /* out at a consumer when a non-durable broker crashed */
+	bool refused; /* its delivery met a consumer instance down (see answered) */
 };
 
 struct partition {
 	struct ptr_ring ready, retry; /* of struct msg * */
+};
+
+/* The broker's view of one consumer instance's session (see "Consumer
+ * sessions"). */
+struct session {
+	struct asim_timer expiry; /* pending while absent and not yet gone */
+	uint16_t down;            /* its crash and zone_loss faults active */
+	bool absent;              /* down, or cut off from the broker, now */
+	bool gone;                /* the broker ended its session: out of the group */
+	bool crashed;             /* went down since it was last in the group */
 };
 
 enum { FULL_REJECT, FULL_BLOCK };
@@ -93,11 +132,11 @@ struct queue {
 	uint32_t consumer, ncons, nparts, prefetch;
 	uint64_t capacity; /* UINT64_MAX: unbounded */
 	int when_full;
-	asim_time ack_timeout;
+	asim_time ack_timeout, session_timeout;
 	struct partition *part;
 	uint32_t *inflight, *rr; /* per consumer instance */
 	uint32_t *turn;          /* per instance: the partition set it takes from next */
-	uint16_t *cdown;         /* per instance: its crash and zone_loss faults active */
+	struct session *sess;    /* per instance */
 	struct msg *first, *last; /* stored messages in arrival order */
 	struct ptr_ring blocked; /* producers' calls waiting for a place */
 	uint64_t stored, next_id;
@@ -107,7 +146,7 @@ struct queue {
 
 	/* Measured after warm-up. */
 	uint64_t produced, rejected, blocked_calls, delivered, redelivered, acked, nacked,
-		ack_timeouts, lost, dropped;
+		ack_timeouts, lost, dropped, sessions_expired;
 	struct asim_tw backlog;
 	asim_time lag_start, lag_last, lag_max;
 	double lag_area; /* integral of the lag, ns * ns */
@@ -124,11 +163,11 @@ static void peak_backlog(struct asim_kernel *k, const struct queue *s)
 		o->queue_backlog = s->stored;
 }
 
-enum { EV_ACK_TIMEOUT = EV_MODEL_BASE };
+enum { EV_ACK_TIMEOUT = EV_MODEL_BASE, EV_SESSION_EXPIRY };
 
 static const char *const queue_keys[] = {
 	"kind", "zone", "partitions", "capacity", "when_full", "consumers", "ack_timeout",
-	"prefetch", "durable", NULL,
+	"prefetch", "durable", "session_timeout", NULL,
 };
 
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
@@ -141,6 +180,9 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->capacity = UINT64_MAX;
 	s->when_full = FULL_REJECT;
 	s->ack_timeout = 30 * ASIM_S;
+	/* Kafka's session.timeout.ms until 3.0 (45 s since; RabbitMQ's
+	 * heartbeat gives 60 s): see "Consumer sessions". */
+	s->session_timeout = 10 * ASIM_S;
 	bool ok = model_instances(c, map, 1, d);
 	ok &= asim_cfg_int(map, "partitions", ASIM_OPTIONAL, 1, 65536, &parts, d);
 	const struct asim_cfg *cap = asim_cfg_get(map, "capacity");
@@ -154,6 +196,8 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	                    &s->ack_timeout, d);
 	ok &= asim_cfg_int(map, "prefetch", ASIM_OPTIONAL, 1, 1000000, &prefetch, d);
 	ok &= asim_cfg_bool(map, "durable", ASIM_OPTIONAL, &s->durable, d);
+	ok &= asim_cfg_time(map, "session_timeout", ASIM_OPTIONAL, 0, 24 * ASIM_HOUR,
+	                    &s->session_timeout, d);
 	struct asim_component *t = model_target(c, map, "consumers", d);
 	if (!t || !ok)
 		return false;
@@ -177,8 +221,8 @@ static void start(struct asim_component *c)
 	s->inflight = calloc(s->ncons, sizeof *s->inflight);
 	s->rr = calloc(s->ncons, sizeof *s->rr);
 	s->turn = calloc(s->ncons, sizeof *s->turn);
-	s->cdown = calloc(s->ncons, sizeof *s->cdown);
-	if (!s->part || !s->inflight || !s->rr || !s->turn || !s->cdown) {
+	s->sess = calloc(s->ncons, sizeof *s->sess);
+	if (!s->part || !s->inflight || !s->rr || !s->turn || !s->sess) {
 		free(s->part);
 		s->part = NULL; /* handle and fault see that start failed */
 		asim_kernel_stop(k);
@@ -289,28 +333,30 @@ static struct msg *take(struct queue *s, uint32_t j)
 	return NULL;
 }
 
-/* The consumer instance that takes partition p: its own while it is up,
- * else the next one up (see "Consumer sessions"). */
+/* The consumer instance that takes partition p: its own while it is in
+ * the group, else the next one in it (see "Consumer sessions"). */
 static uint32_t owner(const struct queue *s, uint32_t p)
 {
 	uint32_t home = p % s->ncons;
 	for (uint32_t step = 0; step < s->ncons; step++) {
 		uint32_t i = (home + step) % s->ncons;
-		if (!s->cdown[i])
+		if (!s->sess[i].gone)
 			return i;
 	}
 	return home;
 }
 
 /* Fills consumer instance i's free slots from its partitions in turn, and
- * from those of the instances down just before it, which it stands in for:
- * one partition set after the other, so none starves. */
+ * from those of the instances gone just before it, which it stands in for:
+ * one partition set after the other, so none starves. An instance down or
+ * cut off whose session has not expired yet still gets its deliveries: the
+ * broker does not know. */
 static void dispatch(struct asim_component *c, struct queue *s, uint32_t i)
 {
-	if (s->f.down || s->f.stalled || s->cdown[i])
+	if (s->f.down || s->f.stalled || s->sess[i].gone)
 		return;
 	uint32_t sets = 1;
-	while (sets < s->ncons && s->cdown[(i + s->ncons - sets) % s->ncons])
+	while (sets < s->ncons && s->sess[(i + s->ncons - sets) % s->ncons].gone)
 		sets++;
 	while (s->inflight[i] < s->prefetch) {
 		struct msg *m = NULL;
@@ -340,7 +386,6 @@ static bool enqueue(struct asim_component *c, struct queue *s, const struct asim
 	m->key = call->key;
 	m->version = call->version;
 	m->op = call->op;
-	m->orphan = false;
 	m->enqueued = now;
 	m->partition = (uint32_t)(call->key % s->nparts);
 	lag_advance(s, now);
@@ -413,38 +458,73 @@ static void acked(struct asim_component *c, struct queue *s, struct msg *m)
 	}
 }
 
-/* A non-durable broker crashes: what it holds in memory is gone. */
-static void crash_lose(struct asim_component *c, struct queue *s)
+/* Whether m is out at a consumer instance, taking one of its slots. */
+static bool out(const struct msg *m)
+{
+	return m->call || m->refused;
+}
+
+/* Ends the delivery of m, out at its consumer instance: its answer, should
+ * one come, is ignored (the call is abandoned) and the consumer's slot is
+ * free. */
+static void end_delivery(struct asim_kernel *k, struct queue *s, struct msg *m)
+{
+	if (m->call)
+		asim_call_abandon(k, m->call);
+	m->call = NULL;
+	m->refused = false;
+	s->inflight[m->consumer]--;
+	asim_cancel(k, m->timer);
+}
+
+/* The broker goes down. The consumers' connections close with it, so every
+ * delivery out is over: a durable broker keeps those messages and delivers
+ * them again as soon as it is back (RabbitMQ requeues the unacknowledged
+ * messages of a closed channel, Kafka's consumers resume from their last
+ * committed offset), not after their ack timeout. A broker that keeps its
+ * messages in memory loses what it holds: those not out at a consumer are
+ * lost writes; those out are forgotten, not lost (their work is under way,
+ * never to be acknowledged). */
+static void broker_down(struct asim_component *c, struct queue *s)
 {
 	struct asim_kernel *k = c->kernel;
-	bool measuring = asim_measuring_at(k, asim_now(k));
+	asim_time now = asim_now(k);
 	uint64_t lost = 0;
-	for (uint32_t p = 0; p < s->nparts; p++) {
-		s->part[p].ready.len = s->part[p].ready.head = 0;
-		s->part[p].retry.len = s->part[p].retry.head = 0;
+	if (!s->durable) {
+		for (uint32_t p = 0; p < s->nparts; p++) {
+			s->part[p].ready.len = s->part[p].ready.head = 0;
+			s->part[p].retry.len = s->part[p].retry.head = 0;
+		}
+		/* The lag up to the crash is the age of the oldest message
+		 * before it. */
+		lag_advance(s, now);
 	}
-	/* The lag up to the crash is the age of the oldest message before it. */
-	lag_advance(s, asim_now(k));
 	for (struct msg *m = s->first, *next; m; m = next) {
 		next = m->next;
-		if (m->call) {
-			/* Out of the store; freed at its answer or ack timeout. */
-			m->orphan = true;
-			unlink_msg(s, m);
-			s->stored--;
+		bool was_out = out(m);
+		if (was_out)
+			end_delivery(k, s, m);
+		if (s->durable) {
+			/* In arrival order behind the redeliveries already due. */
+			if (was_out && !ptr_ring_push(&s->part[m->partition].retry, m)) {
+				asim_kernel_stop(k);
+				return;
+			}
 			continue;
 		}
 		asim_cancel(k, m->timer);
 		unlink_free(s, m);
 		s->stored--;
-		lost++;
+		lost += !was_out;
 	}
-	asim_tw_set(&s->backlog, asim_now(k), (double)s->stored);
+	if (s->durable)
+		return;
+	asim_tw_set(&s->backlog, now, (double)s->stored);
 	/* Blocked producers were never answered: the crash drops them. */
 	struct asim_call *call;
 	while ((call = ptr_ring_pop(&s->blocked)))
 		asim_call_drop(k, call);
-	if (measuring) {
+	if (asim_measuring_at(k, now)) {
 		s->lost += lost;
 		asim_kernel_outcome(k)->lost_writes += lost;
 	}
@@ -457,8 +537,7 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 		return;
 	switch (inst_fault_apply(&s->f, f, active, asim_now(c->kernel))) {
 	case EDGE_DOWN:
-		if (!s->durable)
-			crash_lose(c, s);
+		broker_down(c, s);
 		break;
 	case EDGE_UP:
 	case EDGE_UNSTALLED:
@@ -470,6 +549,8 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 	}
 }
 
+/* An answer to a delivery. None reaches a broker that is down: its crash
+ * abandoned every delivery out, and it makes none while down. */
 static void answered(struct asim_component *c, struct queue *s, struct asim_call *call)
 {
 	struct asim_kernel *k = c->kernel;
@@ -478,14 +559,19 @@ static void answered(struct asim_component *c, struct queue *s, struct asim_call
 	asim_call_free(k, call);
 	m->call = NULL;
 	uint32_t i = m->consumer;
+	if (st == ASIM_UNREACHABLE && s->sess[i].down) {
+		/* A crashed consumer's process refused the delivery. The broker
+		 * learns nothing from it (a consumer of a log that pulls, as in
+		 * Kafka, simply stops fetching): the delivery is lost, and holds
+		 * its slot until its ack timeout or the session's expiry. Taken
+		 * as a nack, it would free the slot for the next message, to be
+		 * refused at once in turn, and hide the whole partition for an
+		 * ack timeout. */
+		m->refused = true;
+		return;
+	}
 	s->inflight[i]--;
-	if (m->orphan) {
-		asim_cancel(k, m->timer);
-		asim_pool_put(&s->msgs, m);
-	} else if (s->f.down) {
-		/* The answer reaches a broker that is down: lost; the ack
-		 * timeout delivers the message again. */
-	} else if (st == ASIM_OK) {
+	if (st == ASIM_OK) {
 		asim_cancel(k, m->timer);
 		acked(c, s, m);
 	} else if (asim_measuring_at(k, asim_now(k))) {
@@ -497,16 +583,14 @@ static void answered(struct asim_component *c, struct queue *s, struct asim_call
 static void ack_timeout(struct asim_component *c, struct queue *s, struct msg *m)
 {
 	struct asim_kernel *k = c->kernel;
-	if (m->call) {
-		asim_call_abandon(k, m->call);
+	if (out(m)) {
+		if (m->call)
+			asim_call_abandon(k, m->call);
 		m->call = NULL;
+		m->refused = false;
 		s->inflight[m->consumer]--;
 		if (asim_measuring_at(k, asim_now(k)))
 			s->ack_timeouts++;
-	}
-	if (m->orphan) {
-		asim_pool_put(&s->msgs, m);
-		return;
 	}
 	if (!ptr_ring_push(&s->part[m->partition].retry, m)) {
 		asim_kernel_stop(k);
@@ -515,20 +599,17 @@ static void ack_timeout(struct asim_component *c, struct queue *s, struct msg *m
 	dispatch(c, s, owner(s, m->partition));
 }
 
-/* Consumer instance i went down: what it holds will never be acknowledged,
- * so each message out at it goes back to its partition's redeliveries, in
- * arrival order, for the instance that stands in. (A message orphaned by a
- * broker crash is not stored any more: its ack timeout forgets it.) */
-static void consumer_lost(struct asim_component *c, struct queue *s, uint32_t i)
+/* The deliveries out at consumer instance i will never be acknowledged:
+ * each is ended and its message goes back to its partition's
+ * redeliveries, in arrival order, for whichever instance takes the
+ * partition now. */
+static void requeue_out(struct asim_component *c, struct queue *s, uint32_t i)
 {
 	struct asim_kernel *k = c->kernel;
 	for (struct msg *m = s->first; m; m = m->next) {
-		if (!m->call || m->consumer != i)
+		if (!out(m) || m->consumer != i)
 			continue;
-		asim_call_abandon(k, m->call);
-		m->call = NULL;
-		s->inflight[i]--;
-		asim_cancel(k, m->timer);
+		end_delivery(k, s, m);
 		if (!ptr_ring_push(&s->part[m->partition].retry, m)) {
 			asim_kernel_stop(k);
 			return;
@@ -536,6 +617,71 @@ static void consumer_lost(struct asim_component *c, struct queue *s, uint32_t i)
 	}
 	for (uint32_t j = 0; j < s->ncons; j++)
 		dispatch(c, s, j);
+}
+
+/* Consumer instance i has been down or cut off for session_timeout: the
+ * broker ends its session, hands its partitions on and delivers at once
+ * what it held. */
+static void session_expired(struct asim_component *c, struct queue *s, uint32_t i)
+{
+	s->sess[i].gone = true;
+	if (asim_measuring_at(c->kernel, asim_now(c->kernel)))
+		s->sessions_expired++;
+	requeue_out(c, s, i);
+}
+
+/* Consumer instance i is up and reaches the broker again: it is in the
+ * group at once, as a consumer joining again is. A new process (it went
+ * down meanwhile) opens a new session, which ends its old one: what the old
+ * one held is delivered again at once. Back from a partition that healed
+ * before its session expired, the same process holds the same session:
+ * its deliveries lost in the cut wait out their ack timeout. */
+static void rejoin(struct asim_component *c, struct queue *s, uint32_t i)
+{
+	struct session *ss = &s->sess[i];
+	bool was_gone = ss->gone, crashed = ss->crashed;
+	ss->gone = ss->crashed = false;
+	if (was_gone)
+		dispatch(c, s, i);
+	else if (crashed)
+		requeue_out(c, s, i);
+}
+
+/* Whether consumer instance i and the broker reach each other: a heartbeat
+ * needs its answer, so a cut either way breaks the session. Asking draws
+ * nothing. */
+static bool reachable(struct asim_component *c, const struct queue *s, uint32_t i)
+{
+	struct asim_kernel *k = c->kernel;
+	return asim_net_link_up(k, c->id, 0, s->consumer, (uint16_t)i) &&
+	       asim_net_link_up(k, s->consumer, (uint16_t)i, c->id, 0);
+}
+
+/* Looks at each consumer instance after a fault began or ended: one that
+ * just went down or was cut off starts its session's expiry, one present
+ * again cancels it and rejoins. Links and instances change only at fault
+ * edges, and each edge calls this (peer_fault, links_changed), so nothing
+ * polls. */
+static void sessions_check(struct asim_component *c, struct queue *s)
+{
+	struct asim_kernel *k = c->kernel;
+	for (uint32_t i = 0; i < s->ncons; i++) {
+		struct session *ss = &s->sess[i];
+		bool absent = ss->down || !reachable(c, s, i);
+		if (absent == ss->absent)
+			continue;
+		ss->absent = absent;
+		if (!absent) {
+			asim_cancel(k, ss->expiry);
+			ss->expiry = (struct asim_timer){0};
+			rejoin(c, s, i);
+		} else if (!s->session_timeout) {
+			session_expired(c, s, i);
+		} else {
+			ss->expiry = asim_schedule(k, s->session_timeout, c->id, EV_SESSION_EXPIRY, 0, i,
+			                           NULL);
+		}
+	}
 }
 
 static void peer_fault(struct asim_component *c, uint32_t peer, const struct asim_fault *f,
@@ -547,13 +693,22 @@ static void peer_fault(struct asim_component *c, uint32_t peer, const struct asi
 	for (uint32_t i = 0; i < s->ncons; i++) {
 		if (!asim_fault_hits(f, i))
 			continue;
+		struct session *ss = &s->sess[i];
 		if (active) {
-			if (s->cdown[i]++ == 0)
-				consumer_lost(c, s, i);
-		} else if (s->cdown[i] && --s->cdown[i] == 0) {
-			dispatch(c, s, i);
+			if (ss->down++ == 0)
+				ss->crashed = true;
+		} else if (ss->down) {
+			ss->down--;
 		}
 	}
+	sessions_check(c, s);
+}
+
+static void links_changed(struct asim_component *c)
+{
+	struct queue *s = c->state;
+	if (s->part)
+		sessions_check(c, s);
 }
 
 static void handle(struct asim_component *c, const struct asim_event *ev)
@@ -570,6 +725,12 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 		break;
 	case EV_ACK_TIMEOUT:
 		ack_timeout(c, s, ev->p);
+		break;
+	case EV_SESSION_EXPIRY:
+		if (ev->a < s->ncons) {
+			s->sess[ev->a].expiry = (struct asim_timer){0};
+			session_expired(c, s, (uint32_t)ev->a);
+		}
 		break;
 	}
 }
@@ -622,6 +783,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->ack_timeouts, "components.%s.ack_timeouts", n);
 	asim_results_count(r, s->lost, "components.%s.lost", n);
 	asim_results_count(r, s->dropped, "components.%s.dropped", n);
+	asim_results_count(r, s->sessions_expired, "components.%s.sessions_expired", n);
 	asim_hist_report(r, &s->latency, "components.%s.latency_ms", c->name);
 }
 
@@ -653,7 +815,7 @@ static void destroy(struct asim_component *c)
 	free(s->inflight);
 	free(s->rr);
 	free(s->turn);
-	free(s->cdown);
+	free(s->sess);
 	ptr_ring_free(&s->blocked);
 	asim_pool_finish(&s->msgs);
 }
@@ -675,4 +837,5 @@ const struct asim_model_ops asim_queue_ops = {
 	          ASIM_FAULT_BIT(ASIM_FAULT_CONSUMER_STALL),
 	.fault = fault,
 	.peer_fault = peer_fault,
+	.links_changed = links_changed,
 };

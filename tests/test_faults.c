@@ -232,9 +232,11 @@ START_TEST(faults_pause_delivery_waits_in_queue)
 }
 END_TEST
 
-/* The queue stops delivering to a consumer instance that crashed, or whose
- * zone is lost, hands its partitions to the other instance, delivers what
- * it held again at once, and gives them back when it returns. One message
+/* With `session_timeout: 0s` the queue stops delivering to a consumer
+ * instance as soon as it crashes, or its zone is lost, hands its partitions
+ * to the other instance, delivers what it held again at once, and gives
+ * them back when it returns (the default 10 s session is tested below,
+ * faults_queue_session_expires). One message
  * every 100 ms, all for one key (partition 0, instance 0), 10 ms of work;
  * instance 0 goes down 5 ms into a message's work for 10 s, then instance 1
  * for 10 s once instance 0 is back. The message caught at the first fault
@@ -259,7 +261,7 @@ START_TEST(faults_queue_skips_down_consumer)
 	         "zones: [a, b, c]\n"
 	         "components:\n"
 	         "  to_q: {kind: client, zone: c, rate: 10/s, arrivals: constant, target: q}\n"
-	         "  q: {kind: queue, zone: c, consumers: w}\n"
+	         "  q: {kind: queue, zone: c, consumers: w, session_timeout: 0s}\n"
 	         "  w: {kind: worker, instances: 2, zones: [a, b], service_time: 10ms}\n"
 	         "faults:\n"
 	         "  - %s\n"
@@ -277,6 +279,179 @@ START_TEST(faults_queue_skips_down_consumer)
 	ck_assert(num(r, "components.q.backlog_end") == 1);
 	ck_assert(num(r, "components.w.processed") == 600);
 	ck_assert(num(r, "components.w.duplicates") == 0);
+	ck_assert(num(r, "components.q.sessions_expired") == 2);
+	done(r);
+}
+END_TEST
+
+/* The broker learns that a consumer instance is gone only when its session
+ * expires: after `session_timeout` (default 10 s) of the instance down. One
+ * message every 100 ms, all for partition 0 (instance 0), 10 ms of work;
+ * instance 0 crashes 5 ms into a message's work, for 30 s. The message it
+ * held waits for the expiry, and so do the 100 that arrive meanwhile (its
+ * one prefetch slot is taken by the lost delivery); at the expiry instance
+ * 1 takes the partition, the held message first: it is acked 10 s + 15 ms
+ * after it arrived, with 101 messages stored. With `session_timeout: 0s`,
+ * as the old code did for every crash, it is acked after 15 ms, with 1
+ * stored. With 45 s (and a 1 m ack timeout, which does not fire first) the
+ * instance is back after 30 s, before its session
+ * expires: a new process, whose new session ends the old one, so what the
+ * old one held is delivered again at once (acked after 30 s + 15 ms) and no
+ * session expires; the 300 messages of the outage waited for it. Crashed
+ * idle, 50 ms after a message, the instance refuses the next delivery: a
+ * lost delivery to the broker, which holds the slot until the expiry (the
+ * message is acked 9950 ms + 10 ms after it arrived, 100 stored). Taken as
+ * a nack it freed the slot, and each of the next messages was refused in
+ * turn and hidden for its 30 s ack timeout. */
+static const struct {
+	const char *at, *session; /* the crash; the queue's session_timeout key, or "" */
+	double lag_max, backlog_max, expired;
+} sessions[] = {
+	{"10005ms", "", 10015, 101, 1},
+	{"10005ms", ", session_timeout: 10s", 10015, 101, 1},
+	{"10005ms", ", session_timeout: 0s", 15, 1, 1},
+	{"10005ms", ", session_timeout: 45s, ack_timeout: 1m", 30015, 301, 0},
+	{"10050ms", "", 9960, 100, 1},
+};
+
+START_TEST(faults_queue_session_expires)
+{
+	char text[1024];
+	snprintf(text, sizeof text,
+	         "duration: 60s\n"
+	         "components:\n"
+	         "  to_q: {kind: client, rate: 10/s, arrivals: constant, target: q}\n"
+	         "  q: {kind: queue, consumers: w%s}\n"
+	         "  w: {kind: worker, instances: 2, service_time: 10ms}\n"
+	         "faults:\n"
+	         "  - {kind: crash, component: w, instances: [0], at: %s, for: 30s}\n",
+	         sessions[_i].session, sessions[_i].at);
+	struct asim_results *r = run(text, NULL);
+	double lag = num(r, "components.q.lag_ms_max");
+	ck_assert_msg(lag == sessions[_i].lag_max, "%s: lag_ms_max %g", sessions[_i].session, lag);
+	double backlog = num(r, "components.q.backlog_max");
+	ck_assert_msg(backlog == sessions[_i].backlog_max, "%s: backlog_max %g",
+	              sessions[_i].session, backlog);
+	ck_assert(num(r, "components.q.sessions_expired") == sessions[_i].expired);
+	ck_assert(num(r, "components.q.redelivered") == 1);
+	ck_assert(num(r, "components.q.ack_timeouts") == 0);
+	ck_assert(num(r, "components.q.produced") == 601);
+	ck_assert(num(r, "components.q.acked") == 600);
+	ck_assert(num(r, "components.w.duplicates") == 0);
+	done(r);
+}
+END_TEST
+
+/* A session timeout is a duration from 0s (detection at once) to a day. */
+static const struct {
+	const char *value, *diag;
+} bad_sessions[] = {
+	{"-1s", "t.yaml:3:51: error: 'session_timeout' must not be negative, got '-1s'"},
+	{"2d", "t.yaml:3:51: error: 'session_timeout' must be at most 1d, got '2d'"},
+	{"10", "t.yaml:3:51: error: expected a duration with a unit (e.g. 250ms) for 'session_timeout', got '10'"},
+};
+
+START_TEST(faults_queue_session_timeout_diagnostics)
+{
+	char text[512], got[512];
+	snprintf(text, sizeof text,
+	         "duration: 10s\n"
+	         "components:\n"
+	         "  q: {kind: queue, consumers: w, session_timeout: %s}\n"
+	         "  w: {kind: worker, service_time: 10ms}\n",
+	         bad_sessions[_i].value);
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = asim_scenario_load_buffer("t.yaml", text, strlen(text), NULL, &d);
+	ck_assert_ptr_null(s);
+	ck_assert_uint_ge(asim_diag_count(&d), 1);
+	asim_diag_format(&d, 0, got, sizeof got);
+	ck_assert_str_eq(got, bad_sessions[_i].diag);
+	asim_diag_finish(&d);
+}
+END_TEST
+
+/* A partition that cuts a consumer instance off from the broker ends its
+ * session after `session_timeout`, as a crash does. Broker in zone c,
+ * instance 0 in zone a, instance 1 in zone b; one message every 100 ms for
+ * partition 0, 10 ms of work; zone a is cut off from the others for 30 s
+ * from 5 ms into a message's work. Instance 0 finishes it, but its ack is
+ * lost; at the expiry, 10 s on, instance 1 takes the partition and the
+ * message (acked 10 s + 15 ms after it arrived: a duplicate, done twice),
+ * and instance 0 takes its partition back when the cut heals; 101 messages
+ * were stored at the expiry. With `session_timeout: 0s` instance 1 takes
+ * them at once (15 ms). A cut one way breaks the session too: from zone a
+ * (the ack is lost) as both ways; towards it, the message is acked in
+ * time, the next delivery is lost, and instance 1 takes it at the expiry,
+ * 9915 ms after it arrived. A cut healed after 5 s, before the expiry,
+ * leaves the session: the message waits out its 30 s ack timeout (acked
+ * 30010 ms after it arrived, 301 stored). The old code never noticed a
+ * cut: the partition waited for the message's 30 s ack timeout, whose
+ * redelivery the 30 s cut lost again (lag 50 s at the end, 100 acked). */
+static const struct {
+	const char *fault, *session;
+	double lag_max, backlog_max, expired, ack_timeouts, processed, duplicates;
+} cuts[] = {
+	{"between: [[a], [b, c]], at: 10005ms, for: 30s", "", 10015, 101, 1, 0, 601, 1},
+	{"between: [[a], [b, c]], at: 10005ms, for: 30s", ", session_timeout: 0s", 15, 1, 1, 0, 601,
+	 1},
+	{"between: [[a], [b, c]], oneway: true, at: 10005ms, for: 30s", "", 10015, 101, 1, 0, 601, 1},
+	{"between: [[b, c], [a]], oneway: true, at: 10005ms, for: 30s", "", 9915, 100, 1, 0, 600, 0},
+	{"between: [[a], [b, c]], at: 10005ms, for: 5s", "", 30010, 301, 0, 1, 601, 1},
+};
+
+START_TEST(faults_queue_session_partition)
+{
+	char text[1024];
+	snprintf(text, sizeof text,
+	         "duration: 60s\n"
+	         "zones: [a, b, c]\n"
+	         "components:\n"
+	         "  to_q: {kind: client, zone: c, rate: 10/s, arrivals: constant, target: q}\n"
+	         "  q: {kind: queue, zone: c, consumers: w%s}\n"
+	         "  w: {kind: worker, instances: 2, zones: [a, b], service_time: 10ms}\n"
+	         "faults:\n"
+	         "  - {kind: partition, %s}\n",
+	         cuts[_i].session, cuts[_i].fault);
+	struct asim_results *r = run(text, NULL);
+	double lag = num(r, "components.q.lag_ms_max");
+	ck_assert_msg(lag == cuts[_i].lag_max, "%s%s: lag_ms_max %g", cuts[_i].fault, cuts[_i].session,
+	              lag);
+	ck_assert(num(r, "components.q.backlog_max") == cuts[_i].backlog_max);
+	ck_assert(num(r, "components.q.sessions_expired") == cuts[_i].expired);
+	ck_assert(num(r, "components.q.ack_timeouts") == cuts[_i].ack_timeouts);
+	ck_assert(num(r, "components.q.redelivered") == 1);
+	ck_assert(num(r, "components.q.acked") == 600);
+	ck_assert(num(r, "components.w.processed") == cuts[_i].processed);
+	ck_assert(num(r, "components.w.duplicates") == cuts[_i].duplicates);
+	done(r);
+}
+END_TEST
+
+/* A durable broker that restarts delivers again at once the messages that
+ * were out at consumers when it crashed: their deliveries closed with the
+ * connections. One message every 100 ms, 10 ms of work, a 30 s ack
+ * timeout; the broker crashes 5 ms into a message's work, for 5 s. The
+ * worker finishes it, its ack is lost, and the restarted broker delivers it
+ * again: acked 5 s + 15 ms after it arrived (a duplicate). The old code
+ * waited for its ack timeout: 30 s + 10 ms, an ack timeout counted. */
+START_TEST(faults_queue_durable_restart_requeues)
+{
+	const char *text =
+		"duration: 60s\n"
+		"components:\n"
+		"  to_q: {kind: client, rate: 10/s, arrivals: constant, timeout: 1s, target: q}\n"
+		"  q: {kind: queue, consumers: w, durable: true, ack_timeout: 30s}\n"
+		"  w: {kind: worker, service_time: 10ms}\n"
+		"faults:\n"
+		"  - {kind: crash, component: q, at: 10005ms, for: 5s}\n";
+	struct asim_results *r = run(text, NULL);
+	double lag = num(r, "components.q.lag_ms_max");
+	ck_assert_msg(lag == 5015, "lag_ms_max %g", lag);
+	ck_assert(num(r, "components.q.redelivered") == 1);
+	ck_assert(num(r, "components.q.ack_timeouts") == 0);
+	ck_assert(num(r, "components.q.lost") == 0);
+	ck_assert(num(r, "components.w.duplicates") == 1);
 	done(r);
 }
 END_TEST
@@ -624,6 +799,12 @@ static Suite *faults_suite(void)
 	tcase_add_test(tc, faults_slow_quadruples);
 	tcase_add_loop_test(tc, faults_queue_skips_down_consumer, 0,
 	                    sizeof consumer_down / sizeof consumer_down[0]);
+	tcase_add_loop_test(tc, faults_queue_session_expires, 0,
+	                    sizeof sessions / sizeof sessions[0]);
+	tcase_add_loop_test(tc, faults_queue_session_timeout_diagnostics, 0,
+	                    sizeof bad_sessions / sizeof bad_sessions[0]);
+	tcase_add_loop_test(tc, faults_queue_session_partition, 0, sizeof cuts / sizeof cuts[0]);
+	tcase_add_test(tc, faults_queue_durable_restart_requeues);
 	tcase_add_test(tc, faults_error_rate_share);
 	tcase_add_test(tc, faults_partition_times_out);
 	tcase_add_test(tc, faults_loss_share);

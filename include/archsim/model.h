@@ -78,6 +78,15 @@ struct asim_model_ops {
 	 * Overlapping faults come as separate calls, so keep counts. */
 	void (*peer_fault)(struct asim_component *c, uint32_t peer, const struct asim_fault *f,
 	                   bool active);
+	/* Optional, for a component that watches its links to others
+	 * (asim_net_link_up), as a broker its consumers' sessions: a fault
+	 * that cuts links (a partition or a zone_loss) began or ended at
+	 * asim_now(). The network has applied it, and so have its targets and
+	 * their peers (fault, peer_fault). The fault engine calls it for every
+	 * such edge, whatever the fault cuts: c asks about the links it cares
+	 * for. Links change at these edges only, so a component that asks here
+	 * never needs to poll them. */
+	void (*links_changed)(struct asim_component *c);
 };
 
 /* The registry of kinds (models/registry.c): NULL when kind is unknown. */
