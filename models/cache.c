@@ -19,6 +19,11 @@
  * deadline), as cache-aside writes the store and then deletes;
  * `write_through` forwards the write and, when the backing store
  * acknowledges it, stores the written version. Any other operation is a read.
+ * Either way the store's OK answer is relayed with ASIM_CALL_DEDUPLICATED
+ * when the store recognised the write as one it had applied before (a
+ * database with `idempotency`, which keys it on the request id and this
+ * cache), so that a worker writing through the cache does not count its
+ * redelivery as a duplicate.
  *
  * Stale reads: when the backing store is a database (a kind with the model
  * op acked_version), the cache judges each answer it gives without reading
@@ -741,6 +746,10 @@ static void backing_answered(struct asim_component *c, struct cache *s, struct a
 	asim_cancel(k, p->timer);
 	enum asim_status st = out->status;
 	uint64_t version = out->version;
+	/* A write forwarded to the store is the caller's write: its caller
+	 * (a worker) hears when the store did not apply it again. */
+	if (p->what != OUT_FILL)
+		asim_call_relay_deduplicated(p->in, out);
 	asim_call_free(k, out);
 	settle(c, s, p, st, version);
 }

@@ -70,9 +70,12 @@
  * same component for the same logical request is a retry of a write that
  * took effect (two services that each write as part of one request are two
  * writes, not a duplicate): with `idempotency: true` it is answered with the
- * first one's version and not applied again; without, it is applied again
- * and counted as a duplicate write. Redeliveries to a worker are the
- * worker's to count, so writes from workers are not counted here.
+ * first one's version and not applied again (counted as deduplicated, from
+ * any caller, workers included), and the answer carries
+ * ASIM_CALL_DEDUPLICATED so that the caller knows; without, it is applied
+ * again and counted as a duplicate write. Redeliveries to a worker are the
+ * worker's to count, so writes from workers are not counted here (the
+ * worker does not count a repeat this store deduplicated).
  *
  * Fencing tokens: a write whose call->version is non-zero carries the
  * fencing token of a lock (worker.c's `lock:`). The database remembers the
@@ -875,6 +878,9 @@ static bool duplicate(struct asim_component *c, struct database *s, struct op *o
 		if (measuring)
 			s->deduplicated++;
 		op->version = s->seen_version[h];
+		/* Told to the caller: a worker's redelivery that lands here is
+		 * then no duplicate of the worker's either. */
+		op->call->flags |= ASIM_CALL_DEDUPLICATED;
 		answer(c, s, op, ASIM_OK);
 		return true;
 	}

@@ -1,6 +1,8 @@
 /* gateway: the edge of the system. Each request is checked against a cap on
  * requests in flight and a rate limit, authenticated (auth_time), then
- * forwarded to the target, whose answer is relayed back. A request beyond
+ * forwarded to the target, whose answer is relayed back (its version, and
+ * ASIM_CALL_DEDUPLICATED when the target did not apply it again, for a
+ * worker that writes through the gateway). A request beyond
  * either limit is answered ASIM_REJECTED at once, as an edge proxy answers
  * 429 or 503 without touching the backends.
  *
@@ -290,6 +292,7 @@ static void answered(struct asim_component *c, struct gateway *s, struct asim_ca
 	if (s->bcfg.on)
 		breaker_record(&s->brk, &s->bcfg, asim_now(k), st == ASIM_OK);
 	f->in->version = out->version;
+	asim_call_relay_deduplicated(f->in, out);
 	asim_call_free(k, out);
 	relay(c, s, f, st);
 }

@@ -1,7 +1,9 @@
 /* load_balancer: a proxy in front of the instances of one or more services.
  * Each request is forwarded to one backend instance chosen by the policy, and
  * the answer comes back through the balancer (which is how it knows how many
- * requests each backend has outstanding). Policies: round_robin, random,
+ * requests each backend has outstanding), with its version and
+ * ASIM_CALL_DEDUPLICATED when the backend did not apply it again (for a
+ * worker that writes through the balancer). Policies: round_robin, random,
  * least_outstanding (ties to the lowest index after the last pick), and
  * power_of_two (two distinct random backends, the one with fewer outstanding:
  * Mitzenmacher's "power of two choices").
@@ -321,6 +323,7 @@ static void answered(struct asim_component *c, struct balancer *s, struct asim_c
 	enum asim_status st = out->status;
 	asim_cancel(k, f->timer);
 	f->in->version = out->version;
+	asim_call_relay_deduplicated(f->in, out);
 	asim_call_free(k, out);
 	done(c, s, f, st);
 }

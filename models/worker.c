@@ -20,6 +20,17 @@
  * duplicate table does. Counting from the caller's side instead (a completion
  * the caller had given up on) counted a client's timed-out request that was
  * never sent again, and missed a redelivery whose first OK answer was late.
+ * A completion whose target answered OK with ASIM_CALL_DEDUPLICATED is no
+ * duplicate, and is not remembered either: the target (a database with
+ * `idempotency: true`, directly or through a cache, gateway or balancer
+ * that relays its answer) recognised the task's request id from this
+ * worker (or from the relay) and did not apply it again, so the effect
+ * landed once; the worker passes the task's request id to its target for
+ * that. So `duplicates` counts the completions that applied the effect
+ * again. A target that does work of its own (a service calling a
+ * database) does not relay the flag: its own work and its other calls ran
+ * again, which the database's recognising one write of them does not
+ * undo; such a repeat still counts.
  * Workers do not check for abandonment before starting: a consumer holding a
  * message cannot see that its visibility timeout has passed.
  *
@@ -353,8 +364,10 @@ static void arrive(struct asim_component *c, struct worker *s, struct asim_call 
 	queue_sum_set(&s->qsum, &in->lv.queue, now, in->queue.len);
 }
 
+/* Task t ends with status st; deduplicated: its target answered OK without
+ * applying the write again (ASIM_CALL_DEDUPLICATED). */
 static void complete(struct asim_component *c, struct worker *s, struct task *t,
-                     enum asim_status st)
+                     enum asim_status st, bool deduplicated)
 {
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
@@ -376,8 +389,12 @@ static void complete(struct asim_component *c, struct worker *s, struct task *t,
 	}
 	if (t->holding)
 		release(c, s, t);
-	/* Remembered before warm-up ends too: a repeat after it counts. */
-	bool duplicate = st == ASIM_OK && completed_before(s, t->in);
+	/* Remembered before warm-up ends too: a repeat after it counts. A
+	 * completion the target deduplicated is neither counted nor
+	 * remembered: when the answers of two deliveries cross on the way
+	 * back, the deduplicated one may come first, and the one that applied
+	 * the write is then no repeat. */
+	bool duplicate = st == ASIM_OK && !deduplicated && completed_before(s, t->in);
 	if (asim_measuring_at(k, now)) {
 		if (st == ASIM_OK) {
 			s->processed++;
@@ -405,7 +422,7 @@ static void served(struct asim_component *c, struct worker *s, struct task *t)
 {
 	struct asim_kernel *k = c->kernel;
 	if (!s->has_target || t->epoch != s->inst[t->inst].f.epoch) {
-		complete(c, s, t, ASIM_OK);
+		complete(c, s, t, ASIM_OK, false);
 		return;
 	}
 	struct asim_call *out = asim_call_new(k);
@@ -450,7 +467,7 @@ static void lock_answer(struct asim_component *c, struct worker *s, struct asim_
 		t->token = token;
 		t->expiry = expiry;
 		if (t->epoch != s->inst[t->inst].f.epoch) {
-			complete(c, s, t, ASIM_ERROR); /* granted to a holder that crashed */
+			complete(c, s, t, ASIM_ERROR, false); /* granted to a holder that crashed */
 			return;
 		}
 		if (measuring) {
@@ -470,7 +487,7 @@ static void lock_retry(struct asim_component *c, struct worker *s, struct task *
 {
 	t->timer = (struct asim_timer){0};
 	if (t->epoch != s->inst[t->inst].f.epoch || asim_call_abandoned(t->in)) {
-		complete(c, s, t, ASIM_TIMEOUT);
+		complete(c, s, t, ASIM_TIMEOUT, false);
 		return;
 	}
 	acquire(c, s, t);
@@ -556,11 +573,12 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 		}
 		struct task *t = (struct task *)(uintptr_t)out->token;
 		enum asim_status st = out->status;
+		bool deduplicated = asim_call_deduplicated(out);
 		asim_cancel(k, t->timer);
 		t->in->version = out->version;
 		asim_call_free(k, out);
 		t->out = NULL;
-		complete(c, s, t, st);
+		complete(c, s, t, st, deduplicated);
 		break;
 	}
 	case EV_TARGET_TIMEOUT: {
@@ -569,7 +587,7 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 			break; /* answered before it, both held back by a pause */
 		asim_call_abandon(k, t->out);
 		t->out = NULL;
-		complete(c, s, t, ASIM_TIMEOUT);
+		complete(c, s, t, ASIM_TIMEOUT, false);
 		break;
 	}
 	}

@@ -16,6 +16,9 @@
 /* A call flag the kernel keeps for itself: a response event for the call is
  * pending, so the record must live until that event comes up. */
 #define ASIM_CALL_IN_FLIGHT 0x80
+_Static_assert(!(ASIM_CALL_IN_FLIGHT & (ASIM_CALL_CALLER_DONE | ASIM_CALL_CALLEE_DONE |
+                                       ASIM_CALL_DEDUPLICATED)),
+               "a public call flag collides with the kernel's");
 
 /* A scheduled event. The time lives in the queue entry (or is "now" for the
  * zero-delay FIFO), so a slot is 32 bytes: two per cache line. seq 0 marks a

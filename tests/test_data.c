@@ -1179,6 +1179,122 @@ START_TEST(queue_late_ack_duplicates)
 }
 END_TEST
 
+/* A redelivery through a store that deduplicates it: the queue -> worker
+ * set-up of queue_late_ack_duplicates with the worker's first answer lost,
+ * writing to a database directly or through a relay (a write-through or
+ * invalidating cache, a gateway, a balancer). The redelivery at 50ms writes
+ * again at 51ms. With `idempotency: true` the database recognises the
+ * request (the message id, from the worker or the relay) and answers with
+ * the first version without applying it: its OK answer says so, the relay
+ * passes that on, and the worker's repeat is no duplicate (the old count
+ * was 1, a false alarm); the database counts it as deduplicated. Without
+ * idempotency the write lands twice and the worker counts its duplicate as
+ * before. (A database behind a relay does not see that the write is a
+ * worker's, and counts the relay's repeat as its own duplicate write too,
+ * so the run counts this one repeat twice: as before, and left as it is.) */
+static const struct {
+	const char *target;
+	const struct asim_model_ops *ops; /* the relay's, if any */
+	const char *relay;
+} dedup_relays[] = {
+	{"db", NULL, NULL},
+	{"x", &asim_cache_ops,
+	 "kind: cache\ncapacity: 10\nhit_time: 1us\nbacking: db\non_write: write_through\n"},
+	{"x", &asim_cache_ops,
+	 "kind: cache\ncapacity: 10\nhit_time: 1us\nbacking: db\non_write: invalidate\n"},
+	{"x", &asim_gateway_ops, "kind: gateway\nauth_time: 1us\ntarget: db\n"},
+	{"x", &asim_load_balancer_ops, "kind: load_balancer\ntargets: db\n"},
+};
+
+START_TEST(worker_repeat_deduplicated_by_store)
+{
+	size_t relay = (size_t)_i / 2;
+	bool idempotency = _i % 2;
+	static const struct drv_row rows[] = {{0, W, 5}};
+	char worker[128], db[128];
+	snprintf(worker, sizeof worker, "kind: worker\nservice_time: 1ms\ntarget: %s\n",
+	         dedup_relays[relay].target);
+	snprintf(db, sizeof db, "kind: database\nread_time: 1ms\nwrite_time: 1ms\nidempotency: %s\n",
+	         idempotency ? "true" : "false");
+	const struct part parts[] = {
+		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"w", &asim_worker_ops, worker},
+		{"db", &asim_database_ops, db},
+		{"x", dedup_relays[relay].ops, dedup_relays[relay].relay},
+	};
+	struct rig g;
+	rig_build(&g, parts, dedup_relays[relay].ops ? 4 : 3, rows, 1);
+	struct late_ack_net net = {asim_kernel_find(g.k, "w")->id, asim_kernel_find(g.k, "m")->id,
+	                           true, 0};
+	asim_kernel_set_network(g.k, late_ack_delay, &net);
+	rig_run(&g, 500 * MS);
+	ck_assert_uint_eq(num(&g, "components.m.delivered"), 2);
+	ck_assert_uint_eq(num(&g, "components.m.ack_timeouts"), 1);
+	ck_assert_uint_eq(num(&g, "components.m.acked"), 1);
+	ck_assert_uint_eq(num(&g, "components.w.processed"), 2);
+	ck_assert_uint_eq(num(&g, "components.db.writes"), 2);
+	ck_assert_uint_eq(num(&g, "components.db.deduplicated"), (idempotency ? 1 : 0));
+	ck_assert_uint_eq(num(&g, "components.w.duplicates"), (idempotency ? 0 : 1));
+	/* Behind a relay, the database counts the relay's repeat itself. */
+	uint64_t db_dups = !idempotency && relay ? 1 : 0;
+	ck_assert_uint_eq(num(&g, "components.db.duplicate_writes"), db_dups);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->duplicate_writes,
+	                  (idempotency ? 0 : 1) + db_dups);
+	rig_free(&g);
+}
+END_TEST
+
+/* Answers that cross: the database's answer to the first delivery's write
+ * (committed at 2ms) takes 100ms to reach the worker, so the queue delivers
+ * the message again at 50ms to the worker's second thread, whose write
+ * (52ms) is answered at once, before the first. Under idempotency the
+ * first answer to arrive is the deduplicated one, and the one that applied
+ * the write comes after it: no repeat of an applied write, no duplicate
+ * (counting every OK completion made the late one a duplicate). Without
+ * idempotency both writes land: one duplicate. */
+struct crossed_net {
+	uint32_t db, worker;
+	unsigned answers;
+};
+
+static asim_time crossed_delay(void *net, struct asim_kernel *k, uint32_t from,
+                               uint16_t from_inst, uint32_t to, uint16_t to_inst)
+{
+	struct crossed_net *n = net;
+	(void)k, (void)from_inst, (void)to_inst;
+	if (from != n->db || to != n->worker)
+		return 0;
+	return n->answers++ == 0 ? 100 * MS : 0;
+}
+
+START_TEST(worker_crossed_answers_deduplicated)
+{
+	bool idempotency = _i;
+	static const struct drv_row rows[] = {{0, W, 5}};
+	const struct part parts[] = {
+		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"w", &asim_worker_ops, "kind: worker\nconcurrency: 2\nservice_time: 1ms\ntarget: db\n"},
+		{"db", &asim_database_ops,
+		 idempotency ? "kind: database\nread_time: 1ms\nwrite_time: 1ms\nidempotency: true\n"
+		             : "kind: database\nread_time: 1ms\nwrite_time: 1ms\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, 3, rows, 1);
+	struct crossed_net net = {asim_kernel_find(g.k, "db")->id, asim_kernel_find(g.k, "w")->id,
+	                          0};
+	asim_kernel_set_network(g.k, crossed_delay, &net);
+	rig_run(&g, 500 * MS);
+	ck_assert_uint_eq(net.answers, 2);
+	ck_assert_uint_eq(num(&g, "components.m.delivered"), 2);
+	ck_assert_uint_eq(num(&g, "components.m.acked"), 1);
+	ck_assert_uint_eq(num(&g, "components.w.processed"), 2);
+	ck_assert_uint_eq(num(&g, "components.db.deduplicated"), (idempotency ? 1 : 0));
+	ck_assert_uint_eq(num(&g, "components.w.duplicates"), (idempotency ? 0 : 1));
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->duplicate_writes, (idempotency ? 0 : 1));
+	rig_free(&g);
+}
+END_TEST
+
 START_TEST(worker_processes_in_order)
 {
 	static const struct drv_row rows[] = {{0, R, 1}, {0, R, 2}};
@@ -1230,6 +1346,8 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, queue_backlog_and_lag);
 	tcase_add_loop_test(tc, queue_redelivery_duplicates, 0, 2);
 	tcase_add_loop_test(tc, queue_late_ack_duplicates, 0, 3);
+	tcase_add_loop_test(tc, worker_repeat_deduplicated_by_store, 0, 10);
+	tcase_add_loop_test(tc, worker_crossed_answers_deduplicated, 0, 2);
 	tcase_add_test(tc, worker_processes_in_order);
 	suite_add_tcase(s, tc);
 	return s;

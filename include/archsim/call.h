@@ -31,9 +31,18 @@ enum asim_status {
 
 const char *asim_status_str(enum asim_status s);
 
+/* Call flags. The kernel keeps bit 0x80 for itself (sim/kernel_private.h). */
 enum {
 	ASIM_CALL_CALLER_DONE = 1, /* the caller abandoned it or took the reply */
 	ASIM_CALL_CALLEE_DONE = 2, /* the callee replied or dropped it */
+	/* The callee recognised the request as one it had already applied (an
+	 * idempotency key: the same logical request from the same caller) and
+	 * did not apply it again. Set by the callee before it replies ASIM_OK;
+	 * read by the caller from the response (asim_call_deduplicated). A relay
+	 * that forwards the request unchanged passes it back to its own caller
+	 * (asim_call_relay_deduplicated); a component that does work of its own
+	 * around the call does not, since its work was done again. */
+	ASIM_CALL_DEDUPLICATED = 4,
 };
 
 struct asim_call {
@@ -98,6 +107,23 @@ size_t asim_call_live(const struct asim_kernel *k);
 static inline bool asim_call_abandoned(const struct asim_call *call)
 {
 	return call->flags & ASIM_CALL_CALLER_DONE;
+}
+
+/* Whether a response is an OK answer whose callee had applied the request
+ * before and did not apply it again (ASIM_CALL_DEDUPLICATED). */
+static inline bool asim_call_deduplicated(const struct asim_call *call)
+{
+	return call->status == ASIM_OK && (call->flags & ASIM_CALL_DEDUPLICATED);
+}
+
+/* A relay took the response out to the request in it forwarded: in's caller
+ * hears what out's callee said of deduplication. Call it before replying to
+ * in, with out still alive. */
+static inline void asim_call_relay_deduplicated(struct asim_call *in,
+                                                const struct asim_call *out)
+{
+	if (asim_call_deduplicated(out))
+		in->flags |= ASIM_CALL_DEDUPLICATED;
 }
 
 /* One-way network delay for a message between two instances; 0 unless the
