@@ -237,6 +237,16 @@ static void forward(struct asim_component *c, struct balancer *s, struct asim_ca
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
 	bool measuring = asim_measuring_at(k, now);
+	if (in->deadline <= now) {
+		/* Its deadline passed on the way here (a worker that held its
+		 * task past the queue's ack deadline, a slow network): not
+		 * forwarded, as the gateway and a service's calls do; a timer
+		 * at that deadline would be an event in the past. */
+		if (measuring)
+			s->timed_out++;
+		asim_call_reply(k, in, ASIM_TIMEOUT);
+		return;
+	}
 	int64_t picked = s->filtered ? pick_among(s, now) : (int64_t)pick(s);
 	if (picked < 0) {
 		if (measuring)

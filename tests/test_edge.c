@@ -163,6 +163,31 @@ START_TEST(gateway_deadline_propagates)
 }
 END_TEST
 
+/* A request that reaches the balancer after its deadline (1ms, across a
+ * 2ms network hop) is answered ASIM_TIMEOUT there and not forwarded.
+ * Before, the balancer forwarded it and set its timer at the deadline,
+ * in the past: an assertion in a debug build, and in a release build an
+ * event that would set the clock back. */
+START_TEST(balancer_past_deadline_is_not_forwarded)
+{
+	struct asim_kernel *k = build(
+		"network: {within_zone: 2ms}\n"
+		"components:\n"
+		"  drv: {kind: driver, target: lb, count: 3, interval: 100ms, deadline: 1ms}\n"
+		"  lb: {kind: load_balancer, timeout: 50ms, targets: [p]}\n"
+		"  p: {kind: peer}\n");
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	run(k, ASIM_S);
+	struct drv *d = state(k, "drv");
+	struct peer_state *p = state(k, "p");
+	ck_assert_uint_eq(d->got[ASIM_TIMEOUT], 3);
+	ck_assert_uint_eq(p->nseen, 0);
+	ck_assert_uint_eq((uint64_t)figure(k, "lb", "timed_out"), 3);
+	ck_assert_uint_eq((uint64_t)figure(k, "lb", "forwarded"), 0);
+	teardown(k);
+}
+END_TEST
+
 START_TEST(gateway_errors_quote_the_line)
 {
 	static const struct {
@@ -820,6 +845,7 @@ static Suite *edge_suite(void)
 	tcase_add_test(tc, gateway_timeout_frees_the_slot);
 	tcase_add_test(tc, gateway_default_timeout_without_a_deadline);
 	tcase_add_test(tc, gateway_deadline_propagates);
+	tcase_add_test(tc, balancer_past_deadline_is_not_forwarded);
 	tcase_add_test(tc, gateway_errors_quote_the_line);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("calls");
