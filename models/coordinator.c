@@ -7,8 +7,11 @@
  * after `commit_time` (one consensus round). Without a majority, at a node
  * that is down, or at one a partition leaves in a minority, a request is
  * dropped without an answer, as a client of etcd waits in vain: callers
- * time out, and whatever needs a grant stalls. The time with fewer than a
- * majority of the nodes up is reported as stalled_s.
+ * time out, and whatever needs a grant stalls. The time when no node can
+ * commit (fewer than a majority of the nodes up, or no node up that reaches
+ * a majority over the network: a partition into minorities) is reported as
+ * stalled_s; crashes and zone losses (fault) and partitions
+ * (links_changed) are its only edges, so it is exact.
  *
  * Protocol, with the call record: op "acquire" (take or renew), "release".
  * key names the lease or lock (a data key for locks; a database uses a key
@@ -50,7 +53,7 @@ struct coordinator {
 	struct lease *slot;
 	uint64_t token;
 	int op_acquire, op_release;
-	asim_time stalled_since; /* ASIM_TIME_MAX while a majority is up */
+	asim_time stalled_since; /* ASIM_TIME_MAX while some node can commit */
 
 	/* Measured after warm-up (stall time is clipped to it). */
 	uint64_t grants, renewals, refused, dropped, releases, expiries, full;
@@ -296,12 +299,34 @@ static void count_stall(struct asim_kernel *k, struct coordinator *s, asim_time 
 	s->stalled_since = now;
 }
 
+/* Whether some node can commit now: up, and reaching a majority. */
+static bool can_commit(struct asim_component *c, const struct coordinator *s)
+{
+	if (s->up < s->majority)
+		return false;
+	for (uint32_t i = 0; i < s->nodes; i++)
+		if (!s->down[i] && reaches_majority(c, s, (uint16_t)i))
+			return true;
+	return false;
+}
+
+/* Starts or ends a stall when whether any node can commit has changed. */
+static void update_stall(struct asim_component *c, struct coordinator *s)
+{
+	asim_time now = asim_now(c->kernel);
+	bool had = s->stalled_since == ASIM_TIME_MAX;
+	bool has = can_commit(c, s);
+	if (had && !has)
+		s->stalled_since = now;
+	else if (!had && has) {
+		count_stall(c->kernel, s, now);
+		s->stalled_since = ASIM_TIME_MAX;
+	}
+}
+
 static void fault(struct asim_component *c, const struct asim_fault *f, bool active)
 {
 	struct coordinator *s = c->state;
-	struct asim_kernel *k = c->kernel;
-	asim_time now = asim_now(k);
-	bool had = s->up >= s->majority;
 	for (uint32_t i = 0; i < s->nodes; i++) {
 		if (!asim_fault_hits(f, i))
 			continue;
@@ -313,13 +338,12 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 				s->up++;
 		}
 	}
-	bool has = s->up >= s->majority;
-	if (had && !has)
-		s->stalled_since = now;
-	else if (!had && has) {
-		count_stall(k, s, now);
-		s->stalled_since = ASIM_TIME_MAX;
-	}
+	update_stall(c, s);
+}
+
+static void links_changed(struct asim_component *c)
+{
+	update_stall(c, c->state);
 }
 
 static void warmup_end(struct asim_component *c)
@@ -381,4 +405,5 @@ const struct asim_model_ops asim_coordinator_ops = {
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
 	          ASIM_FAULT_BIT(ASIM_FAULT_PAUSE),
 	.fault = fault,
+	.links_changed = links_changed,
 };

@@ -847,6 +847,37 @@ static const struct {
 	{"40s", "5s", "async", "false", "", 1500, 2000, 0, 0},
 };
 
+/* stalled_s counts the time no node can commit, partitions included: three
+ * nodes in three zones, a partition from 5s to 15s. Into three minorities
+ * ([a], [b], [c]), no node reaches a majority: 10s stalled. Cutting one
+ * zone off ([a], [b, c]) leaves b and c a majority: no stall. Either way
+ * the client's probes from zone a fail for those 10s (node a cannot
+ * commit, b and c are beyond the partition): availability 0.5. Before,
+ * only nodes down counted: 0s for both. */
+static const char stall_partition_yaml[] =
+	"duration: 20s\n"
+	"zones: [a, b, c]\n"
+	"components:\n"
+	"  u: {kind: client, rate: 100/s, arrivals: constant, timeout: 100ms, zone: a,\n"
+	"      target: coord}\n"
+	"  coord: {kind: coordinator, nodes: 3, zones: [a, b, c]}\n"
+	"faults:\n"
+	"  - {kind: partition, between: %s, at: 5s, for: 10s}\n";
+
+START_TEST(coord_stall_counts_partitions)
+{
+	static const struct {
+		const char *between;
+		double stalled;
+	} cases[] = {{"[[a], [b], [c]]", 10}, {"[[a], [b, c]]", 0}};
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml, stall_partition_yaml, cases[_i].between);
+	ck_assert_double_eq_tol(run_text(yaml, "components.coord.stalled_s"), cases[_i].stalled,
+	                        1e-9);
+	ck_assert_double_eq_tol(run_text(yaml, "availability"), 0.5, 1e-9);
+}
+END_TEST
+
 START_TEST(coord_split_brain_loses_what_the_old_primary_acknowledged)
 {
 	char yaml[1024];
@@ -1284,6 +1315,7 @@ static Suite *coord_suite(void)
 	tcase_add_loop_test(tc, coord_down_replica_and_write_acks, 0, 2);
 	tcase_add_loop_test(tc, coord_split_brain_and_fencing, 0, 2);
 	tcase_add_loop_test(tc, coord_split_brain_loses_what_the_old_primary_acknowledged, 0, 7);
+	tcase_add_loop_test(tc, coord_stall_counts_partitions, 0, 2);
 	tcase_add_test(tc, coord_majority_loss_stops_grants);
 	tcase_add_loop_test(tc, coord_lease_clock_skew, 0, 2);
 	tcase_add_loop_test(tc, coord_lease_clock_offset_harmless, 0, 2);
