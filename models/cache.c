@@ -532,6 +532,7 @@ static void to_backing(struct asim_component *c, struct cache *s, struct asim_ca
 	out->op = what == OUT_FILL ? ASIM_OP_READ : in->op;
 	out->key = in->key;
 	out->request = in->request;
+	asim_call_forward_flags(out, in);
 	out->session = in->session;
 	out->origin = in->origin;
 	out->attempt = in->attempt;
@@ -749,7 +750,7 @@ static void backing_answered(struct asim_component *c, struct cache *s, struct a
 	/* A write forwarded to the store is the caller's write: its caller
 	 * (a worker) hears when the store did not apply it again. */
 	if (p->what != OUT_FILL)
-		asim_call_relay_deduplicated(p->in, out);
+		asim_call_relay_repeat(p->in, out);
 	asim_call_free(k, out);
 	settle(c, s, p, st, version);
 }

@@ -73,9 +73,11 @@
  * first one's version and not applied again (counted as deduplicated, from
  * any caller, workers included), and the answer carries
  * ASIM_CALL_DEDUPLICATED so that the caller knows; without, it is applied
- * again and counted as a duplicate write. Redeliveries to a worker are the
- * worker's to count, so writes from workers are not counted here (the
- * worker does not count a repeat this store deduplicated).
+ * again and counted as a duplicate write, unless the write carries
+ * ASIM_CALL_REPEATS_COUNTED: a worker's (directly, or forwarded by a
+ * cache, gateway or balancer, behind which the caller seen here is the
+ * relay) counts its repeats itself; its answer then carries
+ * ASIM_CALL_REAPPLIED and the worker counts the duplicate, once.
  *
  * Fencing tokens: a write whose call->version is non-zero carries the
  * fencing token of a lock (worker.c's `lock:`). The database remembers the
@@ -884,8 +886,10 @@ static bool duplicate(struct asim_component *c, struct database *s, struct op *o
 		answer(c, s, op, ASIM_OK);
 		return true;
 	}
-	const struct asim_component *from = asim_kernel_component(c->kernel, call->caller);
-	if (measuring && from && strcmp(from->ops->kind, "worker")) {
+	/* A caller that counts its own repeats (a worker, directly or through
+	 * a relay) hears that this one was applied again and counts it. */
+	op->call->flags |= ASIM_CALL_REAPPLIED;
+	if (measuring && !(call->flags & ASIM_CALL_REPEATS_COUNTED)) {
 		s->duplicates++;
 		asim_kernel_outcome(c->kernel)->duplicate_writes++;
 	}

@@ -202,6 +202,7 @@ static void forward(struct asim_component *c, struct gateway *s, struct fwd *f)
 	out->op = in->op;
 	out->key = in->key;
 	out->request = in->request;
+	asim_call_forward_flags(out, in);
 	out->session = in->session;
 	out->origin = in->origin;
 	out->attempt = in->attempt;
@@ -292,7 +293,7 @@ static void answered(struct asim_component *c, struct gateway *s, struct asim_ca
 	if (s->bcfg.on)
 		breaker_record(&s->brk, &s->bcfg, asim_now(k), st == ASIM_OK);
 	f->in->version = out->version;
-	asim_call_relay_deduplicated(f->in, out);
+	asim_call_relay_repeat(f->in, out);
 	asim_call_free(k, out);
 	relay(c, s, f, st);
 }

@@ -269,6 +269,7 @@ static void forward(struct asim_component *c, struct balancer *s, struct asim_ca
 	out->op = in->op;
 	out->key = in->key;
 	out->request = in->request;
+	asim_call_forward_flags(out, in);
 	out->session = in->session;
 	out->origin = in->origin;
 	out->attempt = in->attempt;
@@ -333,7 +334,7 @@ static void answered(struct asim_component *c, struct balancer *s, struct asim_c
 	enum asim_status st = out->status;
 	asim_cancel(k, f->timer);
 	f->in->version = out->version;
-	asim_call_relay_deduplicated(f->in, out);
+	asim_call_relay_repeat(f->in, out);
 	asim_call_free(k, out);
 	done(c, s, f, st);
 }

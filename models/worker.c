@@ -31,6 +31,15 @@
  * database) does not relay the flag: its own work and its other calls ran
  * again, which the database's recognising one write of them does not
  * undo; such a repeat still counts.
+ * The worker's calls carry ASIM_CALL_REPEATS_COUNTED, so the database (or
+ * the one behind a relay) leaves the count to it, and answers a write it
+ * applied again with ASIM_CALL_REAPPLIED: such a completion counts as a
+ * duplicate even when the worker never completed the first attempt (its
+ * own timeout failed it after the write had landed), and is not
+ * remembered, so that the first attempt's answer, if it comes later, is
+ * not counted again. (Before, a database behind a relay counted the
+ * relay's repeat as its own duplicate too, twice for one, and a repeat
+ * after the worker's own timeout went uncounted.)
  * Workers do not check for abandonment before starting: a consumer holding a
  * message cannot see that its visibility timeout has passed.
  *
@@ -365,9 +374,10 @@ static void arrive(struct asim_component *c, struct worker *s, struct asim_call 
 }
 
 /* Task t ends with status st; deduplicated: its target answered OK without
- * applying the write again (ASIM_CALL_DEDUPLICATED). */
+ * applying the write again (ASIM_CALL_DEDUPLICATED); reapplied: its target
+ * answered OK having applied this request before (ASIM_CALL_REAPPLIED). */
 static void complete(struct asim_component *c, struct worker *s, struct task *t,
-                     enum asim_status st, bool deduplicated)
+                     enum asim_status st, bool deduplicated, bool reapplied)
 {
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
@@ -394,7 +404,18 @@ static void complete(struct asim_component *c, struct worker *s, struct task *t,
 	 * remembered: when the answers of two deliveries cross on the way
 	 * back, the deduplicated one may come first, and the one that applied
 	 * the write is then no repeat. */
-	bool duplicate = st == ASIM_OK && !deduplicated && completed_before(s, t->in);
+	bool duplicate = false;
+	if (st == ASIM_OK && !deduplicated) {
+		/* A store that says it applied the request again is believed
+		 * first: it also sees a repeat whose first attempt failed on the
+		 * worker's side (its own timeout) after the write had landed. Such
+		 * a completion is not remembered, so that the first one's answer,
+		 * if it crossed this one and comes later, is not counted again. */
+		if (reapplied)
+			duplicate = !s->idempotent;
+		else
+			duplicate = completed_before(s, t->in);
+	}
 	if (asim_measuring_at(k, now)) {
 		if (st == ASIM_OK) {
 			s->processed++;
@@ -422,7 +443,7 @@ static void served(struct asim_component *c, struct worker *s, struct task *t)
 {
 	struct asim_kernel *k = c->kernel;
 	if (!s->has_target || t->epoch != s->inst[t->inst].f.epoch) {
-		complete(c, s, t, ASIM_OK, false);
+		complete(c, s, t, ASIM_OK, false, false);
 		return;
 	}
 	struct asim_call *out = asim_call_new(k);
@@ -431,6 +452,8 @@ static void served(struct asim_component *c, struct worker *s, struct task *t)
 	out->op = s->op >= 0 ? (uint16_t)s->op : t->in->op;
 	out->key = t->in->key;
 	out->request = t->in->request;
+	/* The worker counts its repeats (complete), so the store does not. */
+	out->flags |= ASIM_CALL_REPEATS_COUNTED;
 	out->session = t->in->session;
 	out->origin = t->in->origin;
 	out->attempt = t->in->attempt;
@@ -467,7 +490,7 @@ static void lock_answer(struct asim_component *c, struct worker *s, struct asim_
 		t->token = token;
 		t->expiry = expiry;
 		if (t->epoch != s->inst[t->inst].f.epoch) {
-			complete(c, s, t, ASIM_ERROR, false); /* granted to a holder that crashed */
+			complete(c, s, t, ASIM_ERROR, false, false); /* granted to a holder that crashed */
 			return;
 		}
 		if (measuring) {
@@ -487,7 +510,7 @@ static void lock_retry(struct asim_component *c, struct worker *s, struct task *
 {
 	t->timer = (struct asim_timer){0};
 	if (t->epoch != s->inst[t->inst].f.epoch || asim_call_abandoned(t->in)) {
-		complete(c, s, t, ASIM_TIMEOUT, false);
+		complete(c, s, t, ASIM_TIMEOUT, false, false);
 		return;
 	}
 	acquire(c, s, t);
@@ -574,11 +597,12 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 		struct task *t = (struct task *)(uintptr_t)out->token;
 		enum asim_status st = out->status;
 		bool deduplicated = asim_call_deduplicated(out);
+		bool reapplied = asim_call_reapplied(out);
 		asim_cancel(k, t->timer);
 		t->in->version = out->version;
 		asim_call_free(k, out);
 		t->out = NULL;
-		complete(c, s, t, st, deduplicated);
+		complete(c, s, t, st, deduplicated, reapplied);
 		break;
 	}
 	case EV_TARGET_TIMEOUT: {
@@ -587,7 +611,7 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 			break; /* answered before it, both held back by a pause */
 		asim_call_abandon(k, t->out);
 		t->out = NULL;
-		complete(c, s, t, ASIM_TIMEOUT, false);
+		complete(c, s, t, ASIM_TIMEOUT, false, false);
 		break;
 	}
 	}

@@ -43,6 +43,17 @@ enum {
 	 * (asim_call_relay_deduplicated); a component that does work of its own
 	 * around the call does not, since its work was done again. */
 	ASIM_CALL_DEDUPLICATED = 4,
+	/* Set by a caller on its request: it counts repeats of its logical
+	 * requests itself (a worker's duplicates), so a store that recognises
+	 * one does not count a duplicate of its own and only says what it did
+	 * (ASIM_CALL_DEDUPLICATED or ASIM_CALL_REAPPLIED). A relay forwards it
+	 * with the request (asim_call_forward_flags): behind a relay the store
+	 * sees the relay as the caller. */
+	ASIM_CALL_REPEATS_COUNTED = 8,
+	/* The callee recognised the request as one it had applied before and
+	 * applied it again (a store without idempotency). Set and passed back
+	 * like ASIM_CALL_DEDUPLICATED (asim_call_reapplied). */
+	ASIM_CALL_REAPPLIED = 16,
 };
 
 struct asim_call {
@@ -116,14 +127,28 @@ static inline bool asim_call_deduplicated(const struct asim_call *call)
 	return call->status == ASIM_OK && (call->flags & ASIM_CALL_DEDUPLICATED);
 }
 
-/* A relay took the response out to the request in it forwarded: in's caller
- * hears what out's callee said of deduplication. Call it before replying to
- * in, with out still alive. */
-static inline void asim_call_relay_deduplicated(struct asim_call *in,
-                                                const struct asim_call *out)
+/* Whether a response is an OK answer whose callee had applied the request
+ * before and applied it again (ASIM_CALL_REAPPLIED). */
+static inline bool asim_call_reapplied(const struct asim_call *call)
 {
-	if (asim_call_deduplicated(out))
-		in->flags |= ASIM_CALL_DEDUPLICATED;
+	return call->status == ASIM_OK && (call->flags & ASIM_CALL_REAPPLIED);
+}
+
+/* A relay took the response out to the request in it forwarded: in's caller
+ * hears what out's callee said of a repeat (ASIM_CALL_DEDUPLICATED,
+ * ASIM_CALL_REAPPLIED). Call it before replying to in, with out still
+ * alive. */
+static inline void asim_call_relay_repeat(struct asim_call *in, const struct asim_call *out)
+{
+	if (out->status == ASIM_OK)
+		in->flags |= out->flags & (ASIM_CALL_DEDUPLICATED | ASIM_CALL_REAPPLIED);
+}
+
+/* A relay forwards request in as out: the flags that travel with a request
+ * (ASIM_CALL_REPEATS_COUNTED) go along. */
+static inline void asim_call_forward_flags(struct asim_call *out, const struct asim_call *in)
+{
+	out->flags |= in->flags & ASIM_CALL_REPEATS_COUNTED;
 }
 
 /* One-way network delay for a message between two instances; 0 unless the
