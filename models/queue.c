@@ -584,11 +584,8 @@ static void ack_timeout(struct asim_component *c, struct queue *s, struct msg *m
 {
 	struct asim_kernel *k = c->kernel;
 	if (out(m)) {
-		if (m->call)
-			asim_call_abandon(k, m->call);
-		m->call = NULL;
-		m->refused = false;
-		s->inflight[m->consumer]--;
+		/* Its timer has fired: cancelling it again is a no-op. */
+		end_delivery(k, s, m);
 		if (asim_measuring_at(k, asim_now(k)))
 			s->ack_timeouts++;
 	}
