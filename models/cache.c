@@ -20,10 +20,11 @@
  * `write_through` forwards the write and, when the backing store
  * acknowledges it, stores the written version. Any other operation is a read.
  * Either way the store's OK answer is relayed with ASIM_CALL_DEDUPLICATED
- * when the store recognised the write as one it had applied before (a
- * database with `idempotency`, which keys it on the request id and this
- * cache), so that a worker writing through the cache does not count its
- * redelivery as a duplicate.
+ * or ASIM_CALL_REAPPLIED when the store recognised the write as one it had
+ * applied before (keyed on the request id and this cache), and the
+ * request's ASIM_CALL_REPEATS_COUNTED goes to the store with it, so that a
+ * worker writing through the cache counts its repeat once, and not at all
+ * when the store (a database with `idempotency`) did not apply it again.
  *
  * Stale reads: when the backing store is a database (a kind with the model
  * op acked_version), the cache judges each answer it gives without reading

@@ -1,8 +1,9 @@
 /* gateway: the edge of the system. Each request is checked against a cap on
  * requests in flight and a rate limit, authenticated (auth_time), then
  * forwarded to the target, whose answer is relayed back (its version, and
- * ASIM_CALL_DEDUPLICATED when the target did not apply it again, for a
- * worker that writes through the gateway). A request beyond
+ * ASIM_CALL_DEDUPLICATED or ASIM_CALL_REAPPLIED when the target recognised
+ * a repeat, for a worker that writes through the gateway, whose
+ * ASIM_CALL_REPEATS_COUNTED goes along with the request). A request beyond
  * either limit is answered ASIM_REJECTED at once, as an edge proxy answers
  * 429 or 503 without touching the backends.
  *

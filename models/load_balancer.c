@@ -2,8 +2,10 @@
  * Each request is forwarded to one backend instance chosen by the policy, and
  * the answer comes back through the balancer (which is how it knows how many
  * requests each backend has outstanding), with its version and
- * ASIM_CALL_DEDUPLICATED when the backend did not apply it again (for a
- * worker that writes through the balancer). Policies: round_robin, random,
+ * ASIM_CALL_DEDUPLICATED or ASIM_CALL_REAPPLIED when the backend recognised
+ * a repeat (for a worker that writes through the balancer, whose
+ * ASIM_CALL_REPEATS_COUNTED goes along with the request). Policies:
+ * round_robin, random,
  * least_outstanding (ties to the lowest index after the last pick), and
  * power_of_two (two distinct random backends, the one with fewer outstanding:
  * Mitzenmacher's "power of two choices").

@@ -40,7 +40,7 @@ enum {
 	 * did not apply it again. Set by the callee before it replies ASIM_OK;
 	 * read by the caller from the response (asim_call_deduplicated). A relay
 	 * that forwards the request unchanged passes it back to its own caller
-	 * (asim_call_relay_deduplicated); a component that does work of its own
+	 * (asim_call_relay_repeat); a component that does work of its own
 	 * around the call does not, since its work was done again. */
 	ASIM_CALL_DEDUPLICATED = 4,
 	/* Set by a caller on its request: it counts repeats of its logical
