@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +15,7 @@
 #include "plot.h"
 #include "replicate.h"
 #include "series.h"
-
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
+#include "verb.h"
 
 static const char usage_compare[] =
 	"usage: archsim compare BASE CANDIDATE [options]\n"
@@ -559,31 +557,6 @@ static void print_junit(const struct asim_results *r, FILE *out)
 	fputs("  </testsuite>\n</testsuites>\n", out);
 }
 
-static struct asim_scenario *load(const char *path, const struct asim_overrides *ov)
-{
-	struct asim_diag d;
-	asim_diag_init(&d);
-	struct asim_scenario *s = asim_scenario_load(path, ov, &d);
-	asim_diag_print(&d, stderr);
-	if (!s && !asim_diag_count(&d))
-		fprintf(stderr, "%s: error: cannot load the scenario\n", path);
-	asim_diag_finish(&d);
-	return s;
-}
-
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "archsim: ");
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n\n%s", usage_compare);
-	return EXIT_USAGE;
-}
-
 struct report_job {
 	const struct asim_results *r;
 	const char *format;
@@ -682,17 +655,19 @@ int asim_compare_main(int argc, char **argv)
 			return EXIT_OK;
 		case OPT_REPS:
 			if (!asim_parse_int(optarg, &reps) || reps < 2 || reps > 10000)
-				return usage_error("--reps needs a whole number from 2 to 10000, got '%s'",
-				                   optarg);
+				return asim_usage_error(usage_compare, "--reps needs a whole number from 2 to 10000, got '%s'",
+				                        optarg);
 			break;
 		case 'j':
 			if (!asim_parse_int(optarg, &jobs) || jobs < 1 || jobs > 1024)
-				return usage_error("-j needs a whole number from 1 to 1024, got '%s'", optarg);
+				return asim_usage_error(usage_compare, "-j needs a whole number from 1 to 1024, got '%s'",
+				                        optarg);
 			break;
 		case OPT_SEED: {
 			int64_t seed;
 			if (!asim_parse_int(optarg, &seed) || seed < 0)
-				return usage_error("--seed needs a whole number >= 0, got '%s'", optarg);
+				return asim_usage_error(usage_compare, "--seed needs a whole number >= 0, got '%s'",
+				                        optarg);
 			ov.has_seed = true;
 			ov.seed = (uint64_t)seed;
 			break;
@@ -703,7 +678,8 @@ int asim_compare_main(int argc, char **argv)
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") && strcmp(optarg, "json") && strcmp(optarg, "markdown") &&
 			    strcmp(optarg, "junit"))
-				return usage_error("--format is text, json, markdown or junit, not '%s'", optarg);
+				return asim_usage_error(usage_compare, "--format is text, json, markdown or junit, not '%s'",
+				                        optarg);
 			format = optarg;
 			break;
 		case OPT_MAXREG:
@@ -714,7 +690,8 @@ int asim_compare_main(int argc, char **argv)
 			break;
 		case OPT_SET:
 			if (ov.nsets == sizeof sets / sizeof sets[0])
-				return usage_error("at most %zu --set options", sizeof sets / sizeof sets[0]);
+				return asim_usage_error(usage_compare, "at most %zu --set options",
+				                        sizeof sets / sizeof sets[0]);
 			sets[ov.nsets++] = optarg;
 			ov.sets = sets;
 			break;
@@ -722,16 +699,17 @@ int asim_compare_main(int argc, char **argv)
 			plot = optarg;
 			break;
 		default:
-			return usage_error("%s", "unknown option");
+			return asim_usage_error(usage_compare, "%s", "unknown option");
 		}
 	}
 	if (optind != argc - 2)
-		return usage_error("%s", "compare needs BASE and CANDIDATE files");
+		return asim_usage_error(usage_compare, "%s",
+		                        "compare needs BASE and CANDIDATE files");
 	struct asim_threshold t[ASIM_MAX_THRESHOLDS];
 	char err[1024];
 	int nt = asim_thresholds_parse(spec, t, err, sizeof err);
 	if (nt < 0)
-		return usage_error("%s", err);
+		return asim_usage_error(usage_compare, "%s", err);
 	/* Every output is checked before the runs, and none may be an input. */
 	struct asim_outputs outs;
 	asim_outputs_init(&outs);
@@ -748,12 +726,12 @@ int asim_compare_main(int argc, char **argv)
 	}
 	struct asim_scenario *base = NULL, *cand = NULL;
 	if (asim_outputs_check(&outs))
-		base = load(argv[optind], &ov);
+		base = asim_scenario_load_verbose(argv[optind], &ov);
 	/* Common random numbers: the candidate runs on the base's seed. */
 	if (base) {
 		ov.has_seed = true;
 		ov.seed = base->seed;
-		cand = load(argv[optind + 1], &ov);
+		cand = asim_scenario_load_verbose(argv[optind + 1], &ov);
 	}
 	bool refused = !cand || !asim_outputs_check_inputs(&outs, base->doc) ||
 	               !asim_outputs_check_inputs(&outs, cand->doc);

@@ -2,7 +2,6 @@
  * (or a run stopped at a limit), 2 bad input or usage, 3 internal error. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +22,7 @@
 #include "scenario.h"
 #include "series.h"
 #include "sweep.h"
-
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
+#include "verb.h"
 
 static const char usage_main[] =
 	"usage: archsim <command> [options]\n"
@@ -94,32 +92,6 @@ static bool add_set(struct sets *sets, const char *arg)
 	return true;
 }
 
-static int usage_error(const char *usage, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int usage_error(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "archsim: ");
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n\n%s", usage);
-	return EXIT_USAGE;
-}
-
-static struct asim_scenario *load(const char *path, const struct asim_overrides *ov)
-{
-	struct asim_diag d;
-	asim_diag_init(&d);
-	struct asim_scenario *s = asim_scenario_load(path, ov, &d);
-	asim_diag_print(&d, stderr);
-	if (!s && !asim_diag_count(&d))
-		fprintf(stderr, "%s: error: cannot load the scenario\n", path);
-	asim_diag_finish(&d);
-	return s;
-}
-
 static int cmd_check(int argc, char **argv)
 {
 	enum { OPT_SET = 256 };
@@ -136,14 +108,14 @@ static int cmd_check(int argc, char **argv)
 		if (ch == OPT_SET && add_set(&sets, optarg))
 			continue;
 		if (ch == OPT_SET)
-			return usage_error(usage_check, "at most %d --set options", MAX_SETS);
-		return usage_error(usage_check, "%s", "unknown option");
+			return asim_usage_error(usage_check, "at most %d --set options", MAX_SETS);
+		return asim_usage_error(usage_check, "%s", "unknown option");
 	}
 	if (optind != argc - 1)
-		return usage_error(usage_check, "%s", "check needs exactly one FILE");
+		return asim_usage_error(usage_check, "%s", "check needs exactly one FILE");
 	/* check never simulates, not even the pilot of `warmup: auto`. */
 	struct asim_overrides ov = {.sets = sets.v, .nsets = sets.n, .no_pilot = true};
-	struct asim_scenario *s = load(argv[optind], &ov);
+	struct asim_scenario *s = asim_scenario_load_verbose(argv[optind], &ov);
 	if (!s)
 		return EXIT_USAGE;
 	printf("%s: ok (%zu components)\n", argv[optind], s->components->n);
@@ -166,11 +138,11 @@ static int cmd_graph(int argc, char **argv)
 			fputs(usage_graph, stdout);
 			return EXIT_OK;
 		}
-		return usage_error(usage_graph, "%s", "unknown option");
+		return asim_usage_error(usage_graph, "%s", "unknown option");
 	}
 	if (optind != argc - 1)
-		return usage_error(usage_graph, "%s", "graph needs exactly one FILE");
-	struct asim_scenario *s = load(argv[optind], NULL);
+		return asim_usage_error(usage_graph, "%s", "graph needs exactly one FILE");
+	struct asim_scenario *s = asim_scenario_load_verbose(argv[optind], NULL);
 	if (!s)
 		return EXIT_USAGE;
 	struct asim_diag d;
@@ -224,8 +196,8 @@ static int cmd_run(int argc, char **argv)
 		case OPT_SEED: {
 			int64_t seed;
 			if (!asim_parse_int(optarg, &seed) || seed < 0)
-				return usage_error(usage_run, "--seed needs a whole number >= 0, got '%s'",
-				                   optarg);
+				return asim_usage_error(usage_run, "--seed needs a whole number >= 0, got '%s'",
+				                        optarg);
 			ov.has_seed = true;
 			ov.seed = (uint64_t)seed;
 			break;
@@ -239,15 +211,15 @@ static int cmd_run(int argc, char **argv)
 		case OPT_REPS: {
 			int64_t reps;
 			if (!asim_parse_int(optarg, &reps) || reps < 1 || reps > 10000)
-				return usage_error(usage_run, "--reps needs a whole number from 1 to 10000, got '%s'",
-				                   optarg);
+				return asim_usage_error(usage_run, "--reps needs a whole number from 1 to 10000, got '%s'",
+				                        optarg);
 			ov.replications = (uint32_t)reps;
 			break;
 		}
 		case 'j':
 			if (!asim_parse_int(optarg, &jobs) || jobs < 1 || jobs > 1024)
-				return usage_error(usage_run, "-j needs a whole number from 1 to 1024, got '%s'",
-				                   optarg);
+				return asim_usage_error(usage_run, "-j needs a whole number from 1 to 1024, got '%s'",
+				                        optarg);
 			break;
 		case OPT_WINDOW:
 			ov.window = optarg;
@@ -255,28 +227,30 @@ static int cmd_run(int argc, char **argv)
 		case OPT_MAX_EVENTS: {
 			int64_t n;
 			if (!asim_parse_int(optarg, &n) || n < 1)
-				return usage_error(usage_run, "--max-events needs a whole number >= 1, got '%s'",
-				                   optarg);
+				return asim_usage_error(usage_run, "--max-events needs a whole number >= 1, got '%s'",
+				                        optarg);
 			ov.max_events = (uint64_t)n;
 			break;
 		}
 		case OPT_SET:
 			if (!add_set(&sets, optarg))
-				return usage_error(usage_run, "at most %d --set options", MAX_SETS);
+				return asim_usage_error(usage_run, "at most %d --set options",
+				                        MAX_SETS);
 			break;
 		case OPT_PLOT: /* --plot DIR writes the data to DIR too */
 		case 'o':
 			plot |= ch == OPT_PLOT;
 			if (out && strcmp(out, optarg))
-				return usage_error(usage_run, "%s", "--out and --plot name different directories");
+				return asim_usage_error(usage_run, "%s",
+				                        "--out and --plot name different directories");
 			out = optarg;
 			break;
 		default:
-			return usage_error(usage_run, "%s", "unknown option");
+			return asim_usage_error(usage_run, "%s", "unknown option");
 		}
 	}
 	if (optind != argc - 1)
-		return usage_error(usage_run, "%s", "run needs exactly one FILE");
+		return asim_usage_error(usage_run, "%s", "run needs exactly one FILE");
 	const char *path = argv[optind];
 	/* Every output is checked before the run, not found unwritable after it. */
 	struct asim_outputs outs;
@@ -289,7 +263,7 @@ static int cmd_run(int argc, char **argv)
 		asim_plot_outputs(&outs, out);
 	ov.sets = sets.v;
 	ov.nsets = sets.n;
-	struct asim_scenario *s = asim_outputs_check(&outs) ? load(path, &ov) : NULL;
+	struct asim_scenario *s = asim_outputs_check(&outs) ? asim_scenario_load_verbose(path, &ov) : NULL;
 	if (s && !asim_outputs_check_inputs(&outs, s->doc)) {
 		asim_scenario_free(s);
 		s = NULL;

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +14,7 @@
 #include "progress.h"
 #include "replicate.h"
 #include "series.h"
-
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
+#include "verb.h"
 
 static const char usage_sweep[] =
 	"usage: archsim sweep FILE --set PATH=GRID [options]\n"
@@ -510,19 +508,6 @@ static bool write_dir(const struct asim_sweep *sw, const char *dir)
 
 /* ---- the verb ---- */
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "archsim: ");
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n\n%s", usage_sweep);
-	return EXIT_USAGE;
-}
-
 int asim_sweep_main(int argc, char **argv)
 {
 	enum { OPT_SET = 256, OPT_FIND, OPT_REPS, OPT_SEED, OPT_DURATION, OPT_FORMAT, OPT_PLOT };
@@ -561,8 +546,8 @@ int asim_sweep_main(int argc, char **argv)
 			if (is_axis(optarg)) {
 				if (sw.axis) {
 					free(sets);
-					return usage_error("sweep takes one range or list, got '%s' and '%s'",
-					                   sw.axis, optarg);
+					return asim_usage_error(usage_sweep, "sweep takes one range or list, got '%s' and '%s'",
+					                        sw.axis, optarg);
 				}
 				sw.axis = optarg;
 			} else {
@@ -575,22 +560,24 @@ int asim_sweep_main(int argc, char **argv)
 		case OPT_REPS:
 			if (!asim_parse_int(optarg, &v) || v < 1 || v > 10000) {
 				free(sets);
-				return usage_error("--reps needs a whole number from 1 to 10000, got '%s'",
-				                   optarg);
+				return asim_usage_error(usage_sweep, "--reps needs a whole number from 1 to 10000, got '%s'",
+				                        optarg);
 			}
 			sw.ov.replications = (uint32_t)v;
 			break;
 		case 'j':
 			if (!asim_parse_int(optarg, &v) || v < 1 || v > 1024) {
 				free(sets);
-				return usage_error("-j needs a whole number from 1 to 1024, got '%s'", optarg);
+				return asim_usage_error(usage_sweep, "-j needs a whole number from 1 to 1024, got '%s'",
+				                        optarg);
 			}
 			sw.jobs = (uint32_t)v;
 			break;
 		case OPT_SEED:
 			if (!asim_parse_int(optarg, &v) || v < 0) {
 				free(sets);
-				return usage_error("--seed needs a whole number >= 0, got '%s'", optarg);
+				return asim_usage_error(usage_sweep, "--seed needs a whole number >= 0, got '%s'",
+				                        optarg);
 			}
 			sw.ov.has_seed = true;
 			sw.ov.seed = (uint64_t)v;
@@ -601,7 +588,8 @@ int asim_sweep_main(int argc, char **argv)
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") && strcmp(optarg, "csv") && strcmp(optarg, "json")) {
 				free(sets);
-				return usage_error("--format is text, csv or json, not '%s'", optarg);
+				return asim_usage_error(usage_sweep, "--format is text, csv or json, not '%s'",
+				                        optarg);
 			}
 			format = optarg;
 			break;
@@ -610,22 +598,24 @@ int asim_sweep_main(int argc, char **argv)
 			plot |= ch == OPT_PLOT;
 			if (out && strcmp(out, optarg)) {
 				free(sets);
-				return usage_error("%s", "--out and --plot name different directories");
+				return asim_usage_error(usage_sweep, "%s",
+				                        "--out and --plot name different directories");
 			}
 			out = optarg;
 			break;
 		default:
 			free(sets);
-			return usage_error("%s", "unknown option");
+			return asim_usage_error(usage_sweep, "%s", "unknown option");
 		}
 	}
 	if (optind != argc - 1) {
 		free(sets);
-		return usage_error("%s", "sweep needs exactly one FILE");
+		return asim_usage_error(usage_sweep, "%s", "sweep needs exactly one FILE");
 	}
 	if (!sw.axis) {
 		free(sets);
-		return usage_error("%s", "sweep needs --set PATH=LO..HI/STEP or PATH=A,B,C");
+		return asim_usage_error(usage_sweep, "%s",
+		                        "sweep needs --set PATH=LO..HI/STEP or PATH=A,B,C");
 	}
 	/* Every output is checked before the runs; asim_sweep_run refuses
 	 * one that is an input. */
