@@ -159,16 +159,30 @@ asim_time retry_backoff(const struct retry_policy *p, uint32_t n, asim_time prev
 	return wait;
 }
 
-bool model_instances(struct asim_component *c, const struct asim_cfg *map, uint32_t max,
-                     struct asim_diag *d)
+/* One zone name, as an index into the scenario's zones. */
+static bool zone_id(struct asim_component *c, const struct asim_cfg *node, uint16_t *out,
+                    struct asim_diag *d)
 {
-	int64_t n = 1;
-	if (!asim_cfg_int(map, "instances", ASIM_OPTIONAL, 1, max, &n, d))
+	const char *name;
+	if (!asim_cfg_node_string(node, &name, d))
 		return false;
+	int z = asim_kernel_zone(c->kernel, name);
+	if (z < 0) {
+		asim_diag_error(d, node->mark,
+		                "unknown zone '%s' in '%s' (zones are listed in 'zones' at the top)", name,
+		                c->name);
+		return false;
+	}
+	*out = (uint16_t)z;
+	return true;
+}
+
+bool model_zones(struct asim_component *c, const struct asim_cfg *map,
+                 uint16_t placed[ASIM_MAX_ZONES], uint32_t *nz, struct asim_diag *d)
+{
 	const struct asim_cfg *zones = asim_cfg_get(map, "zones");
 	const struct asim_cfg *zone = asim_cfg_get(map, "zone");
-	uint16_t placed[ASIM_MAX_ZONES];
-	uint32_t nz = 0;
+	*nz = 0;
 	if (zones && zone) {
 		asim_diag_error(d, zone->mark, "'%s' has both 'zone' and 'zones': give one", c->name);
 		return false;
@@ -177,41 +191,40 @@ bool model_instances(struct asim_component *c, const struct asim_cfg *map, uint3
 	if (zones && zones->type == ASIM_CFG_SCALAR)
 		one = zones;
 	if (one) {
-		const char *name;
-		if (!asim_cfg_node_string(one, &name, d))
+		if (!zone_id(c, one, &placed[0], d))
 			return false;
-		int z = asim_kernel_zone(c->kernel, name);
-		if (z < 0) {
-			asim_diag_error(d, one->mark, "unknown zone '%s' in '%s' (zones are listed in 'zones' at the top)",
-			                name, c->name);
-			return false;
-		}
-		placed[nz++] = (uint16_t)z;
-	} else if (zones) {
-		if (zones->type != ASIM_CFG_SEQ || zones->n == 0) {
-			asim_diag_error(d, zones->mark, "expected a list of zone names for 'zones' in '%s', got %s",
-			                c->name, asim_cfg_type_name(zones));
-			return false;
-		}
-		if (zones->n > ASIM_MAX_ZONES) {
-			asim_diag_error(d, zones->mark, "too many zones in '%s' (at most %d)", c->name,
-			                ASIM_MAX_ZONES);
-			return false;
-		}
-		for (size_t i = 0; i < zones->n; i++) {
-			const char *name;
-			if (!asim_cfg_node_string(zones->items[i], &name, d))
-				return false;
-			int z = asim_kernel_zone(c->kernel, name);
-			if (z < 0) {
-				asim_diag_error(d, zones->items[i]->mark,
-				                "unknown zone '%s' in '%s' (zones are listed in 'zones' at the top)",
-				                name, c->name);
-				return false;
-			}
-			placed[nz++] = (uint16_t)z;
-		}
+		*nz = 1;
+		return true;
 	}
+	if (!zones)
+		return true;
+	if (zones->type != ASIM_CFG_SEQ || zones->n == 0) {
+		asim_diag_error(d, zones->mark, "expected a list of zone names for 'zones' in '%s', got %s",
+		                c->name, asim_cfg_type_name(zones));
+		return false;
+	}
+	if (zones->n > ASIM_MAX_ZONES) {
+		asim_diag_error(d, zones->mark, "too many zones in '%s' (at most %d)", c->name,
+		                ASIM_MAX_ZONES);
+		return false;
+	}
+	for (size_t i = 0; i < zones->n; i++)
+		if (!zone_id(c, zones->items[i], &placed[i], d))
+			return false;
+	*nz = (uint32_t)zones->n;
+	return true;
+}
+
+bool model_instances(struct asim_component *c, const struct asim_cfg *map, uint32_t max,
+                     struct asim_diag *d)
+{
+	int64_t n = 1;
+	if (!asim_cfg_int(map, "instances", ASIM_OPTIONAL, 1, max, &n, d))
+		return false;
+	uint16_t placed[ASIM_MAX_ZONES];
+	uint32_t nz;
+	if (!model_zones(c, map, placed, &nz, d))
+		return false;
 	if (nz == 0)
 		return asim_component_set_instances(c, (uint32_t)n, NULL);
 	uint16_t *per = malloc((size_t)n * sizeof *per);

@@ -68,6 +68,12 @@ bool retry_policy_parse(const struct asim_cfg *map, const char *key, struct retr
  * decorrelated jitter; 0 before the first retry). */
 asim_time retry_backoff(const struct retry_policy *p, uint32_t n, asim_time prev, gsl_rng *r);
 
+/* Reads where the component stands: `zone: NAME` or `zones: [NAME, ...]`
+ * (a single name is taken for `zones` too), each one of the scenario's zones.
+ * Sets placed[0..*nz) to their indexes, *nz = 0 when neither key is given. */
+bool model_zones(struct asim_component *c, const struct asim_cfg *map,
+                 uint16_t placed[ASIM_MAX_ZONES], uint32_t *nz, struct asim_diag *d);
+
 /* Reads `instances` (>= 1, default 1) and `zones` (a list of names from the
  * scenario's zones, instances spread round-robin; or `zone: NAME`) and sets
  * them on the component. */

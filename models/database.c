@@ -271,45 +271,10 @@ static bool configure_index(struct asim_component *c, struct db_index *x,
 static bool place(struct asim_component *c, const struct asim_cfg *map, uint32_t n,
                   struct asim_diag *d)
 {
-	const struct asim_cfg *zone = asim_cfg_get(map, "zone");
-	const struct asim_cfg *zones = asim_cfg_get(map, "zones");
-	if (zone && zones) {
-		asim_diag_error(d, zone->mark, "'%s' has both 'zone' and 'zones': give one", c->name);
-		return false;
-	}
 	uint16_t placed[ASIM_MAX_ZONES];
-	size_t nz = 0;
-	if (zones && zones->type == ASIM_CFG_SEQ && zones->n > 0 && zones->n <= ASIM_MAX_ZONES) {
-		for (size_t i = 0; i < zones->n; i++) {
-			const char *name;
-			if (!asim_cfg_node_string(zones->items[i], &name, d))
-				return false;
-			int z = asim_kernel_zone(c->kernel, name);
-			if (z < 0) {
-				asim_diag_error(d, zones->items[i]->mark,
-				                "unknown zone '%s' in '%s' (zones are listed in 'zones' at the top)",
-				                name, c->name);
-				return false;
-			}
-			placed[nz++] = (uint16_t)z;
-		}
-	} else if (zones && zones->type != ASIM_CFG_SCALAR) {
-		asim_diag_error(d, zones->mark, "expected a list of 1 to %d zone names for 'zones' in '%s', got %s",
-		                ASIM_MAX_ZONES, c->name, asim_cfg_type_name(zones));
+	uint32_t nz;
+	if (!model_zones(c, map, placed, &nz, d))
 		return false;
-	} else if (zone || zones) {
-		const struct asim_cfg *one = zone ? zone : zones;
-		const char *name;
-		if (!asim_cfg_node_string(one, &name, d))
-			return false;
-		int z = asim_kernel_zone(c->kernel, name);
-		if (z < 0) {
-			asim_diag_error(d, one->mark, "unknown zone '%s' in '%s' (zones are listed in 'zones' at the top)",
-			                name, c->name);
-			return false;
-		}
-		placed[nz++] = (uint16_t)z;
-	}
 	uint16_t per[MAX_REPLICAS + 1];
 	for (uint32_t i = 0; i < n; i++)
 		per[i] = nz ? placed[i % nz] : 0;
