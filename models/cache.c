@@ -25,6 +25,9 @@
  * request's ASIM_CALL_REPEATS_COUNTED goes to the store with it, so that a
  * worker writing through the cache counts its repeat once, and not at all
  * when the store (a database with `idempotency`) did not apply it again.
+ * A write without that flag (a service's, behind which a worker may wait)
+ * that the store counted as its own duplicate is relayed with
+ * ASIM_CALL_DUPLICATE_COUNTED, whatever the answer's status.
  *
  * Stale reads: when the backing store is a database (a kind with the model
  * op acked_version), the cache judges each answer it gives without reading

@@ -77,7 +77,10 @@
  * ASIM_CALL_REPEATS_COUNTED: a worker's (directly, or forwarded by a
  * cache, gateway or balancer, behind which the caller seen here is the
  * relay) counts its repeats itself; its answer then carries
- * ASIM_CALL_REAPPLIED and the worker counts the duplicate, once.
+ * ASIM_CALL_REAPPLIED and the worker counts the duplicate, once. A
+ * duplicate counted here is answered with ASIM_CALL_DUPLICATE_COUNTED, so
+ * that a worker whose task the caller was doing (a service) does not
+ * count it again.
  *
  * Fencing tokens: a write whose call->version is non-zero carries the
  * fencing token of a lock (worker.c's `lock:`). The database remembers the
@@ -854,7 +857,14 @@ static bool duplicate(struct asim_component *c, struct database *s, struct op *o
 	/* A caller that counts its own repeats (a worker, directly or through
 	 * a relay) hears that this one was applied again and counts it. */
 	op->call->flags |= ASIM_CALL_REAPPLIED;
-	if (measuring && !(call->flags & ASIM_CALL_REPEATS_COUNTED)) {
+	if (call->flags & ASIM_CALL_REPEATS_COUNTED)
+		return false;
+	/* Counted here, and said so: a worker above the caller (a service
+	 * writing for the worker's task) then does not count it again. Said
+	 * also of a repeat that arrived in the warm-up: it is this count's,
+	 * measured or not. */
+	op->call->flags |= ASIM_CALL_DUPLICATE_COUNTED;
+	if (measuring) {
 		s->duplicates++;
 		asim_kernel_outcome(c->kernel)->duplicate_writes++;
 	}

@@ -3,7 +3,8 @@
  * the answer comes back through the balancer (which is how it knows how many
  * requests each backend has outstanding), with its version and
  * ASIM_CALL_DEDUPLICATED or ASIM_CALL_REAPPLIED when the backend recognised
- * a repeat (for a worker that writes through the balancer, whose
+ * a repeat, or ASIM_CALL_DUPLICATE_COUNTED when a store behind a service
+ * backend counted one (for a worker that writes through the balancer, whose
  * ASIM_CALL_REPEATS_COUNTED goes along with the request). Policies:
  * round_robin, random,
  * least_outstanding (ties to the lowest index after the last pick), and

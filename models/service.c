@@ -16,7 +16,26 @@
  * deadline, the deadline tightened to now + the call's timeout (deadline
  * propagation, as in gRPC), and the service stops waiting when that
  * deadline passes. `emit` calls are
- * fire-and-forget: sent, never waited for, never failing the request. */
+ * fire-and-forget: sent, never waited for, never failing the request.
+ *
+ * Repeats: the calls a service makes are its own, even for a worker's task,
+ * so they do not carry the worker's ASIM_CALL_REPEATS_COUNTED (relays
+ * forward it): a database behind the service counts a write of it applied
+ * again (a redelivery's, or the service's own retry's or hedge's) as a
+ * duplicate, and says so (ASIM_CALL_DUPLICATE_COUNTED). The service passes
+ * that back from the answers it waits for, whatever their status, so that
+ * the worker does not count the same repeat again (before, it counted
+ * it as well: two for one). The store is the one to count: it sees every
+ * write applied again, also those whose answers never come back to the
+ * worker (the service gave up at the deadline the queue's ack timeout set,
+ * or retried), which a worker counting from the answers it hears would
+ * miss. The service does not pass back ASIM_CALL_DEDUPLICATED: its own
+ * work and its other calls ran again, which the store's absorbing one
+ * write does not undo, so the worker still counts a repeat it completed
+ * before. An emit's answer is not waited for: a repeat an emit wrote to a
+ * database directly is counted there and, when the worker completed the
+ * first attempt, by the worker as well (emits usually go to a queue,
+ * which takes each as a new message). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -894,6 +913,9 @@ static void answered(struct asim_component *c, struct service *s, struct asim_ca
 	hedge_observe(&es->hedge, &stp->pol.hedge, now - call->sent);
 	if (stp->pol.breaker.on)
 		breaker_record(&es->breaker, &stp->pol.breaker, now, st == ASIM_OK);
+	/* A store counted a repeat of this request: the caller (a worker)
+	 * does not count it again (Repeats). */
+	l->job->call->flags |= call->flags & ASIM_CALL_DUPLICATE_COUNTED;
 	asim_call_free(k, call);
 	if (hedge)
 		l->hcall = NULL;

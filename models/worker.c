@@ -28,7 +28,7 @@
  * landed once; the worker passes the task's request id to its target for
  * that. So `duplicates` counts the completions that applied the effect
  * again. A target that does work of its own (a service calling a
- * database) does not relay the flag: its own work and its other calls ran
+ * database) does not relay that flag: its own work and its other calls ran
  * again, which the database's recognising one write of them does not
  * undo; such a repeat still counts.
  * The worker's calls carry ASIM_CALL_REPEATS_COUNTED, so the database (or
@@ -40,6 +40,13 @@
  * not counted again. (Before, a database behind a relay counted the
  * relay's repeat as its own duplicate too, twice for one, and a repeat
  * after the worker's own timeout went uncounted.)
+ * A service's calls do not carry the flag: they are its own (service.c,
+ * Repeats), and a database behind a service counts a write of them applied
+ * again itself, and says so (ASIM_CALL_DUPLICATE_COUNTED, passed back by
+ * the service and by relays). The worker takes such a completion as one
+ * deduplicated: not counted again, nor remembered. (Before, a repeat the
+ * worker completed twice through a service counted there and here, two
+ * for one.)
  * Workers do not check for abandonment before starting: a consumer holding a
  * message cannot see that its visibility timeout has passed.
  *
@@ -373,9 +380,11 @@ static void arrive(struct asim_component *c, struct worker *s, struct asim_call 
 	queue_sum_set(&s->qsum, &in->lv.queue, now, in->queue.len);
 }
 
-/* Task t ends with status st; deduplicated: its target answered OK without
- * applying the write again (ASIM_CALL_DEDUPLICATED); reapplied: its target
- * answered OK having applied this request before (ASIM_CALL_REAPPLIED). */
+/* Task t ends with status st; deduplicated: the repeat is not the worker's
+ * to count, since its target answered OK without applying the write again
+ * (ASIM_CALL_DEDUPLICATED) or a store behind it counted it
+ * (ASIM_CALL_DUPLICATE_COUNTED); reapplied: its target answered OK having
+ * applied this request before (ASIM_CALL_REAPPLIED). */
 static void complete(struct asim_component *c, struct worker *s, struct task *t,
                      enum asim_status st, bool deduplicated, bool reapplied)
 {
@@ -596,7 +605,9 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 		}
 		struct task *t = (struct task *)(uintptr_t)out->token;
 		enum asim_status st = out->status;
-		bool deduplicated = asim_call_deduplicated(out);
+		/* A repeat that a store behind a service counted itself is, to
+		 * the worker, one it need not count: as one deduplicated. */
+		bool deduplicated = asim_call_deduplicated(out) || asim_call_duplicate_counted(out);
 		bool reapplied = asim_call_reapplied(out);
 		asim_cancel(k, t->timer);
 		t->in->version = out->version;

@@ -1332,6 +1332,125 @@ START_TEST(worker_counts_a_repeat_the_store_applied_again)
 }
 END_TEST
 
+/* A worker's repeat through a service that writes to a database (queue ->
+ * worker -> service -> database, 1ms each step, ack timeout 50ms): a write
+ * applied again is one duplicate, counted once over the worker and the
+ * database. The first delivery writes at 2ms (committed at 3ms); the
+ * redelivery at 50ms writes again at 52ms.
+ * - lost ack: the worker's first answer to the queue is lost; the worker
+ *   completes both deliveries (also with a balancer in front of the
+ *   service, which passes the database's word back).
+ * - crossed: the service's first answer takes 100ms to reach the worker
+ *   (the delivery outlasts the ack timeout), so the redelivery completes
+ *   first (53ms) and the first after it (103ms).
+ * - crash: the worker crashes at 2.5ms (back at 10ms) with the first
+ *   delivery at the service, whose write still lands: the worker never
+ *   completes it.
+ * - retry: lost ack, and the database's answer to the redelivery's write
+ *   takes 100ms: the service's 20ms call timeout gives up on it and writes
+ *   again, a third time in all (two duplicates), the retry's answered.
+ * Without idempotency the database counts each write applied again (the
+ * service's calls are its own) and its answer says so; the service passes
+ * that back and the worker does not count the repeat again. Before, the
+ * worker counted a repeat it completed twice as well: 2 for 1 after a lost
+ * ack or crossed answers, 3 for 2 with the retry. With `idempotency: true`
+ * the database absorbs the write (deduplicated), which the service does not
+ * pass back: its own work ran again, and the worker counts a repeat it
+ * completed before (1, as before); after the crash it completed none: 0. */
+enum { SVC_LOST_ACK, SVC_CROSSED, SVC_CRASH, SVC_RETRY };
+
+struct svc_net {
+	int how;
+	uint32_t m, w, front, svc, db; /* front: what the worker calls */
+	unsigned acks, svc_answers, db_answers;
+};
+
+static asim_time svc_delay(void *net, struct asim_kernel *k, uint32_t from, uint16_t from_inst,
+                           uint32_t to, uint16_t to_inst)
+{
+	struct svc_net *n = net;
+	(void)k, (void)from_inst, (void)to_inst;
+	if (from == n->w && to == n->m && (n->how == SVC_LOST_ACK || n->how == SVC_RETRY))
+		return n->acks++ == 0 ? ASIM_NET_LOST : 0;
+	if (from == n->front && to == n->w && n->how == SVC_CROSSED)
+		return n->svc_answers++ == 0 ? 100 * MS : 0;
+	if (from == n->db && to == n->svc && n->how == SVC_RETRY)
+		return n->db_answers++ == 1 ? 100 * MS : 0;
+	return 0;
+}
+
+static const struct {
+	int how;
+	bool idempotency, balancer;
+	const char *worker, *service;
+	uint64_t writes, w_dups, db_dups, deduplicated;
+} svc_repeats[] = {
+	{SVC_LOST_ACK, false, false, "", "", 2, 0, 1, 0},
+	{SVC_LOST_ACK, true, false, "", "", 2, 1, 0, 1},
+	{SVC_LOST_ACK, false, true, "", "", 2, 0, 1, 0},
+	{SVC_CROSSED, false, false, "concurrency: 2\n", "", 2, 0, 1, 0},
+	{SVC_CROSSED, true, false, "concurrency: 2\n", "", 2, 1, 0, 1},
+	{SVC_CRASH, false, false, "", "", 2, 0, 1, 0},
+	{SVC_CRASH, true, false, "", "", 2, 0, 0, 1},
+	{SVC_RETRY, false, false, "",
+	 "calls: [{target: db, timeout: 20ms, retries: {max: 1, base: 1ms, jitter: none}}]\n", 3,
+	 0, 2, 0},
+};
+
+START_TEST(worker_repeat_through_service_counted_once)
+{
+	static const struct drv_row rows[] = {{0, W, 5}};
+	char worker[160], svc[256], db[128];
+	snprintf(worker, sizeof worker, "kind: worker\nservice_time: 1ms\ntarget: %s\n%s",
+	         svc_repeats[_i].balancer ? "lb" : "svc", svc_repeats[_i].worker);
+	snprintf(svc, sizeof svc, "kind: service\nconcurrency: 2\nservice_time: 1ms\n%s",
+	         *svc_repeats[_i].service ? svc_repeats[_i].service : "calls: [{target: db}]\n");
+	snprintf(db, sizeof db, "kind: database\nread_time: 1ms\nwrite_time: 1ms\nidempotency: %s\n",
+	         svc_repeats[_i].idempotency ? "true" : "false");
+	const struct part parts[] = {
+		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"w", &asim_worker_ops, worker},
+		{"svc", &asim_service_ops, svc},
+		{"db", &asim_database_ops, db},
+		{"lb", &asim_load_balancer_ops, "kind: load_balancer\ntargets: svc\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, svc_repeats[_i].balancer ? 5 : 4, rows, 1);
+	struct svc_net net = {.how = svc_repeats[_i].how,
+	                      .m = asim_kernel_find(g.k, "m")->id,
+	                      .w = asim_kernel_find(g.k, "w")->id,
+	                      .svc = asim_kernel_find(g.k, "svc")->id,
+	                      .db = asim_kernel_find(g.k, "db")->id};
+	net.front = svc_repeats[_i].balancer ? asim_kernel_find(g.k, "lb")->id : net.svc;
+	asim_kernel_set_network(g.k, svc_delay, &net);
+	if (svc_repeats[_i].how == SVC_CRASH) {
+		struct asim_component *wc = asim_kernel_find(g.k, "w");
+		struct asim_fault crash = {.kind = ASIM_FAULT_CRASH, .start = 2500 * US,
+		                           .end = 10 * MS};
+		ck_assert_int_eq(asim_kernel_run(g.k, crash.start), ASIM_RUN_DONE);
+		wc->ops->fault(wc, &crash, true);
+		ck_assert_int_eq(asim_kernel_run(g.k, crash.end), ASIM_RUN_DONE);
+		wc->ops->fault(wc, &crash, false);
+	}
+	rig_run(&g, 500 * MS);
+	ck_assert_uint_eq(num(&g, "components.m.delivered"), 2);
+	ck_assert_uint_eq(num(&g, "components.m.acked"), 1);
+	ck_assert_uint_eq(num(&g, "components.db.writes"), svc_repeats[_i].writes);
+	/* Each write applied again counted once in all (none when the store
+	 * absorbed a repeat that the worker never completed twice), then by
+	 * whom. */
+	uint64_t total = svc_repeats[_i].w_dups + svc_repeats[_i].db_dups;
+	ck_assert_uint_eq(num(&g, "components.w.duplicates") +
+	                      num(&g, "components.db.duplicate_writes"),
+	                  total);
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->duplicate_writes, total);
+	ck_assert_uint_eq(num(&g, "components.w.duplicates"), svc_repeats[_i].w_dups);
+	ck_assert_uint_eq(num(&g, "components.db.duplicate_writes"), svc_repeats[_i].db_dups);
+	ck_assert_uint_eq(num(&g, "components.db.deduplicated"), svc_repeats[_i].deduplicated);
+	rig_free(&g);
+}
+END_TEST
+
 START_TEST(worker_processes_in_order)
 {
 	static const struct drv_row rows[] = {{0, R, 1}, {0, R, 2}};
@@ -1386,6 +1505,7 @@ static Suite *data_suite(void)
 	tcase_add_loop_test(tc, worker_repeat_deduplicated_by_store, 0, 10);
 	tcase_add_loop_test(tc, worker_crossed_answers_deduplicated, 0, 2);
 	tcase_add_loop_test(tc, worker_counts_a_repeat_the_store_applied_again, 0, 2);
+	tcase_add_loop_test(tc, worker_repeat_through_service_counted_once, 0, 8);
 	tcase_add_test(tc, worker_processes_in_order);
 	suite_add_tcase(s, tc);
 	return s;

@@ -41,19 +41,31 @@ enum {
 	 * read by the caller from the response (asim_call_deduplicated). A relay
 	 * that forwards the request unchanged passes it back to its own caller
 	 * (asim_call_relay_repeat); a component that does work of its own
-	 * around the call does not, since its work was done again. */
+	 * around the call (a service) does not, since its work was done
+	 * again. */
 	ASIM_CALL_DEDUPLICATED = 4,
 	/* Set by a caller on its request: it counts repeats of its logical
 	 * requests itself (a worker's duplicates), so a store that recognises
 	 * one does not count a duplicate of its own and only says what it did
 	 * (ASIM_CALL_DEDUPLICATED or ASIM_CALL_REAPPLIED). A relay forwards it
 	 * with the request (asim_call_forward_flags): behind a relay the store
-	 * sees the relay as the caller. */
+	 * sees the relay as the caller. A service does not: the calls it makes
+	 * are its own, and a store counts their repeats
+	 * (ASIM_CALL_DUPLICATE_COUNTED). */
 	ASIM_CALL_REPEATS_COUNTED = 8,
 	/* The callee recognised the request as one it had applied before and
 	 * applied it again (a store without idempotency). Set and passed back
 	 * like ASIM_CALL_DEDUPLICATED (asim_call_reapplied). */
 	ASIM_CALL_REAPPLIED = 16,
+	/* The callee, or a store that it called for the request, counted a
+	 * repeat of it as a duplicate of its own: a store without idempotency
+	 * that applied again a write it got without ASIM_CALL_REPEATS_COUNTED
+	 * (from a service writing for a worker's task, say). Set by the store
+	 * whatever its answer's status; passed back by relays
+	 * (asim_call_relay_repeat) and by services, from the answers they
+	 * wait for. A caller that counts its own repeats (a worker) does not
+	 * count this one again (asim_call_duplicate_counted). */
+	ASIM_CALL_DUPLICATE_COUNTED = 32,
 };
 
 struct asim_call {
@@ -134,12 +146,20 @@ static inline bool asim_call_reapplied(const struct asim_call *call)
 	return call->status == ASIM_OK && (call->flags & ASIM_CALL_REAPPLIED);
 }
 
+/* Whether a store behind the callee counted this request's repeat as a
+ * duplicate of its own (ASIM_CALL_DUPLICATE_COUNTED), whatever the status. */
+static inline bool asim_call_duplicate_counted(const struct asim_call *call)
+{
+	return call->flags & ASIM_CALL_DUPLICATE_COUNTED;
+}
+
 /* A relay took the response out to the request in it forwarded: in's caller
  * hears what out's callee said of a repeat (ASIM_CALL_DEDUPLICATED,
- * ASIM_CALL_REAPPLIED). Call it before replying to in, with out still
- * alive. */
+ * ASIM_CALL_REAPPLIED, ASIM_CALL_DUPLICATE_COUNTED). Call it before
+ * replying to in, with out still alive. */
 static inline void asim_call_relay_repeat(struct asim_call *in, const struct asim_call *out)
 {
+	in->flags |= out->flags & ASIM_CALL_DUPLICATE_COUNTED;
 	if (out->status == ASIM_OK)
 		in->flags |= out->flags & (ASIM_CALL_DEDUPLICATED | ASIM_CALL_REAPPLIED);
 }
