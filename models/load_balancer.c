@@ -19,6 +19,10 @@
  * there is in rotation. With no backend in rotation a request is answered
  * ASIM_UNREACHABLE. `timeout:` bounds the wait for a backend (tightening the
  * request's deadline); without it the balancer waits as long as its caller.
+ * `timed_out` counts both ways a request ends ASIM_TIMEOUT here: the wait
+ * reaching the deadline, and a request arriving past it. The caller's
+ * deadline travels with every request, so a balancer without a `timeout:`
+ * of its own times requests out too: the figure is always reported.
  *
  * Reported saturation: `utilization` and `queue_mean` are 0. Forwarding
  * takes no time and nothing waits at the balancer: a request is sent to a
@@ -455,8 +459,11 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_real(r, sum > 0 ? max / (sum / s->nb) : 0.0, "components.%s.imbalance",
 	                  c->name);
 	asim_results_count(r, s->unreachable, "components.%s.unreachable", c->name);
-	if (s->timeout)
-		asim_results_count(r, s->timed_out, "components.%s.timed_out", c->name);
+	/* Reported with or without a `timeout:`: the caller's deadline, which
+	 * the balancer keeps, ends requests here as well (fwd_timeout, and a
+	 * request already past it in forward), and a figure shown only with a
+	 * timeout hid them. */
+	asim_results_count(r, s->timed_out, "components.%s.timed_out", c->name);
 	if (s->filtered)
 		asim_results_count(r, in_rotation_now(s, asim_now(c->kernel)),
 		                   "components.%s.in_rotation", c->name);

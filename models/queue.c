@@ -30,19 +30,43 @@
  * partitions and delivering to it: those deliveries are lost (a crashed
  * consumer drops or refuses them, a partition loses them; the broker
  * learns nothing from either) and fill its `prefetch` slots, and its
- * partitions back up. At expiry its partitions are taken by the next
- * instance in the group (in instance order, wrapping round), as a group
- * rebalance hands a dead member's partitions to a live one, and the
- * messages out at it are delivered again at once, not after their ack
- * timeout. When the instance is up and reachable again it is in the group
- * at once, as a consumer that joins again is (a real rebalance takes a
- * little longer), and takes its partitions back. One that went down
+ * partitions back up. At expiry the group rebalances (see "Rebalances"),
+ * which hands its partitions to the next instance in the group (in
+ * instance order, wrapping round), and the messages out at it are
+ * delivered again as soon as that is done, not after their ack timeout.
+ * When the instance is up and reachable again it is back in the group and,
+ * after another rebalance, takes its partitions back. One that went down
  * meanwhile comes back as a new process with a new session, which ends the
- * old one, so what the old one held is delivered again at once even when
- * it returns before its session expired (a restarted Kafka consumer
- * resumes from the last committed offset); one whose partition healed
- * first keeps its session, and its deliveries lost in the cut wait out
- * their ack timeout. `session_timeout: 0s` detects at once.
+ * old one (a rebalance too), so what the old one held is delivered again
+ * (a restarted Kafka consumer resumes from the last committed offset) even
+ * when it returns before its session expired; one whose partition healed
+ * first keeps its session and its place in the group, and its deliveries
+ * lost in the cut wait out their ack timeout.
+ * `session_timeout: 0s` detects at once.
+ *
+ * Rebalances: each change of the group's membership (a session expires,
+ * an instance comes back after its session expired, a new process replaces
+ * a crashed one) is a rebalance, and partitions are handed out anew only
+ * after `rebalance_time`; until then no partition is delivered, to any
+ * instance, as in Kafka's eager protocol (the classic consumer's, with its
+ * default range assignor) every member gives up all its partitions and
+ * stops consuming until the group has joined again and the new assignment
+ * is synced. Deliveries already out go on, and their answers count. A
+ * change during a rebalance starts it over: the assignment is made once
+ * the membership has held still for `rebalance_time`. A group that its
+ * last member leaves has nobody to wait for (Kafka's goes Empty at once):
+ * no pause; the first member back pays one. The default, 3s, is Kafka's
+ * heartbeat.interval.ms, the longest a member goes before its heartbeat's
+ * answer tells it that a rebalance is on, and its
+ * group.initial.rebalance.delay.ms, the pause before a group that was
+ * empty is first assigned; rebalances reported in the field take seconds.
+ * RabbitMQ has no group to rebalance (each consumer subscribes on its
+ * own): `rebalance_time: 0s` models it, and hands partitions over at once.
+ * Kafka's cooperative protocol (which pauses only the partitions that
+ * move), and the first join of the group at time 0, are not modelled: the
+ * group is formed when the run starts. `rebalances` counts the pauses
+ * (one under way at the end too), `rebalance_s` their time. A rebalance
+ * schedules one event, and only when membership changes.
  *
  * Detection is exact, not sampled: instances and links change only when a
  * fault begins or ends, and the fault engine tells the broker of each such
@@ -123,6 +147,7 @@ struct session {
 	bool absent;              /* down, or cut off from the broker, now */
 	bool gone;                /* the broker ended its session: out of the group */
 	bool crashed;             /* went down since it was last in the group */
+	bool unassigned;          /* out of the assignment in force (gone when it was made) */
 };
 
 enum { FULL_REJECT, FULL_BLOCK };
@@ -132,7 +157,10 @@ struct queue {
 	uint32_t consumer, ncons, nparts, prefetch;
 	uint64_t capacity; /* UINT64_MAX: unbounded */
 	int when_full;
-	asim_time ack_timeout, session_timeout;
+	asim_time ack_timeout, session_timeout, rebalance_time;
+	struct asim_timer rebalance;  /* pending while the group rebalances */
+	asim_time rebalancing_since;  /* ASIM_TIME_MAX when not rebalancing */
+	asim_time rebalance_began;    /* of the rebalance under way */
 	struct partition *part;
 	uint32_t *inflight, *rr; /* per consumer instance */
 	uint32_t *turn;          /* per instance: the partition set it takes from next */
@@ -146,7 +174,8 @@ struct queue {
 
 	/* Measured after warm-up. */
 	uint64_t produced, rejected, blocked_calls, delivered, redelivered, acked, nacked,
-		ack_timeouts, lost, dropped, sessions_expired;
+		ack_timeouts, lost, dropped, sessions_expired, rebalances;
+	asim_time rebalancing; /* time without an assignment */
 	struct asim_tw backlog;
 	asim_time lag_start, lag_last, lag_max;
 	double lag_area; /* integral of the lag, ns * ns */
@@ -163,11 +192,11 @@ static void peak_backlog(struct asim_kernel *k, const struct queue *s)
 		o->queue_backlog = s->stored;
 }
 
-enum { EV_ACK_TIMEOUT = EV_MODEL_BASE, EV_SESSION_EXPIRY };
+enum { EV_ACK_TIMEOUT = EV_MODEL_BASE, EV_SESSION_EXPIRY, EV_REBALANCED };
 
 static const char *const queue_keys[] = {
 	"kind", "zone", "partitions", "capacity", "when_full", "consumers", "ack_timeout",
-	"prefetch", "durable", "session_timeout", NULL,
+	"prefetch", "durable", "session_timeout", "rebalance_time", NULL,
 };
 
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
@@ -183,6 +212,10 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	/* Kafka's session.timeout.ms until 3.0 (45 s since; RabbitMQ's
 	 * heartbeat gives 60 s): see "Consumer sessions". */
 	s->session_timeout = 10 * ASIM_S;
+	/* Kafka's heartbeat.interval.ms (and group.initial.rebalance.delay.ms):
+	 * see "Rebalances". */
+	s->rebalance_time = 3 * ASIM_S;
+	s->rebalancing_since = ASIM_TIME_MAX;
 	bool ok = model_instances(c, map, 1, d);
 	ok &= asim_cfg_int(map, "partitions", ASIM_OPTIONAL, 1, 65536, &parts, d);
 	const struct asim_cfg *cap = asim_cfg_get(map, "capacity");
@@ -198,6 +231,8 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	ok &= asim_cfg_bool(map, "durable", ASIM_OPTIONAL, &s->durable, d);
 	ok &= asim_cfg_time(map, "session_timeout", ASIM_OPTIONAL, 0, 24 * ASIM_HOUR,
 	                    &s->session_timeout, d);
+	ok &= asim_cfg_time(map, "rebalance_time", ASIM_OPTIONAL, 0, 24 * ASIM_HOUR,
+	                    &s->rebalance_time, d);
 	struct asim_component *t = model_target(c, map, "consumers", d);
 	if (!t || !ok)
 		return false;
@@ -334,29 +369,32 @@ static struct msg *take(struct queue *s, uint32_t j)
 }
 
 /* The consumer instance that takes partition p: its own while it is in
- * the group, else the next one in it (see "Consumer sessions"). */
+ * the assignment in force, else the next one in it (see "Consumer
+ * sessions" and "Rebalances"). */
 static uint32_t owner(const struct queue *s, uint32_t p)
 {
 	uint32_t home = p % s->ncons;
 	for (uint32_t step = 0; step < s->ncons; step++) {
 		uint32_t i = (home + step) % s->ncons;
-		if (!s->sess[i].gone)
+		if (!s->sess[i].unassigned)
 			return i;
 	}
 	return home;
 }
 
 /* Fills consumer instance i's free slots from its partitions in turn, and
- * from those of the instances gone just before it, which it stands in for:
- * one partition set after the other, so none starves. An instance down or
- * cut off whose session has not expired yet still gets its deliveries: the
- * broker does not know. */
+ * from those of the instances out of the assignment just before it, which
+ * it stands in for: one partition set after the other, so none starves.
+ * An instance down or cut off whose session has not expired yet still gets
+ * its deliveries: the broker does not know. While the group rebalances no
+ * instance has partitions. */
 static void dispatch(struct asim_component *c, struct queue *s, uint32_t i)
 {
-	if (s->f.down || s->f.stalled || s->sess[i].gone)
+	if (s->f.down || s->f.stalled || s->sess[i].unassigned ||
+	    s->rebalancing_since != ASIM_TIME_MAX)
 		return;
 	uint32_t sets = 1;
-	while (sets < s->ncons && s->sess[(i + s->ncons - sets) % s->ncons].gone)
+	while (sets < s->ncons && s->sess[(i + s->ncons - sets) % s->ncons].unassigned)
 		sets++;
 	while (s->inflight[i] < s->prefetch) {
 		struct msg *m = NULL;
@@ -616,28 +654,114 @@ static void requeue_out(struct asim_component *c, struct queue *s, uint32_t i)
 		dispatch(c, s, j);
 }
 
+/* Adds the time the group has spent rebalancing since it was last
+ * counted, from the end of warm-up on. */
+static void count_rebalancing(struct asim_kernel *k, struct queue *s, asim_time now)
+{
+	if (s->rebalancing_since == ASIM_TIME_MAX)
+		return;
+	asim_time from = s->rebalancing_since, w = asim_kernel_warmup(k);
+	if (from < w)
+		from = w;
+	if (now > from)
+		s->rebalancing += now - from;
+	s->rebalancing_since = now;
+}
+
+/* The assignment follows the membership: each instance in the group takes
+ * its partitions and those of the instances out of it just before. */
+static void assign(struct queue *s)
+{
+	for (uint32_t i = 0; i < s->ncons; i++)
+		s->sess[i].unassigned = s->sess[i].gone;
+}
+
+/* Whether no consumer instance is in the group. */
+static bool group_empty(const struct queue *s)
+{
+	for (uint32_t i = 0; i < s->ncons; i++)
+		if (!s->sess[i].gone)
+			return false;
+	return true;
+}
+
+/* Ends the rebalance under way, if one is, and counts it: one that the
+ * last member's leaving cut short the instant it began (the members'
+ * sessions expiring together) stopped nothing, and does not count. */
+static void end_rebalance(struct asim_kernel *k, struct queue *s)
+{
+	if (s->rebalancing_since == ASIM_TIME_MAX)
+		return;
+	asim_time now = asim_now(k);
+	bool paused = now > s->rebalance_began;
+	count_rebalancing(k, s, now);
+	s->rebalancing_since = ASIM_TIME_MAX;
+	asim_cancel(k, s->rebalance);
+	s->rebalance = (struct asim_timer){0};
+	if (paused && asim_measuring_at(k, now))
+		s->rebalances++;
+}
+
+/* The group's membership has changed: with a rebalance_time, every
+ * partition waits for the new assignment (see "Rebalances"); a change
+ * during a rebalance starts it over, and is not another one. A group that
+ * the last member has left has nobody to wait for, as Kafka's goes Empty
+ * at once; its first member back pays the pause (Kafka's
+ * group.initial.rebalance.delay.ms). Without a rebalance_time the
+ * assignment follows at once. The caller dispatches. */
+static void membership_changed(struct asim_component *c, struct queue *s)
+{
+	struct asim_kernel *k = c->kernel;
+	if (!s->rebalance_time || group_empty(s)) {
+		end_rebalance(k, s);
+		assign(s);
+		return;
+	}
+	if (s->rebalancing_since == ASIM_TIME_MAX)
+		s->rebalancing_since = s->rebalance_began = asim_now(k);
+	asim_cancel(k, s->rebalance);
+	s->rebalance = asim_schedule(k, s->rebalance_time, c->id, EV_REBALANCED, 0, 0, NULL);
+}
+
+/* The rebalance is over: the new assignment takes effect and every
+ * instance in it is delivered to again. */
+static void rebalanced(struct asim_component *c, struct queue *s)
+{
+	s->rebalance = (struct asim_timer){0};
+	end_rebalance(c->kernel, s);
+	assign(s);
+	for (uint32_t i = 0; i < s->ncons; i++)
+		dispatch(c, s, i);
+}
+
 /* Consumer instance i has been down or cut off for session_timeout: the
- * broker ends its session, hands its partitions on and delivers at once
- * what it held. */
+ * broker ends its session, the group rebalances and its partitions go on
+ * to the next instance, and what it held is delivered again as soon as
+ * they are assigned. */
 static void session_expired(struct asim_component *c, struct queue *s, uint32_t i)
 {
 	s->sess[i].gone = true;
 	if (asim_measuring_at(c->kernel, asim_now(c->kernel)))
 		s->sessions_expired++;
+	membership_changed(c, s);
 	requeue_out(c, s, i);
 }
 
-/* Consumer instance i is up and reaches the broker again: it is in the
- * group at once, as a consumer joining again is. A new process (it went
- * down meanwhile) opens a new session, which ends its old one: what the old
- * one held is delivered again at once. Back from a partition that healed
- * before its session expired, the same process holds the same session:
- * its deliveries lost in the cut wait out their ack timeout. */
+/* Consumer instance i is up and reaches the broker again. Back after its
+ * session expired, it joins the group: a rebalance. A new process (it went
+ * down meanwhile) opens a new session, which ends its old one: a rebalance
+ * too, and what the old one held is delivered again as soon as the
+ * partitions are assigned. Back from a partition that healed before its
+ * session expired, the same process holds the same session: the group is
+ * unchanged, and its deliveries lost in the cut wait out their ack
+ * timeout. */
 static void rejoin(struct asim_component *c, struct queue *s, uint32_t i)
 {
 	struct session *ss = &s->sess[i];
 	bool was_gone = ss->gone, crashed = ss->crashed;
 	ss->gone = ss->crashed = false;
+	if (was_gone || crashed)
+		membership_changed(c, s);
 	if (was_gone)
 		dispatch(c, s, i);
 	else if (crashed)
@@ -729,6 +853,9 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 			session_expired(c, s, (uint32_t)ev->a);
 		}
 		break;
+	case EV_REBALANCED:
+		rebalanced(c, s);
+		break;
 	}
 }
 
@@ -748,6 +875,8 @@ static void finish(struct asim_component *c)
 {
 	struct queue *s = c->state;
 	lag_advance(s, asim_now(c->kernel));
+	/* A rebalance under way at the end counts, as far as it got. */
+	end_rebalance(c->kernel, s);
 }
 
 static void report(const struct asim_component *c, struct asim_results *r)
@@ -781,6 +910,8 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	asim_results_count(r, s->lost, "components.%s.lost", n);
 	asim_results_count(r, s->dropped, "components.%s.dropped", n);
 	asim_results_count(r, s->sessions_expired, "components.%s.sessions_expired", n);
+	asim_results_count(r, s->rebalances, "components.%s.rebalances", n);
+	asim_results_real(r, asim_time_to_seconds(s->rebalancing), "components.%s.rebalance_s", n);
 	asim_hist_report(r, &s->latency, "components.%s.latency_ms", c->name);
 }
 

@@ -188,6 +188,45 @@ START_TEST(balancer_past_deadline_is_not_forwarded)
 }
 END_TEST
 
+/* A balancer without a `timeout:` of its own still answers ASIM_TIMEOUT by
+ * both paths, at the caller's deadline: lb1 forwards to a backend that
+ * never answers and stops waiting at the 30ms deadline; lb2 gets requests
+ * already past their 1ms deadline across a 2ms hop. Both count them in
+ * `timed_out`, and lb3, whose caller sets no deadline, reports 0. Before,
+ * the figure was reported only with a `timeout:`, so these had none. */
+START_TEST(balancer_reports_timed_out_at_the_callers_deadline)
+{
+	struct asim_kernel *k = build(
+		"network: {within_zone: 2ms}\n"
+		"components:\n"
+		"  drv1: {kind: driver, target: lb1, count: 3, interval: 100ms, deadline: 30ms}\n"
+		"  lb1: {kind: load_balancer, targets: [p1]}\n"
+		"  p1: {kind: peer}\n"
+		"  drv2: {kind: driver, target: lb2, count: 4, interval: 100ms, deadline: 1ms}\n"
+		"  lb2: {kind: load_balancer, targets: [p2]}\n"
+		"  p2: {kind: peer}\n"
+		"  drv3: {kind: driver, target: lb3, count: 5, interval: 100ms}\n"
+		"  lb3: {kind: load_balancer, targets: [p3]}\n"
+		"  p3: {kind: peer}\n");
+	ck_assert_msg(k != NULL, "%s", diag_msg);
+	struct peer_state *p1 = state(k, "p1");
+	p1->silent = true;
+	run(k, ASIM_S);
+	struct drv *d1 = state(k, "drv1"), *d2 = state(k, "drv2"), *d3 = state(k, "drv3");
+	ck_assert_uint_eq(d1->got[ASIM_TIMEOUT], 3);
+	/* Sent at 0, the deadline at 30ms; the answer takes the 2ms hop back. */
+	ck_assert_int_eq(d1->latency[0], 32 * ASIM_MS);
+	ck_assert_uint_eq((uint64_t)figure(k, "lb1", "forwarded"), 3);
+	ck_assert_uint_eq((uint64_t)figure(k, "lb1", "timed_out"), 3);
+	ck_assert_uint_eq(d2->got[ASIM_TIMEOUT], 4);
+	ck_assert_uint_eq((uint64_t)figure(k, "lb2", "forwarded"), 0);
+	ck_assert_uint_eq((uint64_t)figure(k, "lb2", "timed_out"), 4);
+	ck_assert_uint_eq(d3->got[ASIM_OK], 5);
+	ck_assert_uint_eq((uint64_t)figure(k, "lb3", "timed_out"), 0);
+	teardown(k);
+}
+END_TEST
+
 START_TEST(gateway_errors_quote_the_line)
 {
 	static const struct {
@@ -846,6 +885,7 @@ static Suite *edge_suite(void)
 	tcase_add_test(tc, gateway_default_timeout_without_a_deadline);
 	tcase_add_test(tc, gateway_deadline_propagates);
 	tcase_add_test(tc, balancer_past_deadline_is_not_forwarded);
+	tcase_add_test(tc, balancer_reports_timed_out_at_the_callers_deadline);
 	tcase_add_test(tc, gateway_errors_quote_the_line);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("calls");

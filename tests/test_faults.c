@@ -236,7 +236,9 @@ END_TEST
  * instance as soon as it crashes, or its zone is lost, hands its partitions
  * to the other instance, delivers what it held again at once, and gives
  * them back when it returns (the default 10 s session is tested below,
- * faults_queue_session_expires). One message
+ * faults_queue_session_expires). The session tests set `rebalance_time:
+ * 0s`, so that the group's assignment follows its membership at once:
+ * faults_queue_rebalance_pauses_the_group tests the pause. One message
  * every 100 ms, all for one key (partition 0, instance 0), 10 ms of work;
  * instance 0 goes down 5 ms into a message's work for 10 s, then instance 1
  * for 10 s once instance 0 is back. The message caught at the first fault
@@ -261,7 +263,7 @@ START_TEST(faults_queue_skips_down_consumer)
 	         "zones: [a, b, c]\n"
 	         "components:\n"
 	         "  to_q: {kind: client, zone: c, rate: 10/s, arrivals: constant, target: q}\n"
-	         "  q: {kind: queue, zone: c, consumers: w, session_timeout: 0s}\n"
+	         "  q: {kind: queue, zone: c, consumers: w, session_timeout: 0s, rebalance_time: 0s}\n"
 	         "  w: {kind: worker, instances: 2, zones: [a, b], service_time: 10ms}\n"
 	         "faults:\n"
 	         "  - %s\n"
@@ -280,6 +282,7 @@ START_TEST(faults_queue_skips_down_consumer)
 	ck_assert(num(r, "components.w.processed") == 600);
 	ck_assert(num(r, "components.w.duplicates") == 0);
 	ck_assert(num(r, "components.q.sessions_expired") == 2);
+	ck_assert(num(r, "components.q.rebalances") == 0);
 	done(r);
 }
 END_TEST
@@ -321,7 +324,7 @@ START_TEST(faults_queue_session_expires)
 	         "duration: 60s\n"
 	         "components:\n"
 	         "  to_q: {kind: client, rate: 10/s, arrivals: constant, target: q}\n"
-	         "  q: {kind: queue, consumers: w%s}\n"
+	         "  q: {kind: queue, consumers: w, rebalance_time: 0s%s}\n"
 	         "  w: {kind: worker, instances: 2, service_time: 10ms}\n"
 	         "faults:\n"
 	         "  - {kind: crash, component: w, instances: [0], at: %s, for: 30s}\n",
@@ -342,32 +345,50 @@ START_TEST(faults_queue_session_expires)
 }
 END_TEST
 
-/* A session timeout is a duration from 0s (detection at once) to a day. */
+/* A session timeout and a rebalance time are durations from 0s (at once)
+ * to a day. */
 static const struct {
 	const char *value, *diag;
 } bad_sessions[] = {
 	{"-1s", "t.yaml:3:51: error: 'session_timeout' must not be negative, got '-1s'"},
 	{"2d", "t.yaml:3:51: error: 'session_timeout' must be at most 1d, got '2d'"},
 	{"10", "t.yaml:3:51: error: expected a duration with a unit (e.g. 250ms) for 'session_timeout', got '10'"},
+}, bad_rebalances[] = {
+	{"-3s", "t.yaml:3:50: error: 'rebalance_time' must not be negative, got '-3s'"},
+	{"25h", "t.yaml:3:50: error: 'rebalance_time' must be at most 1d, got '25h'"},
+	{"3", "t.yaml:3:50: error: expected a duration with a unit (e.g. 250ms) for 'rebalance_time', got '3'"},
+	{"[3s]", "t.yaml:3:50: error: expected a duration (e.g. 250ms) for 'rebalance_time', got a list"},
 };
 
-START_TEST(faults_queue_session_timeout_diagnostics)
+/* Loads a queue whose `key` is `value` and checks the first diagnostic. */
+static void queue_key_diagnostic(const char *key, const char *value, const char *diag)
 {
 	char text[512], got[512];
 	snprintf(text, sizeof text,
 	         "duration: 10s\n"
 	         "components:\n"
-	         "  q: {kind: queue, consumers: w, session_timeout: %s}\n"
+	         "  q: {kind: queue, consumers: w, %s: %s}\n"
 	         "  w: {kind: worker, service_time: 10ms}\n",
-	         bad_sessions[_i].value);
+	         key, value);
 	struct asim_diag d;
 	asim_diag_init(&d);
 	struct asim_scenario *s = asim_scenario_load_buffer("t.yaml", text, strlen(text), NULL, &d);
 	ck_assert_ptr_null(s);
 	ck_assert_uint_ge(asim_diag_count(&d), 1);
 	asim_diag_format(&d, 0, got, sizeof got);
-	ck_assert_str_eq(got, bad_sessions[_i].diag);
+	ck_assert_str_eq(got, diag);
 	asim_diag_finish(&d);
+}
+
+START_TEST(faults_queue_session_timeout_diagnostics)
+{
+	queue_key_diagnostic("session_timeout", bad_sessions[_i].value, bad_sessions[_i].diag);
+}
+END_TEST
+
+START_TEST(faults_queue_rebalance_time_diagnostics)
+{
+	queue_key_diagnostic("rebalance_time", bad_rebalances[_i].value, bad_rebalances[_i].diag);
 }
 END_TEST
 
@@ -408,7 +429,7 @@ START_TEST(faults_queue_session_partition)
 	         "zones: [a, b, c]\n"
 	         "components:\n"
 	         "  to_q: {kind: client, zone: c, rate: 10/s, arrivals: constant, target: q}\n"
-	         "  q: {kind: queue, zone: c, consumers: w%s}\n"
+	         "  q: {kind: queue, zone: c, consumers: w, rebalance_time: 0s%s}\n"
 	         "  w: {kind: worker, instances: 2, zones: [a, b], service_time: 10ms}\n"
 	         "faults:\n"
 	         "  - {kind: partition, %s}\n",
@@ -424,6 +445,129 @@ START_TEST(faults_queue_session_partition)
 	ck_assert(num(r, "components.q.acked") == 600);
 	ck_assert(num(r, "components.w.processed") == cuts[_i].processed);
 	ck_assert(num(r, "components.w.duplicates") == cuts[_i].duplicates);
+	done(r);
+}
+END_TEST
+
+/* A rebalance: each change of the consumer group's membership stops every
+ * partition for `rebalance_time` (default 3 s), as Kafka's eager protocol
+ * does. One message every 100 ms, all for partition 0 (instance 0's), 10 ms
+ * of work; a crash 5 ms into a message's work. Instance 0 crashed for 5 s
+ * comes back before its 10 s session expires, as a new process: the group
+ * rebalances from 15.005 s, and the message it held waits for the end of
+ * that pause, acked 5 s + R + 15 ms after it arrived, with 51 + 10 R/s
+ * messages stored. Crashed for 30 s, its session expires at 20.005 s:
+ * instance 1 takes the partition after a pause (10 s + R + 15 ms), and
+ * instance 0 takes it back after another from 40.005 s. Instance 1, which
+ * has no traffic, crashed for 30 s stops partition 0 too, though its owner
+ * stays: a pause at its expiry and one at its return, messages of 2.905 s
+ * waiting for each (acked after 2915 ms, 30 stored). Both instances
+ * crashed for 30 s leave the group empty at their expiry, which has nobody
+ * to wait for (no pause, not counted), and pay one pause when they are
+ * back: the held message is acked 30 s + R + 15 ms after it arrived. When
+ * instance 1 crashes 1 s after instance 0, its expiry empties the group 1 s
+ * into the rebalance that instance 0's began, which ends there (a pause of
+ * 1 s); back 1 s apart, they pause the group from 40.005 s to 44.005 s (the
+ * second return starts it over): 5 s in 2 rebalances. Every
+ * run with R > 0 spends R per change rebalancing (rebalance_s). With
+ * `rebalance_time: 0s` the partitions move at once, as the old code did
+ * for all: there the held message is acked after 5015, 10015 and 30015 ms,
+ * and instance 1's crash is not seen at all (lag 10 ms, 1 stored). A
+ * rebalance still under way at the end of the run (instance 1's session
+ * expires at 58.005 s) counts, with the 1.995 s it lasted. The time
+ * average of the lag is checked against a FIFO with the same pauses
+ * (lag_mean_ref). */
+struct pause {
+	asim_time from, to; /* no delivery in [from, to) */
+	bool held;          /* the delivery out at `from` is lost, and made again at `to` */
+};
+
+static const struct {
+	const char *crash, *queue; /* the crash's instance and length; the queue's extra keys */
+	double lag_max, backlog_max, rebalances, rebalance_s;
+	struct pause pauses[2];
+} rebalances[] = {
+	{"[0], at: 10005ms, for: 5s", ", rebalance_time: 0s", 5015, 51, 0, 0,
+	 {{10005 * ASIM_MS, 15005 * ASIM_MS, true}}},
+	{"[0], at: 10005ms, for: 5s", "", 8015, 81, 1, 3,
+	 {{10005 * ASIM_MS, 18005 * ASIM_MS, true}}},
+	{"[0], at: 10005ms, for: 5s", ", rebalance_time: 1500ms", 6515, 66, 1, 1.5,
+	 {{10005 * ASIM_MS, 16505 * ASIM_MS, true}}},
+	{"[0], at: 10005ms, for: 30s", ", rebalance_time: 0s", 10015, 101, 0, 0,
+	 {{10005 * ASIM_MS, 20005 * ASIM_MS, true}}},
+	{"[0], at: 10005ms, for: 30s", "", 13015, 131, 2, 6,
+	 {{10005 * ASIM_MS, 23005 * ASIM_MS, true}, {40005 * ASIM_MS, 43005 * ASIM_MS, false}}},
+	{"[1], at: 10005ms, for: 30s", "", 2915, 30, 2, 6,
+	 {{20005 * ASIM_MS, 23005 * ASIM_MS, false}, {40005 * ASIM_MS, 43005 * ASIM_MS, false}}},
+	{"[1], at: 10005ms, for: 30s", ", rebalance_time: 0s", 10, 1, 0, 0, {{0, 0, false}}},
+	{"[0, 1], at: 10005ms, for: 30s", "", 33015, 331, 1, 3,
+	 {{10005 * ASIM_MS, 43005 * ASIM_MS, true}}},
+	{"[0, 1], at: 10005ms, for: 30s", ", rebalance_time: 0s", 30015, 301, 0, 0,
+	 {{10005 * ASIM_MS, 40005 * ASIM_MS, true}}},
+	{"[0], at: 10005ms, for: 30s}\n  - {kind: crash, component: w, instances: [1], at: 11005ms, "
+	 "for: 30s", "", 34015, 341, 2, 5, {{10005 * ASIM_MS, 44005 * ASIM_MS, true}}},
+	{"[1], at: 48005ms", "", 1900, 20, 1, 1.995,
+	 {{58005 * ASIM_MS, 61005 * ASIM_MS, false}}},
+};
+
+/* The time-averaged age of the oldest unacknowledged message, in ms, over
+ * 60 s of one message every 100 ms (from 0 s to 60 s) served in order, 10 ms
+ * each, by one consumer that makes no delivery during the pauses. */
+static double lag_mean_ref(const struct pause *p, size_t np)
+{
+	const asim_time end = 60 * ASIM_S, work = 10 * ASIM_MS;
+	double area = 0; /* ms * ms */
+	asim_time acked = 0;
+	for (asim_time a = 0; a <= end; a += 100 * ASIM_MS) {
+		asim_time start = a > acked ? a : acked, oldest_from = start, done;
+		for (size_t i = 0; i < np; i++)
+			if (start >= p[i].from && start < p[i].to)
+				start = p[i].to;
+		done = start + work;
+		for (size_t i = 0; i < np; i++)
+			if (p[i].held && start < p[i].from && done > p[i].from)
+				done = p[i].to + work;
+		if (oldest_from > end)
+			oldest_from = end;
+		asim_time until = done < end ? done : end;
+		double x = (double)(oldest_from - a) / ASIM_MS, y = (double)(until - a) / ASIM_MS;
+		area += (y * y - x * x) / 2;
+		acked = done;
+	}
+	return area / 60000;
+}
+
+START_TEST(faults_queue_rebalance_pauses_the_group)
+{
+	char text[1024];
+	snprintf(text, sizeof text,
+	         "duration: 60s\n"
+	         "components:\n"
+	         "  to_q: {kind: client, rate: 10/s, arrivals: constant, target: q}\n"
+	         "  q: {kind: queue, consumers: w%s}\n"
+	         "  w: {kind: worker, instances: 2, service_time: 10ms}\n"
+	         "faults:\n"
+	         "  - {kind: crash, component: w, instances: %s}\n",
+	         rebalances[_i].queue, rebalances[_i].crash);
+	struct asim_results *r = run(text, NULL);
+	const char *what = rebalances[_i].crash;
+	double lag = num(r, "components.q.lag_ms_max");
+	ck_assert_msg(lag == rebalances[_i].lag_max, "%s%s: lag_ms_max %g", what,
+	              rebalances[_i].queue, lag);
+	double backlog = num(r, "components.q.backlog_max");
+	ck_assert_msg(backlog == rebalances[_i].backlog_max, "%s%s: backlog_max %g", what,
+	              rebalances[_i].queue, backlog);
+	double n = num(r, "components.q.rebalances"), t = num(r, "components.q.rebalance_s");
+	ck_assert_msg(n == rebalances[_i].rebalances && fabs(t - rebalances[_i].rebalance_s) < 1e-9,
+	              "%s%s: rebalances %g, rebalance_s %g", what, rebalances[_i].queue, n, t);
+	double mean = num(r, "components.q.lag_ms_mean");
+	double want = lag_mean_ref(rebalances[_i].pauses, 2);
+	ck_assert_msg(fabs(mean - want) < 1e-6, "%s%s: lag_ms_mean %.9g, expected %.9g", what,
+	              rebalances[_i].queue, mean, want);
+	ck_assert(num(r, "components.q.produced") == 601);
+	ck_assert(num(r, "components.q.acked") + num(r, "components.q.backlog_end") == 601);
+	ck_assert(num(r, "components.q.ack_timeouts") == 0);
+	ck_assert(num(r, "components.w.duplicates") == 0);
 	done(r);
 }
 END_TEST
@@ -803,6 +947,10 @@ static Suite *faults_suite(void)
 	                    sizeof sessions / sizeof sessions[0]);
 	tcase_add_loop_test(tc, faults_queue_session_timeout_diagnostics, 0,
 	                    sizeof bad_sessions / sizeof bad_sessions[0]);
+	tcase_add_loop_test(tc, faults_queue_rebalance_time_diagnostics, 0,
+	                    sizeof bad_rebalances / sizeof bad_rebalances[0]);
+	tcase_add_loop_test(tc, faults_queue_rebalance_pauses_the_group, 0,
+	                    sizeof rebalances / sizeof rebalances[0]);
 	tcase_add_loop_test(tc, faults_queue_session_partition, 0, sizeof cuts / sizeof cuts[0]);
 	tcase_add_test(tc, faults_queue_durable_restart_requeues);
 	tcase_add_test(tc, faults_error_rate_share);
