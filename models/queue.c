@@ -62,10 +62,22 @@
  * empty is first assigned; rebalances reported in the field take seconds.
  * RabbitMQ has no group to rebalance (each consumer subscribes on its
  * own): `rebalance_time: 0s` models it, and hands partitions over at once.
- * Kafka's cooperative protocol (which pauses only the partitions that
- * move), and the first join of the group at time 0, are not modelled: the
- * group is formed when the run starts. `rebalances` counts the pauses
- * (one under way at the end too), `rebalance_s` their time. A rebalance
+ * `rebalance_protocol: cooperative` models Kafka's incremental protocol
+ * (the CooperativeStickyAssignor, Kafka Streams' default, and KIP-848's
+ * consumer group protocol): the new assignment is made at the change, and
+ * only the partitions whose member changes under it pause for
+ * `rebalance_time`, those that go to another instance and those of an
+ * instance back as a new process (a new member, though the same
+ * instance); every other partition goes on being delivered, since its
+ * member keeps it. A change during the pause adds the partitions it moves,
+ * and those already waiting wait until the membership has held still for
+ * `rebalance_time`, as in the eager protocol. A change that moves no
+ * partition (a member without partitions) pauses nothing. The first member
+ * back to an empty group pauses every partition, as the eager protocol
+ * does. The first join of the group at time 0 is not modelled: the group
+ * is formed when the run starts. `rebalances` counts the pauses (one
+ * under way at the end too), `rebalance_s` their time: under the
+ * cooperative protocol, the time any partition was paused. A rebalance
  * schedules one event, and only when membership changes.
  *
  * Detection is exact, not sampled: instances and links change only when a
@@ -137,6 +149,8 @@ struct msg {
 
 struct partition {
 	struct ptr_ring ready, retry; /* of struct msg * */
+	uint32_t was;                 /* its member before a change (move_cooperatively) */
+	bool paused;                  /* moving in a cooperative rebalance: not delivered */
 };
 
 /* The broker's view of one consumer instance's session (see "Consumer
@@ -153,10 +167,13 @@ struct session {
 enum { FULL_REJECT, FULL_BLOCK };
 static const char *const when_full_names[] = {"reject", "block", NULL};
 
+enum { REBALANCE_EAGER, REBALANCE_COOPERATIVE };
+static const char *const rebalance_protocol_names[] = {"eager", "cooperative", NULL};
+
 struct queue {
 	uint32_t consumer, ncons, nparts, prefetch;
 	uint64_t capacity; /* UINT64_MAX: unbounded */
-	int when_full;
+	int when_full, protocol;
 	asim_time ack_timeout, session_timeout, rebalance_time;
 	struct asim_timer rebalance;  /* pending while the group rebalances */
 	asim_time rebalancing_since;  /* ASIM_TIME_MAX when not rebalancing */
@@ -196,7 +213,7 @@ enum { EV_ACK_TIMEOUT = EV_MODEL_BASE, EV_SESSION_EXPIRY, EV_REBALANCED };
 
 static const char *const queue_keys[] = {
 	"kind", "zone", "partitions", "capacity", "when_full", "consumers", "ack_timeout",
-	"prefetch", "durable", "session_timeout", "rebalance_time", NULL,
+	"prefetch", "durable", "session_timeout", "rebalance_time", "rebalance_protocol", NULL,
 };
 
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
@@ -208,6 +225,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	int64_t parts = 0, prefetch = 1;
 	s->capacity = UINT64_MAX;
 	s->when_full = FULL_REJECT;
+	s->protocol = REBALANCE_EAGER;
 	s->ack_timeout = 30 * ASIM_S;
 	/* Kafka's session.timeout.ms until 3.0 (45 s since; RabbitMQ's
 	 * heartbeat gives 60 s): see "Consumer sessions". */
@@ -233,6 +251,8 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	                    &s->session_timeout, d);
 	ok &= asim_cfg_time(map, "rebalance_time", ASIM_OPTIONAL, 0, 24 * ASIM_HOUR,
 	                    &s->rebalance_time, d);
+	ok &= asim_cfg_choice(map, "rebalance_protocol", ASIM_OPTIONAL, rebalance_protocol_names,
+	                      &s->protocol, d);
 	struct asim_component *t = model_target(c, map, "consumers", d);
 	if (!t || !ok)
 		return false;
@@ -348,8 +368,8 @@ static void deliver(struct asim_component *c, struct queue *s, struct msg *m, ui
 }
 
 /* The next message of consumer instance j's own partitions (p mod
- * instances == j), taken in turn, redeliveries first; NULL when they hold
- * none. */
+ * instances == j), taken in turn, redeliveries first, but none of a
+ * partition paused by a cooperative rebalance; NULL when they hold none. */
 static struct msg *take(struct queue *s, uint32_t j)
 {
 	if (j >= s->nparts)
@@ -357,6 +377,8 @@ static struct msg *take(struct queue *s, uint32_t j)
 	uint32_t mine = (s->nparts - j + s->ncons - 1) / s->ncons;
 	for (uint32_t step = 0; step < mine; step++) {
 		uint32_t p = j + ((s->rr[j] + step) % mine) * s->ncons;
+		if (s->part[p].paused)
+			continue;
 		struct msg *m = ptr_ring_pop(&s->part[p].retry);
 		if (!m)
 			m = ptr_ring_pop(&s->part[p].ready);
@@ -386,12 +408,13 @@ static uint32_t owner(const struct queue *s, uint32_t p)
  * from those of the instances out of the assignment just before it, which
  * it stands in for: one partition set after the other, so none starves.
  * An instance down or cut off whose session has not expired yet still gets
- * its deliveries: the broker does not know. While the group rebalances no
- * instance has partitions. */
+ * its deliveries: the broker does not know. While the group rebalances
+ * eagerly no instance has partitions; cooperatively, only the partitions
+ * that move are held back (take). */
 static void dispatch(struct asim_component *c, struct queue *s, uint32_t i)
 {
 	if (s->f.down || s->f.stalled || s->sess[i].unassigned ||
-	    s->rebalancing_since != ASIM_TIME_MAX)
+	    (s->protocol == REBALANCE_EAGER && s->rebalancing_since != ASIM_TIME_MAX))
 		return;
 	uint32_t sets = 1;
 	while (sets < s->ncons && s->sess[(i + s->ncons - sets) % s->ncons].unassigned)
@@ -687,11 +710,14 @@ static bool group_empty(const struct queue *s)
 
 /* Ends the rebalance under way, if one is, and counts it: one that the
  * last member's leaving cut short the instant it began (the members'
- * sessions expiring together) stopped nothing, and does not count. */
+ * sessions expiring together) stopped nothing, and does not count. The
+ * partitions a cooperative one paused are free again. */
 static void end_rebalance(struct asim_kernel *k, struct queue *s)
 {
 	if (s->rebalancing_since == ASIM_TIME_MAX)
 		return;
+	for (uint32_t p = 0; p < s->nparts; p++)
+		s->part[p].paused = false;
 	asim_time now = asim_now(k);
 	bool paused = now > s->rebalance_began;
 	count_rebalancing(k, s, now);
@@ -702,14 +728,46 @@ static void end_rebalance(struct asim_kernel *k, struct queue *s)
 		s->rebalances++;
 }
 
-/* The group's membership has changed: with a rebalance_time, every
- * partition waits for the new assignment (see "Rebalances"); a change
- * during a rebalance starts it over, and is not another one. A group that
- * the last member has left has nobody to wait for, as Kafka's goes Empty
- * at once; its first member back pays the pause (Kafka's
- * group.initial.rebalance.delay.ms). Without a rebalance_time the
- * assignment follows at once. The caller dispatches. */
-static void membership_changed(struct asim_component *c, struct queue *s)
+/* The member that consumes partition p under the assignment in force:
+ * NONE when no instance is in it (an empty group consumes nothing). */
+enum { NONE = UINT32_MAX };
+static uint32_t member(const struct queue *s, uint32_t p)
+{
+	uint32_t i = owner(s, p);
+	return s->sess[i].unassigned ? NONE : i;
+}
+
+/* A cooperative change: the new assignment is in force at once, and the
+ * partitions whose member changes under it pause (with those a change
+ * before already paused): those that go to another instance, and those of
+ * instance `renewed`, a new process in place of a crashed one (a new
+ * member, though the same instance), or NONE. Returns whether any
+ * partition is paused. */
+static bool move_cooperatively(struct queue *s, uint32_t renewed)
+{
+	for (uint32_t p = 0; p < s->nparts; p++)
+		s->part[p].was = member(s, p);
+	assign(s);
+	bool any = false;
+	for (uint32_t p = 0; p < s->nparts; p++) {
+		struct partition *pt = &s->part[p];
+		if (pt->was != member(s, p) || (renewed != NONE && pt->was == renewed))
+			pt->paused = true;
+		any |= pt->paused;
+	}
+	return any;
+}
+
+/* The group's membership has changed: with a rebalance_time, the eager
+ * protocol stops every partition until the new assignment, the cooperative
+ * one only those that move (see "Rebalances"); a change during a rebalance
+ * starts it over, and is not another one. A group that the last member has
+ * left has nobody to wait for, as Kafka's goes Empty at once; its first
+ * member back pays the pause (Kafka's group.initial.rebalance.delay.ms).
+ * Without a rebalance_time the assignment follows at once. `renewed` is the
+ * instance that came back as a new process, or NONE. The caller
+ * dispatches. */
+static void membership_changed(struct asim_component *c, struct queue *s, uint32_t renewed)
 {
 	struct asim_kernel *k = c->kernel;
 	if (!s->rebalance_time || group_empty(s)) {
@@ -717,6 +775,10 @@ static void membership_changed(struct asim_component *c, struct queue *s)
 		assign(s);
 		return;
 	}
+	/* A cooperative change that moves no partition, outside a rebalance,
+	 * stops nothing: no pause to count. */
+	if (s->protocol == REBALANCE_COOPERATIVE && !move_cooperatively(s, renewed))
+		return;
 	if (s->rebalancing_since == ASIM_TIME_MAX)
 		s->rebalancing_since = s->rebalance_began = asim_now(k);
 	asim_cancel(k, s->rebalance);
@@ -743,7 +805,7 @@ static void session_expired(struct asim_component *c, struct queue *s, uint32_t 
 	s->sess[i].gone = true;
 	if (asim_measuring_at(c->kernel, asim_now(c->kernel)))
 		s->sessions_expired++;
-	membership_changed(c, s);
+	membership_changed(c, s, NONE);
 	requeue_out(c, s, i);
 }
 
@@ -761,7 +823,7 @@ static void rejoin(struct asim_component *c, struct queue *s, uint32_t i)
 	bool was_gone = ss->gone, crashed = ss->crashed;
 	ss->gone = ss->crashed = false;
 	if (was_gone || crashed)
-		membership_changed(c, s);
+		membership_changed(c, s, crashed ? i : NONE);
 	if (was_gone)
 		dispatch(c, s, i);
 	else if (crashed)

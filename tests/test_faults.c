@@ -346,7 +346,7 @@ START_TEST(faults_queue_session_expires)
 END_TEST
 
 /* A session timeout and a rebalance time are durations from 0s (at once)
- * to a day. */
+ * to a day; a rebalance protocol is eager or cooperative. */
 static const struct {
 	const char *value, *diag;
 } bad_sessions[] = {
@@ -358,6 +358,9 @@ static const struct {
 	{"25h", "t.yaml:3:50: error: 'rebalance_time' must be at most 1d, got '25h'"},
 	{"3", "t.yaml:3:50: error: expected a duration with a unit (e.g. 250ms) for 'rebalance_time', got '3'"},
 	{"[3s]", "t.yaml:3:50: error: expected a duration (e.g. 250ms) for 'rebalance_time', got a list"},
+}, bad_protocols[] = {
+	{"incremental", "t.yaml:3:54: error: expected one of eager, cooperative for 'rebalance_protocol', got 'incremental'"},
+	{"[eager]", "t.yaml:3:54: error: expected one of eager, cooperative for 'rebalance_protocol', got a list"},
 };
 
 /* Loads a queue whose `key` is `value` and checks the first diagnostic. */
@@ -389,6 +392,12 @@ END_TEST
 START_TEST(faults_queue_rebalance_time_diagnostics)
 {
 	queue_key_diagnostic("rebalance_time", bad_rebalances[_i].value, bad_rebalances[_i].diag);
+}
+END_TEST
+
+START_TEST(faults_queue_rebalance_protocol_diagnostics)
+{
+	queue_key_diagnostic("rebalance_protocol", bad_protocols[_i].value, bad_protocols[_i].diag);
 }
 END_TEST
 
@@ -508,6 +517,27 @@ static const struct {
 	 "for: 30s", "", 34015, 341, 2, 5, {{10005 * ASIM_MS, 44005 * ASIM_MS, true}}},
 	{"[1], at: 48005ms", "", 1900, 20, 1, 1.995,
 	 {{58005 * ASIM_MS, 61005 * ASIM_MS, false}}},
+	/* Cooperative: instance 1's crash moves only its own partition 1 (to
+	 * instance 0 at the expiry, back at the return), which has no traffic:
+	 * partition 0 never stops, its lag stays at the no-fault level (10 ms, 1
+	 * stored), though partition 1's pauses count (2, 6 s). Instance 0's
+	 * crash moves partition 0, all the traffic, so it pauses as in the
+	 * eager rows above; back as a new process before its expiry, its
+	 * partition has a new member and pauses too. Both crashed 1 s apart:
+	 * instance 0, first back to the empty group at 40.005 s, pauses every
+	 * partition; instance 1's return at 41.005 s moves only partition 1,
+	 * yet partition 0, already waiting, waits on until 44.005 s, when the
+	 * membership has held still for R (a pause that ended for it at
+	 * 43.005 s would give 33015 ms). */
+	{"[1], at: 10005ms, for: 30s", ", rebalance_protocol: cooperative", 10, 1, 2, 6,
+	 {{0, 0, false}}},
+	{"[0], at: 10005ms, for: 30s", ", rebalance_protocol: cooperative", 13015, 131, 2, 6,
+	 {{10005 * ASIM_MS, 23005 * ASIM_MS, true}, {40005 * ASIM_MS, 43005 * ASIM_MS, false}}},
+	{"[0], at: 10005ms, for: 5s", ", rebalance_protocol: cooperative", 8015, 81, 1, 3,
+	 {{10005 * ASIM_MS, 18005 * ASIM_MS, true}}},
+	{"[0], at: 10005ms, for: 30s}\n  - {kind: crash, component: w, instances: [1], at: 11005ms, "
+	 "for: 30s", ", rebalance_protocol: cooperative", 34015, 341, 2, 5,
+	 {{10005 * ASIM_MS, 44005 * ASIM_MS, true}}},
 };
 
 /* The time-averaged age of the oldest unacknowledged message, in ms, over
@@ -568,6 +598,72 @@ START_TEST(faults_queue_rebalance_pauses_the_group)
 	ck_assert(num(r, "components.q.acked") + num(r, "components.q.backlog_end") == 601);
 	ck_assert(num(r, "components.q.ack_timeouts") == 0);
 	ck_assert(num(r, "components.w.duplicates") == 0);
+	done(r);
+}
+END_TEST
+
+/* The cooperative protocol pauses only the partitions that change owner;
+ * the eager one stops the group. Traffic on both partitions: client a
+ * sends 50 messages/s, all for partition 0 (instance 0's), client b 2/s
+ * over keys 0 and 1 (partition 1 at random); 5 ms of work. Instance 1
+ * crashes at 10.005 s: for good (its partition moves to instance 0 after
+ * the 10 s session and R = 3 s), for 30 s (it also moves back at 40.005
+ * s, for another R), or for 5 s (back as a new process before its expiry:
+ * a new member, so its partition pauses for R from 15.005 s). Partition
+ * 1's messages wait alike under both: the first stored after the crash is
+ * acked at the end of the pause (expiry + R, or return + R), so lag_ms_max
+ * is that wait (13 s, or 8 s) less the time from the crash to b's first
+ * key-1 message: the bound allows 2 s, b's first 4 messages, all key 0 with
+ * a chance of 1 in 16 for another seed (this seed's first key 1 comes at
+ * 10.5 s). The eager protocol also stops partition 0, instance
+ * 0's own, for R: its 150 messages of those 3 s pile up (backlog_max >=
+ * 150). Cooperatively partition 0 goes on at its no-fault level (at most
+ * 2 stored): the backlog is at most that plus b's 26 messages of the 13 s
+ * from the crash to the end of its partition's pause. rebalances and
+ * rebalance_s (the time any partition was paused) are the same in both. */
+static const struct {
+	const char *crash, *queue;
+	double wait_ms, rebalances;
+	bool eager;
+} survivors[] = {
+	{"", "", 13000, 1, true},
+	{"", ", rebalance_protocol: eager", 13000, 1, true},
+	{"", ", rebalance_protocol: cooperative", 13000, 1, false},
+	{", for: 30s", "", 13000, 2, true},
+	{", for: 30s", ", rebalance_protocol: cooperative", 13000, 2, false},
+	{", for: 5s", "", 8000, 1, true},
+	{", for: 5s", ", rebalance_protocol: cooperative", 8000, 1, false},
+};
+
+START_TEST(faults_queue_cooperative_rebalance_keeps_survivors)
+{
+	char text[1024];
+	snprintf(text, sizeof text,
+	         "duration: 60s\n"
+	         "components:\n"
+	         "  a: {kind: client, rate: 50/s, arrivals: constant, target: q}\n"
+	         "  b: {kind: client, rate: 2/s, arrivals: constant, keys: {count: 2}, target: q}\n"
+	         "  q: {kind: queue, consumers: w%s}\n"
+	         "  w: {kind: worker, instances: 2, service_time: 5ms}\n"
+	         "faults:\n"
+	         "  - {kind: crash, component: w, instances: [1], at: 10005ms%s}\n",
+	         survivors[_i].queue, survivors[_i].crash);
+	struct asim_results *r = run(text, NULL);
+	const char *what = survivors[_i].crash, *q = survivors[_i].queue;
+	double backlog = num(r, "components.q.backlog_max");
+	if (survivors[_i].eager)
+		ck_assert_msg(backlog >= 150, "%s%s: backlog_max %g", what, q, backlog);
+	else
+		ck_assert_msg(backlog <= 28, "%s%s: backlog_max %g", what, q, backlog);
+	double lag = num(r, "components.q.lag_ms_max");
+	ck_assert_msg(lag > survivors[_i].wait_ms - 2000 && lag <= survivors[_i].wait_ms + 10,
+	              "%s%s: lag_ms_max %g", what, q, lag);
+	double n = num(r, "components.q.rebalances"), t = num(r, "components.q.rebalance_s");
+	ck_assert_msg(n == survivors[_i].rebalances && fabs(t - 3 * n) < 1e-9,
+	              "%s%s: rebalances %g, rebalance_s %g", what, q, n, t);
+	ck_assert(num(r, "components.q.produced") == 3122);
+	ck_assert(num(r, "components.q.acked") + num(r, "components.q.backlog_end") == 3122);
+	ck_assert(num(r, "components.q.ack_timeouts") == 0);
 	done(r);
 }
 END_TEST
@@ -949,8 +1045,12 @@ static Suite *faults_suite(void)
 	                    sizeof bad_sessions / sizeof bad_sessions[0]);
 	tcase_add_loop_test(tc, faults_queue_rebalance_time_diagnostics, 0,
 	                    sizeof bad_rebalances / sizeof bad_rebalances[0]);
+	tcase_add_loop_test(tc, faults_queue_rebalance_protocol_diagnostics, 0,
+	                    sizeof bad_protocols / sizeof bad_protocols[0]);
 	tcase_add_loop_test(tc, faults_queue_rebalance_pauses_the_group, 0,
 	                    sizeof rebalances / sizeof rebalances[0]);
+	tcase_add_loop_test(tc, faults_queue_cooperative_rebalance_keeps_survivors, 0,
+	                    sizeof survivors / sizeof survivors[0]);
 	tcase_add_loop_test(tc, faults_queue_session_partition, 0, sizeof cuts / sizeof cuts[0]);
 	tcase_add_test(tc, faults_queue_durable_restart_requeues);
 	tcase_add_test(tc, faults_error_rate_share);
