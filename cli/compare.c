@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archsim/cfg.h"
 #include "archsim/stats.h"
 #include "output.h"
 #include "plot.h"
@@ -654,20 +653,17 @@ int asim_compare_main(int argc, char **argv)
 			fputs(usage_compare, stdout);
 			return EXIT_OK;
 		case OPT_REPS:
-			if (!asim_parse_int(optarg, &reps) || reps < 2 || reps > 10000)
-				return asim_usage_error(usage_compare, "--reps needs a whole number from 2 to 10000, got '%s'",
-				                        optarg);
+			if (!asim_option_number(usage_compare, "--reps", optarg, 2, 10000, &reps))
+				return EXIT_USAGE;
 			break;
 		case 'j':
-			if (!asim_parse_int(optarg, &jobs) || jobs < 1 || jobs > 1024)
-				return asim_usage_error(usage_compare, "-j needs a whole number from 1 to 1024, got '%s'",
-				                        optarg);
+			if (!asim_option_number(usage_compare, "-j", optarg, 1, 1024, &jobs))
+				return EXIT_USAGE;
 			break;
 		case OPT_SEED: {
 			int64_t seed;
-			if (!asim_parse_int(optarg, &seed) || seed < 0)
-				return asim_usage_error(usage_compare, "--seed needs a whole number >= 0, got '%s'",
-				                        optarg);
+			if (!asim_option_number(usage_compare, "--seed", optarg, 0, INT64_MAX, &seed))
+				return EXIT_USAGE;
 			ov.has_seed = true;
 			ov.seed = (uint64_t)seed;
 			break;

@@ -10,7 +10,6 @@
 
 #include <gsl/gsl_errno.h>
 
-#include "archsim/cfg.h"
 #include "archsim_version.h"
 #include "compare.h"
 #include "graph.h"
@@ -195,9 +194,8 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case OPT_SEED: {
 			int64_t seed;
-			if (!asim_parse_int(optarg, &seed) || seed < 0)
-				return asim_usage_error(usage_run, "--seed needs a whole number >= 0, got '%s'",
-				                        optarg);
+			if (!asim_option_number(usage_run, "--seed", optarg, 0, INT64_MAX, &seed))
+				return EXIT_USAGE;
 			ov.has_seed = true;
 			ov.seed = (uint64_t)seed;
 			break;
@@ -210,25 +208,22 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case OPT_REPS: {
 			int64_t reps;
-			if (!asim_parse_int(optarg, &reps) || reps < 1 || reps > 10000)
-				return asim_usage_error(usage_run, "--reps needs a whole number from 1 to 10000, got '%s'",
-				                        optarg);
+			if (!asim_option_number(usage_run, "--reps", optarg, 1, 10000, &reps))
+				return EXIT_USAGE;
 			ov.replications = (uint32_t)reps;
 			break;
 		}
 		case 'j':
-			if (!asim_parse_int(optarg, &jobs) || jobs < 1 || jobs > 1024)
-				return asim_usage_error(usage_run, "-j needs a whole number from 1 to 1024, got '%s'",
-				                        optarg);
+			if (!asim_option_number(usage_run, "-j", optarg, 1, 1024, &jobs))
+				return EXIT_USAGE;
 			break;
 		case OPT_WINDOW:
 			ov.window = optarg;
 			break;
 		case OPT_MAX_EVENTS: {
 			int64_t n;
-			if (!asim_parse_int(optarg, &n) || n < 1)
-				return asim_usage_error(usage_run, "--max-events needs a whole number >= 1, got '%s'",
-				                        optarg);
+			if (!asim_option_number(usage_run, "--max-events", optarg, 1, INT64_MAX, &n))
+				return EXIT_USAGE;
 			ov.max_events = (uint64_t)n;
 			break;
 		}

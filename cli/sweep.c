@@ -558,26 +558,23 @@ int asim_sweep_main(int argc, char **argv)
 			sw.find_max = true;
 			break;
 		case OPT_REPS:
-			if (!asim_parse_int(optarg, &v) || v < 1 || v > 10000) {
+			if (!asim_option_number(usage_sweep, "--reps", optarg, 1, 10000, &v)) {
 				free(sets);
-				return asim_usage_error(usage_sweep, "--reps needs a whole number from 1 to 10000, got '%s'",
-				                        optarg);
+				return EXIT_USAGE;
 			}
 			sw.ov.replications = (uint32_t)v;
 			break;
 		case 'j':
-			if (!asim_parse_int(optarg, &v) || v < 1 || v > 1024) {
+			if (!asim_option_number(usage_sweep, "-j", optarg, 1, 1024, &v)) {
 				free(sets);
-				return asim_usage_error(usage_sweep, "-j needs a whole number from 1 to 1024, got '%s'",
-				                        optarg);
+				return EXIT_USAGE;
 			}
 			sw.jobs = (uint32_t)v;
 			break;
 		case OPT_SEED:
-			if (!asim_parse_int(optarg, &v) || v < 0) {
+			if (!asim_option_number(usage_sweep, "--seed", optarg, 0, INT64_MAX, &v)) {
 				free(sets);
-				return asim_usage_error(usage_sweep, "--seed needs a whole number >= 0, got '%s'",
-				                        optarg);
+				return EXIT_USAGE;
 			}
 			sw.ov.has_seed = true;
 			sw.ov.seed = (uint64_t)v;
