@@ -58,6 +58,31 @@ static const struct qcase cases[] = {
 		{"latency_ms.mean", 3.0, false, NULL},
 		{"components.server.utilization", 0.8, false, NULL},
 	}},
+	/* G/M/1 with constant arrivals: sigma = exp(-(1 - sigma) / rho), the
+	 * response exponential at rate mu (1 - sigma) (derived in the file). */
+	{"scenarios/validation/dm1-rho08.yaml", {
+		{"components.server.wait_probability", 0.628630, false, NULL},
+		{"components.server.wait_ms_mean", 1.692731, false, NULL},
+		{"latency_ms.mean", 2.692731, false, NULL},
+		{"latency_ms.p95", 8.066701, true, NULL},
+		{"components.server.utilization", 0.8, false, NULL},
+		{"components.server.queue_mean", 1.354185, false, NULL},
+	}},
+	/* An open Jackson network joined by emits: each server an M/M/1 queue
+	 * at the rate the flows add up to (Burke's theorem, Poisson splitting
+	 * and merging). */
+	{"scenarios/validation/jackson-network.yaml", {
+		{"components.a.wait_probability", 0.5, false, NULL},
+		{"components.a.latency_ms.mean", 2.0, false, NULL},
+		{"components.b.wait_probability", 0.75, false, NULL},
+		{"components.b.wait_ms_mean", 7.5, false, NULL},
+		{"components.b.latency_ms.mean", 10.0, false, NULL},
+		{"components.b.latency_ms.p95", 29.957323, true, NULL},
+		{"components.b.utilization", 0.75, false, NULL},
+		{"components.c.wait_probability", 0.7, false, NULL},
+		{"components.c.latency_ms.mean", 3.333333, false, NULL},
+		{"components.c.latency_ms.p95", 9.985774, true, NULL},
+	}},
 	/* Losses: Erlang B, where a request that finds every server busy is
 	 * rejected (queue: 0), and M/M/1/K, where it finds the waiting room
 	 * full. wait_probability counts, of all arrivals, those that waited. */
