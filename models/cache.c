@@ -27,7 +27,8 @@
  * when the store (a database with `idempotency`) did not apply it again.
  * A write without that flag (a service's, behind which a worker may wait)
  * that the store counted as its own duplicate is relayed with
- * ASIM_CALL_DUPLICATE_COUNTED, whatever the answer's status.
+ * ASIM_CALL_DUPLICATE_COUNTED, whatever the answer's status, and so is
+ * ASIM_CALL_PASSED_ON (a repeat judged where the backing passed it on).
  *
  * Stale reads: when the backing store is a database (a kind with the model
  * op acked_version), the cache judges each answer it gives without reading

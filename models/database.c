@@ -98,7 +98,8 @@
  * reconcile_every: 30s, settle: 10s}`): a derived copy of the data (a search
  * index, a read model) fed asynchronously. Each write committed by the
  * primary ships a change (op "index", the key, its version in
- * call->version) to the queue and does not wait for it (a change feed:
+ * call->version, no request id: each change is one of its own, never a
+ * repeat at the queue) to the queue and does not wait for it (a change feed:
  * what the queue refuses or loses never arrives); the queue's consumers
  * (workers targeting this database) apply it with op "index". The index is
  * kept here beside the primary's versions, at no connection cost; it is a
@@ -659,7 +660,11 @@ static void index_ship(struct asim_component *c, struct database *s, const struc
 	call->op = (uint16_t)s->index.op;
 	call->key = op->call->key;
 	call->version = op->version;
-	call->request = op->call->request;
+	/* No request id: each commit is a change of its own (a change feed's
+	 * log position), never a repeat of another at the queue (queue.c,
+	 * Repeats), though two of them may share the write's request id: a
+	 * write applied again, already counted where it was applied, or the
+	 * writes of two callers for one request. */
 	call->origin = asim_now(k);
 	if (asim_measuring_at(k, call->origin))
 		s->index.shipped++;

@@ -2,8 +2,9 @@
  * requests in flight and a rate limit, authenticated (auth_time), then
  * forwarded to the target, whose answer is relayed back (its version, and
  * ASIM_CALL_DEDUPLICATED or ASIM_CALL_REAPPLIED when the target recognised
- * a repeat, or ASIM_CALL_DUPLICATE_COUNTED when a store behind a service
- * counted one, for a worker that writes through the gateway, whose
+ * a repeat, ASIM_CALL_DUPLICATE_COUNTED when a store behind a service
+ * counted one, or ASIM_CALL_PASSED_ON when a repeat is judged where the
+ * target passed it on, for a worker that writes through the gateway, whose
  * ASIM_CALL_REPEATS_COUNTED goes along with the request). A request beyond
  * either limit is answered ASIM_REJECTED at once, as an edge proxy answers
  * 429 or 503 without touching the backends.

@@ -3,13 +3,14 @@
  * the answer comes back through the balancer (which is how it knows how many
  * requests each backend has outstanding), with its version and
  * ASIM_CALL_DEDUPLICATED or ASIM_CALL_REAPPLIED when the backend recognised
- * a repeat, or ASIM_CALL_DUPLICATE_COUNTED when a store behind a service
- * backend counted one (for a worker that writes through the balancer, whose
- * ASIM_CALL_REPEATS_COUNTED goes along with the request). Policies:
- * round_robin, random,
- * least_outstanding (ties to the lowest index after the last pick), and
- * power_of_two (two distinct random backends, the one with fewer outstanding:
- * Mitzenmacher's "power of two choices").
+ * a repeat, ASIM_CALL_DUPLICATE_COUNTED when a store behind a service
+ * backend counted one, or ASIM_CALL_PASSED_ON when a repeat is judged
+ * where the backend passed it on (for a worker that writes through the
+ * balancer, whose ASIM_CALL_REPEATS_COUNTED goes along with the request).
+ * Policies: round_robin, random, least_outstanding (ties to the lowest
+ * index after the last pick), and power_of_two (two distinct random
+ * backends, the one with fewer outstanding: Mitzenmacher's "power of two
+ * choices").
  *
  * Backends can be taken out of rotation (models/resilience.h): by active
  * health checks (`health_check:` probes with the "health" operation, which

@@ -99,6 +99,29 @@
  * timeout, or whose ok answer came too late or was lost, and then its
  * redelivery) is a duplicate: the worker model counts it.
  *
+ * Repeats: a message produced again for a logical request the queue took
+ * before, from the same producer (a redelivered task's service emitting
+ * its event again, a worker writing its task again, a client's retry or
+ * hedge after its first attempt was stored), is one message twice: its
+ * consumer would apply it again. The queue remembers the messages it
+ * stored in a table of REPEAT_SLOTS entries indexed by a hash of the
+ * request id and the producer (a later one sharing an entry evicts an
+ * older one, as the worker's and the database's tables do), stores a
+ * repeat as a message of its own under the first one's id (the id an
+ * application puts in the event it publishes), and counts it (`repeats`).
+ * Its consumer then sees the request it completed before: a worker counts
+ * the duplicate (or its idempotent store absorbs it), once. The producer's
+ * answer says ASIM_CALL_PASSED_ON, so that a worker above it (directly,
+ * or above a service that waited for this answer) leaves the count to the
+ * consumer; a service's emit passes that on by itself (service.c,
+ * Repeats). Before, each repeat was a new message, with a new id, and
+ * nothing downstream recognised it. Two producers publishing for one
+ * request are two messages, as two services writing for one request are
+ * two writes at a database; a call without a request id (0) is never a
+ * repeat. The queue does not drop a repeat: Kafka's idempotent producer
+ * only drops the retries of one send inside the broker, not a producer's
+ * own work run again.
+ *
  * Consumer lag is the age of the oldest unacknowledged message; its time
  * average is integrated exactly (it grows linearly between events). The
  * stored messages form a doubly linked list in arrival order, so the oldest
@@ -170,6 +193,18 @@ static const char *const when_full_names[] = {"reject", "block", NULL};
 enum { REBALANCE_EAGER, REBALANCE_COOPERATIVE };
 static const char *const rebalance_protocol_names[] = {"eager", "cooperative", NULL};
 
+/* A message the queue stored, remembered by its request and producer
+ * (Repeats). */
+struct seen {
+	uint64_t request, id;
+	uint32_t caller;
+};
+
+/* Messages remembered (a power of two): 24 bytes each, 1.5 MiB per queue.
+ * An entry lives about 65 s at 1,000 messages per second, longer than the
+ * default ack timeout (30 s) that spaces a redelivered task's repeats. */
+#define REPEAT_SLOTS (UINT32_C(1) << 16)
+
 struct queue {
 	uint32_t consumer, ncons, nparts, prefetch;
 	uint64_t capacity; /* UINT64_MAX: unbounded */
@@ -184,14 +219,15 @@ struct queue {
 	struct session *sess;    /* per instance */
 	struct msg *first, *last; /* stored messages in arrival order */
 	struct ptr_ring blocked; /* producers' calls waiting for a place */
+	struct seen *seen;       /* REPEAT_SLOTS messages stored (Repeats) */
 	uint64_t stored, next_id;
 	struct asim_pool msgs;
 	bool durable;
 	struct inst_fault f;
 
 	/* Measured after warm-up. */
-	uint64_t produced, rejected, blocked_calls, delivered, redelivered, acked, nacked,
-		ack_timeouts, lost, dropped, sessions_expired, rebalances;
+	uint64_t produced, repeats, rejected, blocked_calls, delivered, redelivered, acked,
+		nacked, ack_timeouts, lost, dropped, sessions_expired, rebalances;
 	asim_time rebalancing; /* time without an assignment */
 	struct asim_tw backlog;
 	asim_time lag_start, lag_last, lag_max;
@@ -277,7 +313,8 @@ static void start(struct asim_component *c)
 	s->rr = calloc(s->ncons, sizeof *s->rr);
 	s->turn = calloc(s->ncons, sizeof *s->turn);
 	s->sess = calloc(s->ncons, sizeof *s->sess);
-	if (!s->part || !s->inflight || !s->rr || !s->turn || !s->sess) {
+	s->seen = calloc(REPEAT_SLOTS, sizeof *s->seen);
+	if (!s->part || !s->inflight || !s->rr || !s->turn || !s->sess || !s->seen) {
 		free(s->part);
 		s->part = NULL; /* handle and fault see that start failed */
 		asim_kernel_stop(k);
@@ -433,17 +470,33 @@ static void dispatch(struct asim_component *c, struct queue *s, uint32_t i)
 	}
 }
 
-static bool enqueue(struct asim_component *c, struct queue *s, const struct asim_call *call)
+/* Stores call's message; a repeat of one stored before (Repeats) takes
+ * its id, and its answer says ASIM_CALL_PASSED_ON. */
+static bool enqueue(struct asim_component *c, struct queue *s, struct asim_call *call)
 {
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
 	struct msg *m = asim_pool_get(&s->msgs);
 	if (!m)
 		return false;
-	/* Message ids live in the queue's own namespace (its component id in
-	 * the high bits, as clients do for request ids), so a consumer's write
-	 * never shares an idempotency key with a client request's. */
-	m->id = ((uint64_t)c->id << 40) | ++s->next_id;
+	struct seen *e = NULL;
+	if (call->request)
+		e = &s->seen[request_slot(call->request, call->caller, REPEAT_SLOTS - 1)];
+	if (e && e->request == call->request && e->caller == call->caller) {
+		m->id = e->id;
+		call->flags |= ASIM_CALL_PASSED_ON;
+		if (asim_measuring_at(k, now))
+			s->repeats++;
+	} else {
+		/* Message ids live in the queue's own namespace (its component
+		 * id in the high bits, as clients do for request ids), so a
+		 * consumer's write never shares an idempotency key with a client
+		 * request's. */
+		m->id = ((uint64_t)c->id << 40) | ++s->next_id;
+		if (e)
+			*e = (struct seen){.request = call->request, .id = m->id,
+			                   .caller = call->caller};
+	}
 	m->key = call->key;
 	m->version = call->version;
 	m->op = call->op;
@@ -962,6 +1015,7 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                  "components.%s.lag_ms_mean", n);
 	asim_results_real(r, asim_time_to_ms(s->lag_max), "components.%s.lag_ms_max", n);
 	asim_results_count(r, s->produced, "components.%s.produced", n);
+	asim_results_count(r, s->repeats, "components.%s.repeats", n);
 	asim_results_count(r, s->rejected, "components.%s.rejected", n);
 	asim_results_count(r, s->blocked_calls, "components.%s.blocked", n);
 	asim_results_count(r, s->delivered, "components.%s.delivered", n);
@@ -1006,6 +1060,7 @@ static void destroy(struct asim_component *c)
 	free(s->rr);
 	free(s->turn);
 	free(s->sess);
+	free(s->seen);
 	ptr_ring_free(&s->blocked);
 	asim_pool_finish(&s->msgs);
 }

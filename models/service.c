@@ -32,10 +32,26 @@
  * miss. The service does not pass back ASIM_CALL_DEDUPLICATED: its own
  * work and its other calls ran again, which the store's absorbing one
  * write does not undo, so the worker still counts a repeat it completed
- * before. An emit's answer is not waited for: a repeat an emit wrote to a
- * database directly is counted there and, when the worker completed the
- * first attempt, by the worker as well (emits usually go to a queue,
- * which takes each as a new message). */
+ * before.
+ * Some calls end out of the service's sight, and their verdict on a
+ * repeat with them: an emit's answer is never waited for, and a call the
+ * service gives up on (its timeout, with on_error: ignore or no retry
+ * left that answers; a parallel group's calls still out when the group
+ * has its answer) may still land, and be counted as a duplicate there,
+ * after the service has answered. The answer then carries
+ * ASIM_CALL_PASSED_ON, and the worker leaves the repeat to be judged
+ * where those calls land: a database counts a write it applies again; a
+ * queue stores an emitted message that repeats one it took under the
+ * first one's id, and its consumer counts the repeat (or an idempotent
+ * store behind it absorbs it). Before, the worker counted such a repeat
+ * too (two for one whenever the store counted it), and a queue took each
+ * repeat as a new message, which nothing downstream recognised. Calls
+ * given up on count only when they may write: not reads (op read), which
+ * no store counts, so that a parallel read of replicas that takes the
+ * first answer does not hide the worker's repeats; a read sent to a
+ * service that emits is the case this misses. The flag is also passed
+ * back from the answers the service waits for (a service behind it that
+ * emitted, a queue that took a repeat). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +71,7 @@ struct job {
 	uint32_t step, end; /* current and end top-level step of the plan */
 	struct leg *legs;  /* calls awaited, for cancelling the rest of a group */
 	uint32_t epoch;    /* the instance's epoch when it arrived (faults) */
+	bool passed_on;    /* it sent a call whose end it will not hear (Repeats) */
 	asim_time pause_mark; /* its instance's pause clock when its timed step began */
 };
 
@@ -68,6 +85,7 @@ struct leg {
 	struct leg *next;
 	uint32_t step;
 	uint32_t attempt;
+	bool gave_up;      /* an attempt that may write was abandoned at its deadline */
 	asim_time sent, prev_backoff;
 };
 
@@ -565,6 +583,8 @@ static void finish_job(struct asim_component *c, struct service *s, struct job *
 		if (asim_call_abandoned(j->call))
 			s->wasted++;
 	}
+	if (j->passed_on)
+		j->call->flags |= ASIM_CALL_PASSED_ON;
 	asim_call_reply(k, j->call, st);
 	asim_pool_put(&s->jobs, j);
 	struct job *next = in->f.paused ? NULL : next_job(c, s, in);
@@ -598,6 +618,14 @@ static void count_result(struct service *s, const struct step *st, enum asim_sta
 		s->callees[st->callee].ok++;
 	else
 		s->callees[st->callee].failed[status]++;
+}
+
+/* Whether a call of step at for job j may write: anything but a read,
+ * which no store counts as a duplicate (Repeats). */
+static bool may_write(const struct service *s, const struct job *j, uint32_t at)
+{
+	const struct step *st = &s->steps[at];
+	return (st->op >= 0 ? (uint16_t)st->op : j->call->op) != ASIM_OP_READ;
 }
 
 /* Makes and sends one call of step at for job j, due by deadline: an
@@ -690,7 +718,8 @@ static enum asim_status send_leg(struct asim_component *c, struct service *s, st
 		 * bind it, and its answer is only counted. */
 		if (asim_measuring_at(k, asim_now(k)))
 			s->callees[st->callee].sent++;
-		make_call(c, s, j, at, ASIM_TIME_MAX, 0, 0, -1);
+		if (make_call(c, s, j, at, ASIM_TIME_MAX, 0, 0, -1))
+			j->passed_on = true; /* judged where it lands (Repeats) */
 		return ASIM_STATUS_COUNT;
 	}
 	struct callee *e = &s->callees[st->callee];
@@ -724,6 +753,10 @@ static void abandon_legs(struct asim_component *c, struct service *s, struct job
 	while (j->legs) {
 		struct leg *l = j->legs;
 		j->legs = l->next;
+		/* Still out, or given up on before a retry: it may land after
+		 * the answer (Repeats). */
+		if ((l->call || l->hcall || l->gave_up) && may_write(s, j, l->step))
+			j->passed_on = true;
 		asim_cancel(k, l->timer);
 		asim_cancel(k, l->htimer);
 		if (l->call)
@@ -887,6 +920,11 @@ static void leg_end(struct asim_component *c, struct service *s, struct leg *l,
 			return;
 		}
 	}
+	/* An attempt given up on may still land; without an answer from a
+	 * later one that landed (whose verdict on a repeat comes back with
+	 * it), the job goes on not knowing (Repeats). */
+	if (status != ASIM_OK && l->gave_up)
+		j->passed_on = true;
 	unlink_leg(j, l);
 	uint32_t step = l->step;
 	asim_pool_put(&s->legs, l);
@@ -913,9 +951,10 @@ static void answered(struct asim_component *c, struct service *s, struct asim_ca
 	hedge_observe(&es->hedge, &stp->pol.hedge, now - call->sent);
 	if (stp->pol.breaker.on)
 		breaker_record(&es->breaker, &stp->pol.breaker, now, st == ASIM_OK);
-	/* A store counted a repeat of this request: the caller (a worker)
-	 * does not count it again (Repeats). */
-	l->job->call->flags |= call->flags & ASIM_CALL_DUPLICATE_COUNTED;
+	/* A store counted a repeat of this request, or the callee passed it
+	 * on out of sight: the caller (a worker) does not count it again
+	 * (Repeats). */
+	l->job->call->flags |= call->flags & (ASIM_CALL_DUPLICATE_COUNTED | ASIM_CALL_PASSED_ON);
 	asim_call_free(k, call);
 	if (hedge)
 		l->hcall = NULL;
@@ -940,6 +979,8 @@ static void call_timeout(struct asim_component *c, struct service *s, struct leg
 	const struct step *stp = &s->steps[l->step];
 	bool measuring = asim_measuring_at(k, l->sent);
 	asim_cancel(k, l->htimer);
+	if ((l->call || l->hcall) && may_write(s, l->job, l->step))
+		l->gave_up = true;
 	if (l->call)
 		asim_call_abandon(k, l->call);
 	if (l->hcall)

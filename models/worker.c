@@ -47,6 +47,23 @@
  * deduplicated: not counted again, nor remembered. (Before, a repeat the
  * worker completed twice through a service counted there and here, two
  * for one.)
+ * Nor does the worker count a completion whose target passed the task on
+ * out of its sight (ASIM_CALL_PASSED_ON, passed back by services and
+ * relays): a queue that took the task's message as a repeat of one it had
+ * taken (stored under the first one's id, so that the queue's consumer
+ * counts it, or an idempotent store behind that consumer absorbs it); a
+ * service that emitted a call for it (an emit's answer is never waited
+ * for) or gave up waiting for a call of it that may write and answered
+ * OK all the same (on_error: ignore after a timeout, the slower calls of
+ * a parallel group). Where such a repeat lands it is counted once or
+ * absorbed, and the verdict may come after the service answered: the
+ * worker, which cannot wait for it, leaves the count there (before, it
+ * counted such a repeat as well: two for one when the store counted it
+ * too). The price: a repeat that lands nowhere to be counted (its write
+ * absorbed by an idempotent store, or never applied) is not counted,
+ * where through a call the service waits for the worker would count the
+ * service's own work run again. Such a completion is not remembered
+ * either.
  * Workers do not check for abandonment before starting: a consumer holding a
  * message cannot see that its visibility timeout has passed.
  *
@@ -382,8 +399,9 @@ static void arrive(struct asim_component *c, struct worker *s, struct asim_call 
 
 /* Task t ends with status st; deduplicated: the repeat is not the worker's
  * to count, since its target answered OK without applying the write again
- * (ASIM_CALL_DEDUPLICATED) or a store behind it counted it
- * (ASIM_CALL_DUPLICATE_COUNTED); reapplied: its target answered OK having
+ * (ASIM_CALL_DEDUPLICATED), a store behind it counted it
+ * (ASIM_CALL_DUPLICATE_COUNTED), or it is judged where the target passed
+ * it on to (ASIM_CALL_PASSED_ON); reapplied: its target answered OK having
  * applied this request before (ASIM_CALL_REAPPLIED). */
 static void complete(struct asim_component *c, struct worker *s, struct task *t,
                      enum asim_status st, bool deduplicated, bool reapplied)
@@ -605,9 +623,12 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 		}
 		struct task *t = (struct task *)(uintptr_t)out->token;
 		enum asim_status st = out->status;
-		/* A repeat that a store behind a service counted itself is, to
-		 * the worker, one it need not count: as one deduplicated. */
-		bool deduplicated = asim_call_deduplicated(out) || asim_call_duplicate_counted(out);
+		/* A repeat that a store behind a service counted itself, or
+		 * that is judged where the target passed the task on to (a
+		 * queue's consumer, a service's emit), is, to the worker, one
+		 * it need not count: as one deduplicated. */
+		bool deduplicated = asim_call_deduplicated(out) ||
+		                    asim_call_duplicate_counted(out) || asim_call_passed_on(out);
 		bool reapplied = asim_call_reapplied(out);
 		asim_cancel(k, t->timer);
 		t->in->version = out->version;

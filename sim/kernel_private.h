@@ -18,7 +18,8 @@
 #define ASIM_CALL_IN_FLIGHT 0x80
 _Static_assert(!(ASIM_CALL_IN_FLIGHT & (ASIM_CALL_CALLER_DONE | ASIM_CALL_CALLEE_DONE |
                                        ASIM_CALL_DEDUPLICATED | ASIM_CALL_REPEATS_COUNTED |
-                                       ASIM_CALL_REAPPLIED | ASIM_CALL_DUPLICATE_COUNTED)),
+                                       ASIM_CALL_REAPPLIED | ASIM_CALL_DUPLICATE_COUNTED |
+                                       ASIM_CALL_PASSED_ON)),
                "a public call flag collides with the kernel's");
 
 /* A scheduled event. The time lives in the queue entry (or is "now" for the

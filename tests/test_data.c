@@ -111,7 +111,7 @@ struct part {
 	const char *yaml; /* NULL: not configured (driver, peer) */
 };
 
-#define MAX_PARTS 6
+#define MAX_PARTS 8
 
 struct rig {
 	struct asim_kernel *k;
@@ -1451,6 +1451,149 @@ START_TEST(worker_repeat_through_service_counted_once)
 }
 END_TEST
 
+/* A worker's repeat whose verdict the worker cannot hear: the service it
+ * calls passes the task on out of its sight (ASIM_CALL_PASSED_ON), and the
+ * repeat is counted once, where it lands. queue m -> worker w -> service
+ * svc -> ..., 1ms each step, ack timeout 50ms; the first delivery is
+ * processed at 1ms, the redelivery at 51ms.
+ * - lost ack: the worker's first answer to m is lost, so it completes both
+ *   deliveries; crash: the worker crashes at 1.5ms (back at 10ms) with the
+ *   first delivery at the service, which still sends its calls: the worker
+ *   completes the redelivery only.
+ * Gap 1, emits (svc answers at once; its emit lands after, never heard):
+ * - to a database db: db counts the write applied again. Before, the
+ *   worker counted the repeat it completed twice as well: 2 for 1. With
+ *   `idempotency: true` db absorbs it and nothing counts: the write is not
+ *   applied again (before: the worker's 1).
+ * - to a queue q2 consumed by worker w2, which writes to db: q2 takes the
+ *   second emit as a repeat (q2.repeats 1) and stores it under the first
+ *   message's id, so w2 (told by db that it applied the write again)
+ *   counts it. Before, q2 gave it a new id: w2 and db saw a new task, the
+ *   effect landed twice uncounted after the crash (0 for 1), and with an
+ *   idempotent db it landed twice (now db absorbs it: deduplicated 1).
+ * - a worker that produces into q2 itself (w's target): q2's answer to the
+ *   repeat says so, and w2 counts it instead of w.
+ * Gap 2, a write given up on (svc answers OK without the store's word):
+ * - on_error: ignore after svc's 20ms timeout, the redelivery's write
+ *   committed at 53ms but its answer 100ms late (late answer), or the
+ *   write itself 30ms late, committed at 83ms after svc answered at 72ms
+ *   (late write);
+ * - a `parallel` group with `wait: first` whose other call (service fast)
+ *   answers first, db's answer 100ms late.
+ *   db counts the repeat; before, the worker counted it as well: 2 for 1.
+ *   With idempotency: 0, as with the emit.
+ * - a read given up on (op read) is not passed on: no store counts a read,
+ *   and the worker counts its repeat (1, as before). */
+enum { PASS_LOST_ACK, PASS_CRASH };
+
+struct pass_net {
+	uint32_t m, w, svc, db;
+	bool lose_ack;
+	asim_time late_answer, late_write; /* of db's 2nd answer to svc, svc's 2nd call to db */
+	unsigned acks, answers, writes;
+};
+
+static asim_time pass_delay(void *net, struct asim_kernel *k, uint32_t from, uint16_t from_inst,
+                            uint32_t to, uint16_t to_inst)
+{
+	struct pass_net *n = net;
+	(void)k, (void)from_inst, (void)to_inst;
+	if (from == n->w && to == n->m && n->lose_ack)
+		return n->acks++ == 0 ? ASIM_NET_LOST : 0;
+	if (from == n->db && to == n->svc)
+		return n->answers++ == 1 ? n->late_answer : 0;
+	if (from == n->svc && to == n->db)
+		return n->writes++ == 1 ? n->late_write : 0;
+	return 0;
+}
+
+static const struct {
+	int how;
+	bool idempotency;
+	const char *w_target, *calls;
+	asim_time late_answer, late_write;
+	uint64_t writes, w_dups, w2_dups, db_dups, deduplicated, repeats;
+} pass_cases[] = {
+	/* Gap 1: emits to a database, to a queue; a worker producing itself. */
+	{PASS_LOST_ACK, false, "svc", "[{emit: db}]", 0, 0, 2, 0, 0, 1, 0, 0},
+	{PASS_LOST_ACK, true, "svc", "[{emit: db}]", 0, 0, 2, 0, 0, 0, 1, 0},
+	{PASS_CRASH, false, "svc", "[{emit: db}]", 0, 0, 2, 0, 0, 1, 0, 0},
+	{PASS_LOST_ACK, false, "svc", "[{emit: q2}]", 0, 0, 2, 0, 1, 0, 0, 1},
+	{PASS_LOST_ACK, true, "svc", "[{emit: q2}]", 0, 0, 2, 0, 0, 0, 1, 1},
+	{PASS_CRASH, false, "svc", "[{emit: q2}]", 0, 0, 2, 0, 1, 0, 0, 1},
+	{PASS_LOST_ACK, false, "q2", "[{emit: db}]", 0, 0, 2, 0, 1, 0, 0, 1},
+	/* Gap 2: writes given up on; a read given up on. */
+	{PASS_LOST_ACK, false, "svc", "[{target: db, timeout: 20ms, on_error: ignore}]", 100 * MS,
+	 0, 2, 0, 0, 1, 0, 0},
+	{PASS_LOST_ACK, false, "svc", "[{target: db, timeout: 20ms, on_error: ignore}]", 0,
+	 30 * MS, 2, 0, 0, 1, 0, 0},
+	{PASS_LOST_ACK, false, "svc", "[{parallel: [{target: db}, {target: fast}], wait: first}]",
+	 100 * MS, 0, 2, 0, 0, 1, 0, 0},
+	{PASS_LOST_ACK, true, "svc", "[{target: db, timeout: 20ms, on_error: ignore}]", 100 * MS,
+	 0, 2, 0, 0, 0, 1, 0},
+	{PASS_LOST_ACK, false, "svc",
+	 "[{target: db, op: read, timeout: 20ms, on_error: ignore}]", 100 * MS, 0, 0, 1, 0, 0, 0,
+	 0},
+};
+
+START_TEST(worker_repeat_passed_on_counted_once)
+{
+	static const struct drv_row rows[] = {{0, W, 5}};
+	char worker[96], svc[160], db[128];
+	snprintf(worker, sizeof worker, "kind: worker\nservice_time: 1ms\ntarget: %s\n",
+	         pass_cases[_i].w_target);
+	snprintf(svc, sizeof svc, "kind: service\nconcurrency: 2\nservice_time: 1ms\ncalls: %s\n",
+	         pass_cases[_i].calls);
+	snprintf(db, sizeof db, "kind: database\nread_time: 1ms\nwrite_time: 1ms\nidempotency: %s\n",
+	         pass_cases[_i].idempotency ? "true" : "false");
+	const struct part parts[] = {
+		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"w", &asim_worker_ops, worker},
+		{"svc", &asim_service_ops, svc},
+		{"db", &asim_database_ops, db},
+		{"q2", &asim_queue_ops, "kind: queue\nconsumers: w2\n"},
+		{"w2", &asim_worker_ops, "kind: worker\nservice_time: 1ms\ntarget: db\n"},
+		{"fast", &asim_service_ops, "kind: service\nservice_time: 1ms\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, 7, rows, 1);
+	struct pass_net net = {.m = asim_kernel_find(g.k, "m")->id,
+	                       .w = asim_kernel_find(g.k, "w")->id,
+	                       .svc = asim_kernel_find(g.k, "svc")->id,
+	                       .db = asim_kernel_find(g.k, "db")->id,
+	                       .lose_ack = pass_cases[_i].how == PASS_LOST_ACK,
+	                       .late_answer = pass_cases[_i].late_answer,
+	                       .late_write = pass_cases[_i].late_write};
+	asim_kernel_set_network(g.k, pass_delay, &net);
+	if (pass_cases[_i].how == PASS_CRASH) {
+		struct asim_component *wc = asim_kernel_find(g.k, "w");
+		struct asim_fault crash = {.kind = ASIM_FAULT_CRASH, .start = 1500 * US,
+		                           .end = 10 * MS};
+		ck_assert_int_eq(asim_kernel_run(g.k, crash.start), ASIM_RUN_DONE);
+		wc->ops->fault(wc, &crash, true);
+		ck_assert_int_eq(asim_kernel_run(g.k, crash.end), ASIM_RUN_DONE);
+		wc->ops->fault(wc, &crash, false);
+	}
+	rig_run(&g, 500 * MS);
+	ck_assert_uint_eq(num(&g, "components.m.delivered"), 2);
+	ck_assert_uint_eq(num(&g, "components.m.acked"), 1);
+	ck_assert_uint_eq(num(&g, "components.w.processed"),
+	                  pass_cases[_i].how == PASS_CRASH ? 1 : 2);
+	ck_assert_uint_eq(num(&g, "components.db.writes"), pass_cases[_i].writes);
+	/* One repeat, counted once in all (none where an idempotent store
+	 * absorbed it), then by whom. */
+	uint64_t total = pass_cases[_i].w_dups + pass_cases[_i].w2_dups + pass_cases[_i].db_dups;
+	ck_assert_uint_eq(asim_kernel_outcome(g.k)->duplicate_writes, total);
+	ck_assert_uint_le(total, 1);
+	ck_assert_uint_eq(num(&g, "components.w.duplicates"), pass_cases[_i].w_dups);
+	ck_assert_uint_eq(num(&g, "components.w2.duplicates"), pass_cases[_i].w2_dups);
+	ck_assert_uint_eq(num(&g, "components.db.duplicate_writes"), pass_cases[_i].db_dups);
+	ck_assert_uint_eq(num(&g, "components.db.deduplicated"), pass_cases[_i].deduplicated);
+	ck_assert_uint_eq(num(&g, "components.q2.repeats"), pass_cases[_i].repeats);
+	rig_free(&g);
+}
+END_TEST
+
 START_TEST(worker_processes_in_order)
 {
 	static const struct drv_row rows[] = {{0, R, 1}, {0, R, 2}};
@@ -1506,6 +1649,7 @@ static Suite *data_suite(void)
 	tcase_add_loop_test(tc, worker_crossed_answers_deduplicated, 0, 2);
 	tcase_add_loop_test(tc, worker_counts_a_repeat_the_store_applied_again, 0, 2);
 	tcase_add_loop_test(tc, worker_repeat_through_service_counted_once, 0, 8);
+	tcase_add_loop_test(tc, worker_repeat_passed_on_counted_once, 0, 12);
 	tcase_add_test(tc, worker_processes_in_order);
 	suite_add_tcase(s, tc);
 	return s;

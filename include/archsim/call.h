@@ -66,6 +66,24 @@ enum {
 	 * wait for. A caller that counts its own repeats (a worker) does not
 	 * count this one again (asim_call_duplicate_counted). */
 	ASIM_CALL_DUPLICATE_COUNTED = 32,
+	/* The callee passed the request, or part of it, on to be applied out
+	 * of its sight, so that whether it applies a repeat again is judged
+	 * where it lands, not by the caller: a queue took it as a message
+	 * that repeats one it had taken (the same request from the same
+	 * producer), stored under the first one's id, so that its consumer
+	 * (or an idempotent store behind it) recognises the repeat; a service
+	 * emitted a call for it, or gave up waiting for a call of it that
+	 * may write (a step with on_error: ignore that timed out, the slower
+	 * calls of a parallel group) and answered all the same. Set on the
+	 * answer, whatever its status; passed back by relays
+	 * (asim_call_relay_repeat) and by services, from the answers they
+	 * wait for. A caller that counts its own repeats (a worker) does not
+	 * count this one (asim_call_passed_on): where the repeat lands it is
+	 * counted once (a store that applies the write again, the queue's
+	 * consumer that completes the message again) or absorbed (an
+	 * idempotent store or consumer), and a count here as well would be
+	 * two for one whenever it is counted there. */
+	ASIM_CALL_PASSED_ON = 64,
 };
 
 struct asim_call {
@@ -153,13 +171,21 @@ static inline bool asim_call_duplicate_counted(const struct asim_call *call)
 	return call->flags & ASIM_CALL_DUPLICATE_COUNTED;
 }
 
+/* Whether the callee passed the request on to be applied out of its sight,
+ * where a repeat of it is judged (ASIM_CALL_PASSED_ON), whatever the
+ * status. */
+static inline bool asim_call_passed_on(const struct asim_call *call)
+{
+	return call->flags & ASIM_CALL_PASSED_ON;
+}
+
 /* A relay took the response out to the request in it forwarded: in's caller
  * hears what out's callee said of a repeat (ASIM_CALL_DEDUPLICATED,
- * ASIM_CALL_REAPPLIED, ASIM_CALL_DUPLICATE_COUNTED). Call it before
- * replying to in, with out still alive. */
+ * ASIM_CALL_REAPPLIED, ASIM_CALL_DUPLICATE_COUNTED, ASIM_CALL_PASSED_ON).
+ * Call it before replying to in, with out still alive. */
 static inline void asim_call_relay_repeat(struct asim_call *in, const struct asim_call *out)
 {
-	in->flags |= out->flags & ASIM_CALL_DUPLICATE_COUNTED;
+	in->flags |= out->flags & (ASIM_CALL_DUPLICATE_COUNTED | ASIM_CALL_PASSED_ON);
 	if (out->status == ASIM_OK)
 		in->flags |= out->flags & (ASIM_CALL_DEDUPLICATED | ASIM_CALL_REAPPLIED);
 }
