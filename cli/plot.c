@@ -77,6 +77,9 @@ struct plot_info {
 	double warmup, tmax;
 	int nfaults;
 	char queuecols[1024], queuenames[2048];
+	/* Queues' rebalancing columns (the share of each window their
+	 * consumer group spent rebalancing), with the queues' names. */
+	char rebalcols[1024], rebalnames[2048];
 	/* Databases' replication_stalled_ms columns; databases' and caches'
 	 * stale_reads columns, each list with its components' names. */
 	char stallcols[1024], dbnames[2048], stalecols[1024], stalenames[2048];
@@ -129,6 +132,9 @@ static bool read_info(const char *dir, struct plot_info *pi)
 		if (ends_with(tok, ".queue", &stem)) {
 			add_word(pi->queuecols, sizeof pi->queuecols, num, (int)strlen(num));
 			add_word(pi->queuenames, sizeof pi->queuenames, tok, stem);
+		} else if (ends_with(tok, ".rebalancing", &stem)) {
+			add_word(pi->rebalcols, sizeof pi->rebalcols, num, (int)strlen(num));
+			add_word(pi->rebalnames, sizeof pi->rebalnames, tok, stem);
 		} else if (ends_with(tok, ".replication_stalled_ms", &stem)) {
 			add_word(pi->stallcols, sizeof pi->stallcols, num, (int)strlen(num));
 			add_word(pi->dbnames, sizeof pi->dbnames, tok, stem);
@@ -238,10 +244,11 @@ enum asim_plot_status asim_plot_dir(const char *dir)
 			char setup[8192];
 			snprintf(setup, sizeof setup,
 			         "dir='%s'; plotdir='%s'; ext='%s'; nfaults=%d; warmup=%.9g; tmax=%.9g; "
-			         "queuecols='%s'; queuenames='%s'; stallcols='%s'; dbnames='%s'; "
-			         "stalecols='%s'; stalenames='%s'",
+			         "queuecols='%s'; queuenames='%s'; rebalcols='%s'; rebalnames='%s'; "
+			         "stallcols='%s'; dbnames='%s'; stalecols='%s'; stalenames='%s'",
 			         dir, pd, exts[e], pi.nfaults, pi.warmup, pi.tmax, pi.queuecols,
-			         pi.queuenames, pi.stallcols, pi.dbnames, pi.stalecols, pi.stalenames);
+			         pi.queuenames, pi.rebalcols, pi.rebalnames, pi.stallcols, pi.dbnames,
+			         pi.stalecols, pi.stalenames);
 			if (!run_gnuplot(setup, script))
 				return ASIM_PLOT_FAILED;
 		}

@@ -36,18 +36,16 @@
  * delivered again as soon as that is done, not after their ack timeout.
  * When the instance is up and reachable again it is back in the group and,
  * after another rebalance, takes its partitions back. One that went down
- * meanwhile comes back as a new process with a new session, which ends the
- * old one (a rebalance too), so what the old one held is delivered again
- * (a restarted Kafka consumer resumes from the last committed offset) even
- * when it returns before its session expired; one whose partition healed
- * first keeps its session and its place in the group, and its deliveries
- * lost in the cut wait out their ack timeout.
- * `session_timeout: 0s` detects at once.
+ * meanwhile and returns before its session expired is a new process (see
+ * "Restarts"); one whose partition healed first keeps its session and its
+ * place in the group, and its deliveries lost in the cut wait out their
+ * ack timeout. `session_timeout: 0s` detects at once.
  *
- * Rebalances: each change of the group's membership (a session expires,
- * an instance comes back after its session expired, a new process replaces
- * a crashed one) is a rebalance, and partitions are handed out anew only
- * after `rebalance_time`; until then no partition is delivered, to any
+ * Rebalances: the group's forming at time 0, and each change of its
+ * membership (a session expires, an instance comes back after its session
+ * expired, a new process replaces a crashed one) is a rebalance, and
+ * partitions are handed out anew only after `rebalance_time` (or later,
+ * see "Restarts"); until then no partition is delivered, to any
  * instance, as in Kafka's eager protocol (the classic consumer's, with its
  * default range assignor) every member gives up all its partitions and
  * stops consuming until the group has joined again and the new assignment
@@ -61,7 +59,8 @@
  * group.initial.rebalance.delay.ms, the pause before a group that was
  * empty is first assigned; rebalances reported in the field take seconds.
  * RabbitMQ has no group to rebalance (each consumer subscribes on its
- * own): `rebalance_time: 0s` models it, and hands partitions over at once.
+ * own): `rebalance_time: 0s` models it, hands partitions over at once and
+ * delivers from time 0.
  * `rebalance_protocol: cooperative` models Kafka's incremental protocol
  * (the CooperativeStickyAssignor, Kafka Streams' default, and KIP-848's
  * consumer group protocol): the new assignment is made at the change, and
@@ -73,12 +72,54 @@
  * and those already waiting wait until the membership has held still for
  * `rebalance_time`, as in the eager protocol. A change that moves no
  * partition (a member without partitions) pauses nothing. The first member
- * back to an empty group pauses every partition, as the eager protocol
- * does. The first join of the group at time 0 is not modelled: the group
- * is formed when the run starts. `rebalances` counts the pauses (one
- * under way at the end too), `rebalance_s` their time: under the
- * cooperative protocol, the time any partition was paused. A rebalance
- * schedules one event, and only when membership changes.
+ * back to an empty group, and the group's forming, pause every partition,
+ * as the eager protocol does. `rebalances` counts the pauses (one under
+ * way at the end too), `rebalance_s` their time after warm-up: under the
+ * cooperative protocol, the time any partition was paused. The time
+ * series (sample) has the share of each window the group spent
+ * rebalancing, warm-up included, as NAME.rebalancing. A rebalance
+ * schedules one event, at time 0 and when membership changes, and a
+ * replaced session one more.
+ *
+ * The group's forming: a run starts cold (empty caches, empty queues), and
+ * so does the consumer group: at time 0 its members join a group that is
+ * empty, and Kafka's coordinator waits group.initial.rebalance.delay.ms
+ * (3 s by default) for more members before it assigns the partitions of an
+ * empty group (prepareRebalance makes an InitialDelayedJoin whenever the
+ * group is Empty, not only for a new group). So every run with a
+ * rebalance_time begins with a rebalance of that length, in which nothing
+ * is consumed and the messages produced wait; and for the same reason the
+ * first member back to a group that all of them had left pays the same
+ * pause. A warm-up usually hides the first: it ends before the warm-up
+ * does (it counts in rebalances and rebalance_s only when it runs past
+ * it), and the backlog it leaves drains in about rebalance_time x rho /
+ * (1 - rho) at a consumer load rho (with the default 3 s: 1 s at rho
+ * 0.25, 12 s at 0.8): a warm-up that ends sooner measures the catching
+ * up. A scenario that means the group to have formed before the run sets
+ * `rebalance_time: 0s` (the closed-form checks in scenarios/validation
+ * do).
+ *
+ * Restarts: a consumer instance that crashed and comes back before its
+ * session expired is a new process. Without `static_membership` it joins
+ * with a new member id (Kafka's classic protocol, KIP-394), while its old
+ * member, whose process is gone, stays in the group until its session
+ * expires: the new member's joining starts a rebalance, and the
+ * coordinator completes a rebalance only when every member it knows has
+ * joined again or left, so it waits for the old member, which never
+ * rejoins, until its session expires (session.timeout.ms from its last
+ * heartbeat, the crash). The rebalance lasts until then, or
+ * `rebalance_time` from the return if that is later; eagerly nothing is
+ * consumed meanwhile, cooperatively the instance's own partitions wait
+ * (its old member still owns them). At the old session's expiry (counted
+ * in sessions_expired) what the old process held is delivered again, once
+ * the partitions are assigned (a restarted consumer resumes from the last
+ * committed offset). `static_membership: true` gives each instance a
+ * group.instance.id (KIP-345): the coordinator hands the old member's
+ * place, and its partitions, to the new process as soon as it rejoins
+ * within the session timeout, without a rebalance, and what the old one
+ * held is delivered again at once. One that comes back after its session
+ * expired rejoins as any member does. Without a group (`rebalance_time:
+ * 0s`) the new connection replaces the old one at once, as before.
  *
  * Detection is exact, not sampled: instances and links change only when a
  * fault begins or ends, and the fault engine tells the broker of each such
@@ -180,6 +221,12 @@ struct partition {
  * sessions"). */
 struct session {
 	struct asim_timer expiry; /* pending while absent and not yet gone */
+	asim_time expires;        /* when `expiry` fires */
+	/* Sessions of crashed processes that new ones replaced, which the
+	 * coordinator keeps until they expire (see "Restarts"): how many, and
+	 * when the last of them expires. */
+	uint16_t replaced;
+	asim_time replaced_expires;
 	uint16_t down;            /* its crash and zone_loss faults active */
 	bool absent;              /* down, or cut off from the broker, now */
 	bool gone;                /* the broker ended its session: out of the group */
@@ -209,6 +256,7 @@ struct queue {
 	uint32_t consumer, ncons, nparts, prefetch;
 	uint64_t capacity; /* UINT64_MAX: unbounded */
 	int when_full, protocol;
+	bool static_membership;
 	asim_time ack_timeout, session_timeout, rebalance_time;
 	struct asim_timer rebalance;  /* pending while the group rebalances */
 	asim_time rebalancing_since;  /* ASIM_TIME_MAX when not rebalancing */
@@ -229,6 +277,11 @@ struct queue {
 	uint64_t produced, repeats, rejected, blocked_calls, delivered, redelivered, acked,
 		nacked, ack_timeouts, lost, dropped, sessions_expired, rebalances;
 	asim_time rebalancing; /* time without an assignment */
+
+	/* The whole run's, warm-up included, for the time series: the time
+	 * spent rebalancing in the rebalances that ended, and as much as the
+	 * last sample had seen, at sampled_at (see sample). */
+	asim_time rebalanced_all, sampled_all, sampled_at;
 	struct asim_tw backlog;
 	asim_time lag_start, lag_last, lag_max;
 	double lag_area; /* integral of the lag, ns * ns */
@@ -245,11 +298,12 @@ static void peak_backlog(struct asim_kernel *k, const struct queue *s)
 		o->queue_backlog = s->stored;
 }
 
-enum { EV_ACK_TIMEOUT = EV_MODEL_BASE, EV_SESSION_EXPIRY, EV_REBALANCED };
+enum { EV_ACK_TIMEOUT = EV_MODEL_BASE, EV_SESSION_EXPIRY, EV_REPLACED_EXPIRY, EV_REBALANCED };
 
 static const char *const queue_keys[] = {
 	"kind", "zone", "partitions", "capacity", "when_full", "consumers", "ack_timeout",
-	"prefetch", "durable", "session_timeout", "rebalance_time", "rebalance_protocol", NULL,
+	"prefetch", "durable", "session_timeout", "rebalance_time", "rebalance_protocol",
+	"static_membership", NULL,
 };
 
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
@@ -289,6 +343,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	                    &s->rebalance_time, d);
 	ok &= asim_cfg_choice(map, "rebalance_protocol", ASIM_OPTIONAL, rebalance_protocol_names,
 	                      &s->protocol, d);
+	ok &= asim_cfg_bool(map, "static_membership", ASIM_OPTIONAL, &s->static_membership, d);
 	struct asim_component *t = model_target(c, map, "consumers", d);
 	if (!t || !ok)
 		return false;
@@ -320,6 +375,14 @@ static void start(struct asim_component *c)
 		asim_kernel_stop(k);
 	}
 	asim_tw_init(&s->backlog, 0, 0);
+	/* The group forms: its members join an empty group, which waits
+	 * rebalance_time before the first assignment (see "Rebalances"). */
+	if (s->part && s->rebalance_time) {
+		for (uint32_t p = 0; p < s->nparts; p++)
+			s->part[p].paused = true;
+		s->rebalancing_since = s->rebalance_began = asim_now(k);
+		s->rebalance = asim_schedule(k, s->rebalance_time, c->id, EV_REBALANCED, 0, 0, NULL);
+	}
 }
 
 static struct msg *oldest(const struct queue *s)
@@ -774,6 +837,7 @@ static void end_rebalance(struct asim_kernel *k, struct queue *s)
 	asim_time now = asim_now(k);
 	bool paused = now > s->rebalance_began;
 	count_rebalancing(k, s, now);
+	s->rebalanced_all += now - s->rebalance_began;
 	s->rebalancing_since = ASIM_TIME_MAX;
 	asim_cancel(k, s->rebalance);
 	s->rebalance = (struct asim_timer){0};
@@ -811,6 +875,18 @@ static bool move_cooperatively(struct queue *s, uint32_t renewed)
 	return any;
 }
 
+/* How long the rebalance begun or started over now lasts: rebalance_time,
+ * or longer while the coordinator waits for the session of a crashed
+ * process that a new one replaced to expire (see "Restarts"). */
+static asim_time rebalance_wait(const struct queue *s, asim_time now)
+{
+	asim_time wait = s->rebalance_time;
+	for (uint32_t i = 0; i < s->ncons; i++)
+		if (s->sess[i].replaced && s->sess[i].replaced_expires - now > wait)
+			wait = s->sess[i].replaced_expires - now;
+	return wait;
+}
+
 /* The group's membership has changed: with a rebalance_time, the eager
  * protocol stops every partition until the new assignment, the cooperative
  * one only those that move (see "Rebalances"); a change during a rebalance
@@ -835,7 +911,8 @@ static void membership_changed(struct asim_component *c, struct queue *s, uint32
 	if (s->rebalancing_since == ASIM_TIME_MAX)
 		s->rebalancing_since = s->rebalance_began = asim_now(k);
 	asim_cancel(k, s->rebalance);
-	s->rebalance = asim_schedule(k, s->rebalance_time, c->id, EV_REBALANCED, 0, 0, NULL);
+	s->rebalance =
+		asim_schedule(k, rebalance_wait(s, asim_now(k)), c->id, EV_REBALANCED, 0, 0, NULL);
 }
 
 /* The rebalance is over: the new assignment takes effect and every
@@ -862,25 +939,62 @@ static void session_expired(struct asim_component *c, struct queue *s, uint32_t 
 	requeue_out(c, s, i);
 }
 
+/* The session of the crashed process that instance i's new process
+ * replaced has expired (see "Restarts"): the coordinator drops the old
+ * member, which lets the rebalance that the new one's joining began
+ * complete (its timer is set for this instant, or later, and runs after
+ * this), and what the old process held is delivered again once the
+ * partitions are assigned. */
+static void replaced_expired(struct asim_component *c, struct queue *s, uint32_t i)
+{
+	struct session *ss = &s->sess[i];
+	if (ss->replaced)
+		ss->replaced--;
+	if (asim_measuring_at(c->kernel, asim_now(c->kernel)))
+		s->sessions_expired++;
+	requeue_out(c, s, i);
+}
+
 /* Consumer instance i is up and reaches the broker again. Back after its
- * session expired, it joins the group: a rebalance. A new process (it went
- * down meanwhile) opens a new session, which ends its old one: a rebalance
- * too, and what the old one held is delivered again as soon as the
- * partitions are assigned. Back from a partition that healed before its
- * session expired, the same process holds the same session: the group is
- * unchanged, and its deliveries lost in the cut wait out their ack
- * timeout. */
+ * session expired, it joins the group: a rebalance. Back from a partition
+ * that healed before its session expired, the same process holds the same
+ * session: the group is unchanged, and its deliveries lost in the cut wait
+ * out their ack timeout. A new process (it went down meanwhile) before
+ * that: see "Restarts". */
 static void rejoin(struct asim_component *c, struct queue *s, uint32_t i)
 {
+	struct asim_kernel *k = c->kernel;
 	struct session *ss = &s->sess[i];
 	bool was_gone = ss->gone, crashed = ss->crashed;
 	ss->gone = ss->crashed = false;
-	if (was_gone || crashed)
-		membership_changed(c, s, crashed ? i : NONE);
-	if (was_gone)
+	if (was_gone) {
+		membership_changed(c, s, NONE);
 		dispatch(c, s, i);
-	else if (crashed)
+		return;
+	}
+	if (!crashed)
+		return;
+	/* A static member takes its old session over: no change to the
+	 * group. Without a group to rebalance (rebalance_time 0s) the new
+	 * connection ends the old at once, as it does when no old session is
+	 * left to wait for. */
+	if (s->static_membership || !s->rebalance_time || !ss->expiry.seq) {
+		asim_cancel(k, ss->expiry);
+		ss->expiry = (struct asim_timer){0};
+		if (!s->static_membership)
+			membership_changed(c, s, i);
 		requeue_out(c, s, i);
+		return;
+	}
+	/* A new member: the old one stays in the group until its session
+	 * expires, and the rebalance that the new one's joining begins waits
+	 * for it. */
+	ss->replaced++;
+	ss->replaced_expires = ss->expires;
+	asim_cancel(k, ss->expiry);
+	ss->expiry = (struct asim_timer){0};
+	asim_schedule_at(k, ss->expires, c->id, EV_REPLACED_EXPIRY, 0, i, NULL);
+	membership_changed(c, s, i);
 }
 
 /* Whether consumer instance i and the broker reach each other: a heartbeat
@@ -908,12 +1022,15 @@ static void sessions_check(struct asim_component *c, struct queue *s)
 			continue;
 		ss->absent = absent;
 		if (!absent) {
+			/* rejoin looks at the expiry still pending: cancelled after. */
+			rejoin(c, s, i);
 			asim_cancel(k, ss->expiry);
 			ss->expiry = (struct asim_timer){0};
-			rejoin(c, s, i);
 		} else if (!s->session_timeout) {
 			session_expired(c, s, i);
 		} else {
+			if (!asim_time_add(asim_now(k), s->session_timeout, &ss->expires))
+				ss->expires = ASIM_TIME_MAX;
 			ss->expiry = asim_schedule(k, s->session_timeout, c->id, EV_SESSION_EXPIRY, 0, i,
 			                           NULL);
 		}
@@ -967,6 +1084,10 @@ static void handle(struct asim_component *c, const struct asim_event *ev)
 			s->sess[ev->a].expiry = (struct asim_timer){0};
 			session_expired(c, s, (uint32_t)ev->a);
 		}
+		break;
+	case EV_REPLACED_EXPIRY:
+		if (ev->a < s->ncons)
+			replaced_expired(c, s, (uint32_t)ev->a);
 		break;
 	case EV_REBALANCED:
 		rebalanced(c, s);
@@ -1032,11 +1153,28 @@ static void report(const struct asim_component *c, struct asim_results *r)
 }
 
 /* The backlog now, the level whose time average is queue_mean, for the
- * time series (and the `queues` plot). */
+ * time series (and the `queues` plot); and, for a group that rebalances,
+ * the share of the window since the last sample that it spent rebalancing
+ * (eagerly: no partition consumed; cooperatively: some partition paused),
+ * which shows when consumption stopped, however short the pause against
+ * the window. Series sample once at each window's end: the bookkeeping
+ * for the share is the only state this writes, and nothing in the run
+ * reads it. */
 static void sample(const struct asim_component *c, struct asim_results *r)
 {
-	const struct queue *s = c->state;
+	struct queue *s = c->state;
 	asim_results_real(r, (double)s->stored, "%s.queue", c->name);
+	if (!s->rebalance_time)
+		return;
+	asim_time now = asim_now(c->kernel), all = s->rebalanced_all;
+	if (s->rebalancing_since != ASIM_TIME_MAX)
+		all += now - s->rebalance_began;
+	double share = now > s->sampled_at
+		? (double)(all - s->sampled_all) / (double)(now - s->sampled_at)
+		: 0.0;
+	s->sampled_all = all;
+	s->sampled_at = now;
+	asim_results_real(r, share, "%s.rebalancing", c->name);
 }
 
 static size_t edges(const struct asim_component *c, uint32_t *to, size_t max)

@@ -162,9 +162,11 @@ if [ "$rows" -eq 10 ]; then ok "20s in 2s windows: 10 rows"; else fail "20s in 2
 expect_grep "series header" "^t_start_s,t_end_s,warmup," "$tmp/series/series.csv"
 expect_grep "faults header" "^start_s,end_s,label" "$tmp/series/faults.csv"
 # A queue and its workers are in the series (and so in the `queues` plot):
-# their columns used to be missing. 100 messages a second, deliveries
-# stalled from 2s to 7s: the backlog at the end of the window [5s, 6s) is
-# the 401 messages since 2s (one arrives at each whole second).
+# their columns used to be missing. 100 messages a second; the consumer
+# group forms from 0s to 3s (the default rebalance_time: q.rebalancing is 1
+# in those windows, 0 after), and deliveries are stalled from 2s to 7s: the
+# backlog at the end of the window [5s, 6s) is the 601 messages since 0s
+# (one arrives at each whole second).
 cat >"$tmp/qseries.yaml" <<'YAML'
 duration: 10s
 components:
@@ -175,8 +177,10 @@ faults:
   - {kind: consumer_stall, component: q, at: 2s, for: 5s}
 YAML
 expect_exit 0 "queue series" "$bin" run -q "$tmp/qseries.yaml" --out "$tmp/qseries"
-expect_grep "queue and worker columns" ",q.queue,w.queue,w.busy$" "$tmp/qseries/series.csv"
-expect_grep "queue backlog in the series" "^5,6,.*,401,0,0$" "$tmp/qseries/series.csv"
+expect_grep "queue and worker columns" ",q.queue,q.rebalancing,w.queue,w.busy$" \
+	"$tmp/qseries/series.csv"
+expect_grep "queue backlog in the series" "^5,6,.*,601,0,0,0$" "$tmp/qseries/series.csv"
+expect_grep "group's forming in the series" "^2,3,.*,301,1,0,0$" "$tmp/qseries/series.csv"
 expect_grep "cdf header" "^latency_ms,fraction" "$tmp/series/cdf.csv"
 expect_same "--out results equal --json" "$tmp/series/results.json" "$tmp/a.json"
 # Without gnuplot the data is still written and the exit code is the run's.

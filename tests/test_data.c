@@ -956,6 +956,12 @@ END_TEST
 
 /* ---- queue and worker ---- */
 
+/* A queue's consumer group forms at time 0 and waits `rebalance_time`
+ * (default 3 s) before its first assignment (test_faults.c,
+ * faults_queue_group_forms_before_consuming). These tests script
+ * deliveries from time 0, so their queues have no group to form
+ * (`rebalance_time: 0s`, as RabbitMQ's consumers subscribe on their own). */
+
 /* Key k goes to partition k mod 4, consumed by instance (k mod 4) mod 2. */
 START_TEST(queue_partitions_to_consumers)
 {
@@ -963,7 +969,8 @@ START_TEST(queue_partitions_to_consumers)
 		{0, W, 0}, {0, W, 1}, {0, W, 2}, {0, W, 3}, {0, W, 5}, {0, W, 6},
 	};
 	const struct part parts[] = {
-		{"m", &asim_queue_ops, "kind: queue\npartitions: 4\nprefetch: 8\nconsumers: store\n"},
+		{"m", &asim_queue_ops,
+		 "kind: queue\nrebalance_time: 0s\npartitions: 4\nprefetch: 8\nconsumers: store\n"},
 		{"store", &peer_ops, NULL},
 	};
 	struct rig g;
@@ -985,7 +992,7 @@ START_TEST(queue_capacity_reject)
 	static const struct peer_row answers[] = {{1000 * MS, ASIM_OK, 0}};
 	static const struct drv_row rows[] = {{0, W, 1}, {0, W, 2}, {0, W, 3}, {2000 * MS, W, 4}};
 	const struct part parts[] = {
-		{"m", &asim_queue_ops, "kind: queue\ncapacity: 2\nconsumers: store\n"},
+		{"m", &asim_queue_ops, "kind: queue\nrebalance_time: 0s\ncapacity: 2\nconsumers: store\n"},
 		{"store", &peer_ops, NULL},
 	};
 	struct rig g;
@@ -1012,7 +1019,8 @@ START_TEST(queue_capacity_block)
 	static const struct peer_row answers[] = {{10 * MS, ASIM_OK, 0}};
 	static const struct drv_row rows[] = {{0, W, 1}, {0, W, 2}};
 	const struct part parts[] = {
-		{"m", &asim_queue_ops, "kind: queue\ncapacity: 1\nwhen_full: block\nconsumers: store\n"},
+		{"m", &asim_queue_ops,
+		 "kind: queue\nrebalance_time: 0s\ncapacity: 1\nwhen_full: block\nconsumers: store\n"},
 		{"store", &peer_ops, NULL},
 	};
 	struct rig g;
@@ -1039,7 +1047,7 @@ START_TEST(queue_backlog_and_lag)
 	static const struct peer_row answers[] = {{10 * MS, ASIM_OK, 0}};
 	static const struct drv_row rows[] = {{0, W, 1}, {0, W, 2}, {0, W, 3}};
 	const struct part parts[] = {
-		{"m", &asim_queue_ops, "kind: queue\npartitions: 1\nconsumers: store\n"},
+		{"m", &asim_queue_ops, "kind: queue\nrebalance_time: 0s\npartitions: 1\nconsumers: store\n"},
 		{"store", &peer_ops, NULL},
 	};
 	struct rig g;
@@ -1083,7 +1091,7 @@ START_TEST(queue_redelivery_duplicates)
 	static const struct peer_row answers[] = {{100 * MS, ASIM_OK, 0}, {0, ASIM_OK, 0}};
 	static const struct drv_row rows[] = {{0, W, 5}};
 	const struct part parts[] = {
-		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"m", &asim_queue_ops, "kind: queue\nrebalance_time: 0s\nconsumers: w\nack_timeout: 50ms\n"},
 		{"w", &asim_worker_ops, dup_cases[_i].worker},
 		{"store", &peer_ops, NULL},
 	};
@@ -1151,7 +1159,7 @@ START_TEST(queue_late_ack_duplicates)
 	static const struct peer_row answers[] = {{40 * MS, ASIM_OK, 0}, {0, ASIM_OK, 0}};
 	static const struct drv_row rows[] = {{0, W, 5}};
 	const struct part parts[] = {
-		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"m", &asim_queue_ops, "kind: queue\nrebalance_time: 0s\nconsumers: w\nack_timeout: 50ms\n"},
 		{"w", &asim_worker_ops, late_ack_cases[_i].worker},
 		{"store", &peer_ops, NULL},
 	};
@@ -1218,7 +1226,7 @@ START_TEST(worker_repeat_deduplicated_by_store)
 	snprintf(db, sizeof db, "kind: database\nread_time: 1ms\nwrite_time: 1ms\nidempotency: %s\n",
 	         idempotency ? "true" : "false");
 	const struct part parts[] = {
-		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"m", &asim_queue_ops, "kind: queue\nrebalance_time: 0s\nconsumers: w\nack_timeout: 50ms\n"},
 		{"w", &asim_worker_ops, worker},
 		{"db", &asim_database_ops, db},
 		{"x", dedup_relays[relay].ops, dedup_relays[relay].relay},
@@ -1270,7 +1278,7 @@ START_TEST(worker_crossed_answers_deduplicated)
 	bool idempotency = _i;
 	static const struct drv_row rows[] = {{0, W, 5}};
 	const struct part parts[] = {
-		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"m", &asim_queue_ops, "kind: queue\nrebalance_time: 0s\nconsumers: w\nack_timeout: 50ms\n"},
 		{"w", &asim_worker_ops, "kind: worker\nconcurrency: 2\nservice_time: 1ms\ntarget: db\n"},
 		{"db", &asim_database_ops,
 		 idempotency ? "kind: database\nread_time: 1ms\nwrite_time: 1ms\nidempotency: true\n"
@@ -1307,7 +1315,7 @@ START_TEST(worker_counts_a_repeat_the_store_applied_again)
 	bool idempotency = _i;
 	static const struct drv_row rows[] = {{0, W, 5}};
 	const struct part parts[] = {
-		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"m", &asim_queue_ops, "kind: queue\nrebalance_time: 0s\nconsumers: w\nack_timeout: 50ms\n"},
 		{"w", &asim_worker_ops, "kind: worker\nservice_time: 1ms\ntimeout: 20ms\ntarget: db\n"},
 		{"db", &asim_database_ops,
 		 idempotency ? "kind: database\nread_time: 1ms\nwrite_time: 1ms\nidempotency: true\n"
@@ -1408,7 +1416,7 @@ START_TEST(worker_repeat_through_service_counted_once)
 	snprintf(db, sizeof db, "kind: database\nread_time: 1ms\nwrite_time: 1ms\nidempotency: %s\n",
 	         svc_repeats[_i].idempotency ? "true" : "false");
 	const struct part parts[] = {
-		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"m", &asim_queue_ops, "kind: queue\nrebalance_time: 0s\nconsumers: w\nack_timeout: 50ms\n"},
 		{"w", &asim_worker_ops, worker},
 		{"svc", &asim_service_ops, svc},
 		{"db", &asim_database_ops, db},
@@ -1547,11 +1555,11 @@ START_TEST(worker_repeat_passed_on_counted_once)
 	snprintf(db, sizeof db, "kind: database\nread_time: 1ms\nwrite_time: 1ms\nidempotency: %s\n",
 	         pass_cases[_i].idempotency ? "true" : "false");
 	const struct part parts[] = {
-		{"m", &asim_queue_ops, "kind: queue\nconsumers: w\nack_timeout: 50ms\n"},
+		{"m", &asim_queue_ops, "kind: queue\nrebalance_time: 0s\nconsumers: w\nack_timeout: 50ms\n"},
 		{"w", &asim_worker_ops, worker},
 		{"svc", &asim_service_ops, svc},
 		{"db", &asim_database_ops, db},
-		{"q2", &asim_queue_ops, "kind: queue\nconsumers: w2\n"},
+		{"q2", &asim_queue_ops, "kind: queue\nrebalance_time: 0s\nconsumers: w2\n"},
 		{"w2", &asim_worker_ops, "kind: worker\nservice_time: 1ms\ntarget: db\n"},
 		{"fast", &asim_service_ops, "kind: service\nservice_time: 1ms\n"},
 	};

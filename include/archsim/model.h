@@ -47,7 +47,11 @@ struct asim_model_ops {
 	size_t (*edges)(const struct asim_component *c, uint32_t *to, size_t max);
 	/* Adds instantaneous figures at asim_now() under "NAME.queue",
 	 * "NAME.busy"... (summed over instances), for time series. The same
-	 * paths every call. */
+	 * paths every call. The series runner (cli/series.c) calls it once at
+	 * the end of each window, so a figure may also be one over the time
+	 * since its previous call (the window), as the queue's share of it
+	 * spent rebalancing: what it keeps in c->state for that is
+	 * bookkeeping that nothing in the run reads. */
 	void (*sample)(const struct asim_component *c, struct asim_results *r);
 	/* Fault kinds this model handles (ASIM_FAULT_BIT mask, see fault.h);
 	 * the engine refuses others at load time with a diagnostic. */
