@@ -96,8 +96,10 @@
  * (1 - rho) at a consumer load rho (with the default 3 s: 1 s at rho
  * 0.25, 12 s at 0.8): a warm-up that ends sooner measures the catching
  * up. A scenario that means the group to have formed before the run sets
- * `rebalance_time: 0s` (the closed-form checks in scenarios/validation
- * do).
+ * `initial_rebalance: false`: the run starts with every partition
+ * assigned, and later changes still pause the group (`rebalance_time: 0s`
+ * does without rebalances altogether, as the closed-form checks in
+ * scenarios/validation do).
  *
  * Restarts: a consumer instance that crashed and comes back before its
  * session expired is a new process. Without `static_membership` it joins
@@ -257,6 +259,7 @@ struct queue {
 	uint64_t capacity; /* UINT64_MAX: unbounded */
 	int when_full, protocol;
 	bool static_membership;
+	bool initial_rebalance; /* the run begins with the group's forming */
 	asim_time ack_timeout, session_timeout, rebalance_time;
 	struct asim_timer rebalance;  /* pending while the group rebalances */
 	asim_time rebalancing_since;  /* ASIM_TIME_MAX when not rebalancing */
@@ -303,7 +306,7 @@ enum { EV_ACK_TIMEOUT = EV_MODEL_BASE, EV_SESSION_EXPIRY, EV_REPLACED_EXPIRY, EV
 static const char *const queue_keys[] = {
 	"kind", "zone", "partitions", "capacity", "when_full", "consumers", "ack_timeout",
 	"prefetch", "durable", "session_timeout", "rebalance_time", "rebalance_protocol",
-	"static_membership", NULL,
+	"static_membership", "initial_rebalance", NULL,
 };
 
 static bool configure(struct asim_component *c, const struct asim_cfg *map, struct asim_diag *d)
@@ -324,6 +327,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	 * see "Rebalances". */
 	s->rebalance_time = 3 * ASIM_S;
 	s->rebalancing_since = ASIM_TIME_MAX;
+	s->initial_rebalance = true;
 	bool ok = model_instances(c, map, 1, d);
 	ok &= asim_cfg_int(map, "partitions", ASIM_OPTIONAL, 1, 65536, &parts, d);
 	const struct asim_cfg *cap = asim_cfg_get(map, "capacity");
@@ -344,6 +348,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	ok &= asim_cfg_choice(map, "rebalance_protocol", ASIM_OPTIONAL, rebalance_protocol_names,
 	                      &s->protocol, d);
 	ok &= asim_cfg_bool(map, "static_membership", ASIM_OPTIONAL, &s->static_membership, d);
+	ok &= asim_cfg_bool(map, "initial_rebalance", ASIM_OPTIONAL, &s->initial_rebalance, d);
 	struct asim_component *t = model_target(c, map, "consumers", d);
 	if (!t || !ok)
 		return false;
@@ -377,7 +382,7 @@ static void start(struct asim_component *c)
 	asim_tw_init(&s->backlog, 0, 0);
 	/* The group forms: its members join an empty group, which waits
 	 * rebalance_time before the first assignment (see "Rebalances"). */
-	if (s->part && s->rebalance_time) {
+	if (s->part && s->rebalance_time && s->initial_rebalance) {
 		for (uint32_t p = 0; p < s->nparts; p++)
 			s->part[p].paused = true;
 		s->rebalancing_since = s->rebalance_began = asim_now(k);

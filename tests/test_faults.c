@@ -362,6 +362,8 @@ static const struct {
 }, bad_protocols[] = {
 	{"incremental", "t.yaml:3:54: error: expected one of eager, cooperative for 'rebalance_protocol', got 'incremental'"},
 	{"[eager]", "t.yaml:3:54: error: expected one of eager, cooperative for 'rebalance_protocol', got a list"},
+}, bad_initials[] = {
+	{"sometimes", "t.yaml:3:53: error: expected true or false for 'initial_rebalance', got 'sometimes'"},
 }, bad_statics[] = {
 	{"maybe", "t.yaml:3:53: error: expected true or false for 'static_membership', got 'maybe'"},
 	{"[true]", "t.yaml:3:53: error: expected true or false for 'static_membership', got a list"},
@@ -402,6 +404,12 @@ END_TEST
 START_TEST(faults_queue_rebalance_protocol_diagnostics)
 {
 	queue_key_diagnostic("rebalance_protocol", bad_protocols[_i].value, bad_protocols[_i].diag);
+}
+END_TEST
+
+START_TEST(faults_queue_initial_rebalance_diagnostics)
+{
+	queue_key_diagnostic("initial_rebalance", bad_initials[_i].value, bad_initials[_i].diag);
 }
 END_TEST
 
@@ -483,7 +491,9 @@ END_TEST
  * after it arrived, with 101 messages stored, whether R is 3 s or 1.5 s
  * (the old code ended the old session at the return: 5 s + R + 15 ms).
  * Back after 9 s, at 19.005 s, the rebalance lasts R from the return, past
- * the old session's expiry: 12015 ms. A static member (`static_membership:
+ * the old session's expiry: 12015 ms. `initial_rebalance: false` (a group
+ * formed before the run) skips only the forming: the restart's rebalance
+ * still holds the message 10 s. A static member (`static_membership:
  * true`) back in 5 s takes its old session over: no rebalance, and the held
  * message is delivered again at once (5015 ms), eager or cooperative; back
  * after 30 s, its session had expired as anyone's. Crashed for 30 s,
@@ -529,6 +539,8 @@ static const struct {
 	 {FIRST(1500), {10005 * ASIM_MS, 20005 * ASIM_MS, true}}},
 	{"[0], at: 10005ms, for: 9s", "", 12015, 121, 2, 6, 1,
 	 {FIRST(3000), {10005 * ASIM_MS, 22005 * ASIM_MS, true}}},
+	{"[0], at: 10005ms, for: 5s", ", initial_rebalance: false", 10015, 101, 1, 5, 1,
+	 {{10005 * ASIM_MS, 20005 * ASIM_MS, true}}},
 	{"[0], at: 10005ms, for: 5s", ", static_membership: true", 5015, 51, 1, 3, 0,
 	 {FIRST(3000), {10005 * ASIM_MS, 15005 * ASIM_MS, true}}},
 	{"[0], at: 10005ms, for: 5s", ", static_membership: true, rebalance_protocol: cooperative",
@@ -654,7 +666,8 @@ END_TEST
  * the pause ends), whichever the protocol (the first member of an empty
  * group pauses every partition); one rebalance of R. `rebalance_time: 0s`
  * (RabbitMQ) delivers from time 0, as the old code did for every queue:
- * 10 ms, 1 stored, no rebalance. A 10 s warm-up hides the forming, as it
+ * 10 ms, 1 stored, no rebalance; so does `initial_rebalance: false`, a
+ * group formed before the run. A 10 s warm-up hides the forming, as it
  * does in the shipped scenarios: nothing of it is measured. The whole
  * group back after all of it was gone pays the same pause
  * (faults_queue_rebalance_pauses_the_group, both instances crashed). */
@@ -667,6 +680,7 @@ static const struct {
 	{"", ", rebalance_time: 1500ms", 1510, 16, 1, 1.5, 601, FIRST(1500)},
 	{"", ", rebalance_protocol: cooperative", 3010, 31, 1, 3, 601, FIRST(3000)},
 	{"", ", rebalance_time: 0s", 10, 1, 0, 0, 601, {0, 0, false}},
+	{"", ", initial_rebalance: false", 10, 1, 0, 0, 601, {0, 0, false}},
 	{"warmup: 10s\n", "", 10, 1, 0, 0, 501, {0, 0, false}},
 };
 
@@ -1220,6 +1234,8 @@ static Suite *faults_suite(void)
 	                    sizeof bad_protocols / sizeof bad_protocols[0]);
 	tcase_add_loop_test(tc, faults_queue_static_membership_diagnostics, 0,
 	                    sizeof bad_statics / sizeof bad_statics[0]);
+	tcase_add_loop_test(tc, faults_queue_initial_rebalance_diagnostics, 0,
+	                    (int)(sizeof bad_initials / sizeof bad_initials[0]));
 	tcase_add_loop_test(tc, faults_queue_rebalance_pauses_the_group, 0,
 	                    sizeof rebalances / sizeof rebalances[0]);
 	tcase_add_loop_test(tc, faults_queue_group_forms_before_consuming, 0,
