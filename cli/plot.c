@@ -83,6 +83,13 @@ struct plot_info {
 	/* Databases' replication_stalled_ms columns; databases' and caches'
 	 * stale_reads columns, each list with its components' names. */
 	char stallcols[1024], dbnames[2048], stalecols[1024], stalenames[2048];
+	/* Windows with a latency (some request succeeded in them), and the
+	 * largest p99 among them; cdf.csv's rows and its largest latency. A
+	 * run where no request succeeded, or all took 0 ns, has nothing to
+	 * draw on a latency axis (a log one needs a value above 0), and the
+	 * scripts say so instead of failing. */
+	int latwindows, cdfrows;
+	double latmax, cdfmax;
 };
 
 /* Appends a space-separated word to a list in buf (size n); a list that
@@ -154,8 +161,35 @@ static bool read_info(const char *dir, struct plot_info *pi)
 		pi->tmax = t_end;
 		if (end[1] == '1')
 			pi->warmup = t_end;
+		/* p50, p95, p99 are columns 10-12: "NaN" when nothing succeeded. */
+		char *p = end + 1;
+		for (int skip = 0; skip < 7 && p; skip++)
+			p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+		if (p && strncmp(p, "NaN", 3)) {
+			pi->latwindows++;
+			for (int k = 0; k < 2 && p; k++)
+				p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+			double p99 = p ? strtod(p, NULL) : 0;
+			if (p99 > pi->latmax)
+				pi->latmax = p99;
+		}
 	}
 	fclose(f);
+	snprintf(path, sizeof path, "%s/cdf.csv", dir);
+	f = fopen(path, "r");
+	if (f) {
+		bool header = true;
+		while (fgets(line, sizeof line, f)) {
+			if (!header && line[0] != '\n') {
+				double ms = strtod(line, NULL);
+				pi->cdfrows++;
+				if (ms > pi->cdfmax)
+					pi->cdfmax = ms;
+			}
+			header = false;
+		}
+		fclose(f);
+	}
 	/* A window that straddles the end of warm-up is flagged as warm-up, so
 	 * the flags alone would shade it to its own end: the instant itself is
 	 * results.json's top-level warmup_s, when it lies within that window. */
@@ -245,10 +279,12 @@ enum asim_plot_status asim_plot_dir(const char *dir)
 			snprintf(setup, sizeof setup,
 			         "dir='%s'; plotdir='%s'; ext='%s'; nfaults=%d; warmup=%.9g; tmax=%.9g; "
 			         "queuecols='%s'; queuenames='%s'; rebalcols='%s'; rebalnames='%s'; "
-			         "stallcols='%s'; dbnames='%s'; stalecols='%s'; stalenames='%s'",
+			         "stallcols='%s'; dbnames='%s'; stalecols='%s'; stalenames='%s'; "
+			         "latwindows=%d; latmax=%.9g; cdfrows=%d; cdfmax=%.9g",
 			         dir, pd, exts[e], pi.nfaults, pi.warmup, pi.tmax, pi.queuecols,
 			         pi.queuenames, pi.rebalcols, pi.rebalnames, pi.stallcols, pi.dbnames,
-			         pi.stalecols, pi.stalenames);
+			         pi.stalecols, pi.stalenames, pi.latwindows, pi.latmax, pi.cdfrows,
+			         pi.cdfmax);
 			if (!run_gnuplot(setup, script))
 				return ASIM_PLOT_FAILED;
 		}

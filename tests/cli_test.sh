@@ -208,6 +208,18 @@ if command -v gnuplot >/dev/null 2>&1; then
 	if [ -s "$tmp/repl/replication.png" ] && [ -s "$tmp/repl/replication.svg" ]; then
 		ok "replication plot written"; else fail "replication plot written"; fi
 	if [ ! -s "$tmp/err" ]; then ok "gnuplot quiet"; else fail "gnuplot quiet"; sed 's/^/    /' "$tmp/err" | head -3; fi
+	# Nothing to put on a latency axis: every request at 0 ns (no value
+	# for a log axis), or none succeeded (no value at all). The plots are
+	# drawn all the same, quietly, and say why they are empty.
+	expect_exit 0 "zero-latency plots" "$bin" run -q tests/data/zero-latency.yaml --plot "$tmp/zero"
+	if [ -s "$tmp/zero/cdf.svg" ] && [ ! -s "$tmp/err" ]; then ok "zero-latency plots quiet"; else
+		fail "zero-latency plots quiet"; sed 's/^/    /' "$tmp/err" | head -3; fi
+	expect_grep "zero-latency CDF drawn" "every request at 0 ms" "$tmp/zero/cdf.svg"
+	expect_exit 0 "no-success plots" "$bin" run -q tests/data/none-succeed.yaml --plot "$tmp/none"
+	if [ -s "$tmp/none/latency.svg" ] && [ ! -s "$tmp/err" ]; then ok "no-success plots quiet"; else
+		fail "no-success plots quiet"; sed 's/^/    /' "$tmp/err" | head -3; fi
+	expect_grep "no-success latency plot says why" "no request succeeded" "$tmp/none/latency.svg"
+	expect_grep "no-success CDF says why" "no request succeeded" "$tmp/none/cdf.svg"
 fi
 expect_exit 2 "plot without data" "$bin" plot "$tmp/nothing-here"
 expect_exit 0 "compare --help" "$bin" compare --help
