@@ -605,12 +605,13 @@ static bool plot_both(const struct asim_scenario *base, const struct asim_scenar
 		asim_results_init(&r);
 		struct asim_diag d;
 		asim_diag_init(&d);
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, plot_sub[i]);
+		asim_series_out(&ser, path);
 		enum asim_run_status st = asim_series_run(s[i], 0, &ser, &r, &d);
 		asim_diag_print(&d, stderr);
 		asim_scenario_judge(s[i], &r);
-		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", dir, plot_sub[i]);
-		ok = st != ASIM_RUN_NOMEM && !asim_diag_count(&d) && asim_series_write(&ser, &r, path);
+		ok = st != ASIM_RUN_NOMEM && !asim_diag_count(&d) && asim_series_write(&ser, &r);
 		asim_diag_finish(&d);
 		asim_results_finish(&r);
 		asim_series_finish(&ser);

@@ -280,6 +280,10 @@ static int cmd_run(int argc, char **argv)
 	asim_diag_init(&d);
 	struct asim_series series;
 	asim_series_init(&series);
+	/* series.csv goes to disk window by window; it takes its name, and the
+	 * other files are written, only once the run has succeeded. */
+	if (out)
+		asim_series_out(&series, out);
 	struct asim_progress *bar =
 		quiet ? NULL : asim_progress_create(stderr, s->replications, s->duration);
 	s->progress = bar;
@@ -303,7 +307,7 @@ static int cmd_run(int argc, char **argv)
 			asim_report_text(&r, stdout);
 		if (json && !asim_output_write(json, asim_write_results_json, &r))
 			code = EXIT_INTERNAL;
-		if (out && !asim_series_write(&series, &r, out))
+		if (out && !asim_series_write(&series, &r))
 			code = EXIT_INTERNAL;
 		/* Plots are a convenience: a missing gnuplot is reported but
 		 * changes no exit code, and the data is written either way. */

@@ -304,3 +304,109 @@ bool asim_output_write(const char *path, bool (*writer)(FILE *f, const void *arg
 	umask(mask);
 	return write_replacing(path, path, exists ? st.st_mode & 07777 : 0666 & ~mask, writer, arg);
 }
+
+void asim_output_open(struct asim_output_file *o, const char *path)
+{
+	memset(o, 0, sizeof *o);
+	char dir[PATH_MAX];
+	parent_of(path, dir, sizeof dir);
+	size_t len = strlen(dir) + sizeof "/.archsim-XXXXXX";
+	o->path = strdup(path);
+	o->tmp = len <= PATH_MAX ? malloc(len) : NULL;
+	if (!o->path || !o->tmp) {
+		o->err = o->path && len > PATH_MAX ? ENAMETOOLONG : ENOMEM;
+		free(o->tmp);
+		o->tmp = NULL;
+		return;
+	}
+	snprintf(o->tmp, len, "%s/.archsim-XXXXXX", dir);
+	int fd = mkstemp(o->tmp);
+	if (fd >= 0)
+		o->f = fdopen(fd, "w+");
+	if (!o->f) {
+		o->err = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(o->tmp);
+		}
+		free(o->tmp);
+		o->tmp = NULL;
+	}
+}
+
+void asim_output_failed(struct asim_output_file *o)
+{
+	if (!o->err)
+		o->err = errno ? errno : EIO;
+}
+
+void asim_output_discard(struct asim_output_file *o)
+{
+	if (o->f)
+		fclose(o->f);
+	if (o->tmp)
+		unlink(o->tmp);
+	free(o->tmp);
+	free(o->path);
+	memset(o, 0, sizeof *o);
+}
+
+/* A writer for asim_output_write: the bytes of the temporary file. */
+static bool copy_file(FILE *out, const void *arg)
+{
+	FILE *in = (FILE *)arg;
+	if (fflush(in) != 0 || fseek(in, 0, SEEK_SET) != 0)
+		return false;
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			return false;
+	return !ferror(in) && !ferror(out);
+}
+
+bool asim_output_commit(struct asim_output_file *o)
+{
+	bool ok;
+	if (o->err || !o->f || ferror(o->f)) {
+		ok = fail(o->path, o->err ? o->err : EIO);
+		asim_output_discard(o);
+		return ok;
+	}
+	struct stat st, lst;
+	bool exists = stat(o->path, &st) == 0;
+	bool link = lstat(o->path, &lst) == 0 && S_ISLNK(lst.st_mode);
+	if (link || (exists && (!S_ISREG(st.st_mode) || own_stream(&st)))) {
+		/* Where asim_output_write would not simply rename a file of its
+		 * own over path, it writes the bytes itself. */
+		errno = 0;
+		ok = asim_output_write(o->path, copy_file, o->f);
+		asim_output_discard(o);
+		return ok;
+	}
+	/* As write_replacing: the mode the file had, or the one a new file
+	 * would get. */
+	mode_t mask = umask(0);
+	umask(mask);
+	mode_t mode = exists ? st.st_mode & 07777 : 0666 & ~mask;
+	errno = 0;
+	ok = fchmod(fileno(o->f), mode) == 0 && fflush(o->f) == 0;
+	int err = errno;
+	if (fclose(o->f) != 0 && ok) {
+		ok = false;
+		err = errno;
+	}
+	o->f = NULL;
+	if (ok && rename(o->tmp, o->path) != 0) {
+		ok = false;
+		err = errno;
+	}
+	if (ok) {
+		free(o->tmp);
+		o->tmp = NULL;
+	} else {
+		fail(o->path, err ? err : EIO);
+	}
+	asim_output_discard(o);
+	return ok;
+}

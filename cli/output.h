@@ -62,4 +62,34 @@ bool asim_outputs_check_inputs(const struct asim_outputs *o, const struct asim_d
 bool asim_output_write(const char *path, bool (*writer)(FILE *f, const void *arg),
                        const void *arg);
 
+/* A file written bit by bit while a command runs (a time series as its
+ * windows complete), that takes its name only when the command has done:
+ * until asim_output_commit it is a temporary file beside path, so memory
+ * holds none of it and nothing at path changes before the run succeeds. */
+struct asim_output_file {
+	char *path; /* owned */
+	char *tmp;  /* owned: the temporary file's name, NULL when there is none */
+	FILE *f;    /* write here; NULL when the file could not be made */
+	int err;    /* the first failure (an errno value), 0 while none */
+};
+
+/* Starts path's temporary file (in path's directory, which must exist).
+ * A failure is kept in o->err, reported by asim_output_commit. */
+void asim_output_open(struct asim_output_file *o, const char *path);
+
+/* Records a failed write to o->f (call after writing when ferror says so;
+ * errno is taken when set). Later writes can be skipped. */
+void asim_output_failed(struct asim_output_file *o);
+
+/* Gives the file its name as asim_output_write would have written it (a
+ * missing or regular file is replaced by a rename; a symbolic link, a
+ * device or this process's own output get the file's bytes copied, as
+ * asim_output_write does), then finishes o. Prints why to stderr and
+ * returns false on failure (o->err included), leaving path as it was. */
+bool asim_output_commit(struct asim_output_file *o);
+
+/* Removes the temporary file and finishes o; accepts an o zeroed, or
+ * finished by asim_output_commit. */
+void asim_output_discard(struct asim_output_file *o);
+
 #endif

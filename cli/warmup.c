@@ -43,40 +43,27 @@ size_t asim_mser5(const double *y, size_t n)
 	return cut * BATCH;
 }
 
-/* The rows MSER may judge: those that end by the first fault's start. A
- * fault is what the run is there to measure, not a transient to discard,
- * and MSER would take the fault and the recovery after it for one: a slow
- * api from 60 s to 80 s of queue-buildup.yaml gave a cut at 90 s, and p99
- * 625 ms instead of 7080 ms. A fault that spans the whole run is the steady
- * state itself and bounds nothing. */
-static size_t rows_before_faults(const struct asim_series *ser, asim_time duration)
-{
-	asim_time limit = duration;
-	for (size_t i = 0; i < ser->nfaults; i++) {
-		const struct asim_fault_window *f = &ser->faults[i];
-		if (f->start <= 0 && f->end >= duration)
-			continue;
-		if (f->start < limit)
-			limit = f->start;
-	}
-	size_t n = 0;
-	while (n < ser->nrows && ser->rows[n].end <= limit)
-		n++;
-	return n;
-}
-
 bool asim_warmup_auto(struct asim_scenario *s, struct asim_diag *d)
 {
 	asim_time keep = s->warmup;
 	s->warmup = 0;
+	/* MSER needs the mean of every window it judges at once (its sums run
+	 * back from the last window, and a cut is only known at the end): the pilot
+	 * keeps the rows of the run's fault-free start (keep_rows: up to the
+	 * first fault, see series.h), which is the whole pilot when the
+	 * scenario has no fault. The pilot is a full run of the scenario
+	 * (duration, no warm-up), so this memory grows with the duration, by
+	 * sizeof(struct asim_series_row) per window; the runs after it keep
+	 * no row. */
 	struct asim_series ser;
 	asim_series_init(&ser);
+	ser.keep_rows = true;
 	struct asim_results r;
 	asim_results_init(&r);
 	enum asim_run_status st = asim_series_run(s, 0, &ser, &r, d);
 	asim_results_finish(&r);
-	bool ok = st == ASIM_RUN_DONE && !ser.oom && ser.nrows > 0;
-	double *y = ok ? malloc(ser.nrows * sizeof *y) : NULL;
+	bool ok = st == ASIM_RUN_DONE && !ser.oom && ser.windows > 0;
+	double *y = ok ? malloc((ser.nrows ? ser.nrows : 1) * sizeof *y) : NULL;
 	if (!y) {
 		asim_series_finish(&ser);
 		s->warmup = keep;
@@ -97,7 +84,7 @@ bool asim_warmup_auto(struct asim_scenario *s, struct asim_diag *d)
 		first++;
 	for (size_t i = 0; i < first && first < ser.nrows; i++)
 		y[i] = y[first];
-	size_t n = rows_before_faults(&ser, s->duration);
+	size_t n = ser.nrows;
 	size_t cut = first < n ? asim_mser5(y, n) : 0;
 	s->warmup = cut ? ser.rows[cut].start : 0;
 	free(y);

@@ -183,6 +183,18 @@ expect_grep "queue backlog in the series" "^5,6,.*,601,0,0,0$" "$tmp/qseries/ser
 expect_grep "group's forming in the series" "^2,3,.*,301,1,0,0$" "$tmp/qseries/series.csv"
 expect_grep "cdf header" "^latency_ms,fraction" "$tmp/series/cdf.csv"
 expect_same "--out results equal --json" "$tmp/series/results.json" "$tmp/a.json"
+# series.csv is written during the run into a temporary file in DIR, renamed
+# at the end: none is left behind, and a series.csv that is a symlink keeps
+# the link and gets its target replaced, as every other output.
+if ls -A "$tmp/series" | grep -q '^\.archsim-'; then fail "no temporary file left in --out DIR"; else
+	ok "no temporary file left in --out DIR"; fi
+mkdir "$tmp/linked"
+echo old >"$tmp/linked-target.csv"
+ln -s "$tmp/linked-target.csv" "$tmp/linked/series.csv"
+expect_exit 0 "--out with series.csv a symlink" "$bin" run tests/data/small.yaml -q --window 2s \
+	--out "$tmp/linked"
+if [ -L "$tmp/linked/series.csv" ]; then ok "series.csv symlink stays"; else fail "series.csv symlink stays"; fi
+expect_same "series.csv symlink target gets the series" "$tmp/linked-target.csv" "$tmp/series/series.csv"
 # Without gnuplot the data is still written and the exit code is the run's.
 expect_exit 1 "plot without gnuplot keeps exit code" env PATH=/nonexistent "$bin" run -q \
 	tests/data/slo-fail.yaml --plot "$tmp/noplot"

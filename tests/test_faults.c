@@ -1,7 +1,8 @@
 /* The fault timeline: parsing and its exact diagnostics, each fault kind's
  * effect on a small system with exact or statistically bounded
  * expectations, the network's lost messages, the fault windows written for
- * plots, and the zone-loss scenarios' qualitative outcome. */
+ * plots, the rows a faulted run holds (none, however long it runs), and the
+ * zone-loss scenarios' qualitative outcome. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -1180,6 +1181,49 @@ END_TEST
 
 /* The flagship under the loss of zone a fails its SLOs; the spread-out
  * design meets them. */
+/* A faulted run is stepped window by window for its recovery figures
+ * (cli/replicate.c runs every faulted replication through
+ * asim_series_run): the rows it holds must not grow with the simulated
+ * duration. 200 s and 2000 s of a small system with two faults take 200
+ * and 2000 windows of 1 s; the recovery from each fault is still judged.
+ * Uses only what series.h has always had, so it builds on the code that
+ * kept every row (and fails there: 200 and 2000 rows). */
+START_TEST(faults_series_keeps_no_rows)
+{
+	const char *text =
+		"name: flat\n"
+		"duration: 200s\n"
+		"components:\n"
+		"  users: {kind: client, rate: 50/s, target: api}\n"
+		"  api: {kind: service, instances: 2, service_time: 2ms}\n"
+		"faults:\n"
+		"  - {kind: crash, component: api, instances: 1, at: 70s, for: 10s}\n"
+		"  - {kind: slow, component: api, factor: 3, at: 120s, for: 20s}\n";
+	static const char *const durations[] = {"200s", "2000s"};
+	for (size_t i = 0; i < 2; i++) {
+		struct asim_overrides ov = {.duration = durations[i]};
+		struct asim_diag d;
+		asim_diag_init(&d);
+		struct asim_scenario *s = asim_scenario_load_buffer("flat.yaml", text, strlen(text), &ov, &d);
+		ck_assert_ptr_nonnull(s);
+		struct asim_series ser;
+		asim_series_init(&ser);
+		struct asim_results r;
+		asim_results_init(&r);
+		ck_assert_int_eq(asim_series_run(s, 0, &ser, &r, &d), ASIM_RUN_DONE);
+		ck_assert_uint_eq(ser.nfaults, 2);
+		ck_assert_msg(ser.nrows == 0 && ser.cap == 0, "%s: %zu rows held (room for %zu)",
+		              durations[i], ser.nrows, ser.cap);
+		ck_assert(asim_results_get(&r, "recovery.crash_api_1_2.recovered"));
+		ck_assert(asim_results_get(&r, "recovery.slow_api_x3.recovered"));
+		asim_results_finish(&r);
+		asim_series_finish(&ser);
+		asim_scenario_free(s);
+		asim_diag_finish(&d);
+	}
+}
+END_TEST
+
 START_TEST(faults_zone_loss_fixed_meets_slo)
 {
 	const char *files[] = {"scenarios/failures/zone-loss.yaml",
@@ -1252,6 +1296,7 @@ static Suite *faults_suite(void)
 	tcase_add_test(tc, faults_load_spike_ramp_averages_half);
 	tcase_add_test(tc, faults_load_spike_closed_loop_adds_users);
 	tcase_add_test(tc, faults_windows_and_labels);
+	tcase_add_test(tc, faults_series_keeps_no_rows);
 	tcase_add_test(tc, faults_zone_loss_fixed_meets_slo);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,7 +1,9 @@
 /* Replications, time series, compare and plots: confidence intervals cover
  * a known truth at about their nominal rate, parallel runs equal serial
  * ones, a clearly better design is found better, compare's exit codes, the
- * series files, and (when gnuplot is on PATH) the plot files. */
+ * series files (written as the windows complete, in memory that does not
+ * grow with the run), recovery judged online against its whole-series
+ * definition, and (when gnuplot is on PATH) the plot files. */
 #include <check.h>
 #include <getopt.h>
 #include <math.h>
@@ -483,12 +485,31 @@ static size_t read_lines(const char *path, char *first, size_t len)
 	return n;
 }
 
-static void run_series(const char *yaml_path, struct asim_series *ser, struct asim_results *r)
+/* Runs yaml_path as `run --out dir` does: series.csv streamed into dir. */
+static void run_series(const char *yaml_path, const char *dir, struct asim_series *ser,
+                       struct asim_results *r)
 {
 	struct asim_scenario *s = load(yaml_path, NULL);
 	asim_series_init(ser);
+	asim_series_out(ser, dir);
 	replicate(s, 2, ser, r);
 	asim_scenario_free(s);
+}
+
+/* The number of data rows of series.csv at path whose warmup column is 1. */
+static size_t warm_rows(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	char line[4096];
+	size_t n = 0;
+	while (fgets(line, sizeof line, f)) {
+		const char *c = strchr(line, ',');
+		c = c ? strchr(c + 1, ',') : NULL;
+		n += c && c[1] == '1' && c[2] == ',';
+	}
+	fclose(f);
+	return n;
 }
 
 START_TEST(series_rows_and_headers)
@@ -501,18 +522,17 @@ START_TEST(series_rows_and_headers)
 	const char *path = write_file("w.yaml", text);
 	struct asim_series ser;
 	struct asim_results r;
-	run_series(path, &ser, &r);
-	ck_assert_uint_eq(ser.nrows, 40);
-	size_t warm = 0;
-	for (size_t i = 0; i < ser.nrows; i++)
-		warm += ser.rows[i].warmup;
-	ck_assert_uint_eq(warm, 4);
 	char dir[512];
 	snprintf(dir, sizeof dir, "%s/out", tmpdir);
-	ck_assert(asim_series_write(&ser, &r, dir));
+	run_series(path, dir, &ser, &r);
+	/* The rows went to disk, none stayed in memory. */
+	ck_assert_uint_eq(ser.windows, 40);
+	ck_assert_uint_eq(ser.nrows, 0);
+	ck_assert(asim_series_write(&ser, &r));
 	char p[600], first[4096];
 	snprintf(p, sizeof p, "%s/series.csv", dir);
 	ck_assert_uint_eq(read_lines(p, first, sizeof first), 41);
+	ck_assert_uint_eq(warm_rows(p), 4);
 	ck_assert_str_eq(first, "t_start_s,t_end_s,warmup,offered_rps,succeeded_rps,rejected_rps,"
 	                        "failed_rps,retries_rps,availability,p50_ms,p95_ms,p99_ms,api.queue,"
 	                        "api.busy\n");
@@ -541,6 +561,279 @@ START_TEST(series_rows_and_headers)
 }
 END_TEST
 
+/* ---- recovery judged online, against the whole-series definition ---- */
+
+/* xorshift64: the cases below are the same on every run. */
+static uint64_t next_u64(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static int64_t pick(uint64_t *x, int64_t n)
+{
+	return (int64_t)(next_u64(x) % (uint64_t)n);
+}
+
+/* How many verdicts of each kind the cases reached: not judged, recovered,
+ * metastable, and neither (the run ended too soon after the fault). */
+static size_t verdicts[4];
+
+static void same_verdict(struct asim_recovery a, struct asim_recovery b, const char *name,
+                         size_t k, const struct asim_fault_window *f, asim_time end)
+{
+	verdicts[!a.judged ? 0 : a.recovered ? 1 : a.metastable ? 2 : 3]++;
+	bool same = a.judged == b.judged && a.recovered == b.recovered &&
+	            a.metastable == b.metastable && a.baseline_rps == b.baseline_rps &&
+	            (a.recovery_s == b.recovery_s || (isnan(a.recovery_s) && isnan(b.recovery_s)));
+	ck_assert_msg(same,
+	              "%s, %zu rows, fault %lld-%lld ns (end %lld): whole series judged %d "
+	              "baseline %.17g recovered %d after %g s metastable %d; online judged %d "
+	              "baseline %.17g recovered %d after %g s metastable %d",
+	              name, k, (long long)f->start, (long long)f->end, (long long)end, a.judged,
+	              a.baseline_rps, a.recovered, a.recovery_s, a.metastable, b.judged,
+	              b.baseline_rps, b.recovered, b.recovery_s, b.metastable);
+}
+
+/* Feeds rows to an online judge one at a time and, after each, holds its
+ * verdict on every window to asim_recovery_of's on the rows so far: the
+ * run may end after any row. It ends where the runner's clock stopped, at
+ * the last window's end or (stopped early) inside the next window, and the
+ * windows are then clipped there as asim_faults_windows clips them (a
+ * window starting later is dropped), while the judge was given them
+ * clipped to the full duration. */
+static void check_online(const struct asim_series_row *rows, size_t n,
+                         const struct asim_fault_window *f, size_t nf, const char *name)
+{
+	struct asim_recovery_judge *j = asim_recovery_judge_create(f, nf);
+	ck_assert_ptr_nonnull(j);
+	for (size_t k = 0; k <= n; k++) {
+		if (k)
+			asim_recovery_judge_row(j, &rows[k - 1]);
+		asim_time stops[2] = {k ? rows[k - 1].end : 0,
+		                      k < n ? rows[k].start + (rows[k].end - rows[k].start) / 2
+		                            : rows[n - 1].end};
+		for (size_t s = 0; s < 2; s++) {
+			for (size_t i = 0; i < nf; i++) {
+				if (f[i].start >= stops[s])
+					continue;
+				asim_time end = f[i].end < stops[s] ? f[i].end : stops[s];
+				same_verdict(asim_recovery_of(rows, k, f[i].start, end),
+				             asim_recovery_judge_verdict(j, f[i].start, end), name, k, &f[i],
+				             end);
+			}
+		}
+	}
+	asim_recovery_judge_destroy(j);
+}
+
+/* Rows of window w over duration (the last one shorter when w does not
+ * divide it), warm-up flagged as the runner flags it (the window began
+ * before warmup), goodput from good[]: one value per row, repeated from
+ * the last when good is shorter. */
+static size_t make_rows(struct asim_series_row *rows, asim_time w, asim_time duration,
+                        asim_time warmup, const double *good, size_t ngood)
+{
+	size_t n = 0;
+	for (asim_time t = 0; t < duration; t += w, n++) {
+		memset(&rows[n], 0, sizeof rows[n]);
+		rows[n].start = t;
+		rows[n].end = duration - t > w ? t + w : duration;
+		rows[n].warmup = t < warmup;
+		rows[n].succeeded = good[n < ngood ? n : ngood - 1];
+	}
+	return n;
+}
+
+#define S(x) ((asim_time)((x) * (double)ASIM_S))
+
+START_TEST(recovery_online_equals_whole_series)
+{
+	static struct asim_series_row rows[2000];
+	double good[2000];
+	/* Hand-made edge cases: 1 s windows over 200 s, 100 rps, then a
+	 * pattern. */
+	{
+		for (size_t i = 0; i < 200; i++)
+			good[i] = 100;
+		/* Down from 60 s to 95 s, back to exactly the threshold (90 of a
+		 * 100 baseline) for 2 windows, down again, back for good at
+		 * 100 s; down at 150 s and never back; the run's last 2 windows
+		 * at 100 again: the run ends during the hold. */
+		for (size_t i = 60; i < 95; i++)
+			good[i] = 0;
+		good[95] = good[96] = 90;
+		good[97] = 89.999;
+		for (size_t i = 150; i < 198; i++)
+			good[i] = 5;
+		size_t n = make_rows(rows, S(1), S(200), S(10), good, 200);
+		const struct asim_fault_window f[] = {
+			{.start = 0, .end = S(5)},             /* at time 0: no baseline */
+			{.start = S(3), .end = S(12)},         /* during warm-up: none measured */
+			{.start = S(12), .end = S(15)},        /* a baseline of 2 windows only */
+			{.start = S(60), .end = S(90)},        /* overlapping, one start... */
+			{.start = S(60), .end = S(70)},        /* ...three ends */
+			{.start = S(60), .end = S(90)},        /* the same window twice */
+			{.start = S(65), .end = S(93.5)},      /* inside the others, unaligned */
+			{.start = S(61.3), .end = S(64.05)},   /* neither edge on a window edge */
+			{.start = S(99), .end = S(99)},        /* no length */
+			{.start = S(150), .end = S(155)},      /* never back: metastable */
+			{.start = S(190), .end = S(196)},      /* back in the last 2 windows */
+			{.start = S(170), .end = S(200)},      /* to the end of the run */
+		};
+		check_online(rows, n, f, sizeof f / sizeof f[0], "hand-made");
+		/* A window the judge was not given gets no verdict: another end,
+		 * with rows after it, or another start. */
+		struct asim_recovery_judge *j = asim_recovery_judge_create(f, sizeof f / sizeof f[0]);
+		ck_assert_ptr_nonnull(j);
+		for (size_t i = 0; i < n; i++)
+			asim_recovery_judge_row(j, &rows[i]);
+		ck_assert(asim_recovery_judge_verdict(j, S(60), S(90)).judged);
+		ck_assert(!asim_recovery_judge_verdict(j, S(60), S(80)).judged);
+		ck_assert(!asim_recovery_judge_verdict(j, S(61), S(90)).judged);
+		asim_recovery_judge_destroy(j);
+	}
+	/* A zero baseline: every window reaches 90% of it. */
+	{
+		for (size_t i = 0; i < 100; i++)
+			good[i] = i < 70 ? 0 : 50;
+		size_t n = make_rows(rows, S(1), S(100), 0, good, 100);
+		const struct asim_fault_window f[] = {{.start = S(40), .end = S(50)}};
+		check_online(rows, n, f, 1, "zero baseline");
+	}
+	/* Random cases: windows that do not divide the run, warm-ups, runs of
+	 * good and bad windows of every length, and overlapping faults at any
+	 * millisecond. */
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	static const asim_time windows[] = {ASIM_S / 4, 7 * ASIM_S / 10, ASIM_S, 5 * ASIM_S / 2};
+	for (int c = 0; c < 300; c++) {
+		asim_time w = windows[pick(&x, 4)];
+		asim_time duration = S(30) + pick(&x, 300000) * ASIM_MS;
+		if (duration / w >= (asim_time)(sizeof rows / sizeof rows[0]))
+			duration = w * 1999;
+		asim_time warmup = pick(&x, 3) ? pick(&x, 60000) * ASIM_MS : 0;
+		size_t ng = (size_t)(duration / w) + 1;
+		bool up = true;
+		for (size_t i = 0; i < ng; i++) {
+			if (pick(&x, 8) == 0)
+				up = !up;
+			good[i] = up ? (double)(85 + pick(&x, 30)) : (double)pick(&x, 95);
+		}
+		size_t n = make_rows(rows, w, duration, warmup, good, ng);
+		struct asim_fault_window f[8];
+		size_t nf = 1 + (size_t)pick(&x, 8);
+		for (size_t i = 0; i < nf; i++) {
+			f[i].start = pick(&x, 3) ? pick(&x, duration / ASIM_MS) * ASIM_MS
+			                         : pick(&x, (int64_t)n) * w; /* on a window edge */
+			asim_time len = pick(&x, 60000) * ASIM_MS;
+			f[i].end = duration - f[i].start > len ? f[i].start + len : duration;
+		}
+		char name[32];
+		snprintf(name, sizeof name, "random case %d", c);
+		check_online(rows, n, f, nf, name);
+	}
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_msg(verdicts[i] > 0, "no verdict of kind %zu was reached", i);
+}
+END_TEST
+
+#undef S
+
+/* The fault scenario of series_out_stays_flat. */
+static const char flat_yaml[] =
+	"name: flat\n"
+	"duration: 200s\n"
+	"components:\n"
+	"  users: {kind: client, rate: 50/s, target: api}\n"
+	"  api: {kind: service, instances: 2, service_time: 2ms}\n"
+	"faults:\n"
+	"  - {kind: crash, component: api, instances: 1, at: 70s, for: 10s}\n"
+	"  - {kind: slow, component: api, factor: 3, at: 120s, for: 20s}\n";
+
+static size_t entries(const char *dir)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	unsigned long n = 0;
+	ck_assert_int_eq(fscanf(p, "%lu", &n), 1);
+	pclose(p);
+	return n;
+}
+
+/* `run --out` at 200 s and 2000 s of a faulted scenario, through
+ * asim_replicate as the CLI calls it: series.csv gets every window, the
+ * series holds no row and the same bytes at both lengths, and nothing
+ * takes a final name before asim_series_write. */
+START_TEST(series_out_stays_flat)
+{
+	make_tmpdir("asim-rep");
+	const char *path = write_file("flat.yaml", flat_yaml);
+	static const char *const durations[] = {"200s", "2000s"};
+	static const size_t secs[] = {200, 2000};
+	size_t bytes[2];
+	char dir[512], p[600], first[4096];
+	for (size_t i = 0; i < 2; i++) {
+		struct asim_overrides ov = {.duration = durations[i]};
+		struct asim_scenario *s = load(path, &ov);
+		snprintf(dir, sizeof dir, "%s/out%zu", tmpdir, i);
+		struct asim_series ser;
+		asim_series_init(&ser);
+		asim_series_out(&ser, dir);
+		struct asim_results r;
+		replicate(s, 1, &ser, &r);
+		ck_assert_uint_eq(ser.windows, secs[i]);
+		ck_assert_msg(ser.nrows == 0 && ser.cap == 0, "%s: %zu rows held", durations[i],
+		              ser.nrows);
+		bytes[i] = asim_series_bytes(&ser);
+		ck_assert(asim_results_get(&r, "recovery.slow_api_x3.recovered"));
+		/* Only the temporary file so far. */
+		snprintf(p, sizeof p, "%s/series.csv", dir);
+		ck_assert_int_ne(access(p, F_OK), 0);
+		ck_assert_uint_eq(entries(dir), 1);
+		ck_assert(asim_series_write(&ser, &r));
+		ck_assert_uint_eq(read_lines(p, first, sizeof first), secs[i] + 1);
+		ck_assert_uint_eq(entries(dir), 4);
+		asim_results_finish(&r);
+		asim_series_finish(&ser);
+		asim_scenario_free(s);
+	}
+	ck_assert_msg(bytes[0] == bytes[1], "the series holds %zu bytes after 200 s, %zu after 2000 s",
+	              bytes[0], bytes[1]);
+
+	/* A run that is not written out (it failed) leaves no file and not the
+	 * directory made for it; a file already there is left as it was. */
+	struct asim_scenario *s = load(path, NULL);
+	for (int existing = 0; existing < 2; existing++) {
+		snprintf(dir, sizeof dir, "%s/failed%d", tmpdir, existing);
+		snprintf(p, sizeof p, "%s/series.csv", dir);
+		if (existing) {
+			ck_assert_int_eq(mkdir(dir, 0777), 0);
+			write_file("failed1/series.csv", "old\n");
+		}
+		struct asim_series ser;
+		asim_series_init(&ser);
+		asim_series_out(&ser, dir);
+		struct asim_results r;
+		replicate(s, 1, &ser, &r);
+		asim_results_finish(&r);
+		asim_series_finish(&ser);
+		if (!existing) {
+			ck_assert_int_ne(access(dir, F_OK), 0);
+			continue;
+		}
+		ck_assert_uint_eq(entries(dir), 1);
+		ck_assert_uint_eq(read_lines(p, first, sizeof first), 1);
+		ck_assert_str_eq(first, "old\n");
+	}
+	asim_scenario_free(s);
+	remove_tree();
+}
+END_TEST
+
 static bool gnuplot_on_path(void)
 {
 	return system("command -v gnuplot >/dev/null 2>&1") == 0;
@@ -558,10 +851,10 @@ START_TEST(plot_smoke)
 	const char *path = write_file("p.yaml", text);
 	struct asim_series ser;
 	struct asim_results r;
-	run_series(path, &ser, &r);
 	char dir[512];
 	snprintf(dir, sizeof dir, "%s/plots", tmpdir);
-	ck_assert(asim_series_write(&ser, &r, dir));
+	run_series(path, dir, &ser, &r);
+	ck_assert(asim_series_write(&ser, &r));
 	/* A fault row, as the fault timeline will write them. */
 	char faults[600];
 	snprintf(faults, sizeof faults, "%s/faults.csv", dir);
@@ -602,6 +895,8 @@ static Suite *replicate_suite(void)
 	tcase_add_test(tc, compare_exit_codes);
 	tcase_add_test(tc, series_rows_and_headers);
 	tcase_add_test(tc, plot_smoke);
+	tcase_add_test(tc, recovery_online_equals_whole_series);
+	tcase_add_test(tc, series_out_stays_flat);
 	suite_add_tcase(s, tc);
 	return s;
 }
