@@ -112,6 +112,37 @@ static bool ends_with(const char *tok, const char *suffix, int *stem)
 	return true;
 }
 
+/* The field after the next comma of a CSV line, or NULL when there is none. */
+static char *next_field(char *p)
+{
+	char *comma = p ? strchr(p, ',') : NULL;
+	return comma ? comma + 1 : NULL;
+}
+
+/* The data rows (after the header, blank lines aside) of the CSV file at
+ * path, 0 when it cannot be read; *max_first (when not NULL) gets the
+ * largest first field among them, 0 when none is above it. */
+static int csv_rows(const char *path, double *max_first)
+{
+	char line[8192];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	bool header = true;
+	while (fgets(line, sizeof line, f)) {
+		if (!header && line[0] != '\n') {
+			n++;
+			double v = strtod(line, NULL);
+			if (max_first && v > *max_first)
+				*max_first = v;
+		}
+		header = false;
+	}
+	fclose(f);
+	return n;
+}
+
 static bool read_info(const char *dir, struct plot_info *pi)
 {
 	char path[4096];
@@ -163,12 +194,11 @@ static bool read_info(const char *dir, struct plot_info *pi)
 			pi->warmup = t_end;
 		/* p50, p95, p99 are columns 10-12: "NaN" when nothing succeeded. */
 		char *p = end + 1;
-		for (int skip = 0; skip < 7 && p; skip++)
-			p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+		for (int skip = 0; skip < 7; skip++)
+			p = next_field(p);
 		if (p && strncmp(p, "NaN", 3)) {
 			pi->latwindows++;
-			for (int k = 0; k < 2 && p; k++)
-				p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+			p = next_field(next_field(p));
 			double p99 = p ? strtod(p, NULL) : 0;
 			if (p99 > pi->latmax)
 				pi->latmax = p99;
@@ -176,20 +206,7 @@ static bool read_info(const char *dir, struct plot_info *pi)
 	}
 	fclose(f);
 	snprintf(path, sizeof path, "%s/cdf.csv", dir);
-	f = fopen(path, "r");
-	if (f) {
-		bool header = true;
-		while (fgets(line, sizeof line, f)) {
-			if (!header && line[0] != '\n') {
-				double ms = strtod(line, NULL);
-				pi->cdfrows++;
-				if (ms > pi->cdfmax)
-					pi->cdfmax = ms;
-			}
-			header = false;
-		}
-		fclose(f);
-	}
+	pi->cdfrows = csv_rows(path, &pi->cdfmax);
 	/* A window that straddles the end of warm-up is flagged as warm-up, so
 	 * the flags alone would shade it to its own end: the instant itself is
 	 * results.json's top-level warmup_s, when it lies within that window. */
@@ -209,16 +226,7 @@ static bool read_info(const char *dir, struct plot_info *pi)
 		fclose(f);
 	}
 	snprintf(path, sizeof path, "%s/faults.csv", dir);
-	f = fopen(path, "r");
-	if (f) {
-		bool header = true;
-		while (fgets(line, sizeof line, f)) {
-			if (!header && line[0] != '\n')
-				pi->nfaults++;
-			header = false;
-		}
-		fclose(f);
-	}
+	pi->nfaults = csv_rows(path, NULL);
 	if (pi->tmax <= 0) {
 		fprintf(stderr, "archsim: %s/series.csv has no windows to plot\n", dir);
 		return false;
