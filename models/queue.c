@@ -52,7 +52,7 @@
  * the duplicate (or its idempotent store absorbs it), once. The producer's
  * answer says ASIM_CALL_PASSED_ON, so that a worker above it (directly,
  * or above a service that waited for this answer) leaves the count to the
- * consumer; a service's emit passes that on by itself (service.c,
+ * consumer; a service's emit passes that on by itself (service_calls.c,
  * Repeats). Before, each repeat was a new message, with a new id, and
  * nothing downstream recognised it. Two producers publishing for one
  * request are two messages, as two services writing for one request are

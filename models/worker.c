@@ -40,7 +40,7 @@
  * not counted again. (Before, a database behind a relay counted the
  * relay's repeat as its own duplicate too, twice for one, and a repeat
  * after the worker's own timeout went uncounted.)
- * A service's calls do not carry the flag: they are its own (service.c,
+ * A service's calls do not carry the flag: they are its own (service_calls.c,
  * Repeats), and a database behind a service counts a write of them applied
  * again itself, and says so (ASIM_CALL_DUPLICATE_COUNTED, passed back by
  * the service and by relays). The worker takes such a completion as one
