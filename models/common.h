@@ -42,7 +42,7 @@ bool model_op(struct asim_component *c, const struct asim_cfg *map, int *op,
 
 /* A fencing token travels in a write's call->version; this bit asks the
  * store to refuse it when it has seen a newer token for the key (see
- * worker.c's locks and database.c). */
+ * worker.c's locks and database_replication.c). */
 #define MODEL_FENCE_CHECK (UINT64_C(1) << 63)
 
 /* Retry policy of a caller, as in the gRPC retry design and AWS's
