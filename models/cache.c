@@ -964,6 +964,7 @@ const struct asim_model_ops asim_cache_ops = {
 	.report = report,
 	.sample = sample,
 	.edges = edges,
+	.judges_read = model_relay_judges_read,
 	.destroy = destroy,
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
 	          ASIM_FAULT_BIT(ASIM_FAULT_CACHE_FLUSH),

@@ -177,6 +177,32 @@ static bool zone_id(struct asim_component *c, const struct asim_cfg *node, uint1
 	return true;
 }
 
+bool model_judges_read(const struct asim_kernel *k, uint32_t comp, unsigned depth)
+{
+	const struct asim_component *c = asim_kernel_component(k, comp);
+	return depth < MODEL_JUDGE_DEPTH && c && c->ops->judges_read &&
+	       c->ops->judges_read(c, depth + 1);
+}
+
+bool model_relay_judges_read(const struct asim_component *c, unsigned depth)
+{
+	uint32_t few[16], *to = few;
+	size_t n = c->ops->edges(c, to, 16);
+	if (n > 16) {
+		to = malloc(n * sizeof *to);
+		/* Out of memory: say yes, so that no repeat is counted twice. */
+		if (!to)
+			return true;
+		c->ops->edges(c, to, n);
+	}
+	bool judged = false;
+	for (size_t i = 0; i < n && !judged; i++)
+		judged = model_judges_read(c->kernel, to[i], depth);
+	if (to != few)
+		free(to);
+	return judged;
+}
+
 bool model_zones(struct asim_component *c, const struct asim_cfg *map,
                  uint16_t placed[ASIM_MAX_ZONES], uint32_t *nz, struct asim_diag *d)
 {

@@ -68,6 +68,17 @@ bool retry_policy_parse(const struct asim_cfg *map, const char *key, struct retr
  * decorrelated jitter; 0 before the first retry). */
 asim_time retry_backoff(const struct retry_policy *p, uint32_t n, asim_time prev, gsl_rng *r);
 
+/* Whether a read sent to component comp may end where a worker's repeat of
+ * it is judged (model op judges_read); depth is how many calls deep the
+ * question already is: past MODEL_JUDGE_DEPTH the answer is no, so that a
+ * cycle of calls ends. */
+#define MODEL_JUDGE_DEPTH 8
+bool model_judges_read(const struct asim_kernel *k, uint32_t comp, unsigned depth);
+/* The judges_read op of a relay (a gateway, a balancer, a cache), which
+ * sends a read on as a read to the components it sends to (edges): one of
+ * those judges it. */
+bool model_relay_judges_read(const struct asim_component *c, unsigned depth);
+
 /* Reads where the component stands: `zone: NAME` or `zones: [NAME, ...]`
  * (a single name is taken for `zones` too), each one of the scenario's zones.
  * Sets placed[0..*nz) to their indexes, *nz = 0 when neither key is given. */

@@ -423,6 +423,7 @@ const struct asim_model_ops asim_gateway_ops = {
 	.report = report,
 	.destroy = destroy,
 	.edges = edges,
+	.judges_read = model_relay_judges_read,
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |
 	          ASIM_FAULT_BIT(ASIM_FAULT_SLOW) | ASIM_FAULT_BIT(ASIM_FAULT_ERROR_RATE),
 	.fault = fault,

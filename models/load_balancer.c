@@ -523,5 +523,6 @@ const struct asim_model_ops asim_load_balancer_ops = {
 	.report = report,
 	.destroy = destroy,
 	.edges = edges,
+	.judges_read = model_relay_judges_read,
 	.sample = sample,
 };

@@ -756,6 +756,14 @@ static void destroy(struct asim_component *c)
 	asim_pool_finish(&s->msgs);
 }
 
+/* The model op judges_read: a queue stores a read as it stores a write,
+ * and takes a repeat of either under the first one's id (Repeats). */
+static bool judges_read(const struct asim_component *c, unsigned depth)
+{
+	(void)c, (void)depth;
+	return true;
+}
+
 const struct asim_model_ops asim_queue_ops = {
 	.kind = "queue",
 	.summary = "partitioned message queue: capacity, at-least-once delivery to workers, redelivery",
@@ -767,6 +775,7 @@ const struct asim_model_ops asim_queue_ops = {
 	.finish = finish,
 	.report = report,
 	.edges = edges,
+	.judges_read = judges_read,
 	.sample = sample,
 	.destroy = destroy,
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |

@@ -289,6 +289,7 @@ static void start(struct asim_component *c)
 {
 	struct service *s = c->state;
 	load_levels_init(&s->inst[0].lv, sizeof s->inst[0], c->instances, 0);
+	service_judge_reads(c, s);
 }
 
 /* Starts serving j on in, whose server the caller has counted busy. */
@@ -676,4 +677,5 @@ const struct asim_model_ops asim_service_ops = {
 	          ASIM_FAULT_BIT(ASIM_FAULT_PAUSE) | ASIM_FAULT_BIT(ASIM_FAULT_SLOW) |
 	          ASIM_FAULT_BIT(ASIM_FAULT_ERROR_RATE),
 	.fault = fault,
+	.judges_read = service_judges_read,
 };

@@ -43,10 +43,13 @@
  * repeat as a new message, which nothing downstream recognised. Calls
  * given up on count only when they may write: not reads (op read), which
  * no store counts, so that a parallel read of replicas that takes the
- * first answer does not hide the worker's repeats; a read sent to a
- * service that emits is the case this misses. The flag is also passed
- * back from the answers the service waits for (a service behind it that
- * emitted, a queue that took a repeat). */
+ * first answer does not hide the worker's repeats; unless the read goes
+ * where a repeat of it is judged (model op judges_read): to a service that
+ * emits on reads or writes on their behalf, to a queue, or through a relay
+ * to one of those. Before, a read given up on to a service that emits was
+ * counted twice: by the worker, and where the emit landed. The flag is
+ * also passed back from the answers the service waits for (a service
+ * behind it that emitted, a queue that took a repeat). */
 #include <stdlib.h>
 
 #include "service_private.h"
@@ -70,11 +73,47 @@ static void count_result(struct service *s, const struct step *st, enum asim_sta
 }
 
 /* Whether a call of step at for job j may write: anything but a read,
- * which no store counts as a duplicate (Repeats). */
+ * which no store counts as a duplicate, unless it goes where one is
+ * judged (Repeats). */
 static bool may_write(const struct service *s, const struct job *j, uint32_t at)
 {
 	const struct step *st = &s->steps[at];
-	return (st->op >= 0 ? (uint16_t)st->op : j->call->op) != ASIM_OP_READ;
+	return (st->op >= 0 ? (uint16_t)st->op : j->call->op) != ASIM_OP_READ || st->read_judged;
+}
+
+/* Whether steps [first, first + n), as a read follows them, may send one
+ * that is judged where it lands: an emit, a call that may write, or a
+ * read to a component that judges it. */
+static bool steps_judge_read(const struct asim_component *c, const struct service *s,
+                             uint32_t first, uint32_t n, unsigned depth)
+{
+	for (uint32_t i = first; i < first + n; i++) {
+		const struct step *st = &s->steps[i];
+		if (st->only_op >= 0 && st->only_op != ASIM_OP_READ)
+			continue;
+		if (st->kind == CALL_GROUP) {
+			if (steps_judge_read(c, s, st->first, st->n, depth))
+				return true;
+		} else if (st->kind == CALL_EMIT || (st->op >= 0 && st->op != ASIM_OP_READ) ||
+		           model_judges_read(c->kernel, st->target, depth)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool service_judges_read(const struct asim_component *c, unsigned depth)
+{
+	const struct service *s = c->state;
+	const struct plan *p = s->by_op ? &s->plan_op[ASIM_OP_READ] : &s->plan_all;
+	return steps_judge_read(c, s, p->first, p->n, depth);
+}
+
+void service_judge_reads(struct asim_component *c, struct service *s)
+{
+	for (uint32_t i = 0; i < s->nsteps; i++)
+		if (s->steps[i].kind == CALL_SYNC)
+			s->steps[i].read_judged = model_judges_read(c->kernel, s->steps[i].target, 0);
 }
 
 /* Makes and sends one call of step at for job j, due by deadline: an

@@ -62,6 +62,7 @@ struct step {
 	uint32_t callee;   /* index into callees */
 	double probability;
 	asim_time timeout; /* 0: none; per attempt */
+	bool read_judged;  /* CALL_SYNC: a read it sends may be judged where it ends (Repeats) */
 	uint32_t first, n; /* CALL_GROUP */
 	struct edge_policy pol; /* CALL_SYNC: retries, breaker, hedge */
 };
@@ -145,6 +146,12 @@ void service_answered(struct asim_component *c, struct service *s, struct asim_c
 void service_call_timeout(struct asim_component *c, struct service *s, struct leg *l);
 void service_call_retry(struct asim_component *c, struct service *s, struct leg *l);
 void service_call_hedge(struct asim_component *c, struct service *s, struct leg *l);
+/* The model op judges_read: whether the plan a read follows sends an emit,
+ * a call that may write, or a read to a component that judges it. */
+bool service_judges_read(const struct asim_component *c, unsigned depth);
+/* Sets read_judged on every step that calls (at start: every component is
+ * configured by then). */
+void service_judge_reads(struct asim_component *c, struct service *s);
 /* Adds the figures of each callee, and the calls sent in all, to r. */
 void service_report_calls(const struct asim_component *c, const struct service *s,
                           struct asim_results *r);

@@ -111,7 +111,7 @@ struct part {
 	const char *yaml; /* NULL: not configured (driver, peer) */
 };
 
-#define MAX_PARTS 8
+#define MAX_PARTS 12
 
 struct rig {
 	struct asim_kernel *k;
@@ -1491,11 +1491,19 @@ END_TEST
  *   db counts the repeat; before, the worker counted it as well: 2 for 1.
  *   With idempotency: 0, as with the emit.
  * - a read given up on (op read) is not passed on: no store counts a read,
- *   and the worker counts its repeat (1, as before). */
+ *   and the worker counts its repeat (1, as before).
+ * - unless it goes where a repeat of it is judged: a read given up on
+ *   (20ms, on_error: ignore, each of svc2's answers 100ms late, so that
+ *   the first delivery's does not tell the worker either) to a service svc2
+ *   that emits to q2, or to a balancer in front of it, or that calls one
+ *   that does, or that writes on the read's behalf (op: write) to db: w2
+ *   or db counts the repeat, and w leaves it. Before, w counted it as well:
+ *   2 for 1. A read to svc2 that emits only on writes (`write: [...]`) or
+ *   calls nothing is not passed on (w counts 1). */
 enum { PASS_LOST_ACK, PASS_CRASH };
 
 struct pass_net {
-	uint32_t m, w, svc, db;
+	uint32_t m, w, svc, db, svc2;
 	bool lose_ack;
 	asim_time late_answer, late_write; /* of db's 2nd answer to svc, svc's 2nd call to db */
 	unsigned acks, answers, writes;
@@ -1508,6 +1516,8 @@ static asim_time pass_delay(void *net, struct asim_kernel *k, uint32_t from, uin
 	(void)k, (void)from_inst, (void)to_inst;
 	if (from == n->w && to == n->m && n->lose_ack)
 		return n->acks++ == 0 ? ASIM_NET_LOST : 0;
+	if (from == n->svc2 && to == n->svc)
+		return n->late_answer;
 	if (from == n->db && to == n->svc)
 		return n->answers++ == 1 ? n->late_answer : 0;
 	if (from == n->svc && to == n->db)
@@ -1521,39 +1531,56 @@ static const struct {
 	const char *w_target, *calls;
 	asim_time late_answer, late_write;
 	uint64_t writes, w_dups, w2_dups, db_dups, deduplicated, repeats;
+	const char *svc2_calls; /* svc2's calls (NULL: none) */
 } pass_cases[] = {
 	/* Gap 1: emits to a database, to a queue; a worker producing itself. */
-	{PASS_LOST_ACK, false, "svc", "[{emit: db}]", 0, 0, 2, 0, 0, 1, 0, 0},
-	{PASS_LOST_ACK, true, "svc", "[{emit: db}]", 0, 0, 2, 0, 0, 0, 1, 0},
-	{PASS_CRASH, false, "svc", "[{emit: db}]", 0, 0, 2, 0, 0, 1, 0, 0},
-	{PASS_LOST_ACK, false, "svc", "[{emit: q2}]", 0, 0, 2, 0, 1, 0, 0, 1},
-	{PASS_LOST_ACK, true, "svc", "[{emit: q2}]", 0, 0, 2, 0, 0, 0, 1, 1},
-	{PASS_CRASH, false, "svc", "[{emit: q2}]", 0, 0, 2, 0, 1, 0, 0, 1},
-	{PASS_LOST_ACK, false, "q2", "[{emit: db}]", 0, 0, 2, 0, 1, 0, 0, 1},
+	{PASS_LOST_ACK, false, "svc", "[{emit: db}]", 0, 0, 2, 0, 0, 1, 0, 0, NULL},
+	{PASS_LOST_ACK, true, "svc", "[{emit: db}]", 0, 0, 2, 0, 0, 0, 1, 0, NULL},
+	{PASS_CRASH, false, "svc", "[{emit: db}]", 0, 0, 2, 0, 0, 1, 0, 0, NULL},
+	{PASS_LOST_ACK, false, "svc", "[{emit: q2}]", 0, 0, 2, 0, 1, 0, 0, 1, NULL},
+	{PASS_LOST_ACK, true, "svc", "[{emit: q2}]", 0, 0, 2, 0, 0, 0, 1, 1, NULL},
+	{PASS_CRASH, false, "svc", "[{emit: q2}]", 0, 0, 2, 0, 1, 0, 0, 1, NULL},
+	{PASS_LOST_ACK, false, "q2", "[{emit: db}]", 0, 0, 2, 0, 1, 0, 0, 1, NULL},
 	/* Gap 2: writes given up on; a read given up on. */
 	{PASS_LOST_ACK, false, "svc", "[{target: db, timeout: 20ms, on_error: ignore}]", 100 * MS,
-	 0, 2, 0, 0, 1, 0, 0},
+	 0, 2, 0, 0, 1, 0, 0, NULL},
 	{PASS_LOST_ACK, false, "svc", "[{target: db, timeout: 20ms, on_error: ignore}]", 0,
-	 30 * MS, 2, 0, 0, 1, 0, 0},
+	 30 * MS, 2, 0, 0, 1, 0, 0, NULL},
 	{PASS_LOST_ACK, false, "svc", "[{parallel: [{target: db}, {target: fast}], wait: first}]",
-	 100 * MS, 0, 2, 0, 0, 1, 0, 0},
+	 100 * MS, 0, 2, 0, 0, 1, 0, 0, NULL},
 	{PASS_LOST_ACK, true, "svc", "[{target: db, timeout: 20ms, on_error: ignore}]", 100 * MS,
-	 0, 2, 0, 0, 0, 1, 0},
+	 0, 2, 0, 0, 0, 1, 0, NULL},
 	{PASS_LOST_ACK, false, "svc",
 	 "[{target: db, op: read, timeout: 20ms, on_error: ignore}]", 100 * MS, 0, 0, 1, 0, 0, 0,
-	 0},
+	 0, NULL},
+	/* Reads given up on to where a repeat is judged, and to where not. */
+	{PASS_LOST_ACK, false, "svc", "[{target: svc2, op: read, timeout: 20ms, on_error: ignore}]",
+	 100 * MS, 0, 2, 0, 1, 0, 0, 1, "[{emit: q2, op: write}]"},
+	{PASS_LOST_ACK, false, "svc", "[{target: lb, op: read, timeout: 20ms, on_error: ignore}]",
+	 100 * MS, 0, 2, 0, 1, 0, 0, 1, "[{emit: q2, op: write}]"},
+	{PASS_LOST_ACK, false, "svc", "[{target: svc2, op: read, timeout: 20ms, on_error: ignore}]",
+	 100 * MS, 0, 2, 0, 0, 1, 0, 0, "[{target: db, op: write}]"},
+	{PASS_LOST_ACK, false, "svc", "[{target: svc2, op: read, timeout: 20ms, on_error: ignore}]",
+	 100 * MS, 0, 2, 0, 1, 0, 0, 1, "[{target: svc3}]"},
+	{PASS_LOST_ACK, false, "svc", "[{target: svc2, op: read, timeout: 20ms, on_error: ignore}]",
+	 100 * MS, 0, 0, 1, 0, 0, 0, 0, "{write: [{emit: q2, op: write}]}"},
+	{PASS_LOST_ACK, false, "svc", "[{target: svc2, op: read, timeout: 20ms, on_error: ignore}]",
+	 100 * MS, 0, 0, 1, 0, 0, 0, 0, NULL},
 };
 
 START_TEST(worker_repeat_passed_on_counted_once)
 {
 	static const struct drv_row rows[] = {{0, W, 5}};
-	char worker[96], svc[160], db[128];
+	char worker[96], svc[160], db[128], svc2[128];
 	snprintf(worker, sizeof worker, "kind: worker\nservice_time: 1ms\ntarget: %s\n",
 	         pass_cases[_i].w_target);
 	snprintf(svc, sizeof svc, "kind: service\nconcurrency: 2\nservice_time: 1ms\ncalls: %s\n",
 	         pass_cases[_i].calls);
 	snprintf(db, sizeof db, "kind: database\nread_time: 1ms\nwrite_time: 1ms\nidempotency: %s\n",
 	         pass_cases[_i].idempotency ? "true" : "false");
+	snprintf(svc2, sizeof svc2, "kind: service\nservice_time: 1ms\n%s%s\n",
+	         pass_cases[_i].svc2_calls ? "calls: " : "",
+	         pass_cases[_i].svc2_calls ? pass_cases[_i].svc2_calls : "");
 	const struct part parts[] = {
 		{"m", &asim_queue_ops, "kind: queue\nrebalance_time: 0s\nconsumers: w\nack_timeout: 50ms\n"},
 		{"w", &asim_worker_ops, worker},
@@ -1562,13 +1589,19 @@ START_TEST(worker_repeat_passed_on_counted_once)
 		{"q2", &asim_queue_ops, "kind: queue\nrebalance_time: 0s\nconsumers: w2\n"},
 		{"w2", &asim_worker_ops, "kind: worker\nservice_time: 1ms\ntarget: db\n"},
 		{"fast", &asim_service_ops, "kind: service\nservice_time: 1ms\n"},
+		{"svc2", &asim_service_ops, svc2},
+		{"lb", &asim_load_balancer_ops, "kind: load_balancer\ntargets: svc2\n"},
+		{"svc3", &asim_service_ops, "kind: service\nservice_time: 1ms\ncalls: [{emit: q2, op: write}]\n"},
 	};
 	struct rig g;
-	rig_build(&g, parts, 7, rows, 1);
+	rig_build(&g, parts, 10, rows, 1);
 	struct pass_net net = {.m = asim_kernel_find(g.k, "m")->id,
 	                       .w = asim_kernel_find(g.k, "w")->id,
 	                       .svc = asim_kernel_find(g.k, "svc")->id,
 	                       .db = asim_kernel_find(g.k, "db")->id,
+	                       /* whose second answer to svc is late */
+	                       .svc2 = asim_kernel_find(g.k, strstr(pass_cases[_i].calls, "lb") ?
+	                                                             "lb" : "svc2")->id,
 	                       .lose_ack = pass_cases[_i].how == PASS_LOST_ACK,
 	                       .late_answer = pass_cases[_i].late_answer,
 	                       .late_write = pass_cases[_i].late_write};
@@ -1657,7 +1690,7 @@ static Suite *data_suite(void)
 	tcase_add_loop_test(tc, worker_crossed_answers_deduplicated, 0, 2);
 	tcase_add_loop_test(tc, worker_counts_a_repeat_the_store_applied_again, 0, 2);
 	tcase_add_loop_test(tc, worker_repeat_through_service_counted_once, 0, 8);
-	tcase_add_loop_test(tc, worker_repeat_passed_on_counted_once, 0, 12);
+	tcase_add_loop_test(tc, worker_repeat_passed_on_counted_once, 0, 18);
 	tcase_add_test(tc, worker_processes_in_order);
 	suite_add_tcase(s, tc);
 	return s;

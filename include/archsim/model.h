@@ -91,6 +91,16 @@ struct asim_model_ops {
 	 * for. Links change at these edges only, so a component that asks here
 	 * never needs to poll them. */
 	void (*links_changed)(struct asim_component *c);
+	/* Optional: whether a read sent to c may, through c, end where a
+	 * repeat of the request is judged: a queue that stores what it is
+	 * given, or a call c makes on the read's behalf that may write (an
+	 * emit, a call with `op: write`). A caller that gives up on such a
+	 * read leaves a worker's repeat to be judged there, as it does a
+	 * write (models/service_calls.c, Repeats). Use model_judges_read()
+	 * (models/common.h), which bounds the depth (a cycle of calls ends
+	 * there) and says no for a model without the op: a read alone
+	 * writes nothing. Valid after every component is configured. */
+	bool (*judges_read)(const struct asim_component *c, unsigned depth);
 };
 
 /* The registry of kinds (models/registry.c): NULL when kind is unknown. */
