@@ -46,6 +46,18 @@ static const struct qcase cases[] = {
 		{"components.server.utilization", 0.8, false, NULL},
 		{"components.server.queue_mean", 3.2, false, NULL},
 	}},
+	/* Served last come, first served: a waiting request waits one M/M/1
+	 * busy period; percentiles by tests/theory/lcfs_mm1.py. The mean is
+	 * FIFO's, the percentiles are not (FIFO: p50 3.47, p99 23.0 ms). */
+	{"scenarios/validation/mm1-lifo-rho08.yaml", {
+		{"latency_ms.mean", 5.0, false, NULL},
+		{"latency_ms.p50", 1.776384, true, NULL},
+		{"latency_ms.p90", 9.528697, true, NULL},
+		{"latency_ms.p95", 19.058727, true, NULL},
+		{"latency_ms.p99", 62.99444, true, NULL},
+		{"components.server.wait_probability", 0.8, false, NULL},
+		{"components.server.wait_ms_mean", 4.0, false, NULL},
+	}},
 	{"scenarios/validation/mmc4-rho07.yaml", {
 		{"components.server.wait_probability", 0.428654, false, NULL},
 		{"components.server.wait_ms_mean", 0.357212, false, NULL},
