@@ -214,15 +214,24 @@ static inline bool inst_fault_error(const struct inst_fault *fs, gsl_rng *r)
 }
 
 /* The slot of a table of mask + 1 entries (a power of two) for a logical
- * request of a caller: requests of one caller and of different callers
- * spread over the table. The database's duplicate table and the worker's
- * table of completed requests use it. */
+ * request of a caller. A request id is its issuer's component id above bit
+ * 40 and the issuer's count below (a client's requests, a queue's
+ * messages), so the requests of one issuer through one caller take
+ * consecutive slots from a place of their own (a hash of the pair): an
+ * entry stays until that stream has taken mask + 1 more ids, or another
+ * stream's run reaches it, and neighbouring entries share cache lines.
+ * Before, a hash of the whole id put every entry at random: each lookup
+ * missed the cache (5% of the flagship's time at 10,000 requests/s, in
+ * the queue's and the worker's tables), and an entry could go after a
+ * handful of others. The database's duplicate table, the worker's table
+ * of completed requests and the queue's table of stored messages use it. */
 static inline uint32_t request_slot(uint64_t request, uint32_t caller, uint32_t mask)
 {
-	request ^= (uint64_t)caller * UINT64_C(0xff51afd7ed558ccd);
-	request ^= request >> 31;
-	request *= UINT64_C(0x9e3779b97f4a7c15);
-	return (uint32_t)(request >> 32) & mask;
+	uint64_t stream = (request >> 40) * UINT64_C(0x9e3779b97f4a7c15) ^
+	                  (uint64_t)caller * UINT64_C(0xff51afd7ed558ccd);
+	stream ^= stream >> 29;
+	stream *= UINT64_C(0xbf58476d1ce4e5b9);
+	return (uint32_t)((request + (stream >> 32)) & mask);
 }
 
 /* Whether instances i and j of component c reach each other over the

@@ -27,8 +27,9 @@
  * reconnects). A sync or quorum write that needs that replica waits with
  * it; an async replica falls behind and serves stale reads.
  *
- * Duplicates: a table of `version_slots` entries, indexed by a hash of the
- * request id and the calling component (a later write sharing an entry
+ * Duplicates: a table of `version_slots` entries, indexed by the request id
+ * and the calling component (request_slot: one issuer's writes through one
+ * caller take consecutive entries, and a later write sharing an entry
  * evicts an older one), remembers each committed write. A write from the
  * same component for the same logical request is a retry of a write that
  * took effect (two services that each write as part of one request are two

@@ -43,9 +43,10 @@
  * its event again, a worker writing its task again, a client's retry or
  * hedge after its first attempt was stored), is one message twice: its
  * consumer would apply it again. The queue remembers the messages it
- * stored in a table of REPEAT_SLOTS entries indexed by a hash of the
- * request id and the producer (a later one sharing an entry evicts an
- * older one, as the worker's and the database's tables do), stores a
+ * stored in a table of REPEAT_SLOTS entries indexed by the request id and
+ * the producer (request_slot: one issuer's requests through one producer
+ * take consecutive entries; a later one sharing an entry evicts an older
+ * one, as in the worker's and the database's tables), stores a
  * repeat as a message of its own under the first one's id (the id an
  * application puts in the event it publishes), and counts it (`repeats`).
  * Its consumer then sees the request it completed before: a worker counts
@@ -122,8 +123,10 @@ struct seen {
 };
 
 /* Messages remembered (a power of two): 24 bytes each, 1.5 MiB per queue.
- * An entry lives about 65 s at 1,000 messages per second, longer than the
- * default ack timeout (30 s) that spaces a redelivered task's repeats. */
+ * An entry lives while its issuer sends its next 65,536 requests (65 s at
+ * 1,000 per second, longer than the default ack timeout of 30 s that
+ * spaces a redelivered task's repeats), or until another issuer's run of
+ * entries reaches it. */
 #define REPEAT_SLOTS (UINT32_C(1) << 16)
 
 /* The run's queue_backlog invariant: the most messages any queue held at

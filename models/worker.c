@@ -14,10 +14,11 @@
  * delivery was still being processed, or while its OK answer was on its way
  * or lost; a client's retry after its timeout. Unless the worker is
  * `idempotent`, each counts as a duplicate write. The worker remembers the
- * requests it completed in a table of DONE_SLOTS entries indexed by a hash of
- * the request id and the caller (a later request sharing an entry evicts an
- * older one, so a repeat far apart may go uncounted), as the database's
- * duplicate table does. Counting from the caller's side instead (a completion
+ * requests it completed in a table of DONE_SLOTS entries indexed by the
+ * request id and the caller (request_slot: consecutive entries for one
+ * issuer's requests through one caller; a later request sharing an entry
+ * evicts an older one, so a repeat far apart may go uncounted), as the
+ * database's duplicate table does. Counting from the caller's side instead (a completion
  * the caller had given up on) counted a client's timed-out request that was
  * never sent again, and missed a redelivery whose first OK answer was late.
  * A completion whose target answered OK with ASIM_CALL_DEDUPLICATED is no
@@ -154,10 +155,11 @@ struct worker {
 };
 
 /* Completed requests remembered (a power of two): 12 bytes each, 768 KiB
- * per worker that is not idempotent. An entry lives about 65 s at 1,000
- * completions per second and 6.5 s at 10,000: a repeat further apart than
- * that (a redelivery after a 30 s ack timeout at 10,000 per second) may go
- * uncounted. */
+ * per worker that is not idempotent. An entry lives while the queue (or
+ * client) that issued it sends its next 65,536 requests: 65 s at 1,000 per
+ * second and 6.5 s at 10,000, so a repeat further apart than that (a
+ * redelivery after a 30 s ack timeout at 10,000 per second) goes uncounted;
+ * another issuer's run of entries may reach it sooner. */
 #define DONE_SLOTS (UINT32_C(1) << 16)
 
 enum { EV_SERVED = EV_MODEL_BASE, EV_TARGET_TIMEOUT, EV_LOCK_RETRY, EV_LOCK_TIMEOUT };

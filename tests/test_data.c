@@ -12,6 +12,7 @@
 #include "archsim/fault.h"
 #include "archsim/kernel.h"
 #include "archsim/results.h"
+#include "common.h"
 #include "load.h"
 #include "models.h"
 #include "peer.h"
@@ -1635,6 +1636,91 @@ START_TEST(worker_repeat_passed_on_counted_once)
 }
 END_TEST
 
+/* The tables that remember requests (a queue's stored messages, a
+ * worker's completed requests, a database's applied writes) index them by
+ * request_slot: the ids one issuer sends through one caller take
+ * consecutive slots, so none of a stream's entries is evicted by the same
+ * stream before the table has gone round (with a hash of the id, a quarter
+ * of 65,536 consecutive ids shared a slot with a later one), and streams
+ * start at places of their own. */
+START_TEST(request_slot_keeps_a_stream_in_order)
+{
+	enum { BITS = 16, N = 1 << BITS };
+	static const uint64_t issuers[] = {1, 2, 3, 40};
+	static const uint32_t callers[] = {0, 5, 6};
+	static bool taken[N];
+	uint32_t starts[4 * 3];
+	size_t nstarts = 0;
+	for (size_t i = 0; i < 4; i++) {
+		for (size_t j = 0; j < 3; j++) {
+			uint64_t first = issuers[i] << 40 | (uint64_t)(i * 7919 + j * 104729);
+			memset(taken, 0, sizeof taken);
+			uint32_t start = request_slot(first, callers[j], N - 1);
+			for (uint64_t n = 0; n < N; n++) {
+				uint32_t h = request_slot(first + n, callers[j], N - 1);
+				ck_assert_uint_eq(h, (start + n) & (N - 1));
+				ck_assert(!taken[h]);
+				taken[h] = true;
+			}
+			/* Another issuer's stream, or the same one through another
+			 * caller, starts elsewhere. */
+			uint32_t zero = request_slot(issuers[i] << 40, callers[j], N - 1);
+			for (size_t s = 0; s < nstarts; s++)
+				ck_assert_uint_ne(zero, starts[s]);
+			starts[nstarts++] = zero;
+		}
+	}
+}
+END_TEST
+
+/* A redelivery after many other messages is still recognised: the first
+ * of 30,000 messages (one every 10us) loses its ack and is delivered again
+ * after the 400ms ack timeout, when the worker has completed every other
+ * one. Its table of completed requests (65,536 entries) still holds it, so
+ * the repeat counts. Before, with the ids hashed over the table, the first
+ * message's entry had been overwritten by then (the worker counted 0). */
+struct first_ack_net {
+	uint32_t m, w;
+	unsigned acks;
+};
+
+static asim_time lose_first_ack(void *net, struct asim_kernel *k, uint32_t from,
+                                uint16_t from_inst, uint32_t to, uint16_t to_inst)
+{
+	struct first_ack_net *n = net;
+	(void)k, (void)from_inst, (void)to_inst;
+	if (from == n->w && to == n->m)
+		return n->acks++ == 0 ? ASIM_NET_LOST : 0;
+	return 0;
+}
+
+START_TEST(worker_recognises_a_late_redelivery)
+{
+	enum { N = 30000 };
+	struct drv_row *rows = calloc(N, sizeof *rows);
+	ck_assert_ptr_nonnull(rows);
+	for (size_t i = 0; i < N; i++)
+		rows[i] = (struct drv_row){(asim_time)i * 10 * US, W, i};
+	const struct part parts[] = {
+		{"m", &asim_queue_ops,
+		 "kind: queue\nrebalance_time: 0s\nconsumers: w\nack_timeout: 400ms\nprefetch: 64\n"},
+		{"w", &asim_worker_ops, "kind: worker\nconcurrency: 8\nservice_time: 1us\n"},
+	};
+	struct rig g;
+	rig_build(&g, parts, 2, rows, N);
+	struct first_ack_net net = {.m = asim_kernel_find(g.k, "m")->id,
+	                            .w = asim_kernel_find(g.k, "w")->id};
+	asim_kernel_set_network(g.k, lose_first_ack, &net);
+	rig_run(&g, 1000 * MS);
+	ck_assert_uint_eq(num(&g, "components.m.delivered"), N + 1);
+	ck_assert_uint_eq(num(&g, "components.m.redelivered"), 1);
+	ck_assert_uint_eq(num(&g, "components.w.processed"), N + 1);
+	ck_assert_uint_eq(num(&g, "components.w.duplicates"), 1);
+	rig_free(&g);
+	free(rows);
+}
+END_TEST
+
 START_TEST(worker_processes_in_order)
 {
 	static const struct drv_row rows[] = {{0, R, 1}, {0, R, 2}};
@@ -1680,6 +1766,8 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, db_config_errors);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("queue");
+	tcase_add_test(tc, request_slot_keeps_a_stream_in_order);
+	tcase_add_test(tc, worker_recognises_a_late_redelivery);
 	tcase_add_test(tc, queue_partitions_to_consumers);
 	tcase_add_test(tc, queue_capacity_reject);
 	tcase_add_test(tc, queue_capacity_block);
