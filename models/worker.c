@@ -445,6 +445,12 @@ static void complete(struct asim_component *c, struct worker *s, struct task *t,
 		else
 			duplicate = completed_before(s, t->in);
 	}
+	/* A worker that its caller reached directly or through a service (a
+	 * worker or a service's worker above it) says it counted the repeat,
+	 * as a database does, so that the worker above does not count it
+	 * again: two for one before. A queue ignores the flag on an ack. */
+	if (duplicate)
+		t->in->flags |= ASIM_CALL_DUPLICATE_COUNTED;
 	if (asim_measuring_at(k, now)) {
 		if (st == ASIM_OK) {
 			s->processed++;

@@ -1500,7 +1500,10 @@ END_TEST
  *   that does, or that writes on the read's behalf (op: write) to db: w2
  *   or db counts the repeat, and w leaves it. Before, w counted it as well:
  *   2 for 1. A read to svc2 that emits only on writes (`write: [...]`) or
- *   calls nothing is not passed on (w counts 1). */
+ *   calls nothing is not passed on (w counts 1).
+ * A worker w2 that w reaches through svc, or directly (w's target), counts
+ * the repeat it completes again and says so (ASIM_CALL_DUPLICATE_COUNTED),
+ * and w leaves it. Before, both counted: 2 for 1. */
 enum { PASS_LOST_ACK, PASS_CRASH };
 
 struct pass_net {
@@ -1567,6 +1570,9 @@ static const struct {
 	 100 * MS, 0, 0, 1, 0, 0, 0, 0, "{write: [{emit: q2, op: write}]}"},
 	{PASS_LOST_ACK, false, "svc", "[{target: svc2, op: read, timeout: 20ms, on_error: ignore}]",
 	 100 * MS, 0, 0, 1, 0, 0, 0, 0, NULL},
+	/* A worker behind a service, and behind a worker. */
+	{PASS_LOST_ACK, false, "svc", "[{target: w2}]", 0, 0, 2, 0, 1, 0, 0, 0, NULL},
+	{PASS_LOST_ACK, false, "w2", "[]", 0, 0, 2, 0, 1, 0, 0, 0, NULL},
 };
 
 START_TEST(worker_repeat_passed_on_counted_once)
@@ -1778,7 +1784,7 @@ static Suite *data_suite(void)
 	tcase_add_loop_test(tc, worker_crossed_answers_deduplicated, 0, 2);
 	tcase_add_loop_test(tc, worker_counts_a_repeat_the_store_applied_again, 0, 2);
 	tcase_add_loop_test(tc, worker_repeat_through_service_counted_once, 0, 8);
-	tcase_add_loop_test(tc, worker_repeat_passed_on_counted_once, 0, 18);
+	tcase_add_loop_test(tc, worker_repeat_passed_on_counted_once, 0, 20);
 	tcase_add_test(tc, worker_processes_in_order);
 	suite_add_tcase(s, tc);
 	return s;
