@@ -766,6 +766,15 @@ static void fault(struct asim_component *c, const struct asim_fault *f, bool act
 	}
 }
 
+/* The model op judges_read: a worker that is not idempotent counts a
+ * repeat of any request it completed before, reads included; an
+ * idempotent one sends the read on to its target. */
+static bool judges_read(const struct asim_component *c, unsigned depth)
+{
+	const struct worker *s = c->state;
+	return !s->idempotent || model_relay_judges_read(c, depth);
+}
+
 const struct asim_model_ops asim_worker_ops = {
 	.kind = "worker",
 	.summary = "async workers: concurrency, service time, optional target call, idempotence",
@@ -776,6 +785,7 @@ const struct asim_model_ops asim_worker_ops = {
 	.warmup_end = warmup_end,
 	.report = report,
 	.edges = edges,
+	.judges_read = judges_read,
 	.sample = sample,
 	.destroy = destroy,
 	.faults = ASIM_FAULT_BIT(ASIM_FAULT_CRASH) | ASIM_FAULT_BIT(ASIM_FAULT_ZONE_LOSS) |

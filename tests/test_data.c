@@ -1503,7 +1503,8 @@ END_TEST
  *   calls nothing is not passed on (w counts 1).
  * A worker w2 that w reaches through svc, or directly (w's target), counts
  * the repeat it completes again and says so (ASIM_CALL_DUPLICATE_COUNTED),
- * and w leaves it. Before, both counted: 2 for 1. */
+ * and w leaves it; a read given up on to w2 is passed on, since w2 counts
+ * repeats of reads too. Before, both counted: 2 for 1. */
 enum { PASS_LOST_ACK, PASS_CRASH };
 
 struct pass_net {
@@ -1573,6 +1574,9 @@ static const struct {
 	/* A worker behind a service, and behind a worker. */
 	{PASS_LOST_ACK, false, "svc", "[{target: w2}]", 0, 0, 2, 0, 1, 0, 0, 0, NULL},
 	{PASS_LOST_ACK, false, "w2", "[]", 0, 0, 2, 0, 1, 0, 0, 0, NULL},
+	/* A read given up on to a worker, which counts repeats of reads too. */
+	{PASS_LOST_ACK, false, "svc", "[{target: w2, op: read, timeout: 20ms, on_error: ignore}]",
+	 100 * MS, 0, 0, 0, 1, 0, 0, 0, NULL},
 };
 
 START_TEST(worker_repeat_passed_on_counted_once)
@@ -1607,8 +1611,10 @@ START_TEST(worker_repeat_passed_on_counted_once)
 	                       .svc = asim_kernel_find(g.k, "svc")->id,
 	                       .db = asim_kernel_find(g.k, "db")->id,
 	                       /* whose second answer to svc is late */
-	                       .svc2 = asim_kernel_find(g.k, strstr(pass_cases[_i].calls, "lb") ?
-	                                                             "lb" : "svc2")->id,
+	                       .svc2 = asim_kernel_find(g.k, strstr(pass_cases[_i].calls, "lb")   ? "lb"
+	                                                     : strstr(pass_cases[_i].calls, "w2") ? "w2"
+	                                                                                          : "svc2")
+	                                   ->id,
 	                       .lose_ack = pass_cases[_i].how == PASS_LOST_ACK,
 	                       .late_answer = pass_cases[_i].late_answer,
 	                       .late_write = pass_cases[_i].late_write};
@@ -1784,7 +1790,7 @@ static Suite *data_suite(void)
 	tcase_add_loop_test(tc, worker_crossed_answers_deduplicated, 0, 2);
 	tcase_add_loop_test(tc, worker_counts_a_repeat_the_store_applied_again, 0, 2);
 	tcase_add_loop_test(tc, worker_repeat_through_service_counted_once, 0, 8);
-	tcase_add_loop_test(tc, worker_repeat_passed_on_counted_once, 0, 20);
+	tcase_add_loop_test(tc, worker_repeat_passed_on_counted_once, 0, 21);
 	tcase_add_test(tc, worker_processes_in_order);
 	suite_add_tcase(s, tc);
 	return s;
