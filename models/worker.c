@@ -18,9 +18,10 @@
  * request id and the caller (request_slot: consecutive entries for one
  * issuer's requests through one caller; a later request sharing an entry
  * evicts an older one, so a repeat far apart may go uncounted), as the
- * database's duplicate table does. Counting from the caller's side instead (a completion
- * the caller had given up on) counted a client's timed-out request that was
- * never sent again, and missed a redelivery whose first OK answer was late.
+ * database's duplicate table does. Counting from the caller's side instead
+ * (a completion the caller had given up on) counted a client's timed-out
+ * request that was never sent again, and missed a redelivery whose first
+ * OK answer was late.
  * A completion whose target answered OK with ASIM_CALL_DEDUPLICATED is no
  * duplicate, and is not remembered either: the target (a database with
  * `idempotency: true`, directly or through a cache, gateway or balancer

@@ -1700,22 +1700,8 @@ END_TEST
  * after the 400ms ack timeout, when the worker has completed every other
  * one. Its table of completed requests (65,536 entries) still holds it, so
  * the repeat counts. Before, with the ids hashed over the table, the first
- * message's entry had been overwritten by then (the worker counted 0). */
-struct first_ack_net {
-	uint32_t m, w;
-	unsigned acks;
-};
-
-static asim_time lose_first_ack(void *net, struct asim_kernel *k, uint32_t from,
-                                uint16_t from_inst, uint32_t to, uint16_t to_inst)
-{
-	struct first_ack_net *n = net;
-	(void)k, (void)from_inst, (void)to_inst;
-	if (from == n->w && to == n->m)
-		return n->acks++ == 0 ? ASIM_NET_LOST : 0;
-	return 0;
-}
-
+ * message's entry had been overwritten by then (the worker counted 0). The
+ * ack is lost by late_ack_delay. */
 START_TEST(worker_recognises_a_late_redelivery)
 {
 	enum { N = 30000 };
@@ -1730,9 +1716,10 @@ START_TEST(worker_recognises_a_late_redelivery)
 	};
 	struct rig g;
 	rig_build(&g, parts, 2, rows, N);
-	struct first_ack_net net = {.m = asim_kernel_find(g.k, "m")->id,
-	                            .w = asim_kernel_find(g.k, "w")->id};
-	asim_kernel_set_network(g.k, lose_first_ack, &net);
+	struct late_ack_net net = {.worker = asim_kernel_find(g.k, "w")->id,
+	                           .queue = asim_kernel_find(g.k, "m")->id,
+	                           .lose = true};
+	asim_kernel_set_network(g.k, late_ack_delay, &net);
 	rig_run(&g, 1000 * MS);
 	ck_assert_uint_eq(num(&g, "components.m.delivered"), N + 1);
 	ck_assert_uint_eq(num(&g, "components.m.redelivered"), 1);
