@@ -18,7 +18,7 @@
 #include "rig.h"
 
 /* A queue's consumer group forms at time 0 and waits `rebalance_time`
- * (default 3 s) before its first assignment (test_faults.c,
+ * (default 3 s) before its first assignment (test_consumers.c,
  * faults_queue_group_forms_before_consuming). These tests script
  * deliveries from time 0, so their queues have no group to form
  * (`rebalance_time: 0s`, as RabbitMQ's consumers subscribe on their own). */
