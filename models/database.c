@@ -152,9 +152,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	s->nslots = 1;
 	while (s->nslots < (uint64_t)slots)
 		s->nslots *= 2;
-	s->applied = calloc((size_t)n * s->nslots, sizeof *s->applied);
-	s->acked = calloc(s->nslots, sizeof *s->acked);
-	s->acked_at = calloc(s->nslots, sizeof *s->acked_at);
+	bool ver = versions_init(&s->ver, s->nslots, n);
 	s->inst = calloc(n, sizeof *s->inst);
 	s->seen_req = calloc(s->nslots, sizeof *s->seen_req);
 	s->seen_version = calloc(s->nslots, sizeof *s->seen_version);
@@ -165,10 +163,10 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	}
 	if (s->index.on)
 		s->index.v = calloc(s->nslots, sizeof *s->index.v);
-	if (!s->applied || !s->acked || !s->acked_at || !s->inst || !s->seen_req ||
+	if (!ver || !s->inst || !s->seen_req ||
 	    !s->seen_version || !s->seen_caller || (s->read_from == FROM_RYW && (!s->writer || !s->written_at)) ||
 	    (s->index.on && !s->index.v) ||
-	    !lead_init(&s->lead, c, s->applied, s->acked, s->nslots)) {
+	    !lead_init(&s->lead, c, &s->ver)) {
 		asim_diag_error(d, map->mark, "out of memory for the version table of '%s'", c->name);
 		return false;
 	}
@@ -342,8 +340,8 @@ static void request(struct asim_component *c, struct database *s, struct asim_ca
 	}
 	if (measuring)
 		s->reads++;
-	op->must_see = s->acked[op->slot];
-	op->must_see_at = s->acked_at[op->slot];
+	op->must_see = *versions_acked(&s->ver, op->slot);
+	op->must_see_at = versions_acked_at(&s->ver, op->slot);
 	op->parts = 0;
 	if (s->read_quorum <= 1) {
 		int to = db_serving_read(c, s, call);
@@ -402,7 +400,7 @@ static void served(struct asim_component *c, struct database *s, struct job *j)
 		db_commit(c, s, op);
 		return;
 	}
-	uint64_t v = s->applied[(size_t)i * s->nslots + op->slot];
+	uint64_t v = *versions_held(&s->ver, i, op->slot);
 	if (v > op->version)
 		op->version = v;
 	if (--op->parts)
@@ -648,11 +646,11 @@ static bool acked_version(const struct asim_component *c, uint64_t key, uint64_t
                           asim_time *at)
 {
 	const struct database *s = c->state;
-	if (!s->acked)
+	if (!s->ver.v)
 		return false;
 	uint32_t slot = (uint32_t)(key & (s->nslots - 1));
-	*version = s->acked[slot];
-	*at = s->acked_at[slot];
+	*version = *versions_acked(&s->ver, slot);
+	*at = versions_acked_at(&s->ver, slot);
 	return true;
 }
 
@@ -733,9 +731,7 @@ static void destroy(struct asim_component *c)
 	free(s->inst);
 	free(s->fence);
 	free(s->index.v);
-	free(s->applied);
-	free(s->acked);
-	free(s->acked_at);
+	versions_finish(&s->ver);
 	free(s->seen_req);
 	free(s->seen_version);
 	free(s->seen_caller);

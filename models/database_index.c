@@ -101,14 +101,14 @@ uint64_t db_index_compare(struct asim_component *c, struct database *s, bool rep
 {
 	struct db_index *x = &s->index;
 	asim_time now = asim_now(c->kernel);
-	const uint64_t *p = s->applied + (size_t)s->lead.leader * s->nslots;
 	uint64_t n = 0;
 	for (uint32_t i = 0; i < s->nslots; i++) {
-		if (x->v[i] == p[i] || now - s->acked_at[i] < x->settle)
+		uint64_t p = *versions_held(&s->ver, s->lead.leader, i);
+		if (x->v[i] == p || now - versions_acked_at(&s->ver, i) < x->settle)
 			continue;
 		n++;
 		if (repair)
-			x->v[i] = p[i];
+			x->v[i] = p;
 	}
 	return n;
 }

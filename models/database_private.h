@@ -87,9 +87,7 @@ struct database {
 	uint32_t rr;
 
 	uint32_t nslots;      /* a power of two */
-	uint64_t *applied;    /* [inst * nslots + slot]: version held */
-	uint64_t *acked;      /* [slot]: newest acknowledged version */
-	asim_time *acked_at;  /* [slot] */
+	struct versions ver;  /* by slot: acknowledged, and held by each instance */
 
 	struct instance *inst;
 	struct asim_pool ops, jobs, applies;

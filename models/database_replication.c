@@ -122,9 +122,10 @@ static void acknowledge(struct asim_component *c, struct database *s, struct op 
 		db_answer(c, s, op, ASIM_ERROR);
 		return;
 	}
-	if (op->version > s->acked[op->slot]) {
-		s->acked[op->slot] = op->version;
-		s->acked_at[op->slot] = now;
+	uint64_t *acked = versions_acked(&s->ver, op->slot);
+	if (op->version > *acked) {
+		*acked = op->version;
+		versions_set_acked_at(&s->ver, op->slot, now);
 	}
 	db_answer(c, s, op, ASIM_OK);
 }
@@ -244,7 +245,7 @@ void db_commit(struct asim_component *c, struct database *s, struct op *op)
 	}
 	if (duplicate(c, s, op))
 		return;
-	op->version = ++s->applied[(size_t)op->inst * s->nslots + op->slot];
+	op->version = ++*versions_held(&s->ver, op->inst, op->slot);
 	if (s->index.on && op->inst == s->lead.leader)
 		db_index_ship(c, s, op);
 	op->epoch = s->lead.epoch;
@@ -307,7 +308,7 @@ void db_applied(struct asim_component *c, struct database *s, struct apply *a, u
 {
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
-	uint64_t *v = &s->applied[(size_t)r * s->nslots + a->slot];
+	uint64_t *v = versions_held(&s->ver, r, a->slot);
 	/* What a primary had not shipped when it went down never arrives, and
 	 * a deposed primary's log is not applied: the instances follow the new
 	 * primary's history, and the instance that leads now keeps its own. */
@@ -344,13 +345,12 @@ void db_catch_up(struct asim_component *c, struct database *s)
 {
 	struct asim_kernel *k = c->kernel;
 	uint16_t p = s->lead.leader;
-	const uint64_t *have = &s->applied[(size_t)p * s->nslots];
 	for (uint32_t r = 0; r < c->instances; r++) {
 		if (r == p)
 			continue;
-		const uint64_t *v = &s->applied[(size_t)r * s->nslots];
 		for (uint32_t slot = 0; slot < s->nslots; slot++) {
-			if (v[slot] >= have[slot])
+			uint64_t have = *versions_held(&s->ver, p, slot);
+			if (*versions_held(&s->ver, r, slot) >= have)
 				continue;
 			struct apply *a = asim_pool_get(&s->applies);
 			if (!a) {
@@ -359,10 +359,11 @@ void db_catch_up(struct asim_component *c, struct database *s)
 			}
 			/* The lag counts from the write's acknowledgement when the
 			 * primary acknowledged this version, else from now. */
-			bool acked = s->acked[slot] == have[slot];
-			*a = (struct apply){.slot = slot, .from = p, .version = have[slot],
+			bool acked = *versions_acked(&s->ver, slot) == have;
+			*a = (struct apply){.slot = slot, .from = p, .version = have,
 			                    .epoch = s->lead.epoch, .gen = s->lead.gen,
-			                    .committed = acked ? s->acked_at[slot] : asim_now(k)};
+			                    .committed = acked ? versions_acked_at(&s->ver, slot)
+			                                       : asim_now(k)};
 			ship(c, s, a, (uint16_t)r);
 		}
 	}

@@ -69,13 +69,10 @@ bool lead_configure(struct leadership *L, struct asim_component *c, const struct
 	return true;
 }
 
-bool lead_init(struct leadership *L, struct asim_component *c, uint64_t *applied,
-               uint64_t *acked, uint32_t nslots)
+bool lead_init(struct leadership *L, struct asim_component *c, struct versions *ver)
 {
 	L->n = c->instances;
-	L->applied = applied;
-	L->acked = acked;
-	L->nslots = nslots;
+	L->ver = ver;
 	L->inst = calloc(L->n, sizeof *L->inst);
 	return L->inst != NULL;
 }
@@ -123,11 +120,6 @@ static void recount(struct leadership *L, const struct asim_component *c)
 	}
 }
 
-static uint64_t *row(const struct leadership *L, uint32_t i)
-{
-	return L->applied + (size_t)i * L->nslots;
-}
-
 /* Adds n writes, acknowledged and now discarded, to the lost ones. */
 static void count_lost(struct leadership *L, struct asim_component *c, uint64_t n)
 {
@@ -148,7 +140,9 @@ static void resync(struct leadership *L, struct asim_component *c, uint32_t i)
 {
 	if (i == L->leader)
 		return;
-	memcpy(row(L, i), row(L, L->leader), L->nslots * sizeof(uint64_t));
+	const struct versions *t = L->ver;
+	for (uint32_t s = 0; s < t->nslots; s++)
+		*versions_held(t, i, s) = *versions_held(t, L->leader, s);
 	count_lost(L, c, L->inst[i].alone);
 	L->inst[i].alone = 0;
 }
@@ -156,9 +150,8 @@ static void resync(struct leadership *L, struct asim_component *c, uint32_t i)
 static uint64_t data_sum(const struct leadership *L, uint32_t i)
 {
 	uint64_t sum = 0;
-	const uint64_t *r = row(L, i);
-	for (uint32_t s = 0; s < L->nslots; s++)
-		sum += r[s];
+	for (uint32_t s = 0; s < L->ver->nslots; s++)
+		sum += *versions_held(L->ver, i, s);
 	return sum;
 }
 
@@ -198,14 +191,15 @@ static int most_caught_up(const struct leadership *L, struct asim_component *c, 
 static void gather(const struct leadership *L, struct asim_component *c, uint16_t i,
                    uint16_t old)
 {
-	uint64_t *nr = row(L, i);
+	const struct versions *t = L->ver;
 	for (uint32_t r = 0; r < L->n; r++) {
 		if (r == i || r == old || L->inst[r].down || !instances_linked(c, i, r))
 			continue;
-		const uint64_t *v = row(L, r);
-		for (uint32_t s = 0; s < L->nslots; s++)
-			if (v[s] > nr[s])
-				nr[s] = v[s];
+		for (uint32_t s = 0; s < t->nslots; s++) {
+			uint64_t v = *versions_held(t, r, s), *nr = versions_held(t, i, s);
+			if (v > *nr)
+				*nr = v;
+		}
 	}
 }
 
@@ -228,17 +222,18 @@ static void promote(struct leadership *L, struct asim_component *c, uint16_t i, 
 			L->changes++;
 		if (L->quorum)
 			gather(L, c, i, old);
-		uint64_t *nr = row(L, i);
+		const struct versions *t = L->ver;
 		uint64_t lost = 0;
-		for (uint32_t s = 0; s < L->nslots; s++) {
-			if (L->acked[s] > nr[s]) {
-				lost += L->acked[s] - nr[s];
-				L->acked[s] = nr[s];
+		for (uint32_t s = 0; s < t->nslots; s++) {
+			uint64_t nr = *versions_held(t, i, s), *acked = versions_acked(t, s);
+			if (*acked > nr) {
+				lost += *acked - nr;
+				*acked = nr;
 			}
 			for (uint32_t r = 0; r < L->n; r++) {
-				uint64_t *v = &L->applied[(size_t)r * L->nslots + s];
-				if (r != i && !(r == old && L->inst[old].believes) && *v > nr[s])
-					*v = nr[s];
+				uint64_t *v = versions_held(t, r, s);
+				if (r != i && !(r == old && L->inst[old].believes) && *v > nr)
+					*v = nr;
 			}
 		}
 		count_lost(L, c, lost);

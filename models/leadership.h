@@ -50,6 +50,7 @@
 #define ARCHSIM_MODELS_LEADERSHIP_H
 
 #include "common.h"
+#include "versions.h"
 
 enum lead_mode { LEAD_FIXED, LEAD_FAILOVER, LEAD_LEASE };
 
@@ -75,13 +76,13 @@ struct leadership {
 	uint32_t coordinator, coord_instances;
 	uint64_t lease_key;
 
-	uint32_t n, nslots;
+	uint32_t n;
 	uint16_t leader;
 	bool need_leader;
 	uint64_t epoch;
 	uint64_t gen; /* bumped when the primary goes down: its unshipped log is lost */
 	asim_time seen_expiry; /* latest lease expiry any grant showed */
-	uint64_t *applied, *acked; /* the database's tables, borrowed */
+	struct versions *ver; /* the database's, borrowed */
 	struct lead_inst *inst;
 	struct asim_timer detect_timer;
 	bool cut;              /* failover: the last check found the primary cut off */
@@ -101,8 +102,7 @@ enum { LEAD_EV_DETECT, LEAD_EV_RENEW, LEAD_EV_TIMEOUT, LEAD_EV_EXPIRY, LEAD_EV_D
 bool lead_configure(struct leadership *L, struct asim_component *c, const struct asim_cfg *map,
                     struct asim_diag *d);
 /* Allocates per-instance state once the instances and tables exist. */
-bool lead_init(struct leadership *L, struct asim_component *c, uint64_t *applied,
-               uint64_t *acked, uint32_t nslots);
+bool lead_init(struct leadership *L, struct asim_component *c, struct versions *ver);
 void lead_start(struct leadership *L, struct asim_component *c, uint16_t ev_base);
 bool lead_up(const struct leadership *L, uint32_t i);
 /* The instance a write from a caller in zone z goes to, or -1 when no
