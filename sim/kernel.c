@@ -5,7 +5,26 @@
  * Events due now skip the heap through a FIFO of slots: they are the most
  * common kind (message hand-offs) and a FIFO push/pop is a few instructions.
  * The two are merged by (time, seq) when popping, so the order is exactly the
- * same as with the heap alone. */
+ * same as with the heap alone.
+ *
+ * Two tiers. Timed events go to one of two queues by how far ahead they
+ * are due: the near one holds those due within near_span of when they were
+ * scheduled, the far one the rest. In an architecture most pending events
+ * are timeouts and other long timers (most of them cancelled before they
+ * fire) while most events that run are short hops: network, service and
+ * database times. With one queue every hop is pushed into and popped out of
+ * a heap of all the timers (some 500 entries in the flagship at 10,000
+ * requests/s: four or five levels, a mispredicted branch at most of them).
+ * With two, a hop lives in a queue of a dozen entries (the sorted array),
+ * and a timer is pushed at the bottom of the far heap, where it usually
+ * stays until cancelled. near_span adapts so that the near queue stays that
+ * small: it shrinks when the near queue holds more than NEAR_HIGH entries
+ * and grows when it holds fewer than NEAR_LOW, looked at every TIER_EVERY
+ * events (deterministically: sizes and counts, no clock). The near tier
+ * runs only up to just before the far tier's first entry, and what comes
+ * at or after it is merged by (time, seq), so the order of events is
+ * exactly that of a single queue whatever near_span is: only the speed
+ * depends on it. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +34,13 @@
 #include "kernel_private.h"
 
 enum { SLOTS_INITIAL = 256, FIFO_INITIAL = 256, CANCEL_FLOOR = 256 };
+/* The two tiers (see above). The band keeps the near queue well inside the
+ * sorted array's range (below ASIM_EVQ_SORTED_ON, with room for bursts);
+ * in the flagship at 10,000 requests/s a near queue of about a dozen took
+ * the fewest instructions (bench/README.md, eighteenth round). */
+enum { TIER_EVERY = 256, NEAR_LOW = 8, NEAR_HIGH = 16 };
+#define NEAR_SPAN_INITIAL ASIM_MS
+#define NEAR_SPAN_MAX (ASIM_TIME_MAX / 4)
 #define NO_SLOT ASIM_NO_SLOT
 
 static const char *const run_status_names[] = {
@@ -64,7 +90,10 @@ struct asim_kernel *asim_kernel_create(uint64_t seed, uint32_t replication)
 	k->free_slot = NO_SLOT;
 	k->pending_cap = SIZE_MAX;
 	k->cancel_floor = CANCEL_FLOOR;
-	asim_evq_init(&k->evq);
+	asim_evq_init(&k->near);
+	asim_evq_init(&k->far);
+	k->near_span = NEAR_SPAN_INITIAL;
+	k->retune_at = TIER_EVERY;
 	asim_kernel_pool_init(k, &k->calls, sizeof(struct asim_call), 1024);
 	k->fifo = malloc(FIFO_INITIAL * sizeof(*k->fifo));
 	if (!k->fifo)
@@ -107,7 +136,8 @@ void asim_kernel_destroy(struct asim_kernel *k)
 		free(k->ops[i]);
 	free(k->outcome);
 	asim_pool_finish(&k->calls);
-	asim_evq_finish(&k->evq);
+	asim_evq_finish(&k->near);
+	asim_evq_finish(&k->far);
 	free(k->slots);
 	free(k->fifo);
 	free(k);
@@ -268,9 +298,18 @@ schedule(struct asim_kernel *k, asim_time at, uint32_t target, uint16_t type, ui
 	uint64_t seq = k->next_seq;
 	if (now) {
 		k->fifo[k->fifo_tail++ & k->fifo_mask] = s;
-	} else if (!asim_evq_push(&k->evq, at, seq, s)) {
-		asim_kernel_fail(k, ASIM_RUN_NOMEM);
-		return (struct asim_timer){0, 0};
+	} else {
+		struct asim_evq *q = &k->near;
+		if (at - k->head.now > k->near_span) {
+			q = &k->far;
+			/* The near tier's run may not pass it (run_until). */
+			if (at <= k->near_limit)
+				k->near_limit = at - 1;
+		}
+		if (!asim_evq_push(q, at, seq, s)) {
+			asim_kernel_fail(k, ASIM_RUN_NOMEM);
+			return (struct asim_timer){0, 0};
+		}
 	}
 	struct asim_slot *sl = &k->slots[s];
 	k->free_slot = sl->target;
@@ -320,8 +359,10 @@ bool asim_cancel(struct asim_kernel *k, struct asim_timer t)
 	 * events many times over, and every one costs a pop. Clearing them out
 	 * once they are half the queue costs O(1) per cancel, amortised, and
 	 * keeps the queue's size and memory in proportion to the live events. */
-	if (++k->cancelled > k->cancel_floor && k->cancelled > asim_evq_size(&k->evq) / 2) {
-		k->cancelled -= asim_evq_remove_if(&k->evq, drop_cancelled, k);
+	if (++k->cancelled > k->cancel_floor &&
+	    k->cancelled > (asim_evq_size(&k->near) + asim_evq_size(&k->far)) / 2) {
+		k->cancelled -= asim_evq_remove_if(&k->near, drop_cancelled, k);
+		k->cancelled -= asim_evq_remove_if(&k->far, drop_cancelled, k);
 		/* Those left are in the FIFO, out of reach: wait for more. */
 		k->cancel_floor = k->cancelled + CANCEL_FLOOR;
 	}
@@ -347,7 +388,8 @@ void asim_kernel_set_resource_limits(struct asim_kernel *k, size_t max_memory,
 
 size_t asim_kernel_memory(const struct asim_kernel *k)
 {
-	return (size_t)k->nslots * sizeof(*k->slots) + asim_evq_bytes(&k->evq) +
+	return (size_t)k->nslots * sizeof(*k->slots) + asim_evq_bytes(&k->near) +
+	       asim_evq_bytes(&k->far) +
 	       ((size_t)k->fifo_mask + 1) * sizeof(*k->fifo) + k->pool_bytes;
 }
 
@@ -381,12 +423,28 @@ static void end_warmup(struct asim_kernel *k)
 	}
 }
 
-/* The event and memory limits, looked at when the event count reaches
- * check_at rather than on every event. Memory moves slowly next to events: a
- * look every 1024 keeps the check off the hot path and still stops a runaway
- * run within a few kilobytes of its limit. */
-static bool limits_ok(struct asim_kernel *k)
+/* Moves near_span towards keeping the near queue between NEAR_LOW and
+ * NEAR_HIGH entries (see "two tiers" at the top). Its size now stands for
+ * its size in general: looked at every TIER_EVERY events, a burst moves the
+ * span by a quarter at most. */
+static void retune_tiers(struct asim_kernel *k)
 {
+	k->retune_at = k->events + TIER_EVERY;
+	size_t n = asim_evq_size(&k->near);
+	if (n > NEAR_HIGH)
+		k->near_span -= k->near_span / 4; /* never below 1 */
+	else if (n < NEAR_LOW && k->near_span < NEAR_SPAN_MAX)
+		k->near_span += k->near_span / 4 + 1;
+}
+
+/* The event and memory limits, and the tiers' span, looked at when the
+ * event count reaches check_at rather than on every event. Memory moves
+ * slowly next to events: a look every 1024 keeps the check off the hot path
+ * and still stops a runaway run within a few kilobytes of its limit. */
+static bool checks_ok(struct asim_kernel *k)
+{
+	if (k->events >= k->retune_at)
+		retune_tiers(k);
 	if (k->max_events && k->events >= k->max_events) {
 		asim_kernel_fail(k, ASIM_RUN_EVENT_LIMIT);
 		return false;
@@ -398,15 +456,26 @@ static bool limits_ok(struct asim_kernel *k)
 	uint64_t at = k->max_events ? k->max_events : UINT64_MAX;
 	if (k->max_memory && (k->events | 1023) + 1 < at)
 		at = (k->events | 1023) + 1;
-	k->check_at = at;
+	k->check_at = at < k->retune_at ? at : k->retune_at;
 	return true;
 }
 
-/* The next event by (time, seq) among the FIFO head and the heap top, without
- * removing it. Returns false when nothing is pending. */
-static inline bool next_event(const struct asim_kernel *k, asim_time *t, bool *from_fifo)
+/* The earlier of the two tiers' first entries (NULL: both empty); *far
+ * says which tier it is in. */
+static inline const struct asim_evq_entry *queue_top(const struct asim_kernel *k, bool *far)
 {
-	const struct asim_evq_entry *top = asim_evq_peek(&k->evq);
+	const struct asim_evq_entry *a = asim_evq_peek(&k->near), *b = asim_evq_peek(&k->far);
+	*far = b && (!a || asim_evq_before(b, a));
+	return *far ? b : a;
+}
+
+/* The next event by (time, seq) among the FIFO head and the tiers' tops,
+ * without removing it; *far as queue_top(). Returns false when nothing is
+ * pending. */
+static inline bool next_event(const struct asim_kernel *k, asim_time *t, bool *from_fifo,
+                              bool *far)
+{
+	const struct asim_evq_entry *top = queue_top(k, far);
 	if (k->fifo_head != k->fifo_tail) {
 		/* FIFO entries were scheduled at the current instant, and the
 		 * clock cannot move past them, so their time is now. */
@@ -423,16 +492,18 @@ static inline bool next_event(const struct asim_kernel *k, asim_time *t, bool *f
 	return true;
 }
 
-/* Takes the next event's slot out of the FIFO or the queue. */
-static inline __attribute__((always_inline)) uint32_t take(struct asim_kernel *k, bool from_fifo)
+/* Takes the next event's slot out of the FIFO or a tier's queue. */
+static inline __attribute__((always_inline)) uint32_t take(struct asim_kernel *k, bool from_fifo,
+                                                          bool far)
 {
 	if (from_fifo)
 		return k->fifo[k->fifo_head++ & k->fifo_mask];
+	struct asim_evq *q = far ? &k->far : &k->near;
 	struct asim_evq_entry e;
-	asim_evq_pop(&k->evq, &e);
+	asim_evq_pop(q, &e);
 	/* The ladder could not prepare the next entry: this one still runs,
 	 * then the run stops. */
-	if (k->evq.nomem)
+	if (q->nomem)
 		asim_kernel_fail(k, ASIM_RUN_NOMEM);
 	return e.slot;
 }
@@ -464,7 +535,7 @@ static inline __attribute__((always_inline)) bool run_slot(struct asim_kernel *k
 			return true;
 		}
 	}
-	if (k->events >= k->check_at && !limits_ok(k))
+	if (k->events >= k->check_at && !checks_ok(k))
 		return false;
 	k->events++;
 	/* Two runs that dispatch the same events at the same times to the same
@@ -479,32 +550,59 @@ static inline __attribute__((always_inline)) bool run_slot(struct asim_kernel *k
 	return !k->err;
 }
 
-/* Runs events due at or before limit while there are any and nothing asks
- * the run to stop; the end of warm-up and the end of the run are left to
- * the caller, which sets limit before both. Returns false on a sticky
- * error. */
-static bool run_until(struct asim_kernel *k, asim_time limit)
+/* Runs the events of the FIFO and the near tier due at or before
+ * k->near_limit, while there are any and nothing asks the run to stop. The
+ * caller keeps near_limit before the far tier's first entry, and schedule()
+ * lowers it when an earlier one comes, so this loop, which runs most
+ * events, never looks at the far tier: a run whose far tier stays empty (an
+ * M/M/1) pays nothing for it. Returns false on a sticky error. */
+static inline __attribute__((always_inline)) bool run_near(struct asim_kernel *k)
 {
 	while (!k->stop) {
-		const struct asim_evq_entry *top = asim_evq_peek(&k->evq);
+		const struct asim_evq_entry *top = asim_evq_peek(&k->near);
 		bool from_fifo;
 		asim_time t;
 		if (k->fifo_head != k->fifo_tail) {
 			/* FIFO entries were scheduled at the current instant, and
 			 * the clock cannot move past them, so their time is now. */
 			t = k->head.now;
-			if (t > limit)
+			if (t > k->near_limit)
 				return true;
 			uint32_t s = k->fifo[k->fifo_head & k->fifo_mask];
 			from_fifo = !(top && top->time == t &&
 			              top->seq < (k->slots[s].seq & ~ASIM_SLOT_CANCELLED));
 		} else {
-			if (!top || top->time > limit)
+			if (!top || top->time > k->near_limit)
 				return true;
 			t = top->time;
 			from_fifo = false;
 		}
-		if (!run_slot(k, take(k, from_fifo), t))
+		if (!run_slot(k, take(k, from_fifo, false), t))
+			return false;
+	}
+	return true;
+}
+
+/* Runs events due at or before limit while there are any and nothing asks
+ * the run to stop; the end of warm-up and the end of the run are left to
+ * the caller, which sets limit before both. Events before the far tier's
+ * first entry run in run_near; the far tier's, and any due at the same
+ * instant, one at a time through the full merge. Returns false on a sticky
+ * error. */
+static bool run_until(struct asim_kernel *k, asim_time limit)
+{
+	while (!k->stop) {
+		const struct asim_evq_entry *first_far = asim_evq_peek(&k->far);
+		k->near_limit = first_far && first_far->time <= limit ? first_far->time - 1 : limit;
+		if (!run_near(k))
+			return false;
+		if (k->stop)
+			break;
+		asim_time t = 0;
+		bool from_fifo = false, far = false;
+		if (!next_event(k, &t, &from_fifo, &far) || t > limit)
+			break;
+		if (!run_slot(k, take(k, from_fifo, far), t))
 			return false;
 	}
 	return true;
@@ -535,8 +633,8 @@ enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 		if (k->stop)
 			return ASIM_RUN_STOPPED;
 		asim_time t = 0;
-		bool from_fifo = false;
-		bool more = next_event(k, &t, &from_fifo) && t <= until;
+		bool from_fifo = false, far = false;
+		bool more = next_event(k, &t, &from_fifo, &far) && t <= until;
 		if (!k->warmed && (more ? t >= k->head.warmup : k->head.warmup <= until)) {
 			end_warmup(k);
 			if (k->err)
@@ -546,7 +644,7 @@ enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 		}
 		if (!more)
 			break;
-		if (!run_slot(k, take(k, from_fifo), t))
+		if (!run_slot(k, take(k, from_fifo, far), t))
 			return k->err;
 	}
 	if (k->err)

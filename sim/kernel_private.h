@@ -60,7 +60,14 @@ struct asim_kernel {
 	enum asim_run_status err; /* sticky; ASIM_RUN_DONE while none */
 	bool stop, started, warmed, finished;
 
-	struct asim_evq evq;
+	/* Timed events wait in two queues by how far ahead they were due
+	 * when scheduled (kernel.c, "two tiers"): near within near_span of
+	 * their scheduling, far beyond it. Popping takes the earlier top. */
+	struct asim_evq near;
+	struct asim_evq far;
+	asim_time near_span;
+	asim_time near_limit; /* run_until: the near tier runs up to here */
+	uint64_t retune_at; /* look at near_span when the event count reaches it */
 	struct asim_slot *slots;
 	uint32_t nslots, free_slot; /* free_slot == UINT32_MAX: none free */
 	uint32_t *fifo;             /* ring of slot indices due now */

@@ -9,6 +9,8 @@
 #include "archsim/model.h"
 #include "archsim/pool.h"
 #include "archsim/rng.h"
+/* The property test looks at the kernel's two tiers (kernel.c) as well. */
+#include "../sim/kernel_private.h"
 
 /* What the recording model saw, in order. */
 struct rec {
@@ -273,7 +275,9 @@ START_TEST(kernel_mass_cancel_clears_queue_in_order)
 END_TEST
 
 /* A property test of the kernel's order with cancellation, through every
- * structure of its queue: a model that, at each of its events, schedules
+ * structure of its queues (the FIFO, and both tiers as sorted array, heap
+ * or ladder, with the span between the tiers moving as the load changes):
+ * a model that, at each of its events, schedules
  * and cancels at random (delays of zero, small ties, wide and heavy-tailed
  * ones), steering the number pending up past the switch to the ladder, down
  * again, around the sorted array's switch to the heap, and to empty. A
@@ -292,6 +296,9 @@ static struct {
 	uint64_t next, dispatched, live, cancels, rs;
 	uint64_t most;                /* pending at most */
 	bool hover_low, hover_high;   /* below 16 and above 32, while hovering */
+	size_t near_most, far_most;   /* entries in each tier's queue at most */
+	bool far_ladder;              /* the far tier's queue was a ladder */
+	asim_time span_min, span_max; /* the near tier's span, least and most */
 } prop;
 
 static bool prop_before(const struct prop_ref *a, const struct prop_ref *b)
@@ -397,6 +404,16 @@ static void prop_handle(struct asim_component *c, const struct asim_event *ev)
 		}
 	}
 	ck_assert_uint_eq(asim_kernel_pending(c->kernel), prop.live);
+	const struct asim_kernel *k = c->kernel;
+	if (asim_evq_size(&k->near) > prop.near_most)
+		prop.near_most = asim_evq_size(&k->near);
+	if (asim_evq_size(&k->far) > prop.far_most)
+		prop.far_most = asim_evq_size(&k->far);
+	prop.far_ladder |= k->far.ladder != NULL;
+	if (!prop.span_min || k->near_span < prop.span_min)
+		prop.span_min = k->near_span;
+	if (k->near_span > prop.span_max)
+		prop.span_max = k->near_span;
 	if (prop.live > prop.most)
 		prop.most = prop.live;
 	if (prop.dispatched > 100000 && prop.dispatched < 160000) {
@@ -434,6 +451,11 @@ START_TEST(kernel_random_schedule_cancel_matches_reference)
 	 * array's switch to the heap. */
 	ck_assert_uint_gt(prop.most, ASIM_EVQ_LADDER_ON);
 	ck_assert(prop.hover_low && prop.hover_high);
+	/* Both tiers were used: the near one past the sorted array, the far
+	 * one as a ladder, with the span between them moving. */
+	ck_assert_uint_gt(prop.near_most, ASIM_EVQ_SORTED_ON);
+	ck_assert(prop.far_ladder);
+	ck_assert_int_lt(prop.span_min, prop.span_max);
 	asim_kernel_destroy(k);
 }
 END_TEST
