@@ -20,6 +20,7 @@
 #include "load.h"
 #include "models.h"
 #include "scenario.h"
+#include "scenario_run.h"
 
 #define MS ASIM_MS
 #define S ASIM_S
@@ -223,19 +224,9 @@ static inline void rig_free(struct rig *g)
  * absent). */
 static inline double run_text(const char *yaml, const char *path)
 {
-	struct asim_diag d;
-	asim_diag_init(&d);
-	struct asim_scenario *sc = asim_scenario_load_buffer("t.yaml", yaml, strlen(yaml), NULL, &d);
-	if (!sc)
-		asim_diag_print(&d, stderr);
-	ck_assert_ptr_nonnull(sc);
-	struct asim_results r;
-	asim_results_init(&r);
-	ck_assert_int_eq(asim_scenario_run(sc, 0, &r, &d), ASIM_RUN_DONE);
-	double v = asim_results_num(&r, path, -1);
-	asim_results_finish(&r);
-	asim_scenario_free(sc);
-	asim_diag_finish(&d);
+	struct asim_results *r = run(yaml, NULL);
+	double v = asim_results_num(r, path, -1);
+	done(r);
 	return v;
 }
 

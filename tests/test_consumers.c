@@ -51,19 +51,19 @@ START_TEST(faults_queue_skips_down_consumer)
 	         "  - %s\n",
 	         consumer_down[_i][0], consumer_down[_i][1]);
 	struct asim_results *r = run(text, NULL);
-	ck_assert_msg(num(r, "components.q.lag_ms_max") == 15, "lag_ms_max %g",
-	              num(r, "components.q.lag_ms_max"));
-	double lag = num(r, "components.q.lag_ms_mean");
+	ck_assert_msg(figure(r, "components.q.lag_ms_max") == 15, "lag_ms_max %g",
+	              figure(r, "components.q.lag_ms_max"));
+	double lag = figure(r, "components.q.lag_ms_mean");
 	ck_assert_msg(fabs(lag - (599 * 100 + 225) / 2.0 / 60000) < 1e-5, "lag_ms_mean %g", lag);
-	ck_assert(num(r, "components.q.redelivered") == 1);
-	ck_assert(num(r, "components.q.ack_timeouts") == 0);
-	ck_assert(num(r, "components.q.produced") == 601);
-	ck_assert(num(r, "components.q.acked") == 600);
-	ck_assert(num(r, "components.q.backlog_end") == 1);
-	ck_assert(num(r, "components.w.processed") == 600);
-	ck_assert(num(r, "components.w.duplicates") == 0);
-	ck_assert(num(r, "components.q.sessions_expired") == 2);
-	ck_assert(num(r, "components.q.rebalances") == 0);
+	ck_assert(figure(r, "components.q.redelivered") == 1);
+	ck_assert(figure(r, "components.q.ack_timeouts") == 0);
+	ck_assert(figure(r, "components.q.produced") == 601);
+	ck_assert(figure(r, "components.q.acked") == 600);
+	ck_assert(figure(r, "components.q.backlog_end") == 1);
+	ck_assert(figure(r, "components.w.processed") == 600);
+	ck_assert(figure(r, "components.w.duplicates") == 0);
+	ck_assert(figure(r, "components.q.sessions_expired") == 2);
+	ck_assert(figure(r, "components.q.rebalances") == 0);
 	done(r);
 }
 END_TEST
@@ -111,17 +111,17 @@ START_TEST(faults_queue_session_expires)
 	         "  - {kind: crash, component: w, instances: [0], at: %s, for: 30s}\n",
 	         sessions[_i].session, sessions[_i].at);
 	struct asim_results *r = run(text, NULL);
-	double lag = num(r, "components.q.lag_ms_max");
+	double lag = figure(r, "components.q.lag_ms_max");
 	ck_assert_msg(lag == sessions[_i].lag_max, "%s: lag_ms_max %g", sessions[_i].session, lag);
-	double backlog = num(r, "components.q.backlog_max");
+	double backlog = figure(r, "components.q.backlog_max");
 	ck_assert_msg(backlog == sessions[_i].backlog_max, "%s: backlog_max %g",
 	              sessions[_i].session, backlog);
-	ck_assert(num(r, "components.q.sessions_expired") == sessions[_i].expired);
-	ck_assert(num(r, "components.q.redelivered") == 1);
-	ck_assert(num(r, "components.q.ack_timeouts") == 0);
-	ck_assert(num(r, "components.q.produced") == 601);
-	ck_assert(num(r, "components.q.acked") == 600);
-	ck_assert(num(r, "components.w.duplicates") == 0);
+	ck_assert(figure(r, "components.q.sessions_expired") == sessions[_i].expired);
+	ck_assert(figure(r, "components.q.redelivered") == 1);
+	ck_assert(figure(r, "components.q.ack_timeouts") == 0);
+	ck_assert(figure(r, "components.q.produced") == 601);
+	ck_assert(figure(r, "components.q.acked") == 600);
+	ck_assert(figure(r, "components.w.duplicates") == 0);
 	done(r);
 }
 END_TEST
@@ -243,16 +243,16 @@ START_TEST(faults_queue_session_partition)
 	         "  - {kind: partition, %s}\n",
 	         cuts[_i].session, cuts[_i].fault);
 	struct asim_results *r = run(text, NULL);
-	double lag = num(r, "components.q.lag_ms_max");
+	double lag = figure(r, "components.q.lag_ms_max");
 	ck_assert_msg(lag == cuts[_i].lag_max, "%s%s: lag_ms_max %g", cuts[_i].fault, cuts[_i].session,
 	              lag);
-	ck_assert(num(r, "components.q.backlog_max") == cuts[_i].backlog_max);
-	ck_assert(num(r, "components.q.sessions_expired") == cuts[_i].expired);
-	ck_assert(num(r, "components.q.ack_timeouts") == cuts[_i].ack_timeouts);
-	ck_assert(num(r, "components.q.redelivered") == 1);
-	ck_assert(num(r, "components.q.acked") == 600);
-	ck_assert(num(r, "components.w.processed") == cuts[_i].processed);
-	ck_assert(num(r, "components.w.duplicates") == cuts[_i].duplicates);
+	ck_assert(figure(r, "components.q.backlog_max") == cuts[_i].backlog_max);
+	ck_assert(figure(r, "components.q.sessions_expired") == cuts[_i].expired);
+	ck_assert(figure(r, "components.q.ack_timeouts") == cuts[_i].ack_timeouts);
+	ck_assert(figure(r, "components.q.redelivered") == 1);
+	ck_assert(figure(r, "components.q.acked") == 600);
+	ck_assert(figure(r, "components.w.processed") == cuts[_i].processed);
+	ck_assert(figure(r, "components.w.duplicates") == cuts[_i].duplicates);
 	done(r);
 }
 END_TEST
@@ -413,26 +413,26 @@ START_TEST(faults_queue_rebalance_pauses_the_group)
 	         rebalances[_i].queue, rebalances[_i].crash);
 	struct asim_results *r = run(text, NULL);
 	const char *what = rebalances[_i].crash;
-	double lag = num(r, "components.q.lag_ms_max");
+	double lag = figure(r, "components.q.lag_ms_max");
 	ck_assert_msg(lag == rebalances[_i].lag_max, "%s%s: lag_ms_max %g", what,
 	              rebalances[_i].queue, lag);
-	double backlog = num(r, "components.q.backlog_max");
+	double backlog = figure(r, "components.q.backlog_max");
 	ck_assert_msg(backlog == rebalances[_i].backlog_max, "%s%s: backlog_max %g", what,
 	              rebalances[_i].queue, backlog);
-	double n = num(r, "components.q.rebalances"), t = num(r, "components.q.rebalance_s");
+	double n = figure(r, "components.q.rebalances"), t = figure(r, "components.q.rebalance_s");
 	ck_assert_msg(n == rebalances[_i].rebalances && fabs(t - rebalances[_i].rebalance_s) < 1e-9,
 	              "%s%s: rebalances %g, rebalance_s %g", what, rebalances[_i].queue, n, t);
-	double mean = num(r, "components.q.lag_ms_mean");
+	double mean = figure(r, "components.q.lag_ms_mean");
 	double want = lag_mean_ref(rebalances[_i].pauses, 3);
 	ck_assert_msg(fabs(mean - want) < 1e-6, "%s%s: lag_ms_mean %.9g, expected %.9g", what,
 	              rebalances[_i].queue, mean, want);
-	double expired = num(r, "components.q.sessions_expired");
+	double expired = figure(r, "components.q.sessions_expired");
 	ck_assert_msg(expired == rebalances[_i].expired, "%s%s: sessions_expired %g", what,
 	              rebalances[_i].queue, expired);
-	ck_assert(num(r, "components.q.produced") == 601);
-	ck_assert(num(r, "components.q.acked") + num(r, "components.q.backlog_end") == 601);
-	ck_assert(num(r, "components.q.ack_timeouts") == 0);
-	ck_assert(num(r, "components.w.duplicates") == 0);
+	ck_assert(figure(r, "components.q.produced") == 601);
+	ck_assert(figure(r, "components.q.acked") + figure(r, "components.q.backlog_end") == 601);
+	ck_assert(figure(r, "components.q.ack_timeouts") == 0);
+	ck_assert(figure(r, "components.w.duplicates") == 0);
 	done(r);
 }
 END_TEST
@@ -478,23 +478,23 @@ START_TEST(faults_queue_group_forms_before_consuming)
 	         forming[_i].head, forming[_i].queue);
 	struct asim_results *r = run(text, NULL);
 	const char *what = forming[_i].head, *q = forming[_i].queue;
-	double lag = num(r, "components.q.lag_ms_max");
+	double lag = figure(r, "components.q.lag_ms_max");
 	ck_assert_msg(lag == forming[_i].lag_max, "%s%s: lag_ms_max %g", what, q, lag);
-	double backlog = num(r, "components.q.backlog_max");
+	double backlog = figure(r, "components.q.backlog_max");
 	ck_assert_msg(backlog == forming[_i].backlog_max, "%s%s: backlog_max %g", what, q, backlog);
-	double n = num(r, "components.q.rebalances"), t = num(r, "components.q.rebalance_s");
+	double n = figure(r, "components.q.rebalances"), t = figure(r, "components.q.rebalance_s");
 	ck_assert_msg(n == forming[_i].rebalances && fabs(t - forming[_i].rebalance_s) < 1e-9,
 	              "%s%s: rebalances %g, rebalance_s %g", what, q, n, t);
 	/* Over 60 s, or the 50 s after warm-up: the same time average when
 	 * nothing waits in it. */
-	double mean = num(r, "components.q.lag_ms_mean");
+	double mean = figure(r, "components.q.lag_ms_mean");
 	double want = lag_mean_ref(&forming[_i].first, 1);
 	ck_assert_msg(fabs(mean - want) < 1e-6, "%s%s: lag_ms_mean %.9g, expected %.9g", what, q,
 	              mean, want);
-	ck_assert(num(r, "components.q.produced") == forming[_i].produced);
-	ck_assert(num(r, "components.q.acked") + num(r, "components.q.backlog_end") ==
+	ck_assert(figure(r, "components.q.produced") == forming[_i].produced);
+	ck_assert(figure(r, "components.q.acked") + figure(r, "components.q.backlog_end") ==
 	          forming[_i].produced);
-	ck_assert(num(r, "components.q.sessions_expired") == 0);
+	ck_assert(figure(r, "components.q.sessions_expired") == 0);
 	done(r);
 }
 END_TEST
@@ -576,7 +576,7 @@ START_TEST(faults_queue_rebalancing_series)
 		char cmd[512];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 		ck_assert_int_eq(system(cmd), 0);
-		ck_assert(num(&r, "components.q.rebalances") == (v == 0 ? 3 : 0));
+		ck_assert(figure(&r, "components.q.rebalances") == (v == 0 ? 3 : 0));
 		asim_results_finish(&r);
 		asim_series_finish(&ser);
 		asim_scenario_free(s);
@@ -638,21 +638,21 @@ START_TEST(faults_queue_cooperative_rebalance_keeps_survivors)
 	         survivors[_i].queue, survivors[_i].crash);
 	struct asim_results *r = run(text, NULL);
 	const char *what = survivors[_i].crash, *q = survivors[_i].queue;
-	double backlog = num(r, "components.q.backlog_max");
+	double backlog = figure(r, "components.q.backlog_max");
 	if (survivors[_i].eager)
 		ck_assert_msg(backlog >= 150, "%s%s: backlog_max %g", what, q, backlog);
 	else
 		ck_assert_msg(backlog <= 28, "%s%s: backlog_max %g", what, q, backlog);
-	double lag = num(r, "components.q.lag_ms_max");
+	double lag = figure(r, "components.q.lag_ms_max");
 	ck_assert_msg(lag > survivors[_i].wait_ms - 2000 && lag <= survivors[_i].wait_ms + 10,
 	              "%s%s: lag_ms_max %g", what, q, lag);
-	double n = num(r, "components.q.rebalances"), t = num(r, "components.q.rebalance_s");
+	double n = figure(r, "components.q.rebalances"), t = figure(r, "components.q.rebalance_s");
 	ck_assert_msg(n == survivors[_i].rebalances && fabs(t - survivors[_i].rebalance_s) < 1e-9,
 	              "%s%s: rebalances %g, rebalance_s %g", what, q, n, t);
 	/* a's 2751 and b's 111 messages from the end of warm-up to 60 s. */
-	ck_assert(num(r, "components.q.produced") == 2862);
-	ck_assert(num(r, "components.q.acked") + num(r, "components.q.backlog_end") == 2862);
-	ck_assert(num(r, "components.q.ack_timeouts") == 0);
+	ck_assert(figure(r, "components.q.produced") == 2862);
+	ck_assert(figure(r, "components.q.acked") + figure(r, "components.q.backlog_end") == 2862);
+	ck_assert(figure(r, "components.q.ack_timeouts") == 0);
 	done(r);
 }
 END_TEST
@@ -675,12 +675,12 @@ START_TEST(faults_queue_durable_restart_requeues)
 		"faults:\n"
 		"  - {kind: crash, component: q, at: 10005ms, for: 5s}\n";
 	struct asim_results *r = run(text, NULL);
-	double lag = num(r, "components.q.lag_ms_max");
+	double lag = figure(r, "components.q.lag_ms_max");
 	ck_assert_msg(lag == 5015, "lag_ms_max %g", lag);
-	ck_assert(num(r, "components.q.redelivered") == 1);
-	ck_assert(num(r, "components.q.ack_timeouts") == 0);
-	ck_assert(num(r, "components.q.lost") == 0);
-	ck_assert(num(r, "components.w.duplicates") == 1);
+	ck_assert(figure(r, "components.q.redelivered") == 1);
+	ck_assert(figure(r, "components.q.ack_timeouts") == 0);
+	ck_assert(figure(r, "components.q.lost") == 0);
+	ck_assert(figure(r, "components.w.duplicates") == 1);
 	done(r);
 }
 END_TEST

@@ -320,20 +320,9 @@ static double run_file(const char *name, bool *ok, const char *path_of)
 	const char *root = getenv("ARCHSIM_SOURCE_ROOT");
 	char path[512];
 	snprintf(path, sizeof path, "%s/scenarios/failures/%s.yaml", root ? root : ".", name);
-	struct asim_diag d;
-	asim_diag_init(&d);
-	struct asim_scenario *sc = asim_scenario_load(path, NULL, &d);
-	if (!sc)
-		asim_diag_print(&d, stderr);
-	ck_assert_ptr_nonnull(sc);
-	struct asim_results r;
-	asim_results_init(&r);
-	ck_assert_int_eq(asim_scenario_run(sc, 0, &r, &d), ASIM_RUN_DONE);
-	*ok = asim_scenario_judge(sc, &r);
-	double v = asim_results_num(&r, path_of, -1);
-	asim_results_finish(&r);
-	asim_scenario_free(sc);
-	asim_diag_finish(&d);
+	struct asim_results *r = run_path(path, ok);
+	double v = asim_results_num(r, path_of, -1);
+	done(r);
 	return v;
 }
 

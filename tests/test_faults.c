@@ -86,11 +86,11 @@ START_TEST(faults_crash_quarter_unreachable)
 		"faults:\n"
 		"  - {kind: crash, component: api, instances: [2], at: 10s, for: 10s}\n";
 	struct asim_results *r = run(text, NULL);
-	double unreachable = num(r, "failures.unreachable");
+	double unreachable = figure(r, "failures.unreachable");
 	ck_assert_msg(fabs(unreachable - 2500) <= 1, "unreachable %g", unreachable);
 	/* At most the one request in service at the crash is lost (and times out). */
-	ck_assert_double_le(num(r, "failures.timeout"), 1);
-	ck_assert_double_eq(num(r, "failures.error"), 0);
+	ck_assert_double_le(figure(r, "failures.timeout"), 1);
+	ck_assert_double_eq(figure(r, "failures.error"), 0);
 	done(r);
 }
 END_TEST
@@ -120,15 +120,15 @@ START_TEST(faults_lb_forgets_requests_lost_in_a_zone)
 		         "  - {kind: zone_loss, zone: a, at: 5s, for: 5s}\n",
 		         policies[i]);
 		struct asim_results *r = run(text, NULL);
-		double a = num(r, "components.lb.by_backend.api.sent[0]");
-		double b = num(r, "components.lb.by_backend.api.sent[1]");
+		double a = figure(r, "components.lb.by_backend.api.sent[0]");
+		double b = figure(r, "components.lb.by_backend.api.sent[1]");
 		/* 30000 requests, give or take one at each end; the old code sent
 		 * none to instance 0 after the loss (the requests lost there in 5 s
 		 * stayed outstanding). */
 		ck_assert_msg(fabs(a + b - 30000) <= 2, "%s: sent %g + %g", policies[i], a, b);
 		ck_assert_msg(fabs(a / (a + b) - 0.5) < 0.05, "%s: instance 0 took %g of %g",
 		              policies[i], a, a + b);
-		ck_assert_double_eq(num(r, "availability"), 1);
+		ck_assert_double_eq(figure(r, "availability"), 1);
 		done(r);
 	}
 }
@@ -170,7 +170,7 @@ START_TEST(faults_pause_freezes_work_in_progress)
 	         "  - {kind: pause, component: %s, at: %s, for: 40ms, every: 1s}\n",
 	         pauses[_i].what, pauses[_i].at);
 	struct asim_results *r = run(text, NULL);
-	double mean = num(r, pauses[_i].path);
+	double mean = figure(r, pauses[_i].path);
 	ck_assert_msg(fabs(mean - pauses[_i].mean) < 1e-6, "pause of %s at %s: %s %g, expected %g",
 	              pauses[_i].what, pauses[_i].at, pauses[_i].path, mean, pauses[_i].mean);
 	done(r);
@@ -194,9 +194,9 @@ START_TEST(faults_pause_delivery_waits_in_queue)
 	                   "faults:\n"
 	                   "  - {kind: pause, component: w, at: 9990ms, for: 40ms, every: 1s}\n";
 	struct asim_results *r = run(text, NULL);
-	double mean = num(r, "components.w.latency_ms.mean");
+	double mean = figure(r, "components.w.latency_ms.mean");
 	ck_assert_msg(fabs(mean - (0.9 * 130 + 0.1 * 100)) < 1e-6, "latency mean %g", mean);
-	double queued = num(r, "components.w.queue_mean");
+	double queued = figure(r, "components.w.queue_mean");
 	ck_assert_msg(fabs(queued - 90 * 0.030 / 100) < 1e-9, "queue_mean %g", queued);
 	done(r);
 }
@@ -222,10 +222,10 @@ START_TEST(faults_crashed_primary_applies_no_writes)
 		"faults:\n"
 		"  - {kind: crash, component: db, at: 10s, for: 1s}\n";
 	struct asim_results *r = run(text, NULL);
-	ck_assert_double_eq(num(r, "invariants.duplicate_writes"), 0);
-	double unreachable = num(r, "failures.unreachable");
+	ck_assert_double_eq(figure(r, "invariants.duplicate_writes"), 0);
+	double unreachable = figure(r, "failures.unreachable");
 	ck_assert_msg(fabs(unreachable - 500) < 90, "unreachable %g", unreachable);
-	ck_assert_double_le(num(r, "failures.timeout"), 3);
+	ck_assert_double_le(figure(r, "failures.timeout"), 3);
 	done(r);
 }
 END_TEST
@@ -249,11 +249,11 @@ START_TEST(faults_crash_loses_queued_database_work)
 		"faults:\n"
 		"  - {kind: crash, component: db, at: 10s, for: 20s}\n";
 	struct asim_results *r = run(text, NULL);
-	double served = num(r, "components.db.served[0]");
+	double served = figure(r, "components.db.served[0]");
 	ck_assert_msg(fabs(served - 20) <= 1, "served %g, expected 20", served);
-	double busy = num(r, "components.db.utilization");
+	double busy = figure(r, "components.db.utilization");
 	ck_assert_msg(fabs(busy - 0.5) <= 0.03, "utilization %g", busy);
-	double queued = num(r, "components.db.queue_max");
+	double queued = figure(r, "components.db.queue_max");
 	ck_assert_msg(queued <= 41, "queue_max %g", queued);
 	done(r);
 }
@@ -300,9 +300,9 @@ START_TEST(faults_crashed_database_serves_no_reads)
 	         crashed_reads[_i].db, crashed_reads[_i].crashed);
 	struct asim_results *r = run(text, NULL);
 	snprintf(path, sizeof path, "components.db.served[%d]", crashed_reads[_i].crashed);
-	ck_assert_double_eq(num(r, path), 0);
-	ck_assert_double_eq_tol(num(r, "availability"), crashed_reads[_i].availability, 1e-9);
-	ck_assert_double_eq(num(r, "invariants.stale_reads"), 0);
+	ck_assert_double_eq(figure(r, path), 0);
+	ck_assert_double_eq_tol(figure(r, "availability"), crashed_reads[_i].availability, 1e-9);
+	ck_assert_double_eq(figure(r, "invariants.stale_reads"), 0);
 	done(r);
 }
 END_TEST
@@ -317,7 +317,7 @@ START_TEST(faults_slow_quadruples)
 		"faults:\n"
 		"  - {kind: slow, component: api, factor: 4, at: 0s}\n";
 	struct asim_results *r = run(text, NULL);
-	ck_assert_double_eq_tol(num(r, "latency_ms.mean"), 8.0, 1e-9);
+	ck_assert_double_eq_tol(figure(r, "latency_ms.mean"), 8.0, 1e-9);
 	done(r);
 	const char *added =
 		"duration: 20s\n"
@@ -329,7 +329,7 @@ START_TEST(faults_slow_quadruples)
 		"  - {kind: slow, component: api, factor: 3, at: 0s}\n";
 	r = run(added, NULL);
 	/* Overlapping faults multiply factors and add times: 2ms * 6 + 1ms. */
-	ck_assert_double_eq_tol(num(r, "latency_ms.mean"), 13.0, 1e-9);
+	ck_assert_double_eq_tol(figure(r, "latency_ms.mean"), 13.0, 1e-9);
 	done(r);
 }
 END_TEST
@@ -344,7 +344,7 @@ START_TEST(faults_error_rate_share)
 		"faults:\n"
 		"  - {kind: error_rate, component: api, probability: 0.2, at: 0s}\n";
 	struct asim_results *r = run(text, NULL);
-	double n = num(r, "requests"), e = num(r, "failures.error");
+	double n = figure(r, "requests"), e = figure(r, "failures.error");
 	double sd = sqrt(n * 0.2 * 0.8);
 	ck_assert_msg(fabs(e - 0.2 * n) <= 5 * sd, "errors %g of %g", e, n);
 	done(r);
@@ -368,14 +368,14 @@ START_TEST(faults_partition_times_out)
 		char text[1024];
 		snprintf(text, sizeof text, PARTITION_FMT, groups[i]);
 		struct asim_results *r = run(text, NULL);
-		ck_assert_double_eq(num(r, "succeeded"), 0);
-		ck_assert_double_eq(num(r, "failures.timeout"), num(r, "requests"));
-		ck_assert_double_gt(num(r, "network.lost_messages"), 0);
+		ck_assert_double_eq(figure(r, "succeeded"), 0);
+		ck_assert_double_eq(figure(r, "failures.timeout"), figure(r, "requests"));
+		ck_assert_double_gt(figure(r, "network.lost_messages"), 0);
 		/* oneway b -> users: the requests get through and are served. */
 		if (i == 1)
-			ck_assert_double_ge(num(r, "components.api.served"), num(r, "requests"));
+			ck_assert_double_ge(figure(r, "components.api.served"), figure(r, "requests"));
 		else
-			ck_assert_double_eq(num(r, "components.api.arrived"), 0);
+			ck_assert_double_eq(figure(r, "components.api.arrived"), 0);
 		done(r);
 	}
 }
@@ -391,7 +391,7 @@ START_TEST(faults_loss_share)
 		"faults:\n"
 		"  - {kind: loss, from: users, to: api, oneway: true, probability: 10%, at: 0s}\n";
 	struct asim_results *r = run(text, NULL);
-	double n = num(r, "requests"), t = num(r, "failures.timeout");
+	double n = figure(r, "requests"), t = figure(r, "failures.timeout");
 	ck_assert_msg(fabs(t - 0.1 * n) <= 5 * sqrt(n * 0.09), "lost %g of %g", t, n);
 	done(r);
 }
@@ -408,7 +408,7 @@ START_TEST(faults_load_spike_doubles)
 		"  - {kind: load_spike, component: users, factor: 2, at: 50s, for: 50s}\n";
 	struct asim_results *r = run(text, NULL);
 	/* 200/s for 50s then 400/s for 50s: 30000 expected, Poisson. */
-	double n = num(r, "requests");
+	double n = figure(r, "requests");
 	ck_assert_msg(fabs(n - 30000) <= 5 * sqrt(30000), "requests %g", n);
 	done(r);
 }
@@ -430,7 +430,7 @@ START_TEST(faults_load_spike_ramp_averages_half)
 		"faults:\n"
 		"  - {kind: load_spike, component: users, factor: 3, ramp: 10s, at: 10s, for: 10s}\n";
 	struct asim_results *r = run(text, NULL);
-	double n = num(r, "requests");
+	double n = figure(r, "requests");
 	ck_assert_msg(fabs(n - 40000) <= 20, "requests %g, expected 40000", n);
 	done(r);
 }
@@ -449,7 +449,7 @@ START_TEST(faults_load_spike_closed_loop_adds_users)
 		"  - {kind: load_spike, component: users, factor: 3, at: 30s, for: 30s}\n";
 	struct asim_results *r = run(text, NULL);
 	double want = (20 * 70 + 60 * 30) / 0.11;
-	double n = num(r, "requests");
+	double n = figure(r, "requests");
 	ck_assert_msg(fabs(n - want) <= 0.01 * want, "requests %g, expected about %g", n, want);
 	done(r);
 }
