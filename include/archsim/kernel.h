@@ -7,8 +7,10 @@
  *
  * Order: events run in (time, sequence) order, where the sequence number is
  * taken when the event is scheduled; ties therefore run FIFO. Events due now
- * (zero delay) go through a FIFO that is merged with the heap by the same key,
- * which keeps the order identical while skipping the heap for them.
+ * (zero delay) go through a FIFO, and timed ones wait in one of two queues by
+ * how far ahead they are due (the short hops apart from the long timers:
+ * kernel.c, "two tiers"); all three are merged by the same key, which keeps
+ * the order identical to a single queue's while each stays small.
  *
  * Errors on the hot path (out of memory, time overflow, a limit reached) are
  * sticky: the call that hit them returns a null timer, the kernel records the
