@@ -62,7 +62,8 @@ struct asim_kernel {
 
 	/* Timed events wait in two queues by how far ahead they were due
 	 * when scheduled (kernel.c, "two tiers"): near within near_span of
-	 * their scheduling, far beyond it. Popping takes the earlier top. */
+	 * their scheduling, far beyond it. Events still run in (time, seq)
+	 * order across both and the FIFO. */
 	struct asim_evq near;
 	struct asim_evq far;
 	asim_time near_span;
