@@ -469,13 +469,13 @@ static inline const struct asim_evq_entry *queue_top(const struct asim_kernel *k
 	return *far ? b : a;
 }
 
-/* The next event by (time, seq) among the FIFO head and the tiers' tops,
- * without removing it; *far as queue_top(). Returns false when nothing is
- * pending. */
-static inline bool next_event(const struct asim_kernel *k, asim_time *t, bool *from_fifo,
-                              bool *far)
+/* The next event by (time, seq) among the FIFO head and top (a queue's
+ * first entry, or NULL), without removing it: its time, and whether it is
+ * the FIFO's. Returns false when both are empty. */
+static inline __attribute__((always_inline)) bool pick(const struct asim_kernel *k,
+                                                       const struct asim_evq_entry *top,
+                                                       asim_time *t, bool *from_fifo)
 {
-	const struct asim_evq_entry *top = queue_top(k, far);
 	if (k->fifo_head != k->fifo_tail) {
 		/* FIFO entries were scheduled at the current instant, and the
 		 * clock cannot move past them, so their time is now. */
@@ -490,6 +490,13 @@ static inline bool next_event(const struct asim_kernel *k, asim_time *t, bool *f
 	*from_fifo = false;
 	*t = top->time;
 	return true;
+}
+
+/* pick() over the FIFO and both tiers; *far as queue_top(). */
+static inline bool next_event(const struct asim_kernel *k, asim_time *t, bool *from_fifo,
+                              bool *far)
+{
+	return pick(k, queue_top(k, far), t, from_fifo);
 }
 
 /* Takes the next event's slot out of the FIFO or a tier's queue. */
@@ -559,24 +566,10 @@ static inline __attribute__((always_inline)) bool run_slot(struct asim_kernel *k
 static inline __attribute__((always_inline)) bool run_near(struct asim_kernel *k)
 {
 	while (!k->stop) {
-		const struct asim_evq_entry *top = asim_evq_peek(&k->near);
 		bool from_fifo;
 		asim_time t;
-		if (k->fifo_head != k->fifo_tail) {
-			/* FIFO entries were scheduled at the current instant, and
-			 * the clock cannot move past them, so their time is now. */
-			t = k->head.now;
-			if (t > k->near_limit)
-				return true;
-			uint32_t s = k->fifo[k->fifo_head & k->fifo_mask];
-			from_fifo = !(top && top->time == t &&
-			              top->seq < (k->slots[s].seq & ~ASIM_SLOT_CANCELLED));
-		} else {
-			if (!top || top->time > k->near_limit)
-				return true;
-			t = top->time;
-			from_fifo = false;
-		}
+		if (!pick(k, asim_evq_peek(&k->near), &t, &from_fifo) || t > k->near_limit)
+			return true;
 		if (!run_slot(k, take(k, from_fifo, false), t))
 			return false;
 	}
