@@ -81,8 +81,10 @@
  * refuse a token older than one it has seen for the key), and releases the
  * lock whatever the answer.
  * A holder that crashes forgets its lock: the coordinator keeps it until its
- * TTL, and the instance counts a lock leak and the time from the crash to
- * the lease's expiry (outcome lock_leaks, lock_leak). A paused holder (GC
+ * TTL, and the instance counts a lock leak and the time from the crash (or
+ * from the grant, for a lock granted while the answer was in flight to a
+ * holder that had crashed) to the lease's expiry (outcome lock_leaks,
+ * lock_leak). A paused holder (GC
  * pause) keeps processing after the pause as if it still held the lock; if
  * the TTL ran out meanwhile, another task may have taken it, and the late
  * write is a conflicting write unless the store fences it. Without a lock,
@@ -414,10 +416,15 @@ static void complete(struct asim_component *c, struct worker *s, struct task *t,
 	struct instance *in = &s->inst[t->inst];
 	if (t->epoch != in->f.epoch) {
 		/* Begun before a crash: lost with it, and so is the lock it held,
-		 * which stays taken until its TTL runs out. */
+		 * which stays taken until its TTL runs out. It leaks from the
+		 * crash, or from the grant when the coordinator granted it to the
+		 * crashed holder after the crash (the answer was in flight): a
+		 * lease leaks for at most its TTL. */
 		if (t->holding && asim_measuring_at(k, in->down_at)) {
 			struct asim_outcome *o = asim_kernel_outcome(k);
-			asim_time left = t->expiry > in->down_at ? t->expiry - in->down_at : 0;
+			asim_time granted = t->expiry > s->lock.ttl ? t->expiry - s->lock.ttl : 0;
+			asim_time from = granted > in->down_at ? granted : in->down_at;
+			asim_time left = t->expiry > from ? t->expiry - from : 0;
 			s->lock_leaks++;
 			s->lock_leak += left;
 			o->lock_leaks++;
