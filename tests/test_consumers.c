@@ -587,7 +587,7 @@ END_TEST
 
 /* The cooperative protocol pauses only the partitions that change owner;
  * the eager one stops the group. Traffic on both partitions: client a
- * sends 50 messages/s, all for partition 0 (instance 0's), client b 2/s
+ * sends 50 messages/s, all for partition 0 (instance 0's), client b 8/s
  * over keys 0 and 1 (partition 1 at random); 5 ms of work. A 5 s warm-up
  * hides the group's forming (its 3 s pause, and the 0.8 s it takes to
  * work off what waited). Instance 1 crashes at 10.005 s: for good (its
@@ -599,15 +599,19 @@ END_TEST
  * first stored after the crash is acked at the end of the pause (expiry +
  * R, or the old session's expiry), so lag_ms_max is that wait (13 s, or
  * 10 s) less the time from the crash to b's first key-1 message: the bound
- * allows 2 s, b's first 4 messages, all key 0 with a chance of 1 in 16 for
- * another seed (this seed's first key 1 comes at 10.5 s). The eager
- * protocol also stops partition 0, instance 0's own, for R: its 150
- * messages of those 3 s pile up (backlog_max >= 150). Cooperatively
- * partition 0 goes on at its no-fault level (at most 2 stored): the
- * backlog is at most that plus b's 26 messages of the 13 s from the crash
- * to the end of its partition's pause. rebalances and rebalance_s (the
- * time any partition was paused) are the same in both, R each but for the
- * return after 5 s, which lasts 5 s. */
+ * allows 2 s, b's first 16 messages, all key 0 with a chance of 1 in
+ * 65,536 on any random stream. It is at most 15 ms over: a key-1 message
+ * in work at instance 1 when it crashed (stored at most its 5 ms before)
+ * is delivered again at the end of the pause, and may wait there for the
+ * one in work at instance 0 before its own 5 ms (seeds 1-60: 615 ms under
+ * to 15 ms over, the cooperative runs 10 ms over). The eager protocol also
+ * stops partition 0, instance 0's own, for R: its 150 messages of those 3 s
+ * pile up (backlog_max >= 150). Cooperatively partition 0 goes on at its
+ * no-fault level (at most 2 stored): the backlog is at most that plus b's
+ * 104 messages of the 13 s from the crash to the end of its partition's
+ * pause (seeds 1-60: 206 to 224 eager, 33 to 67 cooperative). rebalances
+ * and rebalance_s (the time any partition was paused) are the same in both,
+ * R each but for the return after 5 s, which lasts 5 s. */
 static const struct {
 	const char *crash, *queue;
 	double wait_ms, rebalances, rebalance_s;
@@ -630,7 +634,7 @@ START_TEST(faults_queue_cooperative_rebalance_keeps_survivors)
 	         "warmup: 5s\n"
 	         "components:\n"
 	         "  a: {kind: client, rate: 50/s, arrivals: constant, target: q}\n"
-	         "  b: {kind: client, rate: 2/s, arrivals: constant, keys: {count: 2}, target: q}\n"
+	         "  b: {kind: client, rate: 8/s, arrivals: constant, keys: {count: 2}, target: q}\n"
 	         "  q: {kind: queue, consumers: w%s}\n"
 	         "  w: {kind: worker, instances: 2, service_time: 5ms}\n"
 	         "faults:\n"
@@ -642,16 +646,16 @@ START_TEST(faults_queue_cooperative_rebalance_keeps_survivors)
 	if (survivors[_i].eager)
 		ck_assert_msg(backlog >= 150, "%s%s: backlog_max %g", what, q, backlog);
 	else
-		ck_assert_msg(backlog <= 28, "%s%s: backlog_max %g", what, q, backlog);
+		ck_assert_msg(backlog <= 106, "%s%s: backlog_max %g", what, q, backlog);
 	double lag = figure(r, "components.q.lag_ms_max");
-	ck_assert_msg(lag > survivors[_i].wait_ms - 2000 && lag <= survivors[_i].wait_ms + 10,
+	ck_assert_msg(lag > survivors[_i].wait_ms - 2000 && lag <= survivors[_i].wait_ms + 15,
 	              "%s%s: lag_ms_max %g", what, q, lag);
 	double n = figure(r, "components.q.rebalances"), t = figure(r, "components.q.rebalance_s");
 	ck_assert_msg(n == survivors[_i].rebalances && fabs(t - survivors[_i].rebalance_s) < 1e-9,
 	              "%s%s: rebalances %g, rebalance_s %g", what, q, n, t);
-	/* a's 2751 and b's 111 messages from the end of warm-up to 60 s. */
-	ck_assert(figure(r, "components.q.produced") == 2862);
-	ck_assert(figure(r, "components.q.acked") + figure(r, "components.q.backlog_end") == 2862);
+	/* a's 2751 and b's 441 messages from the end of warm-up to 60 s. */
+	ck_assert(figure(r, "components.q.produced") == 3192);
+	ck_assert(figure(r, "components.q.acked") + figure(r, "components.q.backlog_end") == 3192);
 	ck_assert(figure(r, "components.q.ack_timeouts") == 0);
 	done(r);
 }

@@ -222,14 +222,16 @@ END_TEST
 
 /* A replication without a successful request reports 0 ms latency and
  * availability 1 as placeholders; the mean over replications leaves them out.
- * Every request here takes at least its 100 ms of service, and with 2
- * requests per run on average some of the 20 replications have none: their
- * 0 ms pulled the mean latency down to 85 ms. */
+ * Every request here takes exactly its 100 ms of service (8 servers: none
+ * waits), and with 0.9 requests per run on average about 4 in 10 of the 20
+ * replications have none (all 20 have one with a chance of 1 in 40,000 on
+ * any random stream): left in, their 0 ms would pull the mean latency down
+ * to about 60 ms. */
 static const char sparse_yaml[] =
 	"name: sparse\nseed: 1\nduration: 10s\nwarmup: 1s\nreplications: 20\n"
 	"components:\n"
-	"  users: {kind: client, rate: 0.2/s, target: api}\n"
-	"  api: {kind: service, service_time: 100ms}\n";
+	"  users: {kind: client, rate: 0.1/s, target: api}\n"
+	"  api: {kind: service, concurrency: 8, service_time: 100ms}\n";
 
 START_TEST(replicate_placeholders_left_out)
 {

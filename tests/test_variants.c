@@ -220,11 +220,14 @@ START_TEST(sweep_grids)
 END_TEST
 
 /* One server with a constant 1 ms service time saturates at 1000/s; with a
- * p99 target of 20 ms the capacity is a little above 900/s (M/D/1). */
+ * p99 target of 20 ms the capacity is about 885/s (M/D/1). A run's p99 near
+ * saturation is noisy: over seeds 1-20 the sweep found 863 to 901/s (80s
+ * runs; 851 to 919/s with 20s runs, where the bound below failed one
+ * stream in eight), so 830 is more than 5 standard deviations down. */
 static const char capacity_yaml[] =
 	"name: capacity\n"
 	"seed: 3\n"
-	"duration: 20s\n"
+	"duration: 80s\n"
 	"warmup: 2s\n"
 	"components:\n"
 	"  users: {kind: client, rate: 500/s, timeout: 1s, target: api}\n"
@@ -252,7 +255,7 @@ START_TEST(sweep_finds_the_capacity)
 	ck_assert(sw.points[0].ok);
 	ck_assert(!sw.points[sw.npoints - 1].ok);
 	double max = strtod(sw.max, NULL);
-	ck_assert_msg(max >= 850 && max < 1000, "capacity %s", sw.max);
+	ck_assert_msg(max >= 830 && max < 1000, "capacity %s", sw.max);
 	/* Every passing point is below the capacity, every failing one above. */
 	for (size_t i = 0; i < sw.npoints; i++)
 		ck_assert(sw.points[i].ok == (sw.points[i].x <= max));
