@@ -366,7 +366,14 @@ int main(int argc, char **argv)
 		return finish_stdout(EXIT_OK);
 	}
 	if (!strcmp(verb, "-V") || !strcmp(verb, "--version")) {
+#ifdef ARCHSIM_STREAM_SALT
+		/* Said, so that a test build's results are never taken for a
+		 * user build's. */
+		printf("archsim %s (stream salt build: ARCHSIM_STREAM_SALT changes results)\n",
+		       ARCHSIM_VERSION);
+#else
 		printf("archsim %s\n", ARCHSIM_VERSION);
+#endif
 		return finish_stdout(EXIT_OK);
 	}
 	/* Each verb parses its own options, from its own argv. */
