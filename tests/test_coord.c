@@ -13,6 +13,7 @@
 #include "archsim/results.h"
 #include "coord_rig.h"
 #include "models.h"
+#include "replicate.h"
 #include "scenario.h"
 
 /* A lease-led database and a 3-node coordinator: two nodes crash at 1s, so
@@ -301,7 +302,11 @@ START_TEST(coord_config_errors)
 END_TEST
 
 /* Each failure pair: the broken design fails an SLO, the fixed one meets
- * them all, for the reason the pair is about. */
+ * them all, for the reason the pair is about, judged as `archsim run --reps
+ * 3` judges them: on the means over three replications. One run is not
+ * enough on every stream: a crash of lock-leaks' worker catches no lock
+ * held about one time in 25, and then nothing leaks (one salted stream in
+ * 8, tests/salted.sh); three all miss about one time in 16,000. */
 static const struct {
 	const char *name, *invariant;
 } pairs[] = {
@@ -315,14 +320,27 @@ static const struct {
 	{"drift", "invariants.drift"},
 };
 
+enum { PAIR_REPS = 3 };
+
 static double run_file(const char *name, bool *ok, const char *path_of)
 {
 	const char *root = getenv("ARCHSIM_SOURCE_ROOT");
 	char path[512];
 	snprintf(path, sizeof path, "%s/scenarios/failures/%s.yaml", root ? root : ".", name);
-	struct asim_results *r = run_path(path, ok);
-	double v = asim_results_num(r, path_of, -1);
-	done(r);
+	struct asim_diag d;
+	asim_diag_init(&d);
+	struct asim_scenario *s = asim_scenario_load(path, NULL, &d);
+	asim_diag_print(&d, stderr);
+	ck_assert_ptr_nonnull(s);
+	s->replications = PAIR_REPS;
+	struct asim_results r;
+	asim_results_init(&r);
+	ck_assert_int_eq(asim_replicate(s, 1, NULL, &r, &d), ASIM_RUN_DONE);
+	*ok = asim_scenario_judge(s, &r);
+	double v = asim_results_num(&r, path_of, -1);
+	asim_results_finish(&r);
+	asim_scenario_free(s);
+	asim_diag_finish(&d);
 	return v;
 }
 
