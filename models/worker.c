@@ -84,12 +84,11 @@
  * TTL, and the instance counts a lock leak and the time from the crash (or
  * from the grant, for a lock granted while the answer was in flight to a
  * holder that had crashed) to the lease's expiry (outcome lock_leaks,
- * lock_leak). A paused holder (GC
- * pause) keeps processing after the pause as if it still held the lock; if
- * the TTL ran out meanwhile, another task may have taken it, and the late
- * write is a conflicting write unless the store fences it. Without a lock,
- * call->version carries the task's own version (a change feed's source
- * version) to the target.
+ * lock_leak). A paused holder (GC pause) keeps processing after the pause
+ * as if it still held the lock; if the TTL ran out meanwhile, another task
+ * may have taken it, and the late write is a conflicting write unless the
+ * store fences it. Without a lock, call->version carries the task's own
+ * version (a change feed's source version) to the target.
  *
  * Pause: a paused instance holds back every event of its own (work, answers,
  * timers) and runs them when the pause ends, work with the time it still had

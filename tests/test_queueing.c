@@ -9,7 +9,7 @@
  * correct simulator exceeds with probability 1% / (the number of checks):
  * the whole suite fails a correct simulator with probability below 1% on
  * any random stream (Bonferroni), not each check (4 standard errors of 8
- * replications did that, 0.5% each: over the suite's 107 checks, one run in
+ * replications did that, 0.5% each: over the suite's 145 checks, one run in
  * four of the suite on other streams failed one). A check is also required
  * to be sharp (standard error under 3% of the theory), so that a wrong model
  * cannot pass on noise alone. */
@@ -24,9 +24,9 @@
 #include "scenario.h"
 
 /* Replications of each case, each with half the scenario's measured span (a
- * hundredth under valgrind):
- * the same simulated time as 8 full ones, and a t quantile of 15 degrees of
- * freedom (5.1 for the suite's checks) rather than 7 (7.6). */
+ * hundredth under valgrind): the same simulated time as 8 full ones, and a
+ * t quantile of 15 degrees of freedom (5.4 for the suite's 145 checks)
+ * rather than 7 (8.4). */
 #define REPS 16
 
 struct expect {
