@@ -10,9 +10,10 @@
 # Exits 1 when a suite failed on any salt (its log is kept as
 # BUILD/salt-N.log), 2 on a build without the salt.
 set -eu
-cd "$(dirname "$0")/.."
 build=${1:?usage: tests/salted.sh BUILD [SALTS]}
 salts=${2:-8}
+build=$(cd "$build" && pwd)
+cd "$(dirname "$0")/.."
 if ! "$build/cli/archsim" --version | grep -q "stream salt build"; then
 	echo "salted.sh: $build is not configured with -Dstream_salt=true" >&2
 	exit 2
