@@ -1,14 +1,14 @@
 /* The yardstick: an M/M/1 queue in bare C, as fast as a hand-written
  * simulation gets, to compare the simulator's cost per event against.
  *
- * lambda = 0.9, mu = 1.0; a binary heap of (time, type) events; GSL mt19937
+ * lambda = 0.9, mu = 1.0; a binary heap of (time, type) events; GSL
  * exponential draws; FIFO service. Prints "key: value" lines.
  *
  * Usage: bench_bare_mm1 [customers [draw]]   (default 5000000 gsl)
- * draw: gsl, GSL's gsl_ran_exponential (-mu log1p(-u): the yardstick the
- * issues define), or log, archsim's asim_ran_exponential (-mu log(1 - u),
- * the same numbers faster), to compare archsim with a loop that draws as it
- * does. */
+ * draw: gsl, GSL's mt19937 and gsl_ran_exponential (-mu log1p(-u): the
+ * yardstick the issues define), or archsim, archsim's stream (GSL's taus2,
+ * asim_rng_create) and asim_ran_exponential (a ziggurat), to compare
+ * archsim with a loop that draws as it does. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "archsim/dist.h"
+#include "archsim/rng.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -124,52 +125,53 @@ static double cpu_s(void)
 }
 
 /* The branch is the same every time, so it costs nothing measurable. */
-static inline double draw(const gsl_rng *r, double mean, bool log_draw)
+static inline double draw(const gsl_rng *r, double mean, bool archsim_draw)
 {
-	return log_draw ? asim_ran_exponential(r, mean) : gsl_ran_exponential(r, mean);
+	return archsim_draw ? asim_ran_exponential(r, mean) : gsl_ran_exponential(r, mean);
 }
 
 int main(int argc, char **argv)
 {
 	const double lambda = 0.9, mu = 1.0;
 	uint64_t customers = 5000000;
-	bool log_draw = false;
+	bool archsim_draw = false;
 	if (argc > 1) {
 		char *end;
 		unsigned long long v = strtoull(argv[1], &end, 10);
 		if (*end || v == 0 || argc > 3 ||
-		    (argc == 3 && strcmp(argv[2], "gsl") != 0 && strcmp(argv[2], "log") != 0)) {
-			fprintf(stderr, "usage: %s [customers [gsl|log]]\n", argv[0]);
+		    (argc == 3 && strcmp(argv[2], "gsl") != 0 && strcmp(argv[2], "archsim") != 0)) {
+			fprintf(stderr, "usage: %s [customers [gsl|archsim]]\n", argv[0]);
 			return 2;
 		}
 		customers = v;
-		log_draw = argc == 3 && strcmp(argv[2], "log") == 0;
+		archsim_draw = argc == 3 && strcmp(argv[2], "archsim") == 0;
 	}
-	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng *r = archsim_draw ? asim_rng_create(42, 0, "bare", NULL) : gsl_rng_alloc(gsl_rng_mt19937);
 	struct heap q = {0};
 	struct ring waiting = {0};
 	if (!r)
 		return 1;
-	gsl_rng_set(r, 42);
+	if (!archsim_draw)
+		gsl_rng_set(r, 42);
 
 	double t0 = now_s(), c0 = cpu_s();
 	uint64_t arrived = 0, departed = 0, events = 0;
 	bool busy = false;
 	double sum_response = 0, in_service_arrival = 0;
-	int rc = heap_push(&q, draw(r, 1 / lambda, log_draw), ARRIVAL);
+	int rc = heap_push(&q, draw(r, 1 / lambda, archsim_draw), ARRIVAL);
 	arrived = 1;
 	while (rc == 0 && q.n) {
 		struct ev e = heap_pop(&q);
 		events++;
 		if (e.type == ARRIVAL) {
 			if (arrived < customers) {
-				rc |= heap_push(&q, e.time + draw(r, 1 / lambda, log_draw), ARRIVAL);
+				rc |= heap_push(&q, e.time + draw(r, 1 / lambda, archsim_draw), ARRIVAL);
 				arrived++;
 			}
 			if (!busy) {
 				busy = true;
 				in_service_arrival = e.time;
-				rc |= heap_push(&q, e.time + draw(r, 1 / mu, log_draw), DEPARTURE);
+				rc |= heap_push(&q, e.time + draw(r, 1 / mu, archsim_draw), DEPARTURE);
 			} else {
 				rc |= ring_push(&waiting, e.time);
 			}
@@ -178,7 +180,7 @@ int main(int argc, char **argv)
 			departed++;
 			if (waiting.n) {
 				in_service_arrival = ring_pop(&waiting);
-				rc |= heap_push(&q, e.time + draw(r, 1 / mu, log_draw), DEPARTURE);
+				rc |= heap_push(&q, e.time + draw(r, 1 / mu, archsim_draw), DEPARTURE);
 			} else {
 				busy = false;
 			}
@@ -189,7 +191,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
-	printf("draw: %s\n", log_draw ? "log" : "gsl");
+	printf("draw: %s\n", archsim_draw ? "archsim" : "gsl");
 	printf("customers: %llu\n", (unsigned long long)departed);
 	printf("events: %llu\n", (unsigned long long)events);
 	printf("wall_s: %.3f\n", wall);

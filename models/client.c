@@ -423,7 +423,7 @@ static void attempt_failed(struct asim_component *c, struct client *s, struct re
 }
 
 /* A key in [0, n). gsl_rng_uniform_int takes n only up to the generator's
- * range (2^32 - 1 for mt19937) and aborts beyond it, while up to 2^40 keys
+ * range (2^32 - 1 for taus2, as for mt19937) and aborts beyond it, while up to 2^40 keys
  * are allowed: there two raw 32-bit draws make 64 bits, whose modulo bias is
  * below 2^-24. Within the range the draws are those of gsl_rng_uniform_int. */
 static uint64_t uniform_key(gsl_rng *r, uint64_t n)

@@ -60,6 +60,58 @@ void asim_dist_finish(struct asim_dist *dist)
 	memset(dist, 0, sizeof(*dist));
 }
 
+/* The exponential ziggurat's tables (dist.h), computed as in Marsaglia and
+ * Tsang's zigset() for 256 layers, with 2^24 in place of 2^32 because the
+ * point within a layer has 24 bits. ZIG_R is where the tail begins and ZIG_V
+ * each layer's area, in units of the mean. */
+#define ZIG_R 7.697117470131487
+#define ZIG_V 3.949659822581572e-3
+#define ZIG_POINTS 16777216.0 /* 2^24 */
+
+struct asim_zig_exp asim_zig_exp;
+
+/* Before main, so that every thread (replications run in parallel) reads
+ * finished tables without a lock. */
+__attribute__((constructor)) static void zig_exp_setup(void)
+{
+	struct asim_zig_exp *z = &asim_zig_exp;
+	double de = ZIG_R, te = ZIG_R, q = ZIG_V / exp(-ZIG_R);
+	z->k[0] = (uint32_t)(ZIG_R / q * ZIG_POINTS);
+	z->k[1] = 0;
+	z->w[0] = q / ZIG_POINTS;
+	z->w[255] = ZIG_R / ZIG_POINTS;
+	z->f[0] = 1.0;
+	z->f[255] = exp(-ZIG_R);
+	for (int i = 254; i >= 1; i--) {
+		de = -log(ZIG_V / de + exp(-de));
+		z->k[i + 1] = (uint32_t)(de / te * ZIG_POINTS);
+		te = de;
+		z->f[i] = exp(-de);
+		z->w[i] = de / ZIG_POINTS;
+	}
+}
+
+/* A draw that fell outside layer i's rectangle: the base layer's tail is
+ * ZIG_R plus an exponential (memoryless); elsewhere the point is kept if it
+ * lies under the density within the layer's wedge, and otherwise a new
+ * point is drawn. */
+double asim_ran_exponential_edge(const gsl_rng *r, uint32_t i, uint32_t j)
+{
+	const struct asim_zig_exp *z = &asim_zig_exp;
+	for (;;) {
+		if (i == 0)
+			return ZIG_R - log(gsl_rng_uniform_pos(r));
+		double x = (double)j * z->w[i];
+		if (z->f[i] + gsl_rng_uniform(r) * (z->f[i - 1] - z->f[i]) < exp(-x))
+			return x;
+		unsigned long bits = gsl_rng_get(r);
+		i = (uint32_t)(bits & 0xff);
+		j = (uint32_t)(bits >> 8) & 0xffffff;
+		if (j < z->k[i])
+			return (double)j * z->w[i];
+	}
+}
+
 asim_time asim_dist_sample(const struct asim_dist *dist, gsl_rng *r)
 {
 	double s = 0;
@@ -70,7 +122,10 @@ asim_time asim_dist_sample(const struct asim_dist *dist, gsl_rng *r)
 		s = asim_ran_exponential(r, dist->a);
 		break;
 	case ASIM_DIST_LOGNORMAL:
-		s = gsl_ran_lognormal(r, dist->a, dist->b);
+		/* gsl_ran_lognormal draws its normal by the polar method (two
+		 * uniforms a try, a log and a sqrt); GSL's ziggurat normal gives
+		 * the same distribution from one draw mostly. */
+		s = exp(dist->a + gsl_ran_gaussian_ziggurat(r, dist->b));
 		break;
 	case ASIM_DIST_GAMMA:
 		s = gsl_ran_gamma(r, dist->a, dist->b);

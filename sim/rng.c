@@ -22,8 +22,8 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 	return h;
 }
 
-/* mt19937 maps seed 0 to 4357; a zero fold takes this value instead so that
- * no stream silently shares GSL's default sequence. */
+/* taus2 takes seed 0 as its default seed 1, so a zero fold would share
+ * stream 1's sequence; it takes this value instead. */
 enum { ZERO_FOLD_SEED = 0x6a09e667u };
 
 uint64_t asim_rng_key(uint64_t seed, uint32_t replication, const char *name,
@@ -44,7 +44,7 @@ uint64_t asim_rng_key(uint64_t seed, uint32_t replication, const char *name,
 gsl_rng *asim_rng_create(uint64_t seed, uint32_t replication, const char *name,
                          const char *purpose)
 {
-	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
 	if (!r)
 		return NULL;
 	uint64_t key = asim_rng_key(seed, replication, name, purpose);

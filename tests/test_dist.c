@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_rng.h>
 
 #include "archsim/cfg.h"
@@ -18,7 +19,7 @@ static size_t draws(void)
 
 static gsl_rng *rng(unsigned long seed)
 {
-	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2); /* archsim's generator (rng.h) */
 	ck_assert_ptr_nonnull(r);
 	gsl_rng_set(r, seed);
 	return r;
@@ -143,25 +144,126 @@ START_TEST(dist_exponential_moments)
 }
 END_TEST
 
-/* archsim's exponential draw (log of 1 - u) against GSL's (log1p of -u) on
- * the same uniforms: within two ulps everywhere, and the same nanosecond
- * after rounding, at a mean of 1ms and of 1s. */
-START_TEST(dist_exponential_matches_gsl)
+/* Pearson's chi-square of u[0..n) (each CDF(x) of a draw x, so uniform on
+ * [0, 1) when the draws follow the CDF) over nbins equally likely bins,
+ * against the quantile at 1e-6 of the chi-square law with nbins - 1
+ * degrees of freedom. */
+static void check_uniform(const double *u, size_t n, size_t nbins, const char *what)
 {
-	gsl_rng *a = gsl_rng_alloc(gsl_rng_mt19937), *b = gsl_rng_alloc(gsl_rng_mt19937);
-	gsl_rng_set(a, 12345);
-	gsl_rng_set(b, 12345);
-	int apart = 0, other_ns = 0;
-	for (int i = 0; i < 1000000; i++) {
-		double mean = i & 1 ? 1.0 : 0.001;
-		double ours = asim_ran_exponential(a, mean), gsl = gsl_ran_exponential(b, mean);
-		apart += fabs(ours - gsl) > 4.5e-16 * gsl;
-		other_ns += asim_time_from_seconds(ours) != asim_time_from_seconds(gsl);
+	size_t *count = calloc(nbins, sizeof(*count));
+	ck_assert_ptr_nonnull(count);
+	size_t out = 0;
+	for (size_t i = 0; i < n; i++) {
+		out += !(u[i] >= 0 && u[i] < 1);
+		size_t b = (size_t)(u[i] * (double)nbins);
+		count[b < nbins ? b : nbins - 1]++;
 	}
-	ck_assert_int_eq(apart, 0);
-	ck_assert_int_eq(other_ns, 0);
-	gsl_rng_free(a);
-	gsl_rng_free(b);
+	double expect = (double)n / (double)nbins, chi2 = 0;
+	for (size_t b = 0; b < nbins; b++)
+		chi2 += ((double)count[b] - expect) * ((double)count[b] - expect) / expect;
+	free(count);
+	ck_assert_uint_eq(out, 0);
+	double bound = gsl_cdf_chisq_Qinv(1e-6, (double)(nbins - 1));
+	ck_assert_msg(chi2 < bound, "%s: chi-square %.1f over %zu bins, bound %.1f", what, chi2,
+	              nbins, bound);
+}
+
+/* archsim's exponential draw is a ziggurat (dist.h), so it is checked as a
+ * distribution: its CDF values are uniform over 1024 bins (each of the 256
+ * layers spans about four, so a wrong layer or wedge shows), the tail past
+ * the base layer (x > 7.697 means, probability 4.5e-4, drawn by a path of
+ * its own) has its share within 5 standard deviations and its excess a
+ * mean of 1, and the mean is 1 within 5 standard errors. On archsim's generator and on mt19937. */
+START_TEST(dist_exponential_ziggurat)
+{
+	const gsl_rng_type *types[] = { gsl_rng_taus2, gsl_rng_mt19937 };
+	size_t n = draws();
+	double *u = malloc(n * sizeof(*u));
+	ck_assert_ptr_nonnull(u);
+	for (size_t t = 0; t < 2; t++) {
+		gsl_rng *r = gsl_rng_alloc(types[t]);
+		ck_assert_ptr_nonnull(r);
+		gsl_rng_set(r, 12345);
+		double sum = 0, excess = 0;
+		size_t tail = 0, negative = 0;
+		for (size_t i = 0; i < n; i++) {
+			double x = asim_ran_exponential(r, 1.0);
+			negative += x < 0;
+			if (x > 7.697117470131487) {
+				tail++;
+				excess += x - 7.697117470131487;
+			}
+			sum += x;
+			u[i] = -expm1(-x);
+		}
+		gsl_rng_free(r);
+		ck_assert_uint_eq(negative, 0);
+		check_uniform(u, n, 1024, types[t]->name);
+		double p = exp(-7.697117470131487), want = p * (double)n;
+		double sd = sqrt((double)n * p * (1 - p));
+		ck_assert_msg(fabs((double)tail - want) <= 5 * sd, "%s: %zu past the base layer, expected %.1f +- %.1f",
+		              types[t]->name, tail, want, 5 * sd);
+		/* Memoryless: past the base layer, the excess is exponential of
+		 * mean 1 (standard deviation 1). */
+		excess /= (double)tail;
+		ck_assert_msg(fabs(excess - 1) <= 5 / sqrt((double)tail), "%s: excess %g over %zu",
+		              types[t]->name, excess, tail);
+		double mean = sum / (double)n;
+		ck_assert_msg(fabs(mean - 1) <= 5 / sqrt((double)n), "%s: mean %g", types[t]->name, mean);
+	}
+	free(u);
+}
+END_TEST
+
+/* The ziggurat's tables, by its geometry: layer i >= 1 is the rectangle of
+ * width x_i = w[i] * 2^24 between the heights f[i] = exp(-x_i) and f[i-1],
+ * the base is the rectangle of width x_255 = r under f[255] plus the tail
+ * past r, and every one of the 256 has the same area V, so the top layer
+ * closes at height 1. k[i] is the share of layer i's width that lies under
+ * the layer below it (the draws that need no test). */
+START_TEST(dist_ziggurat_tables)
+{
+	const struct asim_zig_exp *z = &asim_zig_exp;
+	const double points = 16777216.0, r = z->w[255] * points;
+	const double area = (r + 1) * exp(-r); /* base: rectangle and tail */
+	ck_assert_double_eq(z->f[0], 1.0);
+	ck_assert_double_eq_tol(z->w[0] * points * z->f[255], area, area * 1e-12);
+	for (int i = 1; i < 256; i++) {
+		double x = z->w[i] * points;
+		ck_assert_double_eq_tol(z->f[i], exp(-x), 1e-15);
+		ck_assert_msg(fabs(x * (z->f[i - 1] - z->f[i]) - area) < area * 1e-9,
+		              "layer %d: area %.12g, expected %.12g", i, x * (z->f[i - 1] - z->f[i]), area);
+		if (i >= 2)
+			ck_assert_uint_eq(z->k[i], (uint32_t)(z->w[i - 1] / z->w[i] * points));
+	}
+	ck_assert_uint_eq(z->k[0], (uint32_t)(r / (z->w[0] * points) * points));
+	ck_assert_uint_eq(z->k[1], 0);
+}
+END_TEST
+
+/* The lognormal (exp of GSL's ziggurat normal) as a distribution: the log
+ * of each draw follows the normal of zeta and sigma. */
+START_TEST(dist_lognormal_shape)
+{
+	struct asim_dist d;
+	struct asim_cfg *map = map_of("t", "dist", "lognormal", "mean", "4ms", "cv", "0.8", NULL);
+	struct asim_diag diag;
+	asim_diag_init(&diag);
+	ck_assert(asim_dist_from_cfg(map, "t", &d, &diag));
+	size_t n = draws();
+	double *u = malloc(n * sizeof(*u));
+	ck_assert_ptr_nonnull(u);
+	gsl_rng *r = rng(7);
+	for (size_t i = 0; i < n; i++) {
+		double x = asim_time_to_seconds(asim_dist_sample(&d, r));
+		u[i] = gsl_cdf_gaussian_P(log(x) - d.a, d.b);
+	}
+	gsl_rng_free(r);
+	check_uniform(u, n, 1024, "lognormal");
+	free(u);
+	asim_dist_finish(&d);
+	asim_cfg_free(map);
+	asim_diag_finish(&diag);
 }
 END_TEST
 
@@ -424,7 +526,9 @@ static Suite *dist_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, dist_constant);
 	tcase_add_test(tc, dist_exponential_moments);
-	tcase_add_test(tc, dist_exponential_matches_gsl);
+	tcase_add_test(tc, dist_ziggurat_tables);
+	tcase_add_test(tc, dist_exponential_ziggurat);
+	tcase_add_test(tc, dist_lognormal_shape);
 	tcase_add_loop_test(tc, dist_forms_moments, 0, (int)(sizeof(forms) / sizeof(forms[0])));
 	tcase_add_test(tc, dist_pareto_heavy_median);
 	tcase_add_test(tc, dist_uniform_bounds);

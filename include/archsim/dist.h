@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -56,18 +57,35 @@ bool asim_cfg_dist(const struct asim_cfg *map, const char *key, enum asim_need n
 void asim_dist_constant(struct asim_dist *out, asim_time value);
 void asim_dist_exponential(struct asim_dist *out, asim_time mean);
 
-/* An exponential draw of the given mean: GSL's inversion of GSL's uniform,
- * -mean * ln(1 - u), as gsl_ran_exponential computes it, but through log()
- * where GSL calls log1p(-u). Written out by hand for speed only: glibc's log
- * takes about 15 ns here and log1p about 27 (bench/README.md, tenth round),
- * and an exponential is drawn on most events (Poisson arrivals, service
- * times, network delays). The two agree: 1 - u is exact for the generators'
- * uniforms (mt19937 gives multiples of 2^-32), so both are the logarithm of
- * the same number, each within an ulp; rounded to nanoseconds they gave the
- * same time in 100 million draws (tests/test_dist.c checks a million). */
+/* An exponential draw of the given mean, by Marsaglia and Tsang's ziggurat
+ * ("The ziggurat method for generating random variables", J. Stat. Softw.
+ * 5(8), 2000) with 256 layers, laid out as GSL lays out its ziggurat for the
+ * normal (gsl_ran_gaussian_ziggurat): one 32-bit draw gives the layer (its
+ * low 8 bits) and the point in it (the high 24), and about 98.9% of draws
+ * end there, with one multiplication; the rest go to the edge of a layer or
+ * the tail (asim_ran_exponential_edge). Written by hand because GSL has no
+ * ziggurat for the exponential, only inversion (gsl_ran_exponential: a
+ * log1p per draw), and an exponential is drawn on most events (Poisson
+ * arrivals, service times, network delays): the draw took a fifth of an
+ * M/M/1's time (bench/README.md, twentieth round). r must give 32 random
+ * bits per gsl_rng_get (min 0, max 2^32 - 1), as archsim's streams
+ * (taus2) and mt19937 do. tests/test_dist.c checks the distribution. */
+struct asim_zig_exp {
+	uint32_t k[256]; /* j < k[i]: (i, j) is inside layer i's rectangle */
+	double w[256];   /* the point's x: j * w[i] (in units of the mean) */
+	double f[256];   /* exp(-x) at layer i's right edge */
+};
+extern struct asim_zig_exp asim_zig_exp; /* set up before main (dist.c) */
+
+double asim_ran_exponential_edge(const gsl_rng *r, uint32_t i, uint32_t j);
+
 static inline double asim_ran_exponential(const gsl_rng *r, double mean)
 {
-	return -mean * log(1.0 - gsl_rng_uniform(r));
+	unsigned long bits = gsl_rng_get(r);
+	uint32_t i = (uint32_t)(bits & 0xff), j = (uint32_t)(bits >> 8) & 0xffffff;
+	if (j < asim_zig_exp.k[i])
+		return mean * ((double)j * asim_zig_exp.w[i]);
+	return mean * asim_ran_exponential_edge(r, i, j);
 }
 
 /* Frees what an EMPIRICAL distribution owns; others own nothing. */
