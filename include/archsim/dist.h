@@ -61,13 +61,13 @@ void asim_dist_exponential(struct asim_dist *out, asim_time mean);
  * ("The ziggurat method for generating random variables", J. Stat. Softw.
  * 5(8), 2000) with 256 layers, laid out as GSL lays out its ziggurat for the
  * normal (gsl_ran_gaussian_ziggurat): one 32-bit draw gives the layer (its
- * low 8 bits) and the point in it (the high 24), and about 98.9% of draws
- * end there, with one multiplication; the rest go to the edge of a layer or
- * the tail (asim_ran_exponential_edge). Written by hand because GSL has no
+ * low 8 bits) and the point in it (the high 24), and 97.8% of draws end
+ * there, with one multiplication; the rest go to the edge of a layer or the
+ * tail (asim_ran_exponential_edge). Written by hand because GSL has no
  * ziggurat for the exponential, only inversion (gsl_ran_exponential: a
  * log1p per draw), and an exponential is drawn on most events (Poisson
- * arrivals, service times, network delays): the draw took a fifth of an
- * M/M/1's time (bench/README.md, twentieth round). r must give 32 random
+ * arrivals, service times, network delays): with taus2 streams it made the
+ * M/M/1 24% faster (bench/README.md, twentieth round). r must give 32 random
  * bits per gsl_rng_get (min 0, max 2^32 - 1), as archsim's streams
  * (taus2) and mt19937 do. tests/test_dist.c checks the distribution. */
 struct asim_zig_exp {
