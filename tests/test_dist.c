@@ -173,7 +173,8 @@ static void check_uniform(const double *u, size_t n, size_t nbins, const char *w
  * layers spans about four, so a wrong layer or wedge shows), the tail past
  * the base layer (x > 7.697 means, probability 4.5e-4, drawn by a path of
  * its own) has its share within 5 standard deviations and its excess a
- * mean of 1, and the mean is 1 within 5 standard errors. On archsim's generator and on mt19937. */
+ * mean of 1, and the mean is 1 within 5 standard errors. On archsim's
+ * generator and on mt19937. */
 START_TEST(dist_exponential_ziggurat)
 {
 	const gsl_rng_type *types[] = { gsl_rng_taus2, gsl_rng_mt19937 };
@@ -201,8 +202,9 @@ START_TEST(dist_exponential_ziggurat)
 		check_uniform(u, n, 1024, types[t]->name);
 		double p = exp(-7.697117470131487), want = p * (double)n;
 		double sd = sqrt((double)n * p * (1 - p));
-		ck_assert_msg(fabs((double)tail - want) <= 5 * sd, "%s: %zu past the base layer, expected %.1f +- %.1f",
-		              types[t]->name, tail, want, 5 * sd);
+		ck_assert_msg(fabs((double)tail - want) <= 5 * sd,
+		              "%s: %zu past the base layer, expected %.1f +- %.1f", types[t]->name,
+		              tail, want, 5 * sd);
 		/* Memoryless: past the base layer, the excess is exponential of
 		 * mean 1 (standard deviation 1). */
 		excess /= (double)tail;
