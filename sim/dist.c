@@ -102,9 +102,9 @@ double asim_ran_exponential_edge(const gsl_rng *r, uint32_t i, uint32_t j)
 		if (i == 0)
 			return ZIG_R - log(gsl_rng_uniform_pos(r));
 		double x = (double)j * z->w[i];
-		if (z->f[i] + gsl_rng_uniform(r) * (z->f[i - 1] - z->f[i]) < exp(-x))
+		if (z->f[i] + asim_rng_uniform(r) * (z->f[i - 1] - z->f[i]) < exp(-x))
 			return x;
-		unsigned long bits = gsl_rng_get(r);
+		unsigned long bits = asim_rng_get(r);
 		i = (uint32_t)(bits & 0xff);
 		j = (uint32_t)(bits >> 8) & 0xffffff;
 		if (j < z->k[i])
@@ -112,7 +112,7 @@ double asim_ran_exponential_edge(const gsl_rng *r, uint32_t i, uint32_t j)
 	}
 }
 
-asim_time asim_dist_sample(const struct asim_dist *dist, gsl_rng *r)
+asim_time asim_dist_sample_kind(const struct asim_dist *dist, gsl_rng *r)
 {
 	double s = 0;
 	switch (dist->kind) {

@@ -22,6 +22,48 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 	return h;
 }
 
+/* taus2's seeding as GSL does it: the seed (0 taken as 1) through the LCG
+ * 69069, each component kept above the bits its step discards, then six
+ * steps to warm it up. */
+static void taus2_set(void *state, unsigned long seed)
+{
+	struct asim_taus2_state *st = state;
+	uint32_t s = (uint32_t)(seed ? seed : 1); /* the LCG works mod 2^32 */
+	st->s1 = 69069u * s;
+	if (st->s1 < 2)
+		st->s1 += 2;
+	st->s2 = 69069u * st->s1;
+	if (st->s2 < 8)
+		st->s2 += 8;
+	st->s3 = 69069u * st->s2;
+	if (st->s3 < 16)
+		st->s3 += 16;
+	for (int i = 0; i < 6; i++)
+		asim_taus2_next(st);
+}
+
+static unsigned long taus2_get(void *state)
+{
+	return asim_taus2_next(state);
+}
+
+static double taus2_get_double(void *state)
+{
+	return asim_taus2_next(state) / 4294967296.0;
+}
+
+static const gsl_rng_type taus2_type = {
+	.name = "taus2",
+	.max = 0xffffffffUL,
+	.min = 0,
+	.size = sizeof(struct asim_taus2_state),
+	.set = taus2_set,
+	.get = taus2_get,
+	.get_double = taus2_get_double,
+};
+
+const gsl_rng_type *const asim_rng_taus2 = &taus2_type;
+
 /* taus2 takes seed 0 as its default seed 1, so a zero fold would share
  * stream 1's sequence; it takes this value instead. */
 enum { ZERO_FOLD_SEED = 0x6a09e667u };
@@ -44,7 +86,7 @@ uint64_t asim_rng_key(uint64_t seed, uint32_t replication, const char *name,
 gsl_rng *asim_rng_create(uint64_t seed, uint32_t replication, const char *name,
                          const char *purpose)
 {
-	gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+	gsl_rng *r = gsl_rng_alloc(asim_rng_taus2);
 	if (!r)
 		return NULL;
 	uint64_t key = asim_rng_key(seed, replication, name, purpose);

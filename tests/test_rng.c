@@ -1,5 +1,7 @@
 /* Random streams: keyed by name, never by creation order. */
 #include <check.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "archsim/kernel.h"
@@ -127,6 +129,71 @@ START_TEST(rng_key_known_answers)
 }
 END_TEST
 
+/* archsim's taus2 (rng.h) is GSL's, computed where the hot path can inline
+ * it: the same words, doubles and derived draws as gsl_rng_taus2 from the
+ * same seed, including the seeds GSL treats specially (0 is taken as 1;
+ * the LCG reduces a seed mod 2^32, and a seed of 2^32 is not 0 to GSL), and
+ * through the inline draws as through GSL's own calls. */
+START_TEST(rng_taus2_matches_gsl)
+{
+	const unsigned long seeds[] = {0, 1, 2, 3, 7, 42, 69069, 0x6a09e667u, 0xffffffffu,
+	                               (unsigned long)UINT32_MAX + 1,
+	                               (unsigned long)UINT64_C(0x123456789abcdef), ULONG_MAX};
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		gsl_rng *ours = gsl_rng_alloc(asim_rng_taus2), *gsl = gsl_rng_alloc(gsl_rng_taus2);
+		ck_assert_ptr_nonnull(ours);
+		ck_assert_ptr_nonnull(gsl);
+		ck_assert_uint_eq(gsl_rng_max(ours), gsl_rng_max(gsl));
+		ck_assert_uint_eq(gsl_rng_min(ours), gsl_rng_min(gsl));
+		gsl_rng_set(ours, seeds[i]);
+		gsl_rng_set(gsl, seeds[i]);
+		for (int n = 0; n < 10000; n++) {
+			switch (n % 5) {
+			case 0:
+				ck_assert_uint_eq(asim_rng_get(ours), gsl_rng_get(gsl));
+				break;
+			case 1:
+				ck_assert_uint_eq(gsl_rng_get(ours), gsl_rng_get(gsl));
+				break;
+			case 2:
+				ck_assert(asim_rng_uniform(ours) == gsl_rng_uniform(gsl));
+				break;
+			case 3:
+				ck_assert(gsl_rng_uniform_pos(ours) == gsl_rng_uniform_pos(gsl));
+				break;
+			default:
+				ck_assert_uint_eq(gsl_rng_uniform_int(ours, 1000003),
+				                  gsl_rng_uniform_int(gsl, 1000003));
+				break;
+			}
+		}
+		/* A copy continues the same sequence (replications clone no
+		 * streams, but GSL's copy must work on the type). */
+		gsl_rng *copy = gsl_rng_clone(ours);
+		ck_assert_ptr_nonnull(copy);
+		ck_assert_uint_eq(gsl_rng_get(copy), gsl_rng_get(gsl));
+		gsl_rng_free(copy);
+		gsl_rng_free(ours);
+		gsl_rng_free(gsl);
+	}
+}
+END_TEST
+
+/* The inline draws fall back to GSL's for a generator of another type. */
+START_TEST(rng_inline_draws_other_types)
+{
+	gsl_rng *a = gsl_rng_alloc(gsl_rng_mt19937), *b = gsl_rng_alloc(gsl_rng_mt19937);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	for (int n = 0; n < 1000; n++) {
+		ck_assert_uint_eq(asim_rng_get(a), gsl_rng_get(b));
+		ck_assert(asim_rng_uniform(a) == gsl_rng_uniform(b));
+	}
+	gsl_rng_free(a);
+	gsl_rng_free(b);
+}
+END_TEST
+
 static Suite *rng_suite(void)
 {
 	Suite *s = suite_create("rng");
@@ -136,6 +203,8 @@ static Suite *rng_suite(void)
 	                    (int)(sizeof(differ) / sizeof(differ[0])));
 	tcase_add_test(tc, rng_same_key_same_draws);
 	tcase_add_test(tc, rng_key_known_answers);
+	tcase_add_test(tc, rng_taus2_matches_gsl);
+	tcase_add_test(tc, rng_inline_draws_other_types);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -14,6 +14,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "archsim/cfg.h"
+#include "archsim/rng.h"
 #include "archsim/time.h"
 
 enum asim_dist_kind {
@@ -81,7 +82,7 @@ double asim_ran_exponential_edge(const gsl_rng *r, uint32_t i, uint32_t j);
 
 static inline double asim_ran_exponential(const gsl_rng *r, double mean)
 {
-	unsigned long bits = gsl_rng_get(r);
+	unsigned long bits = asim_rng_get(r);
 	uint32_t i = (uint32_t)(bits & 0xff), j = (uint32_t)(bits >> 8) & 0xffffff;
 	if (j < asim_zig_exp.k[i])
 		return mean * ((double)j * asim_zig_exp.w[i]);
@@ -91,8 +92,19 @@ static inline double asim_ran_exponential(const gsl_rng *r, double mean)
 /* Frees what an EMPIRICAL distribution owns; others own nothing. */
 void asim_dist_finish(struct asim_dist *dist);
 
-/* One sample, in nanoseconds (rounded once; never negative). */
-asim_time asim_dist_sample(const struct asim_dist *dist, gsl_rng *r);
+/* asim_dist_sample for any kind (dist.c). */
+asim_time asim_dist_sample_kind(const struct asim_dist *dist, gsl_rng *r);
+
+/* One sample, in nanoseconds (rounded once; never negative). The
+ * exponential is drawn inline: it is the kind drawn on most events (Poisson
+ * arrivals, network delays within a zone, service times), and its draw
+ * costs less than the call and the switch that lead to it. */
+static inline asim_time asim_dist_sample(const struct asim_dist *dist, gsl_rng *r)
+{
+	if (dist->kind == ASIM_DIST_EXPONENTIAL)
+		return asim_time_from_seconds(asim_ran_exponential(r, dist->a));
+	return asim_dist_sample_kind(dist, r);
+}
 
 /* The mean in seconds and the squared coefficient of variation. */
 double asim_dist_mean(const struct asim_dist *dist);

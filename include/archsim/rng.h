@@ -31,4 +31,46 @@ uint64_t asim_rng_key(uint64_t seed, uint32_t replication, const char *name,
 gsl_rng *asim_rng_create(uint64_t seed, uint32_t replication, const char *name,
                          const char *purpose);
 
+/* archsim's streams are GSL generators of this type: taus2 exactly as GSL
+ * computes it (the same seeding, the same words, the same doubles: every
+ * GSL function drawing from it gives what it gives on gsl_rng_taus2, and
+ * tests/test_rng.c compares the two word for word), but with a state whose
+ * layout this header knows. Written by hand for that alone: GSL keeps its
+ * taus2 state private and reaches it through two indirect calls per word
+ * (gsl_rng_get, then the type's get), which cost more than the
+ * generator's own dozen operations, on the draws made on most events
+ * (asim_rng_get, asim_rng_uniform). */
+extern const gsl_rng_type *const asim_rng_taus2;
+
+struct asim_taus2_state {
+	uint32_t s1, s2, s3;
+};
+
+/* One step of the three Tausworthe components (L'Ecuyer, "Maximally
+ * equidistributed combined Tausworthe generators", Math. Comp. 65, 1996). */
+static inline uint32_t asim_taus2_next(struct asim_taus2_state *st)
+{
+	st->s1 = ((st->s1 & 0xfffffffeu) << 12) ^ (((st->s1 << 13) ^ st->s1) >> 19);
+	st->s2 = ((st->s2 & 0xfffffff8u) << 4) ^ (((st->s2 << 2) ^ st->s2) >> 25);
+	st->s3 = ((st->s3 & 0xfffffff0u) << 17) ^ (((st->s3 << 3) ^ st->s3) >> 11);
+	return st->s1 ^ st->s2 ^ st->s3;
+}
+
+/* gsl_rng_get(r), inline when r is one of archsim's streams. */
+static inline unsigned long asim_rng_get(const gsl_rng *r)
+{
+	if (__builtin_expect(r->type == asim_rng_taus2, 1))
+		return asim_taus2_next(r->state);
+	return gsl_rng_get(r);
+}
+
+/* gsl_rng_uniform(r), inline when r is one of archsim's streams: a word
+ * over 2^32, as taus2's get_double is. */
+static inline double asim_rng_uniform(const gsl_rng *r)
+{
+	if (__builtin_expect(r->type == asim_rng_taus2, 1))
+		return asim_taus2_next(r->state) / 4294967296.0;
+	return gsl_rng_uniform(r);
+}
+
 #endif

@@ -32,8 +32,24 @@ static inline bool asim_time_add(asim_time a, asim_time b, asim_time *out)
 }
 
 /* Seconds (as drawn from a distribution) to nanoseconds, rounded to nearest.
- * Negative and NaN give 0; values beyond the range give ASIM_TIME_MAX. */
-asim_time asim_time_from_seconds(double seconds);
+ * Negative and NaN give 0; values beyond the range give ASIM_TIME_MAX.
+ * Inline: every sampled delay goes through it. */
+static inline asim_time asim_time_from_seconds(double seconds)
+{
+	/* The negated test also catches NaN, which compares false with anything. */
+	if (!(seconds > 0.0))
+		return 0;
+	double ns = seconds * (double)ASIM_S;
+	/* 2^63 is exactly representable; anything at or above it does not fit. */
+	if (ns >= 9223372036854775808.0)
+		return ASIM_TIME_MAX;
+	/* Round half up without llround(), which is a library call on the hot
+	 * path of every sampled delay. The truncation and the subtraction are
+	 * exact, so this rounds exactly where adding 0.5 first would not (that
+	 * sends 0.49999999999999994 to 1). */
+	asim_time t = (asim_time)ns;
+	return t + (ns - (double)t >= 0.5);
+}
 
 static inline double asim_time_to_seconds(asim_time t)
 {
