@@ -476,11 +476,13 @@ static inline __attribute__((always_inline)) bool pick(const struct asim_kernel 
                                                        const struct asim_evq_entry *top,
                                                        asim_time *t, bool *from_fifo)
 {
-	if (k->fifo_head != k->fifo_tail) {
+	if (k->handoff.seq || k->fifo_head != k->fifo_tail) {
 		/* FIFO entries were scheduled at the current instant, and the
-		 * clock cannot move past them, so their time is now. */
-		uint32_t s = k->fifo[k->fifo_head & k->fifo_mask];
-		uint64_t seq = k->slots[s].seq & ~ASIM_SLOT_CANCELLED;
+		 * clock cannot move past them, so their time is now. A held
+		 * hand-off is the FIFO's head. */
+		uint64_t seq = k->handoff.seq;
+		if (!seq)
+			seq = k->slots[k->fifo[k->fifo_head & k->fifo_mask]].seq & ~ASIM_SLOT_CANCELLED;
 		*from_fifo = !(top && top->time == k->head.now && top->seq < seq);
 		*t = k->head.now;
 		return true;
@@ -515,22 +517,12 @@ static inline __attribute__((always_inline)) uint32_t take(struct asim_kernel *k
 	return e.slot;
 }
 
-/* Runs the event of slot s (taken out of the queue), due at t. Returns false
- * when the run must stop with k->err. */
-static inline __attribute__((always_inline)) bool run_slot(struct asim_kernel *k, uint32_t s,
-                                                           asim_time t)
+/* Runs ev, taken out of the pending events. Returns false when the run
+ * must stop with k->err. */
+static inline __attribute__((always_inline)) bool dispatch(struct asim_kernel *k,
+                                                           struct asim_event ev)
 {
-	struct asim_slot *sl = &k->slots[s];
-	if (sl->seq & ASIM_SLOT_CANCELLED) {
-		free_slot(k, s);
-		k->cancelled--;
-		return true;
-	}
-	struct asim_event ev = {.time = t, .target = sl->target, .type = sl->type,
-	                        .inst = sl->inst, .a = sl->a, .p = sl->p};
-	/* Freeing the slot before dispatch lets the handler's next schedule
-	 * reuse the same, cache-hot slot. */
-	free_slot(k, s);
+	asim_time t = ev.time;
 	k->pending--;
 	k->head.now = t;
 	if (ev.type == ASIM_EV_RESPONSE) {
@@ -557,6 +549,35 @@ static inline __attribute__((always_inline)) bool run_slot(struct asim_kernel *k
 	return !k->err;
 }
 
+/* Runs the next event, due at t, from where pick() found it: the held
+ * hand-off, the FIFO or a tier's queue. Returns false when the run must
+ * stop with k->err. */
+static inline __attribute__((always_inline)) bool run_next(struct asim_kernel *k, bool from_fifo,
+                                                           bool far, asim_time t)
+{
+	struct asim_event ev;
+	if (from_fifo && k->handoff.seq) {
+		const struct asim_slot *h = &k->handoff;
+		ev = (struct asim_event){.time = t, .target = h->target, .type = h->type,
+		                         .inst = h->inst, .p = h->p};
+		k->handoff.seq = 0;
+	} else {
+		uint32_t s = take(k, from_fifo, far);
+		struct asim_slot *sl = &k->slots[s];
+		if (sl->seq & ASIM_SLOT_CANCELLED) {
+			free_slot(k, s);
+			k->cancelled--;
+			return true;
+		}
+		ev = (struct asim_event){.time = t, .target = sl->target, .type = sl->type,
+		                         .inst = sl->inst, .a = sl->a, .p = sl->p};
+		/* Freeing the slot before dispatch lets the handler's next
+		 * schedule reuse the same, cache-hot slot. */
+		free_slot(k, s);
+	}
+	return dispatch(k, ev);
+}
+
 /* Runs the events of the FIFO and the near tier due at or before
  * k->near_limit, while there are any and nothing asks the run to stop. The
  * caller keeps near_limit before the far tier's first entry, and schedule()
@@ -570,7 +591,7 @@ static inline __attribute__((always_inline)) bool run_near(struct asim_kernel *k
 		asim_time t;
 		if (!pick(k, asim_evq_peek(&k->near), &t, &from_fifo) || t > k->near_limit)
 			return true;
-		if (!run_slot(k, take(k, from_fifo, false), t))
+		if (!run_next(k, from_fifo, false, t))
 			return false;
 	}
 	return true;
@@ -595,7 +616,7 @@ static bool run_until(struct asim_kernel *k, asim_time limit)
 		bool from_fifo = false, far = false;
 		if (!next_event(k, &t, &from_fifo, &far) || t > limit)
 			break;
-		if (!run_slot(k, take(k, from_fifo, far), t))
+		if (!run_next(k, from_fifo, far, t))
 			return false;
 	}
 	return true;
@@ -637,7 +658,7 @@ enum asim_run_status asim_kernel_run(struct asim_kernel *k, asim_time until)
 		}
 		if (!more)
 			break;
-		if (!run_slot(k, take(k, from_fifo, far), t))
+		if (!run_next(k, from_fifo, far, t))
 			return k->err;
 	}
 	if (k->err)

@@ -74,6 +74,11 @@ struct asim_kernel {
 	uint32_t *fifo;             /* ring of slot indices due now */
 	uint32_t fifo_mask;         /* capacity - 1 (a power of two) */
 	uint32_t fifo_head, fifo_tail;
+	/* A call's hand-off due now, held here rather than in a slot and the
+	 * FIFO while both are free (asim_kernel_schedule_now): it is then the
+	 * FIFO's head, ahead of anything pushed after it. handoff.seq == 0:
+	 * empty. */
+	struct asim_slot handoff;
 	size_t pending;             /* scheduled and neither run nor cancelled */
 	size_t cancelled;           /* cancelled and still queued (evq or FIFO) */
 	size_t cancel_floor;        /* clear them out of the evq only above this */
@@ -137,6 +142,18 @@ static inline bool asim_kernel_cramped(const struct asim_kernel *k, bool now)
 static inline void asim_kernel_schedule_now(struct asim_kernel *k, uint32_t target, uint16_t type,
                                             uint16_t inst, void *p)
 {
+	/* The common case of a hand-off, one message in flight at a time with
+	 * nothing else due now (every hand-off of an M/M/1), takes neither a
+	 * slot nor the FIFO: it cannot be cancelled, and as the only event due
+	 * now it is the FIFO's head. */
+	if (!k->handoff.seq && k->fifo_head == k->fifo_tail && k->pending < k->pending_cap) {
+		uint64_t seq = k->next_seq;
+		k->handoff = (struct asim_slot){.seq = seq, .target = target, .type = type,
+		                                .inst = inst, .p = p};
+		k->next_seq = seq + 1;
+		k->pending++;
+		return;
+	}
 	if (__builtin_expect(asim_kernel_cramped(k, true), 0) && !asim_kernel_make_room(k, true))
 		return;
 	uint32_t s = k->free_slot;

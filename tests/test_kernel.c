@@ -44,6 +44,7 @@ enum {
 	EV_PLAIN = ASIM_EV_USER,
 	EV_SPAWN_NOW,   /* schedules a zero-delay EV_PLAIN with a = ev.a + 100 */
 	EV_STOP,        /* asks the kernel to stop */
+	EV_HANDOFF,     /* the property test's hand-offs: the index in p, plus 1 */
 };
 
 static void rec_start(struct asim_component *c)
@@ -288,6 +289,7 @@ enum { PROP_MAX = 1 << 19 };
 static struct {
 	struct asim_timer timer[PROP_MAX];
 	bool pending[PROP_MAX];
+	bool handoff[PROP_MAX];      /* sent as a call's hand-off: no timer */
 	struct prop_ref {
 		asim_time time;
 		uint64_t idx;
@@ -297,6 +299,7 @@ static struct {
 	uint64_t most;                /* pending at most */
 	bool hover_low, hover_high;   /* below 16 and above 32, while hovering */
 	size_t near_most, far_most;   /* entries in each tier's queue at most */
+	uint64_t held, queued;        /* hand-offs held by the kernel, and put in its FIFO */
 	bool far_ladder;              /* the far tier's queue was a ladder */
 	asim_time span_min, span_max; /* the near tier's span, least and most */
 } prop;
@@ -352,8 +355,21 @@ static void prop_schedule(struct asim_component *c)
 	                  : pick < 80 ? (asim_time)(x >> 8) % 1000000
 	                              : (asim_time)(x >> 8) % ((asim_time)1 << (x >> 40) % 40);
 	uint64_t idx = prop.next++;
-	prop.timer[idx] = asim_schedule(c->kernel, delay, c->id, EV_PLAIN, 0, idx, NULL);
-	ck_assert_uint_ne(prop.timer[idx].seq, 0);
+	if (delay == 0 && (x >> 60) % 2) {
+		/* A call's hand-off (call.c): due now, with no timer. The
+		 * kernel holds it outside the FIFO when nothing else is due
+		 * now; either way it must keep its place in (time, seq). */
+		struct asim_kernel *k = c->kernel;
+		bool hold = !k->handoff.seq && k->fifo_head == k->fifo_tail;
+		asim_kernel_schedule_now(k, c->id, EV_HANDOFF, 0, (void *)(uintptr_t)(idx + 1));
+		ck_assert_int_eq(k->handoff.seq != 0 && k->fifo_head == k->fifo_tail, hold);
+		prop.held += hold;
+		prop.queued += !hold;
+		prop.handoff[idx] = true;
+	} else {
+		prop.timer[idx] = asim_schedule(c->kernel, delay, c->id, EV_PLAIN, 0, idx, NULL);
+		ck_assert_uint_ne(prop.timer[idx].seq, 0);
+	}
 	prop.pending[idx] = true;
 	prop.live++;
 	prop_ref_push(asim_now(c->kernel) + delay, idx);
@@ -380,7 +396,8 @@ static void prop_handle(struct asim_component *c, const struct asim_event *ev)
 		want = prop_ref_pop();
 	while (!prop.pending[want.idx]);
 	ck_assert_int_eq(ev->time, want.time);
-	ck_assert_uint_eq(ev->a, want.idx);
+	ck_assert_int_eq(ev->type == EV_HANDOFF, prop.handoff[want.idx]);
+	ck_assert_uint_eq(ev->type == EV_HANDOFF ? (uintptr_t)ev->p - 1 : ev->a, want.idx);
 	prop.pending[want.idx] = false;
 	prop.live--;
 	prop.dispatched++;
@@ -395,7 +412,7 @@ static void prop_handle(struct asim_component *c, const struct asim_event *ev)
 	if (prop.next && prop_rand() % 100 < 35) {
 		uint64_t span = prop.next < 2000 ? prop.next : 2000;
 		uint64_t idx = prop.next - 1 - prop_rand() % span;
-		bool was = prop.pending[idx];
+		bool was = prop.pending[idx] && !prop.handoff[idx];
 		ck_assert_int_eq(asim_cancel(c->kernel, prop.timer[idx]), was);
 		if (was) {
 			prop.pending[idx] = false;
@@ -456,6 +473,9 @@ START_TEST(kernel_random_schedule_cancel_matches_reference)
 	ck_assert_uint_gt(prop.near_most, ASIM_EVQ_SORTED_ON);
 	ck_assert(prop.far_ladder);
 	ck_assert_int_lt(prop.span_min, prop.span_max);
+	/* Hand-offs went both ways: held, and into the FIFO behind others. */
+	ck_assert_uint_gt(prop.held, 1000);
+	ck_assert_uint_gt(prop.queued, 1000);
 	asim_kernel_destroy(k);
 }
 END_TEST
