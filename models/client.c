@@ -80,6 +80,9 @@ struct client {
 	/* load_spike faults: the rate is multiplied by spike, the product of
 	 * the active spikes' levels (each ramps up linearly, or steps). */
 	double spike;
+	/* The mean gap between Poisson arrivals, 1 / (rate x spike), kept
+	 * with the rate rather than divided out on every arrival. */
+	double mean_gap_s;
 	struct spike_on {
 		asim_time start, ramp;
 		double factor;
@@ -199,6 +202,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	if (rate) {
 		int arrivals = 0;
 		ok &= asim_cfg_rate(map, "rate", ASIM_REQUIRED, 1e9, &s->rate, d);
+		s->mean_gap_s = 1.0 / s->rate;
 		ok &= asim_cfg_choice(map, "arrivals", ASIM_OPTIONAL, arrival_names, &arrivals, d);
 		s->constant = arrivals == 1;
 		int64_t n = 0;
@@ -272,9 +276,9 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
  * period n times, so the rate holds exactly over long runs. */
 static asim_time next_arrival_delay(struct client *s, asim_time now)
 {
-	double rate = s->nspikes ? s->rate * s->spike : s->rate;
 	if (!s->constant)
-		return asim_time_from_seconds(asim_ran_exponential(s->r_arrival, 1.0 / rate));
+		return asim_time_from_seconds(asim_ran_exponential(s->r_arrival, s->mean_gap_s));
+	double rate = s->nspikes ? s->rate * s->spike : s->rate;
 	asim_time at = s->spike_base +
 	               asim_time_from_seconds((double)(s->arrival_index - s->spike_index) / rate);
 	s->arrival_index++;
@@ -731,6 +735,7 @@ static void respike(struct asim_component *c, struct client *s)
 		level *= 1.0 + (sp->factor - 1.0) * x;
 	}
 	s->spike = level;
+	s->mean_gap_s = 1.0 / (s->nspikes ? s->rate * s->spike : s->rate);
 	if (s->closed) {
 		/* User ids are 32-bit in a request record. */
 		double want = round((double)s->users * level);
