@@ -5,7 +5,9 @@
  * Events due now skip the heap through a FIFO of slots: they are the most
  * common kind (message hand-offs) and a FIFO push/pop is a few instructions.
  * The two are merged by (time, seq) when popping, so the order is exactly the
- * same as with the heap alone.
+ * same as with the heap alone. A call's hand-off due now, when nothing else
+ * is, does not even take a slot: the kernel holds it in one record as the
+ * FIFO's head (asim_kernel_schedule_now).
  *
  * Two tiers. Timed events go to one of two queues by how far ahead they
  * are due: the near one holds those due within near_span of when they were

@@ -37,9 +37,9 @@ gsl_rng *asim_rng_create(uint64_t seed, uint32_t replication, const char *name,
  * tests/test_rng.c compares the two word for word), but with a state whose
  * layout this header knows. Written by hand for that alone: GSL keeps its
  * taus2 state private and reaches it through two indirect calls per word
- * (gsl_rng_get, then the type's get), which cost more than the
- * generator's own dozen operations, on the draws made on most events
- * (asim_rng_get, asim_rng_uniform). */
+ * (gsl_rng_get, then the type's get), which the draws made on most events
+ * (asim_rng_get, asim_rng_uniform) now skip by stepping the state inline
+ * (bench/README.md, twenty-first round). */
 extern const gsl_rng_type *const asim_rng_taus2;
 
 struct asim_taus2_state {
