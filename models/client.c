@@ -272,15 +272,20 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 	return true;
 }
 
+/* The open loop's rate now: its own, times the active load spikes'. */
+static double current_rate(const struct client *s)
+{
+	return s->nspikes ? s->rate * s->spike : s->rate;
+}
+
 /* The n-th evenly spaced arrival is computed from n, not by adding a rounded
  * period n times, so the rate holds exactly over long runs. */
 static asim_time next_arrival_delay(struct client *s, asim_time now)
 {
 	if (!s->constant)
 		return asim_time_from_seconds(asim_ran_exponential(s->r_arrival, s->mean_gap_s));
-	double rate = s->nspikes ? s->rate * s->spike : s->rate;
-	asim_time at = s->spike_base +
-	               asim_time_from_seconds((double)(s->arrival_index - s->spike_index) / rate);
+	double since = (double)(s->arrival_index - s->spike_index);
+	asim_time at = s->spike_base + asim_time_from_seconds(since / current_rate(s));
 	s->arrival_index++;
 	return at > now ? at - now : 0;
 }
@@ -735,7 +740,7 @@ static void respike(struct asim_component *c, struct client *s)
 		level *= 1.0 + (sp->factor - 1.0) * x;
 	}
 	s->spike = level;
-	s->mean_gap_s = 1.0 / (s->nspikes ? s->rate * s->spike : s->rate);
+	s->mean_gap_s = 1.0 / current_rate(s);
 	if (s->closed) {
 		/* User ids are 32-bit in a request record. */
 		double want = round((double)s->users * level);

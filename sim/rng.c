@@ -49,7 +49,7 @@ static unsigned long taus2_get(void *state)
 
 static double taus2_get_double(void *state)
 {
-	return asim_taus2_next(state) / 4294967296.0;
+	return asim_taus2_double(state);
 }
 
 static const gsl_rng_type taus2_type = {

@@ -56,6 +56,13 @@ static inline uint32_t asim_taus2_next(struct asim_taus2_state *st)
 	return st->s1 ^ st->s2 ^ st->s3;
 }
 
+/* One step as a double in [0, 1): the word over 2^32, as GSL's taus2
+ * gives it (its get_double, so gsl_rng_uniform). */
+static inline double asim_taus2_double(struct asim_taus2_state *st)
+{
+	return asim_taus2_next(st) / 4294967296.0;
+}
+
 /* gsl_rng_get(r), inline when r is one of archsim's streams. */
 static inline unsigned long asim_rng_get(const gsl_rng *r)
 {
@@ -64,12 +71,11 @@ static inline unsigned long asim_rng_get(const gsl_rng *r)
 	return gsl_rng_get(r);
 }
 
-/* gsl_rng_uniform(r), inline when r is one of archsim's streams: a word
- * over 2^32, as taus2's get_double is. */
+/* gsl_rng_uniform(r), inline when r is one of archsim's streams. */
 static inline double asim_rng_uniform(const gsl_rng *r)
 {
 	if (__builtin_expect(r->type == asim_rng_taus2, 1))
-		return asim_taus2_next(r->state) / 4294967296.0;
+		return asim_taus2_double(r->state);
 	return gsl_rng_uniform(r);
 }
 
