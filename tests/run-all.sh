@@ -23,7 +23,10 @@ meson test -C build --print-errorlogs --verbose
 echo "== build and test (ASan + UBSan) =="
 setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C build-asan
+# Sanitised code runs a few times slower: Check's per-test timeouts are
+# scaled as meson's are.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+CK_TIMEOUT_MULTIPLIER=4 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	meson test -C build-asan --print-errorlogs --timeout-multiplier 4
 # One plain closing line over both builds, from meson's own test logs.

@@ -846,6 +846,9 @@ static Suite *kernel_suite(void)
 {
 	Suite *s = suite_create("kernel");
 	TCase *tc = tcase_create("core");
+	/* The property test runs about a million kernel operations, checked
+	 * one by one: seconds under ASan, longer on a busy machine. */
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, kernel_tie_order_is_fifo);
 	tcase_add_test(tc, kernel_tie_order_mixes_fifo_and_heap);
 	tcase_add_test(tc, kernel_tie_order_zero_delay_before_start_and_chain);
