@@ -135,6 +135,20 @@ static inline bool asim_kernel_cramped(const struct asim_kernel *k, bool now)
 	       (now && k->fifo_tail - k->fifo_head > k->fifo_mask);
 }
 
+/* Fills a slot field by field: GCC may write a compound literal of a slot by
+ * zeroing it with `rep stos` first, whose start-up costs more than the
+ * stores (seen inlined in a model's handler). */
+static inline void set_slot(struct asim_slot *sl, uint64_t seq, uint32_t target, uint16_t type,
+                            uint16_t inst, uint64_t a, void *p)
+{
+	sl->seq = seq;
+	sl->target = target;
+	sl->type = type;
+	sl->inst = inst;
+	sl->a = a;
+	sl->p = p;
+}
+
 /* Schedules an event due now through the FIFO: what asim_schedule does
  * with a zero delay, for the call protocol's hand-offs (a message with no
  * network delay), shared here so that call.c need not go through the
@@ -148,8 +162,7 @@ static inline void asim_kernel_schedule_now(struct asim_kernel *k, uint32_t targ
 	 * now it is the FIFO's head. */
 	if (!k->handoff.seq && k->fifo_head == k->fifo_tail && k->pending < k->pending_cap) {
 		uint64_t seq = k->next_seq;
-		k->handoff = (struct asim_slot){.seq = seq, .target = target, .type = type,
-		                                .inst = inst, .p = p};
+		set_slot(&k->handoff, seq, target, type, inst, 0, p);
 		k->next_seq = seq + 1;
 		k->pending++;
 		return;
@@ -161,7 +174,7 @@ static inline void asim_kernel_schedule_now(struct asim_kernel *k, uint32_t targ
 	k->fifo[k->fifo_tail++ & k->fifo_mask] = s;
 	struct asim_slot *sl = &k->slots[s];
 	k->free_slot = sl->target;
-	*sl = (struct asim_slot){.seq = seq, .target = target, .type = type, .inst = inst, .p = p};
+	set_slot(sl, seq, target, type, inst, 0, p);
 	k->next_seq = seq + 1;
 	k->pending++;
 }

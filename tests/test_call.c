@@ -1,5 +1,6 @@
 /* The call protocol: every life cycle ends with no record alive. */
 #include <check.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "archsim/call.h"
@@ -180,6 +181,52 @@ START_TEST(call_many_calls_reuse_records)
 }
 END_TEST
 
+/* The fields of struct asim_call, as this test knows them. */
+#define CALL_FIELD(f) {offsetof(struct asim_call, f), sizeof(((struct asim_call *)0)->f), #f}
+static const struct {
+	size_t at, size;
+	const char *name;
+} call_fields[] = {
+	CALL_FIELD(caller),  CALL_FIELD(callee),  CALL_FIELD(caller_inst), CALL_FIELD(callee_inst),
+	CALL_FIELD(op),      CALL_FIELD(status),  CALL_FIELD(flags),       CALL_FIELD(attempt),
+	CALL_FIELD(tag),     CALL_FIELD(session), CALL_FIELD(key),         CALL_FIELD(request),
+	CALL_FIELD(token),   CALL_FIELD(version), CALL_FIELD(origin),      CALL_FIELD(sent),
+	CALL_FIELD(arrived), CALL_FIELD(deadline),
+};
+
+/* asim_call_new sets every field of a record its pool hands back dirty:
+ * zero, and the deadline to none. It sets them one by one (call.c says
+ * why), so this also checks that the test's list of fields is the whole
+ * struct: a field added later, not set there, fails here. */
+START_TEST(call_new_clears_a_reused_record)
+{
+	struct asim_kernel *k = asim_kernel_create(1, 0);
+	ck_assert_ptr_nonnull(asim_kernel_add(k, "caller", &caller_ops));
+	size_t n = sizeof(call_fields) / sizeof(call_fields[0]), covered = 0;
+	for (size_t i = 0; i < n; i++)
+		covered += call_fields[i].size;
+	/* The one hole the layout has: 4 bytes after session, to align key. */
+	ck_assert_uint_eq(sizeof(struct asim_call) - covered, 4);
+	for (int round = 0; round < 3; round++) {
+		struct asim_call *call = asim_call_new(k);
+		ck_assert_ptr_nonnull(call);
+		for (size_t i = 0; i < n; i++) {
+			const unsigned char *b = (const unsigned char *)call + call_fields[i].at;
+			if (strcmp(call_fields[i].name, "deadline") == 0) {
+				ck_assert_int_eq(call->deadline, ASIM_TIME_MAX);
+				continue;
+			}
+			for (size_t j = 0; j < call_fields[i].size; j++)
+				ck_assert_msg(b[j] == 0, "%s not cleared", call_fields[i].name);
+		}
+		memset(call, 0xa5, sizeof(*call));
+		asim_call_free(k, call);
+		ck_assert_uint_eq(asim_call_live(k), 0);
+	}
+	asim_kernel_destroy(k);
+}
+END_TEST
+
 START_TEST(call_status_names)
 {
 	ck_assert_str_eq(asim_status_str(ASIM_OK), "ok");
@@ -197,6 +244,7 @@ static Suite *call_suite(void)
 	tcase_add_loop_test(tc, call_life_cycles_free_every_record, 0,
 	                    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, call_many_calls_reuse_records);
+	tcase_add_test(tc, call_new_clears_a_reused_record);
 	tcase_add_test(tc, call_status_names);
 	suite_add_tcase(s, tc);
 	return s;

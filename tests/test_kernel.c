@@ -797,6 +797,63 @@ START_TEST(kernel_time_from_seconds)
 }
 END_TEST
 
+/* The rounding as written before it was made shorter (truncate, then compare
+ * the exact remainder with one half): the reference it must agree with. */
+static asim_time ns_rounded_reference(double ns)
+{
+	if (!(ns > 0.0))
+		return 0;
+	if (ns >= 9223372036854775808.0)
+		return ASIM_TIME_MAX;
+	asim_time t = (asim_time)ns;
+	return t + (ns - (double)t >= 0.5);
+}
+
+static void check_ns_around(double x)
+{
+	double lo = x, hi = x;
+	for (int i = 0; i < 4; i++) {
+		ck_assert_msg(asim_time_from_ns(lo) == ns_rounded_reference(lo), "%.17g", lo);
+		ck_assert_msg(asim_time_from_ns(hi) == ns_rounded_reference(hi), "%.17g", hi);
+		lo = nextafter(lo, -INFINITY);
+		hi = nextafter(hi, INFINITY);
+	}
+}
+
+/* asim_time_from_ns rounds half up exactly like the reference: around every
+ * half-integer at every scale, every power of two up to and past 2^63, and
+ * over random doubles of every exponent. */
+START_TEST(kernel_time_from_ns_matches_reference)
+{
+	for (int e = -60; e <= 66; e++) {
+		double p = ldexp(1.0, e);
+		check_ns_around(p);
+		check_ns_around(p + 0.5);
+		check_ns_around(p - 0.5);
+		check_ns_around(p * 1.5);
+		check_ns_around(floor(p * 0.75) + 0.5);
+	}
+	check_ns_around(0.49999999999999994);
+	check_ns_around(0.0);
+	uint64_t x = 0x243f6a8885a308d3ULL;
+	for (int i = 0; i < 2000000; i++) {
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		uint64_t r = x * 0x2545f4914f6cdd1dULL;
+		/* A random mantissa at an exponent from 2^-4 to 2^64, and half of
+		 * them moved onto a half-integer where that is representable. */
+		double ns = ldexp(1.0 + (double)(r >> 12) / 4503599627370496.0, (int)(r % 69) - 4);
+		if (r & 2048)
+			ns = floor(ns) + 0.5;
+		ck_assert_msg(asim_time_from_ns(ns) == ns_rounded_reference(ns), "%.17g", ns);
+	}
+	ck_assert_int_eq(asim_time_from_ns(NAN), 0);
+	ck_assert_int_eq(asim_time_from_ns(-0.0), 0);
+	ck_assert_int_eq(asim_time_from_ns(INFINITY), ASIM_TIME_MAX);
+}
+END_TEST
+
 START_TEST(kernel_time_from_seconds_special)
 {
 	ck_assert_int_eq(asim_time_from_seconds(NAN), 0);
@@ -871,6 +928,7 @@ static Suite *kernel_suite(void)
 	tcase_add_loop_test(tc, kernel_time_from_seconds, 0,
 	                    (int)(sizeof(time_cases) / sizeof(time_cases[0])));
 	tcase_add_test(tc, kernel_time_from_seconds_special);
+	tcase_add_test(tc, kernel_time_from_ns_matches_reference);
 	tcase_add_test(tc, kernel_pool_each_finds_the_open_objects);
 	suite_add_tcase(s, tc);
 	return s;

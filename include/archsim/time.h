@@ -31,24 +31,36 @@ static inline bool asim_time_add(asim_time a, asim_time b, asim_time *out)
 	return true;
 }
 
-/* Seconds (as drawn from a distribution) to nanoseconds, rounded to nearest.
- * Negative and NaN give 0; values beyond the range give ASIM_TIME_MAX.
- * Inline: every sampled delay goes through it. */
-static inline asim_time asim_time_from_seconds(double seconds)
+/* Nanoseconds as a double to integer nanoseconds, rounded half up. Below
+ * 0.5 (negative, NaN too) gives 0; 2^63 and beyond give ASIM_TIME_MAX.
+ *
+ * Written for latency, since every sampled delay goes through it: llround()
+ * is a library call, and truncating then comparing the remainder is a chain
+ * of four conversions and compares. Adding 0.5 and truncating is exact
+ * from 0.5 up to 2^52: the sum is then a multiple of the value's ulp and
+ * either representable or, just above a power of two, rounded by less than
+ * what would cross an integer. Below 0.5 the sum can round up to 1 (from
+ * 0.49999999999999994), and from 2^52 every double is an integer already,
+ * which the sum could round to the next even one: both are handled apart.
+ * tests/test_kernel.c checks it against the remainder-comparing rounding
+ * around every half-integer boundary, power of two and the range's ends. */
+static inline asim_time asim_time_from_ns(double ns)
 {
 	/* The negated test also catches NaN, which compares false with anything. */
-	if (!(seconds > 0.0))
+	if (!(ns >= 0.5))
 		return 0;
-	double ns = seconds * (double)ASIM_S;
-	/* 2^63 is exactly representable; anything at or above it does not fit. */
-	if (ns >= 9223372036854775808.0)
-		return ASIM_TIME_MAX;
-	/* Round half up without llround(), which is a library call on the hot
-	 * path of every sampled delay. The truncation and the subtraction are
-	 * exact, so this rounds exactly where adding 0.5 first would not (that
-	 * sends 0.49999999999999994 to 1). */
-	asim_time t = (asim_time)ns;
-	return t + (ns - (double)t >= 0.5);
+	if (__builtin_expect(ns >= 4503599627370496.0, 0)) /* 2^52 */
+		/* 2^63 is exactly representable; anything at or above it does not fit. */
+		return ns >= 9223372036854775808.0 ? ASIM_TIME_MAX : (asim_time)ns;
+	return (asim_time)(ns + 0.5);
+}
+
+/* Seconds (as drawn from a distribution) to nanoseconds, rounded to nearest
+ * (half up). Negative and NaN give 0; values beyond the range give
+ * ASIM_TIME_MAX. Inline: every sampled delay goes through it. */
+static inline asim_time asim_time_from_seconds(double seconds)
+{
+	return asim_time_from_ns(seconds * (double)ASIM_S);
 }
 
 static inline double asim_time_to_seconds(asim_time t)
