@@ -302,8 +302,9 @@ static struct asim_call *send_call(struct asim_component *c, struct client *s, s
 	if (!call)
 		return NULL; /* out of memory: the kernel stops the run */
 	call->op = q->op;
-	call->key = q->key;
-	call->request = q->id;
+	/* arrive() wrote both just now: ASIM_LOAD_ALONE says why. */
+	call->key = ASIM_LOAD_ALONE(q->key);
+	call->request = ASIM_LOAD_ALONE(q->id);
 	/* A closed loop's user, or an open loop's session; 0: the client as a
 	 * whole (an open loop without sessions). */
 	call->session = s->closed || s->sessions ? q->user + 1 : 0;

@@ -550,18 +550,6 @@ static inline __attribute__((always_inline)) bool dispatch(struct asim_kernel *k
 	return !k->err;
 }
 
-/* One of a record's 16-bit fields, loaded on its own. Left to itself GCC
- * reads a record's type and inst as one 32-bit load, which a processor
- * cannot serve from the two 16-bit stores that wrote them while those are
- * still in its store buffer: the load then waits for both to reach the
- * cache. A hand-off, or any event due now, is dispatched moments after it
- * was written, so each paid that wait: 4-6% of an M/M/1's time (bench/
- * README.md, twenty-second round). */
-static inline uint16_t load16(const uint16_t *field)
-{
-	return *(const volatile uint16_t *)field;
-}
-
 /* Runs the next event, due at t, from where pick() found it: the held
  * hand-off, the FIFO or a tier's queue. Returns false when the run must
  * stop with k->err. */
@@ -571,8 +559,8 @@ static inline __attribute__((always_inline)) bool run_next(struct asim_kernel *k
 	struct asim_event ev;
 	if (from_fifo && k->handoff.seq) {
 		const struct asim_slot *h = &k->handoff;
-		ev = (struct asim_event){.time = t, .target = h->target, .type = load16(&h->type),
-		                         .inst = load16(&h->inst), .p = h->p};
+		ev = (struct asim_event){.time = t, .target = h->target, .type = ASIM_LOAD_ALONE(h->type),
+		                         .inst = ASIM_LOAD_ALONE(h->inst), .p = h->p};
 		k->handoff.seq = 0;
 	} else {
 		uint32_t s = take(k, from_fifo, far);
@@ -582,8 +570,8 @@ static inline __attribute__((always_inline)) bool run_next(struct asim_kernel *k
 			k->cancelled--;
 			return true;
 		}
-		ev = (struct asim_event){.time = t, .target = sl->target, .type = load16(&sl->type),
-		                         .inst = load16(&sl->inst), .a = sl->a, .p = sl->p};
+		ev = (struct asim_event){.time = t, .target = sl->target, .type = ASIM_LOAD_ALONE(sl->type),
+		                         .inst = ASIM_LOAD_ALONE(sl->inst), .a = sl->a, .p = sl->p};
 		/* Freeing the slot before dispatch lets the handler's next
 		 * schedule reuse the same, cache-hot slot. */
 		free_slot(k, s);

@@ -32,6 +32,15 @@ struct asim_kernel;
 struct asim_model_ops;
 struct asim_pool;
 
+/* The value of field x, loaded on its own. For a record written field by
+ * field moments before and read back on the hot path: left to itself GCC
+ * may read two neighbouring fields with one wider load, which the
+ * processor cannot serve from the two narrower stores still in its store
+ * buffer, so the load waits for both to reach the cache (some 15 cycles).
+ * A hand-off's type and inst, and a client's request id and key copied into
+ * its call, each paid that (bench/README.md, twenty-second round). */
+#define ASIM_LOAD_ALONE(x) (*(const volatile __typeof__(x) *)&(x))
+
 /* Event types below ASIM_EV_USER belong to the kernel and the call protocol;
  * a model numbers its own timers from ASIM_EV_USER. */
 enum {
