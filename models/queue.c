@@ -281,9 +281,11 @@ static void deliver(struct asim_component *c, struct queue *s, struct msg *m, ui
 	if (!call)
 		return;
 	call->op = m->op;
-	call->key = m->key;
+	/* enqueue() wrote these just now when a consumer was free: ASIM_LOAD_ALONE
+	 * says why. */
+	call->key = ASIM_LOAD_ALONE(m->key);
 	call->version = m->version;
-	call->request = m->id;
+	call->request = ASIM_LOAD_ALONE(m->id);
 	call->attempt = m->deliveries;
 	call->origin = m->enqueued;
 	call->token = (uint64_t)(uintptr_t)m;
