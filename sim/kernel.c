@@ -559,7 +559,8 @@ static inline __attribute__((always_inline)) bool run_next(struct asim_kernel *k
 	struct asim_event ev;
 	if (from_fifo && k->handoff.seq) {
 		const struct asim_slot *h = &k->handoff;
-		ev = (struct asim_event){.time = t, .target = h->target, .type = ASIM_LOAD_ALONE(h->type),
+		ev = (struct asim_event){.time = t, .target = h->target,
+		                         .type = ASIM_LOAD_ALONE(h->type),
 		                         .inst = ASIM_LOAD_ALONE(h->inst), .p = h->p};
 		k->handoff.seq = 0;
 	} else {
@@ -570,7 +571,8 @@ static inline __attribute__((always_inline)) bool run_next(struct asim_kernel *k
 			k->cancelled--;
 			return true;
 		}
-		ev = (struct asim_event){.time = t, .target = sl->target, .type = ASIM_LOAD_ALONE(sl->type),
+		ev = (struct asim_event){.time = t, .target = sl->target,
+		                         .type = ASIM_LOAD_ALONE(sl->type),
 		                         .inst = ASIM_LOAD_ALONE(sl->inst), .a = sl->a, .p = sl->p};
 		/* Freeing the slot before dispatch lets the handler's next
 		 * schedule reuse the same, cache-hot slot. */

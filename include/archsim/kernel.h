@@ -37,8 +37,9 @@ struct asim_pool;
  * may read two neighbouring fields with one wider load, which the
  * processor cannot serve from the two narrower stores still in its store
  * buffer, so the load waits for both to reach the cache (some 15 cycles).
- * A hand-off's type and inst, and a client's request id and key copied into
- * its call, each paid that (bench/README.md, twenty-second round). */
+ * A hand-off's type and inst, and a request's or a queued message's id and
+ * key copied into a call, each paid that (bench/README.md, twenty-second
+ * round). */
 #define ASIM_LOAD_ALONE(x) (*(const volatile __typeof__(x) *)&(x))
 
 /* Event types below ASIM_EV_USER belong to the kernel and the call protocol;
