@@ -89,7 +89,7 @@ void asim_series_out(struct asim_series *ser, const char *dir)
 static void window_reset(struct asim_outcome *o)
 {
 	memset(&o->window, 0, sizeof o->window);
-	asim_hist_init(&o->window.latency);
+	asim_hist_init_zeroed(&o->window.latency);
 }
 
 /* The column set comes from the first window: a sample op adds the same

@@ -797,9 +797,10 @@ struct asim_outcome *asim_kernel_outcome(struct asim_kernel *k)
 		asim_kernel_fail(k, ASIM_RUN_NOMEM);
 		return NULL;
 	}
-	asim_hist_init(&o->latency);
+	asim_hist_init_zeroed(&o->latency);
 	for (size_t i = 0; i < ASIM_MAX_OPS; i++)
-		asim_hist_init(&o->latency_op[i]);
+		asim_hist_init_zeroed(&o->latency_op[i]);
+	asim_hist_init_zeroed(&o->window.latency);
 	k->outcome = o;
 	return o;
 }

@@ -20,6 +20,11 @@ void asim_hist_init(struct asim_hist *h)
 	h->max = 0;
 }
 
+void asim_hist_init_zeroed(struct asim_hist *h)
+{
+	h->min = INT64_MAX;
+}
+
 
 /* The nominal range of a bucket, before the last one absorbs everything
  * above the limit. */

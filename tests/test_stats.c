@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -208,6 +209,26 @@ START_TEST(stats_empty)
 }
 END_TEST
 
+/* A histogram set up in zeroed memory is the same, byte for byte, as one
+ * set up by asim_hist_init over memory that held anything. */
+START_TEST(stats_init_zeroed_same_as_init)
+{
+	struct asim_hist *zeroed = calloc(1, sizeof *zeroed);
+	struct asim_hist *dirty = malloc(sizeof *dirty);
+	ck_assert_ptr_nonnull(zeroed);
+	ck_assert_ptr_nonnull(dirty);
+	memset(dirty, 0xa5, sizeof *dirty);
+	asim_hist_init_zeroed(zeroed);
+	asim_hist_init(dirty);
+	ck_assert_int_eq(memcmp(zeroed, dirty, sizeof *zeroed), 0);
+	asim_hist_record(zeroed, 1234);
+	asim_hist_record(dirty, 1234);
+	ck_assert_int_eq(memcmp(zeroed, dirty, sizeof *zeroed), 0);
+	free(zeroed);
+	free(dirty);
+}
+END_TEST
+
 START_TEST(stats_negative_and_huge)
 {
 	static struct asim_hist h;
@@ -323,6 +344,7 @@ static Suite *stats_suite(void)
 	tcase_add_test(tc, stats_quantile_clamped);
 	tcase_add_test(tc, stats_merge_equals_single);
 	tcase_add_test(tc, stats_empty);
+	tcase_add_test(tc, stats_init_zeroed_same_as_init);
 	tcase_add_test(tc, stats_negative_and_huge);
 	tcase_add_test(tc, stats_hist_report_full_set);
 	tcase_add_test(tc, stats_tw_step);

@@ -39,6 +39,12 @@ struct asim_hist {
 };
 
 void asim_hist_init(struct asim_hist *h);
+/* asim_hist_init for a histogram whose bytes are all zero already (from
+ * calloc): sets only what an empty histogram holds that is not zero, so
+ * its buckets' pages are not touched until a value lands in them. The
+ * run's outcome holds one histogram per operation name (ASIM_MAX_OPS of
+ * them, 25 KiB each), and most are never recorded into. */
+void asim_hist_init_zeroed(struct asim_hist *h);
 
 /* Bucket index of a value (see the layout above). Inline, with the record
  * below, because every finished request records into several histograms. */
