@@ -264,6 +264,7 @@ enum asim_run_status asim_series_run(const struct asim_scenario *s, uint32_t rep
 		ser->oom = true;
 		st = ASIM_RUN_NOMEM;
 	}
+	o->windowed = true;
 	window_reset(o);
 	for (asim_time t = 0; t < s->duration && st == ASIM_RUN_DONE;) {
 		asim_time end = s->duration - t > s->window ? t + s->window : s->duration;

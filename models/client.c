@@ -523,7 +523,7 @@ static void arrive(struct asim_component *c, struct client *s, uint64_t user)
 		                 : uniform_key(s->r_key, s->key_count);
 	if (s->deadline)
 		asim_time_add(now, s->deadline, &q->deadline);
-	s->outcome->window.offered++;
+	asim_window_offer(s->outcome);
 	if (asim_measuring_at(k, now)) {
 		s->offered++;
 		s->outcome->offered++;

@@ -226,7 +226,10 @@ struct asim_outcome {
 	uint64_t queue_backlog;
 	struct asim_hist latency_op[ASIM_MAX_OPS];
 	/* The current time window, for time series: counted warm-up or not, and
-	 * reset by whoever steps the run window by window (cli/series.c). */
+	 * reset by whoever steps the run window by window (cli/series.c), which
+	 * sets windowed first. A run without a series leaves it false, and no
+	 * finished request pays for a window nobody reads. */
+	bool windowed;
 	struct asim_window {
 		uint64_t offered;   /* logical requests started */
 		uint64_t finished, succeeded, rejected, failed; /* failed: not rejected */
@@ -236,12 +239,22 @@ struct asim_outcome {
 };
 struct asim_outcome *asim_kernel_outcome(struct asim_kernel *k);
 
-/* Counts a finished logical request into the current window (ok: it
- * succeeded; rejected: its last attempt was rejected). latency >= 0 falls in
- * histogram bucket (asim_hist_bucket_of), which the caller may have at hand. */
+/* Counts a logical request started into the current window (when windowed). */
+static inline void asim_window_offer(struct asim_outcome *o)
+{
+	if (o->windowed)
+		o->window.offered++;
+}
+
+/* Counts a finished logical request into the current window, when windowed
+ * (ok: it succeeded; rejected: its last attempt was rejected). latency >= 0
+ * falls in histogram bucket (asim_hist_bucket_of), which the caller may have
+ * at hand. */
 static inline void asim_window_finish_at(struct asim_outcome *o, bool ok, bool rejected,
                                          uint32_t retries, asim_time latency, size_t bucket)
 {
+	if (!o->windowed)
+		return;
 	struct asim_window *w = &o->window;
 	w->finished++;
 	w->retries += retries;
