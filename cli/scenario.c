@@ -634,7 +634,9 @@ void asim_scenario_collect(const struct asim_scenario *s, struct asim_kernel *k,
 	asim_results_count(r, failed, "failed");
 	asim_results_real(r, o->requests ? (double)o->succeeded / (double)o->requests : 1.0,
 	                  "availability");
-	asim_hist_report(r, &o->latency, "latency_ms");
+	struct asim_hist latency;
+	asim_outcome_latency(o, &latency);
+	asim_hist_report(r, &latency, "latency_ms");
 	asim_results_real(r, measured > 0 ? (double)o->offered / measured : 0.0, "offered_rps");
 	/* Admitted: finished requests the system took in (not refused by a rate
 	 * limit or a full queue on their last attempt); completed: all that

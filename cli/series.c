@@ -284,7 +284,7 @@ enum asim_run_status asim_series_run(const struct asim_scenario *s, uint32_t rep
 		asim_progress_update(s->progress, rep, t);
 	}
 	asim_kernel_finish(k);
-	ser->cdf = o->latency;
+	asim_outcome_latency(o, &ser->cdf);
 	/* A run stopped early clips its windows where it stopped. */
 	nw = asim_faults_windows(k, asim_now(k), &w);
 	if (nw) {

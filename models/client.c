@@ -378,7 +378,7 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 {
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
-	/* One latency goes into four histograms: find its bucket once. */
+	/* One latency goes into three histograms: find its bucket once. */
 	asim_time latency = now - q->origin;
 	size_t bucket = asim_hist_bucket_of(latency);
 	if (asim_measuring_at(k, q->origin)) {
@@ -390,7 +390,6 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 			s->succeeded++;
 			o->succeeded++;
 			asim_hist_add(&s->latency, bucket, latency);
-			asim_hist_add(&o->latency, bucket, latency);
 			asim_hist_add(&o->latency_op[q->op], bucket, latency);
 		} else {
 			s->failed[st]++;

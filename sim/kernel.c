@@ -797,10 +797,16 @@ struct asim_outcome *asim_kernel_outcome(struct asim_kernel *k)
 		asim_kernel_fail(k, ASIM_RUN_NOMEM);
 		return NULL;
 	}
-	asim_hist_init_zeroed(&o->latency);
 	for (size_t i = 0; i < ASIM_MAX_OPS; i++)
 		asim_hist_init_zeroed(&o->latency_op[i]);
 	asim_hist_init_zeroed(&o->window.latency);
 	k->outcome = o;
 	return o;
+}
+
+void asim_outcome_latency(const struct asim_outcome *o, struct asim_hist *out)
+{
+	asim_hist_init(out);
+	for (size_t i = 0; i < ASIM_MAX_OPS; i++)
+		asim_hist_merge(out, &o->latency_op[i]);
 }

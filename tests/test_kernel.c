@@ -765,7 +765,9 @@ START_TEST(kernel_events_counted_and_outcome)
 	ck_assert_ptr_nonnull(o);
 	ck_assert_ptr_eq(asim_kernel_outcome(k), o);
 	ck_assert_uint_eq(o->requests, 0);
-	ck_assert_uint_eq(o->latency.count, 0);
+	static struct asim_hist latency;
+	asim_outcome_latency(o, &latency);
+	ck_assert_uint_eq(latency.count, 0);
 	ck_assert_uint_eq(o->latency_op[ASIM_MAX_OPS - 1].count, 0);
 	asim_kernel_destroy(k);
 	asim_kernel_destroy(NULL);

@@ -155,12 +155,14 @@ START_TEST(client_retry_recovers)
 	g.peer->nrows = 2;
 	asim_kernel_run(g.k, 10 * ASIM_S);
 	const struct asim_outcome *o = asim_kernel_outcome(g.k);
+	static struct asim_hist latency;
+	asim_outcome_latency(o, &latency);
 	ck_assert_uint_eq(o->requests, 50);
 	ck_assert_uint_eq(o->succeeded, 50);
 	ck_assert_uint_eq(o->attempts, 100);
 	/* Latency counts from the first try: 1 ms + 5 ms backoff + 1 ms. */
-	ck_assert_int_eq(o->latency.max, 7 * ASIM_MS);
-	ck_assert_int_eq(o->latency.min, 7 * ASIM_MS);
+	ck_assert_int_eq(latency.max, 7 * ASIM_MS);
+	ck_assert_int_eq(latency.min, 7 * ASIM_MS);
 	teardown_rig(&g);
 }
 END_TEST
@@ -200,6 +202,39 @@ START_TEST(client_mix_and_zipf_keys)
 	double se0 = sqrt(p0 * (1 - p0) / (double)n);
 	ck_assert_msg(fabs((double)key0 / (double)n - p0) < 5 * se0, "key0 %zu of %zu", key0, n);
 	ck_assert_msg(fabs((double)key1 / (double)n - p0 / 2) < 5 * se0, "key1 %zu", key1);
+	teardown_rig(&g);
+}
+END_TEST
+
+/* The run's latency is the merge of the operations' histograms: each
+ * successful request is in exactly one, and their union holds every one. */
+START_TEST(client_run_latency_merges_operations)
+{
+	static const struct peer_row rows[] = {
+		{.delay = 1 * ASIM_MS, .status = ASIM_OK},
+		{.delay = 3 * ASIM_MS, .status = ASIM_OK},
+		{.delay = 7 * ASIM_MS, .status = ASIM_OK},
+		{.delay = 2 * ASIM_MS, .status = ASIM_ERROR},
+	};
+	struct rig g = build("u: {kind: client, rate: 1000/s, mix: {read: 0.6, write: 0.4},\n"
+	                     "    target: peer}\npeer: {}\n", 1);
+	g.peer->rows = rows;
+	g.peer->nrows = 4;
+	asim_kernel_run(g.k, 2 * ASIM_S);
+	const struct asim_outcome *o = asim_kernel_outcome(g.k);
+	const struct asim_hist *r = &o->latency_op[ASIM_OP_READ], *w = &o->latency_op[ASIM_OP_WRITE];
+	static struct asim_hist all;
+	asim_outcome_latency(o, &all);
+	ck_assert_uint_gt(r->count, 100);
+	ck_assert_uint_gt(w->count, 100);
+	ck_assert_uint_eq(all.count, r->count + w->count);
+	ck_assert_uint_eq(all.count, o->succeeded);
+	ck_assert_uint_lt(o->succeeded, o->requests);
+	ck_assert_int_eq(all.min, 1 * ASIM_MS);
+	ck_assert_int_eq(all.max, 7 * ASIM_MS);
+	ck_assert_double_eq(all.sum, r->sum + w->sum);
+	for (size_t b = 0; b < ASIM_HIST_BUCKETS; b++)
+		ck_assert_uint_eq(all.bucket[b], r->bucket[b] + w->bucket[b]);
 	teardown_rig(&g);
 }
 END_TEST
@@ -293,9 +328,10 @@ START_TEST(service_deterministic_queueing_exact)
 	asim_kernel_run(g.k, 10 * ASIM_S);
 	ck_assert_double_eq_tol(result(g.k, "s", "components.s.utilization"), 0.4, 1e-9);
 	ck_assert_double_eq_tol(result(g.k, "s", "components.s.wait_probability"), 0.0, 1e-12);
-	const struct asim_outcome *o = asim_kernel_outcome(g.k);
-	ck_assert_int_eq(o->latency.min, 4 * ASIM_MS);
-	ck_assert_int_eq(o->latency.max, 4 * ASIM_MS);
+	static struct asim_hist latency;
+	asim_outcome_latency(asim_kernel_outcome(g.k), &latency);
+	ck_assert_int_eq(latency.min, 4 * ASIM_MS);
+	ck_assert_int_eq(latency.max, 4 * ASIM_MS);
 	teardown_rig(&g);
 }
 END_TEST
@@ -311,9 +347,10 @@ START_TEST(service_fifo_order_and_queue_length)
 	                     "s: {kind: service, service_time: 10ms}\n", 1);
 	asim_kernel_run(g.k, 10 * ASIM_S);
 	ck_assert_double_eq_tol(result(g.k, "s", "components.s.queue_mean"), 0.3, 1e-6);
-	const struct asim_outcome *o = asim_kernel_outcome(g.k);
-	ck_assert_int_eq(o->latency.min, 10 * ASIM_MS);
-	ck_assert_int_eq(o->latency.max, 30 * ASIM_MS);
+	static struct asim_hist latency;
+	asim_outcome_latency(asim_kernel_outcome(g.k), &latency);
+	ck_assert_int_eq(latency.min, 10 * ASIM_MS);
+	ck_assert_int_eq(latency.max, 30 * ASIM_MS);
 	teardown_rig(&g);
 }
 END_TEST
@@ -384,6 +421,7 @@ int main(void)
 	tcase_add_test(tc, client_retry_recovers);
 	tcase_add_test(tc, client_closed_loop_throughput_exact);
 	tcase_add_test(tc, client_mix_and_zipf_keys);
+	tcase_add_test(tc, client_run_latency_merges_operations);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load_balancer");
 	tcase_add_loop_test(tc, lb_spreads_by_policy, 0, (int)(sizeof lb_cases / sizeof lb_cases[0]));

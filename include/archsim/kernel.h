@@ -212,7 +212,6 @@ struct asim_outcome {
 	uint64_t failed_unfinished, in_flight;
 	uint64_t attempts;      /* including retries */
 	uint64_t offered;       /* logical requests started after warm-up */
-	struct asim_hist latency;               /* successful, ns */
 	/* Correctness invariants, counted by the data models. */
 	uint64_t stale_reads, duplicate_writes, conflicting_writes, lost_writes;
 	/* Coordination invariants: leader changes, time with two instances
@@ -224,6 +223,8 @@ struct asim_outcome {
 	/* The most messages a queue held at once after warm-up (the largest
 	 * over the run's queues). */
 	uint64_t queue_backlog;
+	/* Latency of the successful requests, ns, by operation (kernel op
+	 * index); asim_outcome_latency() merges them into the run's. */
 	struct asim_hist latency_op[ASIM_MAX_OPS];
 	/* The current time window, for time series: counted warm-up or not, and
 	 * reset by whoever steps the run window by window (cli/series.c), which
@@ -238,6 +239,15 @@ struct asim_outcome {
 	} window;
 };
 struct asim_outcome *asim_kernel_outcome(struct asim_kernel *k);
+
+/* The latency of every successful request (ns) into *out: the merge of the
+ * per-operation histograms, since each request records into its own
+ * operation's only. A client recorded into a second histogram for the run
+ * as a whole on every request; merging at the end costs nothing per
+ * request. The sum is the same as recording in turn while every partial
+ * sum stays below 2^53 ns (104 days of latency added up), below which
+ * doubles add integers exactly, in any order. */
+void asim_outcome_latency(const struct asim_outcome *o, struct asim_hist *out);
 
 /* Counts a logical request started into the current window (when windowed). */
 static inline void asim_window_offer(struct asim_outcome *o)
