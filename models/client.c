@@ -85,6 +85,11 @@ struct client {
 	/* The mean gap between Poisson arrivals, 1 / (rate x spike), kept
 	 * with the rate rather than divided out on every arrival. */
 	double mean_gap_s;
+	/* The next Poisson gap in units of the mean, drawn one arrival ahead
+	 * for the reason struct asim_dist_ahead gives; in units, because a
+	 * spike may change the mean before it is used. mean x unit is the very
+	 * product asim_ran_exponential(r, mean) returns. */
+	double next_unit_gap;
 	struct spike_on {
 		asim_time start, ramp;
 		double factor;
@@ -284,8 +289,11 @@ static double current_rate(const struct client *s)
  * period n times, so the rate holds exactly over long runs. */
 static asim_time next_arrival_delay(struct client *s, asim_time now)
 {
-	if (!s->constant)
-		return asim_time_from_seconds(asim_ran_exponential(s->r_arrival, s->mean_gap_s));
+	if (!s->constant) {
+		double unit = s->next_unit_gap;
+		s->next_unit_gap = asim_ran_exponential(s->r_arrival, 1.0);
+		return asim_time_from_seconds(s->mean_gap_s * unit);
+	}
 	double since = (double)(s->arrival_index - s->spike_index);
 	asim_time at = s->spike_base + asim_time_from_seconds(since / current_rate(s));
 	s->arrival_index++;
@@ -546,6 +554,8 @@ static void start(struct asim_component *c)
 		for (uint64_t u = 0; u < s->users; u++)
 			start_user(c, s, u);
 	} else {
+		if (!s->constant)
+			s->next_unit_gap = asim_ran_exponential(s->r_arrival, 1.0);
 		s->next = asim_schedule(k, next_arrival_delay(s, 0), c->id, EV_ARRIVE, 0, 0, NULL);
 	}
 }

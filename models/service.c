@@ -288,6 +288,9 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 static void start(struct asim_component *c)
 {
 	struct service *s = c->state;
+	/* A post_time is drawn from the same stream, between service times. */
+	if (!s->has_post)
+		asim_dist_ahead_init(&s->service_ahead, &s->service_time, s->r_service);
 	load_levels_init(&s->inst[0].lv, sizeof s->inst[0], c->instances, 0);
 	service_judge_reads(c, s);
 }
@@ -303,7 +306,9 @@ static void serve(struct asim_component *c, struct service *s, struct instance *
 		s->wait_sum += (double)(now - j->arrived);
 	}
 	j->pause_mark = inst_fault_pause_clock(&in->f, now);
-	asim_schedule(k, inst_fault_time(&in->f, asim_dist_sample(&s->service_time, s->r_service)),
+	asim_time took = s->has_post ? asim_dist_sample(&s->service_time, s->r_service)
+	                             : asim_dist_ahead_take(&s->service_ahead);
+	asim_schedule(k, inst_fault_time(&in->f, took),
 	              c->id, EV_SERVED, j->inst, 0, j);
 }
 

@@ -95,6 +95,9 @@ struct service {
 	uint64_t queue_cap; /* UINT64_MAX: unbounded */
 	struct asim_dist service_time, post_time;
 	bool has_post;
+	/* Without post_time the service stream draws service times alone, and
+	 * start() sets this to draw them one ahead; with it, on demand. */
+	struct asim_dist_ahead service_ahead;
 	gsl_rng *r_service, *r_calls, *r_route, *r_fault;
 	struct instance *inst;
 	struct asim_pool jobs, legs;

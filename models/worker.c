@@ -136,6 +136,7 @@ struct worker {
 	uint32_t concurrency;
 	uint64_t queue_cap; /* UINT64_MAX: unbounded */
 	struct asim_dist service_time;
+	struct asim_dist_ahead service_ahead; /* from start(): r_service draws nothing else */
 	bool has_target, idempotent;
 	uint32_t target, target_instances;
 	int op;            /* -1: the task's op; else `op:` */
@@ -268,6 +269,7 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 static void start(struct asim_component *c)
 {
 	struct worker *s = c->state;
+	asim_dist_ahead_init(&s->service_ahead, &s->service_time, s->r_service);
 	if (s->has_target)
 		s->target_instances = asim_kernel_component(c->kernel, s->target)->instances;
 	if (s->lock.on) {
@@ -302,8 +304,7 @@ static void process(struct asim_component *c, struct worker *s, struct task *t)
 {
 	struct instance *in = &s->inst[t->inst];
 	t->pause_mark = inst_fault_pause_clock(&in->f, asim_now(c->kernel));
-	asim_schedule(c->kernel,
-	              inst_fault_time(&in->f, asim_dist_sample(&s->service_time, s->r_service)),
+	asim_schedule(c->kernel, inst_fault_time(&in->f, asim_dist_ahead_take(&s->service_ahead)),
 	              c->id, EV_SERVED, t->inst, 0, t);
 }
 

@@ -436,6 +436,35 @@ START_TEST(dist_deterministic)
 }
 END_TEST
 
+/* Drawn one ahead, a distribution gives the same samples in the same order
+ * as drawn on demand from a stream of the same seed, for the exponential
+ * drawn inline and a kind drawn out of line. */
+START_TEST(dist_ahead_same_sequence)
+{
+	struct asim_dist expo, lognormal;
+	asim_dist_exponential(&expo, 4 * ASIM_MS);
+	struct asim_cfg *t = map_of("x", "dist", "lognormal", "mean", "4ms", "cv", "0.5", NULL);
+	struct asim_diag diag;
+	asim_diag_init(&diag);
+	ck_assert(asim_dist_from_cfg(t, "x", &lognormal, &diag));
+	const struct asim_dist *kinds[] = {&expo, &lognormal};
+	for (size_t k = 0; k < 2; k++) {
+		gsl_rng *direct = rng(91), *drawn_ahead = rng(91);
+		struct asim_dist_ahead a;
+		asim_dist_ahead_init(&a, kinds[k], drawn_ahead);
+		for (int i = 0; i < 10000; i++)
+			ck_assert_int_eq(asim_dist_ahead_take(&a), asim_dist_sample(kinds[k], direct));
+		/* One draw ahead of the direct stream, and no more. */
+		ck_assert_int_eq(a.next, asim_dist_sample(kinds[k], direct));
+		ck_assert_uint_eq(gsl_rng_get(drawn_ahead), gsl_rng_get(direct));
+		gsl_rng_free(direct);
+		gsl_rng_free(drawn_ahead);
+	}
+	asim_diag_finish(&diag);
+	asim_cfg_free(t);
+}
+END_TEST
+
 /* Bad input and the exact first diagnostic. */
 static const struct {
 	const char *kv[8];
@@ -538,6 +567,7 @@ static Suite *dist_suite(void)
 	tcase_add_test(tc, dist_scalar_constant);
 	tcase_add_test(tc, dist_cfg_dist_key);
 	tcase_add_test(tc, dist_deterministic);
+	tcase_add_test(tc, dist_ahead_same_sequence);
 	tcase_add_loop_test(tc, dist_bad_input, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, dist_bad_scalar_and_type);
 	suite_add_tcase(s, tc);
