@@ -272,22 +272,20 @@ bool model_instances(struct asim_component *c, const struct asim_cfg *map, uint3
 }
 
 /* The capacity is always a power of two, so indexes wrap with a mask. */
-bool ptr_ring_push(struct ptr_ring *q, void *p)
+bool ptr_ring_grow(struct ptr_ring *q)
 {
-	if (q->len == q->cap) {
-		uint32_t cap = q->cap ? q->cap * 2 : 16;
-		void **v = malloc((size_t)cap * sizeof *v);
-		if (!v)
-			return false;
-		for (uint32_t i = 0; i < q->len; i++)
-			v[i] = q->v[(q->head + i) & (q->cap - 1)];
-		free(q->v);
-		q->v = v;
-		q->head = 0;
-		q->cap = cap;
-	}
-	q->v[(q->head + q->len) & (q->cap - 1)] = p;
-	q->len++;
+	uint32_t cap = q->cap ? q->cap * 2 : 16;
+	if (cap < q->cap)
+		return false;
+	void **v = malloc((size_t)cap * sizeof *v);
+	if (!v)
+		return false;
+	for (uint32_t i = 0; i < q->len; i++)
+		v[i] = q->v[(q->head + i) & (q->cap - 1)];
+	free(q->v);
+	q->v = v;
+	q->head = 0;
+	q->cap = cap;
 	return true;
 }
 

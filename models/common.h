@@ -141,7 +141,18 @@ struct ptr_ring {
 	void **v;
 	uint32_t head, len, cap;
 };
-bool ptr_ring_push(struct ptr_ring *q, void *p);
+/* Doubles the ring's room (16 at first). Returns false when out of memory. */
+bool ptr_ring_grow(struct ptr_ring *q);
+/* Appends p. Returns false when out of memory (ring unchanged). Inline, with
+ * the growth out of line: a service queues most of its arrivals when busy. */
+static inline bool ptr_ring_push(struct ptr_ring *q, void *p)
+{
+	if (q->len == q->cap && !ptr_ring_grow(q))
+		return false;
+	q->v[(q->head + q->len) & (q->cap - 1)] = p;
+	q->len++;
+	return true;
+}
 void *ptr_ring_pop(struct ptr_ring *q);
 void *ptr_ring_pop_back(struct ptr_ring *q);
 void ptr_ring_free(struct ptr_ring *q);
