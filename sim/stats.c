@@ -13,16 +13,16 @@
 #define HIST_LIMIT ((int64_t)1 << ASIM_HIST_MAX_BITS)
 #define LAST_BUCKET ((size_t)ASIM_HIST_BUCKETS - 1)
 
-void asim_hist_init(struct asim_hist *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->min = INT64_MAX;
-	h->max = 0;
-}
-
+/* The empty state's only field that is not zero, set in one place. */
 void asim_hist_init_zeroed(struct asim_hist *h)
 {
 	h->min = INT64_MAX;
+}
+
+void asim_hist_init(struct asim_hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	asim_hist_init_zeroed(h);
 }
 
 
