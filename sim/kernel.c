@@ -308,7 +308,7 @@ schedule(struct asim_kernel *k, asim_time at, uint32_t target, uint16_t type, ui
 			if (at <= k->near_limit)
 				k->near_limit = at - 1;
 		}
-		if (!asim_evq_push(q, at, seq, s)) {
+		if (!asim_evq_push_newest(q, at, seq, s)) {
 			asim_kernel_fail(k, ASIM_RUN_NOMEM);
 			return (struct asim_timer){0, 0};
 		}
