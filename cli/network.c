@@ -17,6 +17,11 @@ struct network {
 	/* One stream per sending component, so that adding a component does
 	 * not shift the network draws of the others. */
 	gsl_rng **rng;
+	/* The zone of each instance of the components known at install (NULL:
+	 * all in zone 0), looked up here rather than through the kernel's
+	 * component on every message. Components set their instances when
+	 * they are configured, before the network is installed. */
+	const uint16_t **zones;
 	uint32_t ncomp;
 	uint64_t messages, cross, lost;
 	/* Faults active now, in the order they started; the common case of
@@ -61,8 +66,9 @@ static bool cuts(const struct network *n, const struct active_fault *a, uint32_t
 }
 
 /* Applies the active faults to one message: lost, or its delay d plus the
- * latency faults it meets. */
-static asim_time faulted(struct network *n, uint32_t from, uint32_t za, uint32_t to,
+ * latency faults it meets. Out of line: without faults, net_delay then
+ * needs few registers. */
+static __attribute__((noinline)) asim_time faulted(struct network *n, uint32_t from, uint32_t za, uint32_t to,
                          uint32_t zb, asim_time d)
 {
 	for (uint32_t i = 0; i < n->nactive; i++) {
@@ -104,11 +110,21 @@ static uint32_t zone_of_inst(struct asim_kernel *k, uint32_t comp, uint16_t inst
 static const char *const net_keys[] = {"within_zone", "across_zones", "links", NULL};
 static const char *const link_keys[] = {"from", "to", "latency", NULL};
 
+/* zone_of_inst through the table made at install. */
+static inline uint32_t zone_at(const struct network *n, struct asim_kernel *k, uint32_t comp,
+                               uint16_t inst)
+{
+	if (comp >= n->ncomp)
+		return zone_of_inst(k, comp, inst);
+	const uint16_t *z = n->zones[comp];
+	return z ? z[inst] : 0;
+}
+
 static asim_time net_delay(void *p, struct asim_kernel *k, uint32_t from, uint16_t from_inst,
                            uint32_t to, uint16_t to_inst)
 {
 	struct network *n = p;
-	uint32_t za = zone_of_inst(k, from, from_inst), zb = zone_of_inst(k, to, to_inst);
+	uint32_t za = zone_at(n, k, from, from_inst), zb = zone_at(n, k, to, to_inst);
 	if (asim_measuring_at(k, asim_now(k))) {
 		n->messages++;
 		n->cross += za != zb;
@@ -155,6 +171,7 @@ static void destroy(struct asim_component *c)
 	free(n->links);
 	free(n->pair);
 	free(n->rng);
+	free(n->zones);
 	free(n->active);
 	free(n->r_loss);
 	free(n->r_latency);
@@ -294,7 +311,10 @@ static bool install(struct asim_kernel *k, const struct asim_cfg *net, struct as
 	}
 	n->ncomp = ncomp;
 	n->rng = make_streams(k, ncomp, "network");
-	if (!n->rng) {
+	n->zones = calloc(ncomp ? ncomp : 1, sizeof *n->zones);
+	for (uint32_t i = 0; n->zones && i < ncomp; i++)
+		n->zones[i] = asim_kernel_component(k, i)->zone;
+	if (!n->rng || !n->zones) {
 		asim_diag_error(d, mark, "out of memory");
 		return false;
 	}
