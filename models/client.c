@@ -38,6 +38,7 @@ struct req {
 	uint64_t id, key;
 	uint32_t attempt, user;
 	uint16_t op;
+	uint16_t mix; /* op's index in the client's op[] */
 	bool open; /* handed out and not finished: see finish() */
 };
 
@@ -103,7 +104,11 @@ struct client {
 	/* Measured over requests that started after warm-up. */
 	uint64_t offered, requests, succeeded, attempts, failed[ASIM_STATUS_COUNT];
 	asim_time longest; /* of the measured requests that finished */
-	struct asim_hist latency;
+	/* The latency of the requests that succeeded, one histogram per
+	 * operation of the mix (by its index in op[]): each request goes into
+	 * one, and the client's latency and the run's per operation are their
+	 * merges, made at the end (report, finish). */
+	struct asim_hist *latency;
 };
 
 static const char *const client_keys[] = {
@@ -275,7 +280,13 @@ static bool configure(struct asim_component *c, const struct asim_cfg *map, stru
 		return false;
 	}
 	asim_kernel_pool_init(c->kernel, &s->reqs, sizeof(struct req), 1024);
-	asim_hist_init(&s->latency);
+	s->latency = calloc((size_t)s->nops, sizeof(*s->latency));
+	if (!s->latency) {
+		asim_diag_error(d, map->mark, "out of memory configuring '%s'", c->name);
+		return false;
+	}
+	for (int i = 0; i < s->nops; i++)
+		asim_hist_init_zeroed(&s->latency[i]);
 	return true;
 }
 
@@ -386,7 +397,7 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 {
 	struct asim_kernel *k = c->kernel;
 	asim_time now = asim_now(k);
-	/* One latency goes into three histograms: find its bucket once. */
+	/* One latency goes into two histograms: find its bucket once. */
 	asim_time latency = now - q->origin;
 	size_t bucket = asim_hist_bucket_of(latency);
 	if (asim_measuring_at(k, q->origin)) {
@@ -397,8 +408,7 @@ static void finish_request(struct asim_component *c, struct client *s, struct re
 		if (st == ASIM_OK) {
 			s->succeeded++;
 			o->succeeded++;
-			asim_hist_add(&s->latency, bucket, latency);
-			asim_hist_add(&o->latency_op[q->op], bucket, latency);
+			asim_hist_add(&s->latency[q->mix], bucket, latency);
 		} else {
 			s->failed[st]++;
 			switch (st) {
@@ -523,7 +533,8 @@ static void arrive(struct asim_component *c, struct client *s, uint64_t user)
 	q->key = 0;
 	q->attempt = 0;
 	q->user = (uint32_t)user;
-	q->op = s->op[s->nops > 1 ? gsl_ran_discrete(s->r_mix, s->mix) : 0];
+	q->mix = (uint16_t)(s->nops > 1 ? gsl_ran_discrete(s->r_mix, s->mix) : 0);
+	q->op = s->op[q->mix];
 	q->open = true;
 	if (s->key_count > 1)
 		q->key = s->zipf ? asim_zipf_sample(&s->zipf_keys, s->r_key) - 1
@@ -659,7 +670,20 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                  "components.%s.retry_amplification", n);
 	asim_results_real(r, 0.0, "components.%s.utilization", n);
 	asim_results_real(r, 0.0, "components.%s.queue_mean", n);
-	asim_hist_report(r, &s->latency, "components.%s.latency_ms", n);
+	if (s->nops == 1) {
+		asim_hist_report(r, &s->latency[0], "components.%s.latency_ms", n);
+	} else {
+		struct asim_hist *all = malloc(sizeof(*all));
+		if (all) {
+			asim_hist_init(all);
+			for (int i = 0; i < s->nops; i++)
+				asim_hist_merge(all, &s->latency[i]);
+			asim_hist_report(r, all, "components.%s.latency_ms", n);
+			free(all);
+		} else {
+			r->oom = true;
+		}
+	}
 	char prefix[96];
 	snprintf(prefix, sizeof prefix, "components.%s", n);
 	edge_report(&s->edge, &s->pol, asim_now(c->kernel), r, prefix);
@@ -720,6 +744,8 @@ static void finish(struct asim_component *c)
 	struct client *s = c->state;
 	struct open_requests x = {c, s};
 	asim_pool_each(&s->reqs, count_open, &x);
+	for (int i = 0; i < s->nops; i++)
+		asim_hist_merge(&s->outcome->latency_op[s->op[i]], &s->latency[i]);
 }
 
 static void destroy(struct asim_component *c)
@@ -731,6 +757,7 @@ static void destroy(struct asim_component *c)
 		gsl_ran_discrete_free(s->mix);
 	asim_pool_finish(&s->reqs);
 	edge_finish(&s->edge);
+	free(s->latency);
 }
 
 /* load_spike: open-loop arrivals at rate x factor, or a closed loop with

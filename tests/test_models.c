@@ -154,6 +154,7 @@ START_TEST(client_retry_recovers)
 	g.peer->rows = flaky;
 	g.peer->nrows = 2;
 	asim_kernel_run(g.k, 10 * ASIM_S);
+	asim_kernel_finish(g.k); /* the clients hand in their latencies */
 	const struct asim_outcome *o = asim_kernel_outcome(g.k);
 	static struct asim_hist latency;
 	asim_outcome_latency(o, &latency);
@@ -221,6 +222,7 @@ START_TEST(client_run_latency_merges_operations)
 	g.peer->rows = rows;
 	g.peer->nrows = 4;
 	asim_kernel_run(g.k, 2 * ASIM_S);
+	asim_kernel_finish(g.k);
 	const struct asim_outcome *o = asim_kernel_outcome(g.k);
 	const struct asim_hist *r = &o->latency_op[ASIM_OP_READ], *w = &o->latency_op[ASIM_OP_WRITE];
 	static struct asim_hist all;
@@ -235,6 +237,12 @@ START_TEST(client_run_latency_merges_operations)
 	ck_assert_double_eq(all.sum, r->sum + w->sum);
 	for (size_t b = 0; b < ASIM_HIST_BUCKETS; b++)
 		ck_assert_uint_eq(all.bucket[b], r->bucket[b] + w->bucket[b]);
+	/* The client reports the merge of its operations' latencies: with a
+	 * single client, the run's. */
+	ck_assert_double_eq(result(g.k, "u", "components.u.latency_ms.max"), 7.0);
+	ck_assert_double_eq(result(g.k, "u", "components.u.latency_ms.mean"), asim_hist_mean(&all) / 1e6);
+	ck_assert_double_eq(result(g.k, "u", "components.u.latency_ms.p50"),
+	                    (double)asim_hist_quantile(&all, 0.5) / 1e6);
 	teardown_rig(&g);
 }
 END_TEST
@@ -328,6 +336,7 @@ START_TEST(service_deterministic_queueing_exact)
 	asim_kernel_run(g.k, 10 * ASIM_S);
 	ck_assert_double_eq_tol(result(g.k, "s", "components.s.utilization"), 0.4, 1e-9);
 	ck_assert_double_eq_tol(result(g.k, "s", "components.s.wait_probability"), 0.0, 1e-12);
+	asim_kernel_finish(g.k);
 	static struct asim_hist latency;
 	asim_outcome_latency(asim_kernel_outcome(g.k), &latency);
 	ck_assert_int_eq(latency.min, 4 * ASIM_MS);
@@ -347,6 +356,7 @@ START_TEST(service_fifo_order_and_queue_length)
 	                     "s: {kind: service, service_time: 10ms}\n", 1);
 	asim_kernel_run(g.k, 10 * ASIM_S);
 	ck_assert_double_eq_tol(result(g.k, "s", "components.s.queue_mean"), 0.3, 1e-6);
+	asim_kernel_finish(g.k);
 	static struct asim_hist latency;
 	asim_outcome_latency(asim_kernel_outcome(g.k), &latency);
 	ck_assert_int_eq(latency.min, 10 * ASIM_MS);

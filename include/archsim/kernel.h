@@ -224,7 +224,10 @@ struct asim_outcome {
 	 * over the run's queues). */
 	uint64_t queue_backlog;
 	/* Latency of the successful requests, ns, by operation (kernel op
-	 * index); asim_outcome_latency() merges them into the run's. */
+	 * index); asim_outcome_latency() merges them into the run's. Complete
+	 * after asim_kernel_finish(): each client keeps its own per operation
+	 * while the run goes, and adds them here when it finishes, so that a
+	 * request's latency is recorded once. */
 	struct asim_hist latency_op[ASIM_MAX_OPS];
 	/* The current time window, for time series: counted warm-up or not, and
 	 * reset by whoever steps the run window by window (cli/series.c), which
