@@ -68,8 +68,9 @@ static bool cuts(const struct network *n, const struct active_fault *a, uint32_t
 /* Applies the active faults to one message: lost, or its delay d plus the
  * latency faults it meets. Out of line: without faults, net_delay then
  * needs few registers. */
-static __attribute__((noinline)) asim_time faulted(struct network *n, uint32_t from, uint32_t za, uint32_t to,
-                         uint32_t zb, asim_time d)
+static __attribute__((noinline)) asim_time faulted(struct network *n, uint32_t from,
+                                                   uint32_t za, uint32_t to, uint32_t zb,
+                                                   asim_time d)
 {
 	for (uint32_t i = 0; i < n->nactive; i++) {
 		const struct asim_fault *f = n->active[i].f;

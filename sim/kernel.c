@@ -327,7 +327,7 @@ schedule(struct asim_kernel *k, asim_time at, uint32_t target, uint16_t type, ui
  * model's handler schedules without a call, its prologue and epilogue
  * (six registers saved and restored) and the arguments' moves, and with
  * its constant arguments folded in. That took 3% of the M/M/1's
- * instructions and 5% of the flagship's (bench/README.md, twenty-fourth
+ * instructions and 6% of the flagship's (bench/README.md, twenty-fourth
  * round) for 25 KB of code. Without LTO they are ordinary calls: the
  * definitions here are external ones (kernel.h declares them without
  * `inline`). */
