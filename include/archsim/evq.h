@@ -86,18 +86,11 @@ static inline int asim_evq_before(const struct asim_evq_entry *a, const struct a
 	return asim_evq_key_of(a) < asim_evq_key_of(b);
 }
 
-/* Whether the entry at a comes before a new entry e, which with newest
- * has a greater sequence number than every entry in the queue: then only
- * the times need comparing (a tie puts e after), one 64-bit compare where
- * the pair takes two and a borrow. */
-static inline __attribute__((always_inline)) int asim_evq_before_new(
-	const struct asim_evq_entry *a, const struct asim_evq_entry *e, bool newest)
-{
-	return newest ? a->time <= e->time : asim_evq_before(a, e);
-}
-
-/* Puts an entry into the sorted array or the heap, which has room for it;
- * newest as in asim_evq_before_new. */
+/* Puts an entry into the sorted array or the heap, which has room for it.
+ * With newest, e's sequence number is greater than every queued entry's,
+ * so an entry comes before e exactly when its time is not later: one
+ * 64-bit compare of times where the (time, seq) pair takes two loads and a
+ * borrow. Without it, the pair is compared as always. */
 static inline __attribute__((always_inline)) void asim_evq_place_as(struct asim_evq *q,
                                                                     asim_time time, uint64_t seq,
                                                                     uint32_t slot, bool newest)
@@ -107,7 +100,7 @@ static inline __attribute__((always_inline)) void asim_evq_place_as(struct asim_
 	size_t i = q->size++;
 	if (q->sorted) {
 		/* Descending: the entries due before e move up one place. */
-		while (i > 0 && asim_evq_before_new(&h[i - 1], &e, newest)) {
+		while (i > 0 && (newest ? h[i - 1].time <= time : asim_evq_before(&h[i - 1], &e))) {
 			h[i] = h[i - 1];
 			i--;
 		}
@@ -117,7 +110,7 @@ static inline __attribute__((always_inline)) void asim_evq_place_as(struct asim_
 	}
 	while (i > 0) {
 		size_t parent = (i - 1) >> 2;
-		if (asim_evq_before_new(&h[parent], &e, newest))
+		if (newest ? h[parent].time <= time : !asim_evq_before(&e, &h[parent]))
 			break;
 		h[i] = h[parent];
 		i = parent;
