@@ -37,8 +37,7 @@ struct req {
 	struct asim_timer htimer; /* when to hedge it */
 	uint64_t id, key;
 	uint32_t attempt, user;
-	uint16_t op;
-	uint16_t mix; /* op's index in the client's op[] */
+	uint16_t mix; /* the index of its operation in the client's op[] */
 	bool open; /* handed out and not finished: see finish() */
 };
 
@@ -320,7 +319,7 @@ static struct asim_call *send_call(struct asim_component *c, struct client *s, s
 	struct asim_call *call = asim_call_new(k);
 	if (!call)
 		return NULL; /* out of memory: the kernel stops the run */
-	call->op = q->op;
+	call->op = s->op[q->mix];
 	/* arrive() wrote both just now: ASIM_LOAD_ALONE says why. */
 	call->key = ASIM_LOAD_ALONE(q->key);
 	call->request = ASIM_LOAD_ALONE(q->id);
@@ -534,7 +533,6 @@ static void arrive(struct asim_component *c, struct client *s, uint64_t user)
 	q->attempt = 0;
 	q->user = (uint32_t)user;
 	q->mix = (uint16_t)(s->nops > 1 ? gsl_ran_discrete(s->r_mix, s->mix) : 0);
-	q->op = s->op[q->mix];
 	q->open = true;
 	if (s->key_count > 1)
 		q->key = s->zipf ? asim_zipf_sample(&s->zipf_keys, s->r_key) - 1
@@ -670,19 +668,15 @@ static void report(const struct asim_component *c, struct asim_results *r)
 	                  "components.%s.retry_amplification", n);
 	asim_results_real(r, 0.0, "components.%s.utilization", n);
 	asim_results_real(r, 0.0, "components.%s.queue_mean", n);
-	if (s->nops == 1) {
-		asim_hist_report(r, &s->latency[0], "components.%s.latency_ms", n);
+	struct asim_hist *all = malloc(sizeof(*all));
+	if (all) {
+		asim_hist_init(all);
+		for (int i = 0; i < s->nops; i++)
+			asim_hist_merge(all, &s->latency[i]);
+		asim_hist_report(r, all, "components.%s.latency_ms", n);
+		free(all);
 	} else {
-		struct asim_hist *all = malloc(sizeof(*all));
-		if (all) {
-			asim_hist_init(all);
-			for (int i = 0; i < s->nops; i++)
-				asim_hist_merge(all, &s->latency[i]);
-			asim_hist_report(r, all, "components.%s.latency_ms", n);
-			free(all);
-		} else {
-			r->oom = true;
-		}
+		r->oom = true;
 	}
 	char prefix[96];
 	snprintf(prefix, sizeof prefix, "components.%s", n);
